@@ -1,0 +1,122 @@
+#include "common/encoding.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace dive {
+
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string encode(std::string_view in, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(in[k]); };
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+  }
+  if (size_t rest = in.size() - i; rest > 0) {
+    uint32_t v = byte(i) << 16;
+    if (rest == 2) v |= byte(i + 1) << 8;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    if (rest == 2) out += alphabet[(v >> 6) & 63];
+    if (pad) out.append(rest == 1 ? "==" : "=");
+  }
+  return out;
+}
+
+std::array<int8_t, 256> make_table(const char* alphabet) {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}
+
+std::optional<std::string> decode(std::string_view in, const std::array<int8_t, 256>& table, bool allow_pad) {
+  if (allow_pad) {
+    size_t pads = 0;
+    while (!in.empty() && in.back() == '=' && pads < 2) {
+      in.remove_suffix(1);
+      ++pads;
+    }
+    if (pads > 0 && (in.size() + pads) % 4 != 0) return std::nullopt;
+  }
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int8_t v = table[static_cast<unsigned char>(c)];
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  // Reject non-canonical encodings (leftover bits must be zero).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string digest(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1)
+    throw std::runtime_error("EVP_Digest failed");
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+}  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  return encode(bytes, kB64, true);
+}
+std::string base64url_encode(std::string_view bytes) {
+  return encode(bytes, kB64Url, false);
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  static const auto table = make_table(kB64);
+  return decode(text, table, true);
+}
+std::optional<std::string> base64url_decode(std::string_view text) {
+  static const auto table = make_table(kB64Url);
+  return decode(text, table, false);
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  return digest(EVP_sha256(), data);
+}
+std::string sha384(std::string_view data) {
+  return digest(EVP_sha384(), data);
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace dive

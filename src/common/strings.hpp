@@ -1,0 +1,18 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dive {
+
+std::string to_upper(std::string_view s);
+std::string to_lower(std::string_view s);
+std::string trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep, bool keep_empty = false);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+bool iequals(std::string_view a, std::string_view b);
+// Human-readable byte and duration formatting for CLI output.
+std::string format_bytes(uint64_t bytes);
+std::string format_duration_ms(int64_t ms);
+
+}  // namespace dive

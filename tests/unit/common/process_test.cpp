@@ -1,0 +1,75 @@
+#include "common/process.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "common/fs.hpp"
+
+using namespace dive;
+using namespace std::chrono_literals;
+
+TEST(Process, RunCaptureCollectsOutputAndExitCode) {
+  auto r = run_capture({"sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_NE(r.output.find("out"), std::string::npos);
+  EXPECT_NE(r.output.find("err"), std::string::npos);
+}
+
+TEST(Process, RunCaptureKillsTheGroupOnTimeout) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_capture({"sh", "-c", "sleep 30 & sleep 30"}, 300ms);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(Process, SpawnReportsAMissingExecutable) {
+  SpawnOptions o;
+  o.argv = {"/nonexistent/dive-no-such-binary"};
+  EXPECT_THROW(spawn(o), std::runtime_error);
+  o.argv = {"dive-no-such-binary-in-path"};
+  EXPECT_THROW(spawn(o), std::runtime_error);
+}
+
+TEST(Process, SpawnRedirectsToFileAndPassesEnv) {
+  TempDir d;
+  SpawnOptions o;
+  o.argv = {"sh", "-c", "echo \"value=$DIVE_TEST_VAR\""};
+  o.env["DIVE_TEST_VAR"] = "42";
+  o.stdout_path = (d.path() / "out.log").string();
+  pid_t pid = spawn(o);
+  auto st = wait_child(pid, 5s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(exit_code_of(*st), 0);
+  EXPECT_EQ(read_file(d.path() / "out.log"), "value=42\n");
+}
+
+TEST(Process, TerminateStopsAProcessAndIdentityHelpersWork) {
+  SpawnOptions o;
+  o.argv = {"sleep", "30"};
+  pid_t pid = spawn(o);
+  EXPECT_TRUE(pid_alive(pid));
+  EXPECT_NE(proc_cmdline(pid).find("sleep 30"), std::string::npos);
+  EXPECT_TRUE(proc_start_time(pid).has_value());
+  EXPECT_TRUE(proc_rss_bytes(pid).has_value());
+  EXPECT_TRUE(terminate_pid(pid, 2s));
+  EXPECT_FALSE(pid_alive(pid));
+  EXPECT_EQ(proc_cmdline(pid), "");
+}
+
+TEST(Process, TerminateEscalatesToKill) {
+  SpawnOptions o;
+  o.argv = {"sh", "-c", "trap '' TERM; sleep 30"};
+  pid_t pid = spawn(o);
+  std::this_thread::sleep_for(100ms);  // let the shell install its trap
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(terminate_pid(pid, 300ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST(Process, DescribeWaitStatus) {
+  auto r = run_capture({"sh", "-c", "kill -9 $$"}, 5s);
+  EXPECT_EQ(r.exit_code, 128 + 9);
+  EXPECT_EQ(describe_wait_status(9), "killed by SIGKILL");
+  EXPECT_EQ(describe_wait_status(1 << 8), "exited with 1");
+}
