@@ -1,0 +1,231 @@
+#include "net/http.hpp"
+
+#include <cstring>
+#include <random>
+
+#include "common/random.hpp"
+#include "common/strings.hpp"
+
+namespace dive::net {
+
+// ---- Headers ----
+
+std::optional<std::string> Headers::get(std::string_view name) const {
+  for (const auto& [k, v] : fields_)
+    if (iequals(k, name)) return v;
+  return std::nullopt;
+}
+
+void Headers::set(std::string name, std::string value) {
+  remove(name);
+  fields_.emplace_back(std::move(name), std::move(value));
+}
+
+void Headers::add(std::string name, std::string value) {
+  fields_.emplace_back(std::move(name), std::move(value));
+}
+
+bool Headers::has(std::string_view name) const {
+  for (const auto& f : fields_)
+    if (iequals(f.first, name)) return true;
+  return false;
+}
+
+bool Headers::remove(std::string_view name) {
+  auto before = fields_.size();
+  std::erase_if(fields_, [&](const auto& f) { return iequals(f.first, name); });
+  return fields_.size() != before;
+}
+
+// ---- Request / Response ----
+
+std::optional<std::string> Request::bearer_token() const {
+  auto auth = headers.get("Authorization");
+  if (!auth) return std::nullopt;
+  std::string_view v = *auth;
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  constexpr std::string_view kScheme = "bearer";
+  if (v.size() <= kScheme.size() || !iequals(v.substr(0, kScheme.size()), kScheme)) return std::nullopt;
+  if (v[kScheme.size()] != ' ' && v[kScheme.size()] != '\t') return std::nullopt;
+  std::string token = trim(v.substr(kScheme.size() + 1));
+  if (token.empty()) return std::nullopt;
+  return token;
+}
+
+Response Response::json(int status, const Json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  r.headers.add("Content-Type", "application/json");
+  return r;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers.add("Content-Type", std::move(content_type));
+  return r;
+}
+
+Response Response::error(int status, std::string error, std::string message, const std::string& request_id) {
+  Json j = Json::object();
+  j["error"] = std::move(error);
+  j["message"] = std::move(message);
+  j["requestId"] = request_id;
+  return json(status, j);
+}
+
+// ---- helpers ----
+
+namespace {
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string percent_decode(std::string_view s, bool plus_as_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_as_space && c == '+' ? ' ' : c);  // a malformed escape is kept as is
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(start, amp - start);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string key = percent_decode(part.substr(0, eq), true);
+      std::string value =
+          eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true);
+      if (!key.empty()) out.insert_or_assign(std::move(key), std::move(value));
+    }
+    start = amp + 1;
+  }
+  return out;
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string generate_request_id() {
+  // Request ids are correlation handles, not secrets: a per-thread generator seeded from the OS is enough
+  // and keeps the request path free of locks and system calls.
+  thread_local std::mt19937_64 gen([] {
+    auto seed = secure_random_bytes(8);
+    uint64_t s = 0;
+    std::memcpy(&s, seed.data(), sizeof s);
+    return s;
+  }());
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = gen();
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kHex[v & 0xf];
+    v >>= 4;
+  }
+  return out;
+}
+
+std::string_view status_reason(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
+  }
+}
+
+}  // namespace dive::net

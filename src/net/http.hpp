@@ -1,0 +1,106 @@
+#pragma once
+// Plain HTTP types shared by the server, the router, the client and every service's handlers.
+// No Boost here: this header is included all over the code base and must compile fast.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/json.hpp"
+
+namespace dive::net {
+
+// HTTP header fields: names compare case-insensitively, insertion order is kept.
+class Headers {
+ public:
+  std::optional<std::string> get(std::string_view name) const;  // the first field with this name
+  void set(std::string name, std::string value);                // replaces all fields with this name
+  void add(std::string name, std::string value);
+  bool has(std::string_view name) const;
+  bool remove(std::string_view name);  // removes all fields with this name; true when any was removed
+  const std::vector<std::pair<std::string, std::string>>& all() const { return fields_; }
+  size_t size() const { return fields_.size(); }
+  bool empty() const { return fields_.empty(); }
+  void clear() { fields_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+struct Request {
+  std::string method;                         // "GET", "POST", ...
+  std::string target;                         // raw "/a/b?x=1"
+  std::string path;                           // "/a/b" (no query; percent-decoded)
+  std::map<std::string, std::string> query;   // decoded query parameters (last one wins)
+  std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
+  Headers headers;
+  std::string body;
+  std::string request_id;  // from a valid X-Request-Id header, else generated
+  std::string remote_ip;
+  std::string route;  // the matched pattern, e.g. "/api/resources/{id}"
+
+  // The token of "Authorization: Bearer <t>" (scheme case-insensitive); nullopt when absent or empty.
+  std::optional<std::string> bearer_token() const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(int status, const Json& body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // {"error": error, "message": message, "requestId": request_id}
+  static Response error(int status, std::string error, std::string message, const std::string& request_id);
+};
+
+using Handler = std::function<Response(Request&)>;
+
+// Inline: CPU-only handler, runs on the I/O thread (fast path: policy decisions, /metrics, /health/live).
+// Worker: may block (database, outgoing HTTP); runs on the worker thread pool, never on an I/O thread.
+enum class Exec { Inline, Worker };
+
+// Routes by method and path pattern. Patterns are "/literal/{param}/literal"; a final "*" segment matches
+// the rest of the path (zero or more segments, captured as param "*"). Literal segments win over params,
+// params over "*". HEAD falls back to the GET route when no HEAD route exists (the server sends no body).
+// add() is not thread-safe; match() is, once all routes are added.
+class Router {
+ public:
+  Router();
+  ~Router();
+  Router(Router&&) noexcept;
+  Router& operator=(Router&&) noexcept;
+
+  // Throws std::invalid_argument on a malformed pattern or a duplicate (method, pattern).
+  void add(std::string method, std::string pattern, Handler handler, Exec exec = Exec::Worker);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    Exec exec = Exec::Worker;
+    std::string pattern;
+    std::map<std::string, std::string> params;
+    bool path_exists = false;  // true with handler == nullptr => 405
+  };
+  // `path` is the raw (percent-encoded) path without the query; it is split on '/' and each segment is
+  // decoded after splitting, so "%2F" inside a parameter stays part of that parameter.
+  Match match(std::string_view method, std::string_view path) const;
+  // Methods registered for the path (sorted; HEAD implied by GET), for the Allow header of a 405.
+  std::vector<std::string> allowed_methods(std::string_view path) const;
+
+ private:
+  struct Node;
+  std::unique_ptr<Node> root_;
+};
+
+// Helpers shared by the server, the client and tests.
+std::string percent_decode(std::string_view s, bool plus_as_space = false);
+std::map<std::string, std::string> parse_query(std::string_view query);  // "a=1&b=x%20y"
+bool valid_request_id(std::string_view id);                              // [A-Za-z0-9._-]{1,64}
+std::string generate_request_id();                                       // 16 random hex chars
+std::string_view status_reason(int status);                              // "Not Found"
+
+}  // namespace dive::net

@@ -1,0 +1,52 @@
+#pragma once
+// HTTPS (or plain HTTP on loopback) server: HTTP/1.1 keep-alive, size and time limits, request ids, JSON
+// errors, metrics and graceful shutdown. Boost stays behind the pimpl so that this header compiles fast.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.hpp"
+#include "metrics/registry.hpp"
+#include "net/http.hpp"
+
+namespace dive::net {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;                // 0: ephemeral, see port()
+  std::string cert_file, key_file;  // both empty: plain HTTP (standalone pdp on 127.0.0.1); else TLS 1.2+
+  std::string service = "dive";     // metrics label
+  int io_threads = 0;               // 0: std::thread::hardware_concurrency()
+  int worker_threads = 16;
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  Millis read_timeout{10000};  // to receive one whole request once it has started (and for the TLS handshake)
+  Millis idle_timeout{60000};  // keep-alive connection idle between requests
+  size_t max_connections = 10000;  // beyond this, new connections are closed at once
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerConfig cfg, std::shared_ptr<const Router> router,
+             metrics::Registry* registry = &metrics::Registry::global());
+  ~HttpServer();  // stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and serves on background threads. Throws std::runtime_error, e.g.
+  // "cannot listen on 127.0.0.1:4000: Address already in use", or when the certificate cannot be loaded.
+  void start();
+  uint16_t port() const;  // the bound port (after start)
+  // Stops accepting; in-flight requests finish (up to grace, then their connections are closed); idle
+  // keep-alive connections are closed; threads are joined. Idempotent; a second caller waits for the first.
+  // Must not be called from a handler.
+  void stop(Millis grace = Millis(5000));
+  void wait();  // blocks until stop() has completed
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dive::net

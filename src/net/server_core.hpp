@@ -1,0 +1,82 @@
+#pragma once
+// State shared by the server and its connection sessions (internal).
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "net/https_server.hpp"
+#include "net/server_metrics.hpp"
+
+namespace dive::net::detail {
+
+// What the server needs from a connection; both methods are thread-safe (they post to the session's thread).
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void request_stop() = 0;  // close when idle, else finish the current request with Connection: close
+  virtual void request_close() = 0;  // close now
+};
+
+struct ServerCore {
+  ServerCore(ServerConfig c, std::shared_ptr<const Router> r, metrics::Registry& registry, size_t io_threads)
+      : cfg(std::move(c)), router(std::move(r)), metrics(registry, cfg.service, io_threads) {}
+
+  const ServerConfig cfg;
+  const std::shared_ptr<const Router> router;
+  ServerMetrics metrics;
+  std::unique_ptr<boost::asio::thread_pool> workers;
+  std::atomic<bool> stopping{false};
+
+  // Live sessions, for shutdown and the connection limit.
+  uint64_t add_session(std::weak_ptr<SessionBase> s) {
+    std::lock_guard lock(mu);
+    uint64_t id = next_id++;
+    sessions.emplace(id, std::move(s));
+    return id;
+  }
+  void remove_session(uint64_t id) {
+    {
+      std::lock_guard lock(mu);
+      sessions.erase(id);
+    }
+    cv.notify_all();
+  }
+  std::vector<std::shared_ptr<SessionBase>> live_sessions() {
+    std::lock_guard lock(mu);
+    std::vector<std::shared_ptr<SessionBase>> out;
+    out.reserve(sessions.size());
+    for (auto& [id, w] : sessions)
+      if (auto s = w.lock()) out.push_back(std::move(s));
+    return out;
+  }
+  size_t session_count() {
+    std::lock_guard lock(mu);
+    return sessions.size();
+  }
+  template <class Rep, class Period>
+  bool wait_no_sessions(std::chrono::duration<Rep, Period> d) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, d, [&] { return sessions.empty(); });
+  }
+
+  std::atomic<size_t> connections{0};
+
+ private:
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  uint64_t next_id = 1;
+};
+
+// Creates a session for an accepted socket (on its own io_context) and starts it there. tls == nullptr:
+// plain HTTP.
+void start_session(ServerCore& core, size_t io_index, boost::asio::ip::tcp::socket socket,
+                   boost::asio::ssl::context* tls);
+
+}  // namespace dive::net::detail
