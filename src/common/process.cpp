@@ -266,13 +266,13 @@ std::optional<uint64_t> proc_rss_bytes(pid_t pid) {
   return std::nullopt;
 }
 
-bool terminate_pid(pid_t pid, std::chrono::milliseconds grace) {
+bool terminate_pid(pid_t pid, std::chrono::milliseconds grace, int sig) {
   if (pid <= 0) return true;
   auto reap = [pid] {
     int status;
     ::waitpid(pid, &status, WNOHANG);  // no-op when it is not our child
   };
-  if (::kill(pid, SIGTERM) != 0 && errno == ESRCH) return true;
+  if (::kill(pid, sig) != 0 && errno == ESRCH) return true;
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     reap();

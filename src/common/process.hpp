@@ -54,10 +54,10 @@ std::string proc_cmdline(pid_t pid);                 // argv joined by spaces, "
 std::optional<uint64_t> proc_start_time(pid_t pid);  // clock ticks since boot (field 22 of /proc/pid/stat)
 std::optional<uint64_t> proc_rss_bytes(pid_t pid);
 
-// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL (to its whole process group
-// when it leads one). Works for any pid (child or not): reaps it when it is our child. Returns true
-// when the process is gone.
-bool terminate_pid(pid_t pid, std::chrono::milliseconds grace);
+// Sends `sig` (SIGTERM by default), waits up to `grace` for the process to go, then SIGKILL (to its whole
+// process group when it leads one). Works for any pid (child or not): reaps it when it is our child. Returns
+// true when the process is gone.
+bool terminate_pid(pid_t pid, std::chrono::milliseconds grace, int sig = 15 /* SIGTERM */);
 
 // Looks up an executable in PATH (or checks an absolute path). nullopt when not found.
 std::optional<std::string> find_executable(const std::string& name);

@@ -1,0 +1,419 @@
+#include "store/pg_pool.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <pqxx/nontransaction>
+#include <thread>
+#include <vector>
+
+#include "store/error_text.hpp"
+
+namespace dive::store {
+
+namespace {
+
+// Connections above min_size that stay idle this long are closed by the background thread.
+constexpr Millis kIdleTrimAfter{5 * 60 * 1000};
+// The background thread re-checks its work at least this often.
+constexpr Millis kMaintainEvery{1000};
+
+// The password inside a connection string, so that it can be scrubbed from any error text.
+std::string conninfo_password(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (err) PQfreemem(err);
+  std::string password;
+  if (!opts) return password;
+  for (PQconninfoOption* o = opts; o->keyword; ++o)
+    if (std::string_view(o->keyword) == "password" && o->val) password = o->val;
+  PQconninfoFree(opts);
+  return password;
+}
+
+// An idle connection whose socket is readable has been told something (mostly: the server closed it).
+bool socket_readable(const pqxx::connection& c) {
+  int fd = c.sock();
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
+bool validate(pqxx::connection& c) {
+  // A server that closed the connection left an error and EOF in the socket: consuming them marks the
+  // connection closed without a query (libpqxx 6.4 leaks the PGresult of a query that finds it dead).
+  try {
+    for (int i = 0; i < 2 && c.is_open() && socket_readable(c); ++i) c.get_notifs();
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (!c.is_open()) return false;
+  try {
+    pqxx::nontransaction tx(c);
+    tx.exec("SELECT 1");
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+struct PgPool::Impl {
+  struct Idle {
+    std::unique_ptr<pqxx::connection> conn;
+    SteadyTime since;
+    bool suspect = false;  // validate before handing out, whatever its idle time
+  };
+
+  Impl(PgPoolConfig c, metrics::Registry* registry, Clock& clk)
+      : cfg(std::move(c)), clock(clk), secret(conninfo_password(cfg.conninfo)), backoff(cfg.reconnect) {
+    cfg.min_size = std::max(0, cfg.min_size);
+    cfg.max_size = std::max({1, cfg.max_size, cfg.min_size});
+    if (!registry) {
+      own_registry = std::make_unique<metrics::Registry>();
+      registry = own_registry.get();
+    }
+    const std::vector<std::string> label{cfg.db_type};
+    g_active =
+        &registry
+             ->gauge("dive_v3_db_connections_active", "Database connections currently leased", {"db_type"})
+             .labels(label);
+    g_idle =
+        &registry->gauge("dive_v3_db_connections_idle", "Database connections idle in the pool", {"db_type"})
+             .labels(label);
+    g_total =
+        &registry
+             ->gauge("dive_v3_db_connections_total", "Database connections open (active + idle)", {"db_type"})
+             .labels(label);
+    c_errors = &registry
+                    ->counter("dive_v3_db_connection_errors_total",
+                              "Failed database connects and connections found broken", {"db_type"})
+                    .labels(label);
+  }
+
+  int total_locked() const { return active + static_cast<int>(idle.size()) + connecting; }
+
+  // Gauges move by deltas, so that several pools with the same db_type add up.
+  void publish_locked() {
+    const int a = active, i = static_cast<int>(idle.size());
+    g_active->inc(a - pub_active);
+    g_idle->inc(i - pub_idle);
+    g_total->inc((a + i) - (pub_active + pub_idle));
+    pub_active = a;
+    pub_idle = i;
+  }
+
+  void count_error() {
+    errors.fetch_add(1, std::memory_order_relaxed);
+    c_errors->inc();
+  }
+
+  std::string clean(const std::string& text) const { return redact(one_line(text), secret); }
+
+  std::unique_ptr<pqxx::connection> open() const {
+    auto c = std::make_unique<pqxx::connection>(cfg.conninfo);
+    // libpqxx 6 silently reconnects a broken connection on its next use; the pool decides that instead, so
+    // that a lost connection is seen (and counted) and never comes back without its session settings.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    c->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+    if (cfg.statement_timeout.count() > 0)
+      c->set_variable("statement_timeout", std::to_string(cfg.statement_timeout.count()));
+    return c;
+  }
+
+  void on_connect_success_locked() {
+    if (down) spdlog::info("database ({}): connection restored", cfg.db_type);
+    down = false;
+    backoff.reset();
+  }
+
+  void on_connect_failure_locked(const std::string& what) {
+    count_error();
+    last_error = clean(what);
+    Millis delay = backoff.next();
+    retry_at = clock.now() + delay;
+    if (!down) spdlog::warn("database ({}) unavailable: {} (retrying with backoff)", cfg.db_type, last_error);
+    down = true;
+    for (auto& i : idle) i.suspect = true;  // they probably went with the server
+  }
+
+  // A connection found dead: its siblings are validated before their next use.
+  void on_connection_lost_locked() {
+    count_error();
+    for (auto& i : idle) i.suspect = true;
+  }
+
+  // May a connect be attempted now? Sets `probing` when it claims the single probe of a down database.
+  bool may_connect_locked() {
+    if (!down) return true;
+    if (probing || clock.now() < retry_at) return false;
+    probing = true;
+    return true;
+  }
+
+  std::string unavailable_text_locked() const {
+    auto wait = std::chrono::duration_cast<Millis>(retry_at - clock.now());
+    std::string text = "database (" + cfg.db_type + ") unavailable: " + last_error;
+    if (wait.count() > 0) text += " (next connect attempt in " + std::to_string(wait.count()) + " ms)";
+    return text;
+  }
+
+  // Connects outside the lock (the caller holds `lk` and has counted itself in `connecting`).
+  std::unique_ptr<pqxx::connection> connect_unlocked(std::unique_lock<std::mutex>& lk, std::string& error) {
+    lk.unlock();
+    std::unique_ptr<pqxx::connection> c;
+    try {
+      c = open();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lk.lock();
+    --connecting;
+    probing = false;
+    if (c)
+      on_connect_success_locked();
+    else
+      on_connect_failure_locked(error);
+    cv.notify_all();
+    return c;
+  }
+
+  void release(std::unique_ptr<pqxx::connection> c, bool broken) noexcept {
+    std::unique_ptr<pqxx::connection> doomed;
+    {
+      std::lock_guard lk(mu);
+      --active;
+      const bool alive = !broken && c->is_open();
+      if (!broken && !alive) on_connection_lost_locked();
+      if (closed || !alive)
+        doomed = std::move(c);
+      else
+        idle.push_back(Idle{std::move(c), clock.now(), false});
+      publish_locked();
+    }
+    cv.notify_all();
+    // `doomed` closes here, outside the lock.
+  }
+
+  void maintain() {
+    std::unique_lock lk(mu);
+    while (!closed) {
+      if (total_locked() < cfg.min_size && may_connect_locked()) {
+        ++connecting;
+        std::string error;
+        auto c = connect_unlocked(lk, error);
+        if (c && !closed) {
+          idle.push_back(Idle{std::move(c), clock.now(), false});
+          publish_locked();
+          cv.notify_all();
+        } else if (c) {
+          lk.unlock();
+          c.reset();
+          lk.lock();
+        }
+        continue;
+      }
+      trim_locked(lk);
+      Millis wait = kMaintainEvery;
+      if (down && total_locked() < cfg.min_size)
+        wait =
+            std::clamp(std::chrono::duration_cast<Millis>(retry_at - clock.now()), Millis(1), kMaintainEvery);
+      cv.wait_for(lk, wait);
+    }
+  }
+
+  // Closes connections above min_size that have been idle a long time (oldest first).
+  void trim_locked(std::unique_lock<std::mutex>& lk) {
+    std::vector<std::unique_ptr<pqxx::connection>> doomed;
+    const auto now = clock.now();
+    while (!idle.empty() && total_locked() > cfg.min_size && now - idle.front().since > kIdleTrimAfter) {
+      doomed.push_back(std::move(idle.front().conn));
+      idle.erase(idle.begin());
+    }
+    if (doomed.empty()) return;
+    publish_locked();
+    lk.unlock();
+    doomed.clear();
+    lk.lock();
+  }
+
+  PgPoolConfig cfg;
+  Clock& clock;
+  const std::string secret;
+  std::unique_ptr<metrics::Registry> own_registry;
+  metrics::Gauge* g_active = nullptr;
+  metrics::Gauge* g_idle = nullptr;
+  metrics::Gauge* g_total = nullptr;
+  metrics::Counter* c_errors = nullptr;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Idle> idle;  // most recently returned at the back
+  int active = 0;
+  int connecting = 0;
+  bool closed = false;
+  resilience::Backoff backoff;
+  bool down = false;
+  bool probing = false;
+  SteadyTime retry_at{};
+  std::string last_error;
+  std::atomic<uint64_t> errors{0};
+  int pub_active = 0, pub_idle = 0;
+
+  std::mutex join_mu;
+  std::thread maintainer;
+};
+
+// ---- Lease
+
+PgPool::Lease::Lease(std::shared_ptr<Impl> pool, std::unique_ptr<pqxx::connection> conn)
+    : pool_(std::move(pool)), conn_(std::move(conn)) {}
+
+PgPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(std::move(other.pool_)), conn_(std::move(other.conn_)), broken_(other.broken_) {}
+
+PgPool::Lease& PgPool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    release();
+    pool_ = std::move(other.pool_);
+    conn_ = std::move(other.conn_);
+    broken_ = other.broken_;
+  }
+  return *this;
+}
+
+PgPool::Lease::~Lease() {
+  release();
+}
+
+void PgPool::Lease::release() noexcept {
+  if (conn_ && pool_) pool_->release(std::move(conn_), broken_);
+  conn_.reset();
+  pool_.reset();
+  broken_ = false;
+}
+
+pqxx::connection& PgPool::Lease::conn() {
+  if (!conn_) throw std::logic_error("PgPool::Lease used after it was moved from");
+  return *conn_;
+}
+
+// ---- PgPool
+
+PgPool::PgPool(PgPoolConfig cfg, metrics::Registry* registry, Clock& clock)
+    : impl_(std::make_shared<Impl>(std::move(cfg), registry, clock)) {
+  Impl* impl = impl_.get();
+  impl_->maintainer = std::thread([impl] { impl->maintain(); });
+}
+
+PgPool::~PgPool() {
+  close();
+}
+
+PgPool::Lease PgPool::acquire() {
+  Impl& p = *impl_;
+  const auto deadline = std::chrono::steady_clock::now() + p.cfg.acquire_timeout;
+  std::unique_lock lk(p.mu);
+  while (true) {
+    if (p.closed) throw PgUnavailable("database (" + p.cfg.db_type + ") pool is closed");
+
+    if (!p.idle.empty()) {
+      Impl::Idle item = std::move(p.idle.back());
+      p.idle.pop_back();
+      ++p.active;
+      p.publish_locked();
+      const bool check = item.suspect || p.clock.now() - item.since > p.cfg.validate_after_idle ||
+                         socket_readable(*item.conn);
+      if (!check) return Lease(impl_, std::move(item.conn));
+      lk.unlock();
+      bool ok = validate(*item.conn);
+      if (ok) return Lease(impl_, std::move(item.conn));
+      item.conn.reset();
+      lk.lock();
+      --p.active;
+      p.on_connection_lost_locked();
+      p.publish_locked();
+      p.cv.notify_all();
+      continue;
+    }
+
+    if (p.total_locked() < p.cfg.max_size) {
+      if (!p.may_connect_locked()) throw PgUnavailable(p.unavailable_text_locked());
+      ++p.connecting;
+      std::string error;
+      auto c = p.connect_unlocked(lk, error);
+      if (!c) throw PgUnavailable("database (" + p.cfg.db_type + ") unavailable: " + p.last_error);
+      if (p.closed) {
+        lk.unlock();
+        c.reset();
+        throw PgUnavailable("database (" + p.cfg.db_type + ") pool is closed");
+      }
+      ++p.active;
+      p.publish_locked();
+      return Lease(impl_, std::move(c));
+    }
+
+    if (p.cv.wait_until(lk, deadline) == std::cv_status::timeout && !p.closed && p.idle.empty() &&
+        p.total_locked() >= p.cfg.max_size)
+      throw PgUnavailable("database (" + p.cfg.db_type + "): no connection free within " +
+                          std::to_string(p.cfg.acquire_timeout.count()) + " ms (all " +
+                          std::to_string(p.cfg.max_size) + " in use)");
+  }
+}
+
+PgUnavailable PgPool::connection_lost(const std::exception& e) {
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->on_connection_lost_locked();
+  }
+  return PgUnavailable("database (" + impl_->cfg.db_type + ") connection lost: " + impl_->clean(e.what()));
+}
+
+bool PgPool::ping() {
+  try {
+    with([](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      tx.exec("SELECT 1");
+    });
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+PgPool::Stats PgPool::stats() const {
+  std::lock_guard lk(impl_->mu);
+  Stats s;
+  s.active = impl_->active;
+  s.idle = static_cast<int>(impl_->idle.size());
+  s.total = s.active + s.idle;
+  s.errors = impl_->errors.load(std::memory_order_relaxed);
+  return s;
+}
+
+void PgPool::close() {
+  Impl& p = *impl_;
+  std::vector<Impl::Idle> doomed;
+  {
+    std::lock_guard lk(p.mu);
+    p.closed = true;
+    doomed.swap(p.idle);
+    p.publish_locked();
+  }
+  p.cv.notify_all();
+  {
+    std::lock_guard jl(p.join_mu);
+    if (p.maintainer.joinable()) p.maintainer.join();
+  }
+  // `doomed` closes here, outside every lock.
+}
+
+}  // namespace dive::store
