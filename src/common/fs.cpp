@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -29,9 +30,11 @@ std::optional<std::string> try_read_file(const fs::path& p) {
 }
 
 void write_file_atomic(const fs::path& p, const std::string& content, unsigned mode) {
+  // Unique per call (several threads or processes may replace the same file at once): last rename wins.
+  static std::atomic<uint64_t> counter{0};
   fs::path tmp = p;
-  tmp += ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
   ::fchmod(fd, mode);  // umask must not widen or narrow the requested mode
   const char* data = content.data();

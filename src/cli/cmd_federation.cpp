@@ -1,0 +1,64 @@
+// ./dive up [--spokes FRA,GBR] [--seed N] [--profile dev|test]   and   ./dive down
+#include <thread>
+
+#include "cli/context.hpp"
+#include "cli/instance_ops.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/ports.hpp"
+
+namespace dive::cli {
+
+void add_federation_commands(CLI::App& app) {
+  static std::string spokes = "FRA,GBR";
+  static std::string profile;
+  static int seed = -1;
+  auto* up =
+      app.add_subcommand("up", "Deploy (or resume) the hub and its spokes, verified, and print their URLs");
+  up->add_option("--spokes", spokes, "Comma-separated spoke codes (default FRA,GBR; \"\" for none)");
+  up->add_option("--seed", seed, "Documents to seed per instance");
+  up->add_option("--profile", profile, "dev (default) or test");
+  up->callback([] {
+    std::vector<std::string> codes;
+    for (const auto& s : split(spokes, ',')) {
+      auto c = parse_spoke_code(trim(s));
+      if (std::find(codes.begin(), codes.end(), c) == codes.end()) codes.push_back(c);
+    }
+    std::optional<int> seed_n;
+    if (seed >= 0) seed_n = seed;
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = deploy_one(std::string(orch::kHubCode), profile, seed_n, ctx().out.with_prefix("USA"));
+    if (rc != kOk) {
+      ctx().exit_code = rc;
+      return;
+    }
+    // Spokes deploy in parallel: each has its own ports, directories and lock.
+    std::vector<int> rcs(codes.size(), kOk);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < codes.size(); ++i)
+      threads.emplace_back(
+          [&, i] { rcs[i] = deploy_one(codes[i], profile, seed_n, ctx().out.with_prefix(codes[i])); });
+    for (auto& t : threads) t.join();
+    for (int r : rcs)
+      if (r != kOk) rc = (rc == kRefused || r == kRefused) ? kRefused : kFailed;
+    std::vector<std::string> all{std::string(orch::kHubCode)};
+    all.insert(all.end(), codes.begin(), codes.end());
+    print_urls(all);
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (rc == kOk)
+      ctx().out.ok("federation up: " + join(all, ", ") + " in " + format_duration_ms(ms));
+    else
+      ctx().out.fail("federation partly up after " + format_duration_ms(ms) + "; see the messages above");
+    ctx().exit_code = rc;
+  });
+
+  auto* down = app.add_subcommand("down", "Stop every instance (spokes first, then the hub); data is kept");
+  down->callback([] {
+    auto codes = ctx().layout.deployed_codes();
+    std::stable_partition(codes.begin(), codes.end(), [](const std::string& c) { return !orch::is_hub(c); });
+    if (codes.empty()) ctx().out.info("no instances under " + ctx().layout.instances_dir().string());
+    for (const auto& c : codes) stop_one(c, ctx().out);
+  });
+}
+
+}  // namespace dive::cli

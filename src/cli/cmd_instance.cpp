@@ -1,0 +1,127 @@
+// ./dive hub   deploy|up|down|status|verify|logs [SVC] [-f]|stop SVC|start SVC|restart SVC
+// ./dive spoke deploy|up|down|status|verify|logs|stop|start|restart <CODE> [SVC]
+#include <cstdio>
+#include <memory>
+
+#include "cli/context.hpp"
+#include "cli/instance_ops.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/child_spec.hpp"
+#include "orchestrator/instance_control.hpp"
+#include "orchestrator/logs.hpp"
+#include "orchestrator/pipeline.hpp"
+#include "orchestrator/ports.hpp"
+#include "orchestrator/verify.hpp"
+
+namespace dive::cli {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Args {
+  bool hub = true;
+  std::string code, svc, profile;
+  int seed = -1;
+  bool json = false, follow = false;
+  size_t lines = 50;
+  std::string resolved() const { return hub ? std::string(orch::kHubCode) : parse_spoke_code(code); }
+};
+
+void add_family(CLI::App& app, bool hub) {
+  static std::vector<std::unique_ptr<Args>> storage;
+  storage.push_back(std::make_unique<Args>());
+  Args* a = storage.back().get();
+  a->hub = hub;
+  auto* fam = app.add_subcommand(hub ? "hub" : "spoke",
+                                 hub ? "Operate the hub (USA): deploy, start, stop, inspect"
+                                     : "Operate a spoke instance: deploy, start, stop, inspect");
+  fam->require_subcommand(1);
+  auto code_opt = [&](CLI::App* sub) {
+    if (!hub) sub->add_option("CODE", a->code, "Spoke instance code, e.g. FRA")->required();
+  };
+
+  auto* deploy =
+      fam->add_subcommand("deploy", "Full pipeline: preflight, init, start, configure, seed, verify");
+  code_opt(deploy);
+  deploy->add_option("--profile", a->profile, "dev (default) or test (short timeouts, small seed)");
+  deploy->add_option("--seed", a->seed, "Documents to seed");
+  deploy->callback([a] {
+    std::optional<int> seed;
+    if (a->seed >= 0) seed = a->seed;
+    ctx().exit_code = deploy_one(a->resolved(), a->profile, seed, ctx().out);
+  });
+
+  auto* up = fam->add_subcommand("up", "Start an already deployed instance and wait until it is healthy");
+  code_opt(up);
+  up->callback([a] { ctx().exit_code = start_one(a->resolved(), ctx().out); });
+
+  auto* down = fam->add_subcommand("down", "Stop every process of the instance (data is kept)");
+  code_opt(down);
+  down->callback([a] { ctx().exit_code = stop_one(a->resolved(), ctx().out); });
+
+  auto* status = fam->add_subcommand("status", "State, pid, restarts and health of every process");
+  code_opt(status);
+  status->add_flag("--json", a->json, "Machine-readable output");
+  status->callback([a] { ctx().exit_code = print_status(a->resolved(), a->json); });
+
+  auto* verify =
+      fam->add_subcommand("verify", "Check processes, TLS health, metrics, stores and certificate");
+  code_opt(verify);
+  verify->add_flag("--json", a->json, "Machine-readable output");
+  verify->callback([a] {
+    auto rep = orch::verify_instance(ctx().layout, a->resolved());
+    if (a->json) {
+      std::printf("%s\n", rep.to_json().dump(2).c_str());
+    } else {
+      for (const auto& c : rep.checks) {
+        if (!c.ok)
+          ctx().out.fail(c.name + ": " + c.detail);
+        else if (c.warning)
+          ctx().out.warn(c.name + ": " + c.detail);
+        else
+          ctx().out.ok(c.name + ": " + c.detail);
+      }
+      std::printf("Verification: %d/%zu checks passed\n", rep.passed(), rep.checks.size());
+    }
+    ctx().exit_code = rep.ok() ? kOk : kFailed;
+  });
+
+  auto* logs = fam->add_subcommand("logs", "Show service logs (all of them by default)");
+  code_opt(logs);
+  logs->add_option("SVC", a->svc, "postgres, redis, pdp, idp, kas, api, supervisor ...");
+  logs->add_flag("-f,--follow", a->follow, "Keep printing new lines");
+  logs->add_option("-n,--lines", a->lines, "Lines per log (default 50)");
+  logs->callback([a] {
+    auto code = a->resolved();
+    auto names = orch::child_names(orch::is_hub(code));
+    names.push_back("supervisor");
+    if (!a->svc.empty()) {
+      if (std::find(names.begin(), names.end(), a->svc) == names.end())
+        throw UsageError("no service '" + a->svc + "' (one of: " + join(names, ", ") + ")");
+      names = {a->svc};
+    }
+    if (!orch::print_logs(ctx().layout.instance(code), names, a->lines, a->follow)) {
+      ctx().out.warn("no logs for " + code + " under " + ctx().layout.instance(code).logs.string());
+      ctx().exit_code = kFailed;
+    }
+  });
+
+  for (const char* verb : {"stop", "start", "restart"}) {
+    auto* sub = fam->add_subcommand(verb, std::string(verb) == "stop" ? "Stop one service; it stays stopped"
+                                          : std::string(verb) == "start" ? "Start a stopped service"
+                                                                         : "Restart one service");
+    code_opt(sub);
+    sub->add_option("SVC", a->svc, "Service: postgres, redis, pdp, idp, kas, api ...")->required();
+    sub->callback([a, verb] { ctx().exit_code = service_verb(a->resolved(), verb, a->svc, ctx().out); });
+  }
+}
+
+}  // namespace
+
+void add_instance_commands(CLI::App& app) {
+  add_family(app, true);
+  add_family(app, false);
+}
+
+}  // namespace dive::cli

@@ -1,0 +1,143 @@
+#include "cli/instance_ops.hpp"
+
+#include <cstdio>
+
+#include "cli/context.hpp"
+#include "common/fs.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/child_spec.hpp"
+#include "orchestrator/instance_control.hpp"
+#include "orchestrator/pipeline.hpp"
+
+namespace dive::cli {
+
+using namespace std::chrono_literals;
+
+namespace {
+void require_deployed(const std::string& code) {
+  auto paths = ctx().layout.instance(code);
+  if (!std::filesystem::exists(paths.instance_json))
+    throw std::runtime_error(code + " is not deployed under " + ctx().layout.home.string() + "; run ./dive " +
+                             (orch::is_hub(code) ? "hub deploy" : "spoke deploy " + code));
+}
+}  // namespace
+
+int deploy_one(const std::string& code, const std::string& profile_flag, std::optional<int> seed,
+               const orch::Console& out) {
+  orch::DeployOptions o;
+  o.code = code;
+  o.profile = resolve_profile(profile_flag, code);
+  o.port_shift = resolve_port_shift(code);
+  o.seed_count = seed;
+  o.dive_exe = ctx().exe;
+  o.policy = orch::OrchPolicy::for_profile(o.profile);
+  auto r = orch::deploy_instance(ctx().layout, o, out);
+  return r.exit_code;
+}
+
+int start_one(const std::string& code, const orch::Console& out) {
+  require_deployed(code);
+  auto paths = ctx().layout.instance(code);
+  auto t0 = std::chrono::steady_clock::now();
+  out.step("starting " + code);
+  orch::start_supervisor(paths, ctx().exe);
+  bool ok = orch::wait_until_healthy(paths, 180s);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  if (!ok) {
+    out.fail(code + " is not healthy after " + format_duration_ms(ms) + "; see ./dive " +
+             (orch::is_hub(code) ? "hub status" : "spoke status " + code));
+    return kFailed;
+  }
+  out.ok(code + " running and healthy (" + format_duration_ms(ms) + ")");
+  return kOk;
+}
+
+int stop_one(const std::string& code, const orch::Console& out) {
+  auto paths = ctx().layout.instance(code);
+  int n = orch::stop_instance(paths, 60s);
+  out.ok(code + (n > 0 ? " stopped (" + std::to_string(n) + " processes)" : " was not running"));
+  return kOk;
+}
+
+int print_status(const std::string& code, bool json) {
+  auto paths = ctx().layout.instance(code);
+  bool deployed = std::filesystem::exists(paths.instance_json);
+  Json st = orch::instance_status(paths, orch::is_hub(code));
+  st["deployed"] = deployed;
+  if (json) {
+    std::printf("%s\n", st.dump(2).c_str());
+    return kOk;
+  }
+  if (!deployed) {
+    std::printf("%s: not deployed (under %s)\n", code.c_str(), ctx().layout.home.string().c_str());
+    return kOk;
+  }
+  if (st.value("running", false)) {
+    std::printf("%s (%s): running, supervisor pid %d, up %s\n", code.c_str(),
+                orch::is_hub(code) ? "hub" : "spoke", st["supervisor"]["pid"].get<int>(),
+                format_duration_ms(st["supervisor"]["uptimeMs"].get<int64_t>()).c_str());
+  } else {
+    std::printf("%s (%s): stopped\n", code.c_str(), orch::is_hub(code) ? "hub" : "spoke");
+  }
+  std::printf("  %-16s %-9s %-8s %-8s %-9s %-6s %s\n", "SERVICE", "STATE", "HEALTHY", "PID", "RESTARTS",
+              "PORT", "RSS");
+  for (const auto& s : st["services"]) {
+    std::string pid = s["pid"].is_null() ? "-" : std::to_string(s["pid"].get<int>());
+    std::string rss = s.contains("rssBytes") ? format_bytes(s["rssBytes"].get<uint64_t>()) : "-";
+    std::string port = s.contains("port") ? std::to_string(s["port"].get<int>()) : "-";
+    std::printf("  %-16s %-9s %-8s %-8s %-9d %-6s %s\n", s["name"].get<std::string>().c_str(),
+                s["state"].get<std::string>().c_str(), s.value("healthy", false) ? "yes" : "no", pid.c_str(),
+                s.value("restarts", 0), port.c_str(), rss.c_str());
+    if (s.contains("lastExit") && !s["lastExit"].is_null() && s["state"] != "running")
+      std::printf("  %-16s last exit: %s\n", "", s["lastExit"].get<std::string>().c_str());
+  }
+  return kOk;
+}
+
+int service_verb(const std::string& code, const std::string& verb, const std::string& svc,
+                 const orch::Console& out) {
+  auto names = orch::child_names(orch::is_hub(code));
+  if (std::find(names.begin(), names.end(), svc) == names.end())
+    throw UsageError("no service '" + svc + "' in " + code + " (one of: " + join(names, ", ") + ")");
+  auto paths = ctx().layout.instance(code);
+  orch::service_command(paths, verb, svc);
+  bool ok = verb == "stop" ? orch::wait_for_service(paths, svc, "stopped", false, 30s)
+                           : orch::wait_for_service(paths, svc, "running", true, 90s);
+  if (!ok) {
+    out.fail(svc + " of " + code + " did not reach " + (verb == "stop" ? "stopped" : "running and healthy") +
+             " in time; see ./dive " + (orch::is_hub(code) ? "hub" : "spoke") + " logs " +
+             (orch::is_hub(code) ? "" : code + " ") + svc);
+    return kFailed;
+  }
+  out.ok(svc + " of " + code +
+         (verb == "stop" ? " stopped (it stays stopped until started)" : " running and healthy"));
+  return kOk;
+}
+
+void print_urls(const std::vector<std::string>& codes) {
+  std::printf("\n%-5s %-6s %-24s %-24s %-24s %-25s\n", "CODE", "ROLE", "API", "IDP", "PDP", "KAS");
+  for (const auto& code : codes) {
+    auto paths = ctx().layout.instance(code);
+    Json cfg;
+    try {
+      cfg = Json::parse(read_file(paths.instance_json));
+    } catch (...) {
+      continue;
+    }
+    const Json& u = cfg["urls"];
+    std::printf("%-5s %-6s %-24s %-24s %-24s %-25s\n", code.c_str(), cfg.value("role", "").c_str(),
+                u["api"].get<std::string>().c_str(), u["idp"].get<std::string>().c_str(),
+                u["pdp"].get<std::string>().c_str(), u["kas"].get<std::string>().c_str());
+  }
+  std::printf("\nCA certificate: %s\n", ctx().layout.ca_cert().string().c_str());
+  std::printf("Try: curl --cacert %s https://localhost:%s/health\n", ctx().layout.ca_cert().string().c_str(),
+              codes.empty()
+                  ? "4000"
+                  : std::to_string(Json::parse(read_file(
+                                       ctx().layout.instance(codes.front()).instance_json))["ports"]["api"]
+                                       .get<int>())
+                        .c_str());
+}
+
+}  // namespace dive::cli

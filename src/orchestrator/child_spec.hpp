@@ -1,0 +1,42 @@
+#pragma once
+// What the supervisor runs for one instance, in dependency order: postgres, redis, (hub) the shared
+// blacklist redis, then pdp, idp, kas, api — each with its argv, identity, stop signal and health probe.
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json.hpp"
+#include "orchestrator/layout.hpp"
+
+namespace dive::orch {
+
+enum class ProbeKind { Postgres, Redis, Https };
+
+struct ChildSpec {
+  std::string name;  // postgres, redis, redis-blacklist, pdp, idp, kas, api
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  int stop_signal = 15;  // SIGTERM; postgres uses SIGINT (fast shutdown)
+  ProbeKind probe = ProbeKind::Https;
+  int port = 0;
+  std::string user, password;          // postgres / redis credentials for the probe (never logged)
+  std::vector<std::string> databases;  // postgres: created on first readiness
+  std::string log_path;                // stdout and stderr are appended here
+  bool is_service() const { return probe == ProbeKind::Https; }
+};
+
+// The names of the C++ services, in start order.
+const std::vector<std::string>& service_names();
+// Every child name of an instance, in start order (the hub also runs redis-blacklist).
+std::vector<std::string> child_names(bool hub);
+
+std::vector<ChildSpec> build_children(const Json& config, const Json& secrets, const InstancePaths& paths,
+                                      const std::filesystem::path& dive_exe);
+
+}  // namespace dive::orch

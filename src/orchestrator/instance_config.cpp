@@ -1,0 +1,210 @@
+#include "orchestrator/instance_config.hpp"
+
+#include <stdexcept>
+
+#include "common/fs.hpp"
+#include "common/random.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/ports.hpp"
+
+namespace dive::orch {
+
+const char* to_string(Profile p) {
+  return p == Profile::Test ? "test" : "dev";
+}
+
+std::optional<Profile> parse_profile(std::string_view s) {
+  if (s == "dev") return Profile::Dev;
+  if (s == "test") return Profile::Test;
+  return std::nullopt;
+}
+
+bool is_hub(const std::string& code) {
+  return code == kHubCode;
+}
+
+namespace {
+Json breaker(int fail, int timeout_ms, int succ) {
+  return Json{{"failure_threshold", fail}, {"timeout_ms", timeout_ms}, {"success_threshold", succ}};
+}
+std::string url(int port) {
+  return "https://localhost:" + std::to_string(port);
+}
+}  // namespace
+
+Json default_instance_config(const Layout& layout, const std::string& code, Profile profile, int shift) {
+  const bool test = profile == Profile::Test;
+  const auto ip = resolve_ports(code, shift);
+  const auto hub = resolve_ports(std::string(kHubCode), shift);
+  const auto paths = layout.instance(code);
+  const auto& p = ip.ports;
+  // Cooldowns: DESIGN §6 defaults; the test profile keeps every cooldown <= 5 s.
+  auto cd = [&](int normal_ms) { return test ? std::min(normal_ms, 3000) : normal_ms; };
+  Json j = {
+      {"version", 1},
+      {"code", code},
+      {"name", instance_name(code)},
+      {"role", is_hub(code) ? "hub" : "spoke"},
+      {"profile", to_string(profile)},
+      {"home", layout.home.string()},
+      {"dir", paths.dir.string()},
+      {"port_shift", shift},
+      {"offset", ip.offset},
+      {"ports",
+       {{"web", p.web},
+        {"api", p.api},
+        {"idp", p.idp},
+        {"pdp", p.pdp},
+        {"kas", p.kas},
+        {"postgres", p.postgres},
+        {"redis", p.redis}}},
+      {"urls",
+       {{"web", url(p.web)},
+        {"api", url(p.api)},
+        {"idp", url(p.idp)},
+        {"pdp", url(p.pdp)},
+        {"kas", url(p.kas)}}},
+      {"realm", "dive-v3-broker-" + to_lower(code)},
+      {"issuer", url(p.idp) + "/realms/dive-v3-broker-" + to_lower(code)},
+      {"tls",
+       {{"cert_file", paths.cert_file.string()},
+        {"key_file", paths.key_file.string()},
+        {"ca_file", paths.ca_file.string()}}},
+      {"database",
+       {{"host", "127.0.0.1"},
+        {"port", p.postgres},
+        {"name", "dive"},
+        {"user", "dive"},
+        {"pool_min", 1},
+        {"pool_max", 8},
+        {"acquire_timeout_ms", 2000},
+        {"statement_timeout_ms", 10000}}},
+      {"redis", {{"host", "127.0.0.1"}, {"port", p.redis}}},
+      {"blacklist_redis", {{"host", "127.0.0.1"}, {"port", blacklist_redis_port(shift)}}},
+      {"hub",
+       {{"code", kHubCode},
+        {"api_url", url(hub.ports.api)},
+        {"idp_url", url(hub.ports.idp)},
+        {"postgres_port", hub.ports.postgres}}},
+      {"breakers",
+       {{"pdp", breaker(5, cd(60000), 2)},
+        {"idp", breaker(3, cd(30000), 2)},
+        {"database", breaker(5, cd(60000), 3)},
+        {"kas", breaker(3, cd(30000), 2)},
+        {"federation", breaker(3, cd(30000), 2)},
+        {"redis", breaker(3, cd(30000), 2)},
+        {"blacklist_redis", breaker(3, cd(30000), 2)}}},
+      {"health", {{"probe_timeout_ms", 2000}, {"slow_ms", 1000}}},
+      {"http",
+       {{"io_threads", 0}, {"worker_threads", 16}, {"max_body_bytes", 1048576}, {"read_timeout_ms", 10000}}},
+      {"supervisor",
+       {{"restart_initial_ms", test ? 200 : 1000},
+        {"restart_multiplier", 2.0},
+        {"restart_max_ms", test ? 5000 : 30000},
+        {"restart_jitter_ms", test ? 50 : 250},
+        {"stable_after_ms", test ? 3000 : 30000},
+        {"ready_timeout_ms", test ? 30000 : 60000},
+        {"stop_grace_ms", 10000},
+        {"health_interval_ms", test ? 500 : 2000},
+        {"liveness_failures", 6}}},
+      {"log", {{"level", "info"}, {"json", false}}},
+      {"seed", {{"count", test ? 50 : 500}}},
+      {"postgres", {{"shared_buffers", "32MB"}, {"fast_unsafe", test}}},
+      {"revocation", {{"max_staleness_s", 300}}},
+  };
+  return j;
+}
+
+Json merge_json(Json base, const Json& over) {
+  if (!base.is_object() || !over.is_object()) return over;
+  for (auto it = over.begin(); it != over.end(); ++it) {
+    if (base.contains(it.key()) && base[it.key()].is_object() && it.value().is_object())
+      base[it.key()] = merge_json(base[it.key()], it.value());
+    else
+      base[it.key()] = it.value();
+  }
+  return base;
+}
+
+Json read_instance_config(const InstancePaths& p) {
+  auto text = try_read_file(p.instance_json);
+  if (!text)
+    throw std::runtime_error("instance " + p.code + " is not deployed (" + p.instance_json.string() +
+                             " missing)");
+  try {
+    return Json::parse(*text);
+  } catch (const Json::parse_error& e) {
+    throw std::runtime_error("cannot parse " + p.instance_json.string() + ": " + e.what());
+  }
+}
+
+Json write_instance_config(const Layout& layout, const std::string& code, Profile profile, int port_shift) {
+  auto paths = layout.instance(code);
+  Json fresh = default_instance_config(layout, code, profile, port_shift);
+  Json result = fresh;
+  if (auto text = try_read_file(paths.instance_json)) {
+    Json existing;
+    try {
+      existing = Json::parse(*text);
+    } catch (const Json::parse_error&) {
+      existing = Json::object();  // unreadable: regenerated (the old file is kept beside it)
+      write_file_atomic(paths.instance_json.string() + ".broken", *text, 0644);
+    }
+    bool same_profile = existing.value("profile", "") == to_string(profile);
+    if (same_profile && existing.is_object()) {
+      result = merge_json(fresh, existing);
+      // Derived fields always follow the table and the layout.
+      for (const char* k : {"code", "name", "role", "home", "dir", "port_shift", "offset", "ports", "urls",
+                            "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
+        result[k] = fresh[k];
+      result["database"]["port"] = fresh["database"]["port"];
+    }
+  }
+  ensure_dir(paths.dir, 0755);
+  write_file_atomic(paths.instance_json, result.dump(2) + "\n", 0644);
+  return result;
+}
+
+Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& blacklist_password) {
+  Json s = Json::object();
+  if (auto text = try_read_file(p.secrets_json)) {
+    try {
+      s = Json::parse(*text);
+    } catch (const Json::parse_error&) {
+      throw std::runtime_error(
+          p.secrets_json.string() +
+          " is not valid JSON; it holds this instance's passwords, so it is not regenerated. "
+          "Repair it, or nuke the instance to start over.");
+    }
+  }
+  bool changed = false;
+  auto ensure = [&](const char* key, const std::optional<std::string>& value = std::nullopt) {
+    if (value && s.value(key, "") != *value) {
+      s[key] = *value;
+      changed = true;
+    } else if (!s.contains(key) || !s[key].is_string() || s[key].get<std::string>().empty()) {
+      s[key] = secure_token(24);
+      changed = true;
+    }
+  };
+  ensure("postgres_password");
+  ensure("redis_password");
+  ensure("blacklist_redis_password", blacklist_password);
+  if (changed) {
+    ensure_dir(p.dir, 0755);
+    write_file_atomic(p.secrets_json, s.dump(2) + "\n", 0600);
+  }
+  return s;
+}
+
+Json read_secrets(const InstancePaths& p) {
+  auto text = try_read_file(p.secrets_json);
+  if (!text) throw std::runtime_error(p.secrets_json.string() + " is missing");
+  try {
+    return Json::parse(*text);
+  } catch (const Json::parse_error& e) {
+    throw std::runtime_error("cannot parse " + p.secrets_json.string() + ": " + e.what());
+  }
+}
+
+}  // namespace dive::orch

@@ -1,0 +1,35 @@
+#pragma once
+// instance.json (every setting of one instance, read by all its services) and secrets.json (mode 600).
+#include <optional>
+#include <string>
+
+#include "common/json.hpp"
+#include "orchestrator/layout.hpp"
+
+namespace dive::orch {
+
+enum class Profile { Dev, Test };
+const char* to_string(Profile p);
+std::optional<Profile> parse_profile(std::string_view s);
+
+bool is_hub(const std::string& code);  // USA (also accepted as HUB by the CLI)
+
+// The defaults for an instance: ports from the table (plus shift), paths under the layout, and the
+// profile's timings (test: short breaker cooldowns, fast health checks, small seed, unsafe-fast PostgreSQL).
+Json default_instance_config(const Layout& layout, const std::string& code, Profile profile, int port_shift);
+
+// Writes instance.json: new defaults overlaid with the operator's existing values (existing wins), except
+// the derived fields (code, role, ports, urls, paths), which always follow the table. When `profile_changed`
+// the profile-dependent sections are regenerated too. Returns the written config.
+Json write_instance_config(const Layout& layout, const std::string& code, Profile profile, int port_shift);
+
+Json read_instance_config(const InstancePaths& p);  // throws std::runtime_error naming the file
+
+// secrets.json: generated once and kept. `blacklist_password` is the hub's (spokes share the hub's store).
+Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& blacklist_password);
+Json read_secrets(const InstancePaths& p);
+
+// Recursive merge: values of `over` replace those of `base`, objects merge key by key.
+Json merge_json(Json base, const Json& over);
+
+}  // namespace dive::orch

@@ -1,0 +1,39 @@
+#pragma once
+// The CLI side of running instances: start a detached supervisor, ask it for status, stop/start one
+// service, wait for health, and stop everything (falling back to recorded pids when no supervisor
+// answers). Only processes recorded by this tool are ever signalled.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "common/json.hpp"
+#include "orchestrator/layout.hpp"
+
+namespace dive::orch {
+
+// The supervisor's status, or a synthesized one ("stopped" everywhere) when no supervisor answers.
+// Adds "running": bool and "instance".
+Json instance_status(const InstancePaths& paths, bool hub);
+bool supervisor_running(const InstancePaths& paths);
+
+// Spawns `dive supervise --instance CODE` detached (own session, log in logs/supervisor.log) unless one
+// already answers; waits until its control socket answers. Throws with the log tail on failure.
+void start_supervisor(const InstancePaths& paths, const std::filesystem::path& dive_exe);
+
+using StatusFn = std::function<void(const Json& status)>;
+// Polls until every wanted child is running and healthy; false on timeout (or when the supervisor dies).
+bool wait_until_healthy(const InstancePaths& paths, std::chrono::milliseconds timeout,
+                        const StatusFn& on_poll = {});
+
+// Asks the supervisor to shut down and waits for it; any recorded process still alive afterwards (or
+// when no supervisor answered) is terminated by pid. Returns the number of processes that were running.
+int stop_instance(const InstancePaths& paths, std::chrono::milliseconds timeout);
+
+// stop | start | restart one child; throws when the supervisor is not running or refuses.
+void service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service);
+// Waits until the named child reaches `state` (and, for "running", is healthy when `healthy`).
+bool wait_for_service(const InstancePaths& paths, const std::string& service, const std::string& state,
+                      bool healthy, std::chrono::milliseconds timeout);
+
+}  // namespace dive::orch

@@ -1,0 +1,507 @@
+#include "orchestrator/pipeline.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <pqxx/pqxx>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "common/fs.hpp"
+#include "common/process.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/certs.hpp"
+#include "orchestrator/file_lock.hpp"
+#include "orchestrator/instance_control.hpp"
+#include "orchestrator/orch_db.hpp"
+#include "orchestrator/pidfile.hpp"
+#include "orchestrator/port_probe.hpp"
+#include "orchestrator/ports.hpp"
+#include "orchestrator/verify.hpp"
+#include "store/embedded_migrations.hpp"
+#include "store/local_postgres.hpp"
+#include "store/local_redis.hpp"
+#include "store/migrations.hpp"
+
+namespace dive::orch {
+
+using namespace std::chrono_literals;
+
+namespace {
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  try {
+    return std::stoi(v);
+  } catch (...) {
+    throw std::invalid_argument(std::string(name) + " must be a whole number (got '" + v + "')");
+  }
+}
+}  // namespace
+
+OrchPolicy OrchPolicy::for_profile(Profile p) {
+  OrchPolicy o;
+  if (p == Profile::Test) {
+    o.retry = {5, {Millis(200), 2.0, Millis(2000), Millis(100)}};
+    o.breaker_cooldown = std::chrono::seconds(5);
+    o.health_timeout = 120s;
+  }
+  o.retry.max_attempts = env_int("DIVE_ORCH_RETRY_ATTEMPTS", o.retry.max_attempts);
+  o.retry.backoff.initial =
+      Millis(env_int("DIVE_ORCH_RETRY_INITIAL_MS", static_cast<int>(o.retry.backoff.initial.count())));
+  o.retry.backoff.max_delay =
+      Millis(env_int("DIVE_ORCH_RETRY_MAX_MS", static_cast<int>(o.retry.backoff.max_delay.count())));
+  o.breaker_threshold = env_int("DIVE_ORCH_BREAKER_THRESHOLD", o.breaker_threshold);
+  o.breaker_cooldown = std::chrono::seconds(
+      env_int("DIVE_ORCH_BREAKER_COOLDOWN_S", static_cast<int>(o.breaker_cooldown.count())));
+  o.lock_timeout = Millis(env_int("DIVE_ORCH_LOCK_TIMEOUT_MS", static_cast<int>(o.lock_timeout.count())));
+  return o;
+}
+
+std::string orchestration_conninfo(const Layout& layout) {
+  auto hub = layout.instance(std::string(kHubCode));
+  Json cfg = read_instance_config(hub);
+  Json sec = read_secrets(hub);
+  return store::pg_conninfo("127.0.0.1", static_cast<uint16_t>(cfg["ports"]["postgres"].get<int>()),
+                            "orchestration", cfg["database"].value("user", "dive"),
+                            sec.at("postgres_password"), 3);
+}
+
+namespace {
+
+// A failure of one pipeline step: what to tell the operator and what to record.
+struct StepFailure : std::runtime_error {
+  StepFailure(std::string code, std::string msg, std::string fix = "", int sev = 2)
+      : std::runtime_error(std::move(msg)),
+        error_code(std::move(code)),
+        remediation(std::move(fix)),
+        severity(sev) {}
+  std::string error_code, remediation;
+  int severity;
+};
+
+struct BreakerRefused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Deploy {
+ public:
+  Deploy(const Layout& layout, const DeployOptions& opts, const Console& out)
+      : layout_(layout), o_(opts), out_(out), paths_(layout.instance(opts.code)), hub_(is_hub(opts.code)) {}
+
+  DeployResult run() {
+    auto start = std::chrono::steady_clock::now();
+    DeployResult res;
+    std::string step = "PREFLIGHT";
+    try {
+      step = "PREFLIGHT";
+      preflight();
+      step = "INITIALIZATION";
+      transition(DeployState::Initializing, "deploy started");
+      run_step("initialization", [&] { initialize(); });
+      step = "DEPLOYING";
+      transition(DeployState::Deploying, "starting services");
+      run_step("deploying", [&] { start_services(); });
+      add_checkpoint("CONTAINER", "every process running and healthy");
+      step = "CONFIGURING";
+      transition(DeployState::Configuring, "checking configuration and schema");
+      run_step("configuring", [&] { configure(); });
+      add_checkpoint("CONFIG", "schema migrations applied");
+      step = "SEEDING";
+      run_step("seeding", [&] { seed(); });
+      step = "VERIFYING";
+      transition(DeployState::Verifying, "verifying the deployment");
+      run_step("verifying", [&] { verify(); });
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      transition(DeployState::Complete, "deployment complete", Json{{"duration_seconds", secs}});
+      add_checkpoint("COMPLETE", "deployment complete");
+      with_db([&](OrchDb& db) {
+        db.record_metric(o_.code, "deployment_duration", secs, "seconds",
+                         Json{{"profile", to_string(o_.profile)}});
+        db.breaker_success(breaker_op());
+        db.resolve_errors(o_.code, "deploy");
+      });
+      res.seconds = secs;
+      out_.ok(o_.code + " deployed in " + format_duration_ms(static_cast<int64_t>(secs * 1000)));
+    } catch (const BreakerRefused& e) {
+      res.exit_code = 2;
+      res.failed_step = step;
+      res.reason = e.what();
+      out_.fail(e.what());
+    } catch (const std::exception& e) {
+      res.exit_code = 1;
+      res.failed_step = step;
+      res.reason = e.what();
+      fail(step, e);
+    }
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (db_) {
+      try {
+        db_->release_deploy_lock(o_.code);
+      } catch (...) {
+      }
+    }
+    return res;
+  }
+
+ private:
+  std::string breaker_op() const { return "deploy:" + o_.code; }
+
+  // Runs fn against the orchestration database now, or (hub, before its database exists) later.
+  void with_db(const std::function<void(OrchDb&)>& fn) {
+    if (db_)
+      fn(*db_);
+    else
+      pending_.push_back(fn);
+  }
+
+  void attach_db() {
+    if (db_) return;
+    db_ = std::make_unique<OrchDb>(orchestration_conninfo(layout_));
+    check_breaker();
+    std::string holder;
+    if (!db_->acquire_deploy_lock(o_.code, o_.policy.lock_timeout, &holder))
+      throw StepFailure(errc::kInstanceConflict,
+                        "another deploy of " + o_.code + " holds the deployment lock: " + holder,
+                        "wait for it to finish");
+    auto pending = std::move(pending_);
+    for (auto& fn : pending) fn(*db_);
+  }
+
+  void check_breaker() {
+    auto c = db_->breaker_check(breaker_op(), o_.policy.breaker_threshold, o_.policy.breaker_cooldown);
+    if (!c.allowed) {
+      db_.reset();  // release the session: nothing of this run is recorded
+      throw BreakerRefused("deploy of " + o_.code + " refused: its circuit breaker is OPEN after " +
+                           std::to_string(c.failures) + " failed deploy steps; retry in " +
+                           format_duration_ms(c.retry_after.count()) +
+                           " (./dive orch-db status shows the errors)");
+    }
+    if (c.state == "HALF_OPEN") out_.warn("circuit breaker HALF_OPEN: this deploy is the trial run");
+  }
+
+  void transition(DeployState to, const std::string& reason, const Json& meta = Json::object()) {
+    with_db([=, this](OrchDb& db) {
+      // A deploy that died mid-way left its state behind: close it as FAILED before starting over.
+      DeployState cur = db.current_state(o_.code);
+      if (to == DeployState::Initializing) {
+        if (cur == DeployState::Initializing || cur == DeployState::Deploying ||
+            cur == DeployState::Configuring || cur == DeployState::Verifying ||
+            cur == DeployState::RollingBack)
+          db.set_state(o_.code, DeployState::Failed, "interrupted: an earlier deploy did not finish");
+        else if (cur == DeployState::Cleanup)
+          db.set_state(o_.code, DeployState::Unknown, "cleanup finished");
+      }
+      db.set_state(o_.code, to, reason, meta);
+    });
+    out_.step(std::string(to_string(to)));
+  }
+
+  void add_checkpoint(const std::string& level, const std::string& what) {
+    with_db([=, this](OrchDb& db) { db.add_checkpoint(o_.code, level, what); });
+  }
+
+  // Runs one step, recorded in deployment_steps (COMPLETED, SKIPPED when the step said so, or FAILED).
+  void run_step(const std::string& name, const std::function<void()>& fn) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto elapsed_ms = [&] {
+      return static_cast<int>(
+          std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count());
+    };
+    auto id = std::make_shared<int>(-1);
+    with_db([=, this](OrchDb& db) { *id = db.step_begin(o_.code, name); });
+    skipped_ = false;
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      with_db([=, this, msg = std::string(e.what()), ms = elapsed_ms()](OrchDb& db) {
+        if (*id >= 0) db.step_end(*id, "FAILED", msg, retries_, Json{{"duration_ms", ms}});
+      });
+      throw;
+    }
+    with_db([=, this, ms = elapsed_ms(), skipped = skipped_, retries = retries_](OrchDb& db) {
+      if (*id >= 0)
+        db.step_end(*id, skipped ? "SKIPPED" : "COMPLETED", "", retries, Json{{"duration_ms", ms}});
+      db.record_metric(o_.code, "step_duration", ms / 1000.0, "seconds", Json{{"step", name}});
+    });
+    retries_ = 0;
+  }
+
+  template <class F>
+  void retrying(const std::string& what, F&& fn) {
+    resilience::RetryHooks hooks;
+    hooks.on_retry = [&](int attempt, Millis d, const std::exception& e) {
+      ++retries_;
+      out_.warn(what + " failed (attempt " + std::to_string(attempt) + "/" +
+                std::to_string(o_.policy.retry.max_attempts) + "): " + e.what() + "; retrying in " +
+                format_duration_ms(d.count()));
+    };
+    hooks.retryable = [](const std::exception& e) { return dynamic_cast<const StepFailure*>(&e) == nullptr; };
+    resilience::retry(o_.policy.retry, fn, hooks);
+  }
+
+  // ---------------------------------------------------------------- PREFLIGHT
+  void preflight() {
+    out_.step("PREFLIGHT " + o_.code + (hub_ ? " (hub)" : " (spoke)"));
+    for (const auto& tool : {store::pg_tool("initdb"), store::pg_tool("postgres")})
+      if (::access(tool.c_str(), X_OK) != 0)
+        throw StepFailure(errc::kDirectorySetup, "PostgreSQL 15 server binaries missing (" + tool + ")",
+                          "run scripts/bootstrap");
+    for (const char* tool : {"redis-server", "mkcert"})
+      if (!find_executable(tool))
+        throw StepFailure(errc::kDirectorySetup, std::string(tool) + " is not installed",
+                          "run scripts/bootstrap");
+    ensure_dir(layout_.instances_dir(), 0755);
+    try {
+      store::check_traversable(layout_.instances_dir(), store::postgres_run_as());
+    } catch (const std::exception& e) {
+      throw StepFailure(errc::kDirectorySetup, e.what());
+    }
+    ensure_dir(paths_.run, 0700);
+    int holder = -1;
+    file_lock_ = FileLock::try_acquire(paths_.deploy_lock, &holder);
+    if (!file_lock_)
+      throw StepFailure(
+          errc::kInstanceConflict,
+          "another deploy of " + o_.code + " is in progress (pid " + std::to_string(holder) + ")",
+          "wait for it to finish");
+
+    if (!hub_) {
+      auto hub_paths = layout_.instance(std::string(kHubCode));
+      if (!fs::exists(hub_paths.instance_json))
+        throw StepFailure(errc::kInstanceConflict, "the hub is not deployed; a spoke needs it",
+                          "run ./dive hub deploy first");
+      try {
+        attach_db();
+      } catch (const BreakerRefused&) {
+        throw;
+      } catch (const StepFailure&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw StepFailure(errc::kDatabaseCheck, std::string("the hub is not running: ") + e.what(),
+                          "start it with ./dive hub up");
+      }
+    } else if (fs::exists(paths_.instance_json)) {
+      try {
+        attach_db();  // a running hub: check the breaker and lock right away
+      } catch (const BreakerRefused&) {
+        throw;
+      } catch (const StepFailure&) {
+        throw;
+      } catch (const std::exception&) {
+        out_.info(
+            "orchestration database not reachable yet; recording starts once the hub's PostgreSQL is up");
+      }
+    }
+    check_ports();
+    out_.ok("preflight passed");
+  }
+
+  void check_ports() {
+    auto ip = resolve_ports(o_.code, o_.port_shift);
+    // Our own running processes may hold our ports (a redeploy of a running instance).
+    std::set<pid_t> ours;
+    for (const auto& r : live_records(paths_.run)) ours.insert(r.pid);
+    auto named = named_ports(ip.ports);
+    named.erase(std::remove_if(named.begin(), named.end(), [](auto& p) { return p.first == "web"; }),
+                named.end());
+    if (hub_) named.emplace_back("blacklist redis", blacklist_redis_port(o_.port_shift));
+    // Another deployed instance with the same offset (ISO codes can collide) and running.
+    for (const auto& other : layout_.deployed_codes()) {
+      if (other == o_.code) continue;
+      auto op = resolve_ports(other, o_.port_shift);
+      if (op.offset == ip.offset && !live_records(layout_.instance(other).run).empty())
+        throw StepFailure(errc::kInstanceConflict,
+                          o_.code + " shares port offset " + std::to_string(ip.offset) +
+                              " with running instance " + other + " (its api port " +
+                              std::to_string(op.ports.api) + ")",
+                          "stop it first: ./dive spoke down " + other);
+    }
+    for (const auto& [name, port] : named) {
+      if (port_free(port)) continue;
+      auto h = port_holder(port);
+      if (h && ours.count(h->pid)) continue;  // the listener is a process this instance's supervisor started
+      throw StepFailure(errc::kInstanceConflict,
+                        "port " + std::to_string(port) + " (" + name + " of " + o_.code + ") is in use by " +
+                            describe_holder(h),
+                        "stop that process, or deploy beside it with DIVE_PORT_SHIFT=<n>");
+    }
+  }
+
+  // ---------------------------------------------------------------- INITIALIZATION
+  void initialize() {
+    ensure_dir(paths_.dir, 0755);
+    ensure_dir(paths_.logs, 0755);
+    ensure_dir(paths_.certs, 0755);
+    std::optional<std::string> blacklist_pw;
+    if (!hub_)
+      blacklist_pw = read_secrets(layout_.instance(std::string(kHubCode))).at("blacklist_redis_password");
+    secrets_ = ensure_secrets(paths_, blacklist_pw);
+    cfg_ = write_instance_config(layout_, o_.code, o_.profile, o_.port_shift);
+    if (o_.seed_count) {
+      cfg_["seed"]["count"] = *o_.seed_count;
+      write_file_atomic(paths_.instance_json, cfg_.dump(2) + "\n", 0644);
+    }
+    out_.info("config " + paths_.instance_json.string());
+    try {
+      if (generate_instance_cert(layout_, o_.code, false))
+        out_.info("certificate generated (mkcert, ECDSA P-256)");
+      else
+        out_.info("certificate present and valid");
+    } catch (const std::exception& e) {
+      throw StepFailure(
+          errc::kCertGeneration, e.what(),
+          "check that mkcert works: CAROOT=" + layout_.ca_dir().string() + " mkcert -ecdsa localhost");
+    }
+    store::PgClusterSpec pg;
+    pg.data_dir = paths_.pg_data;
+    pg.port = static_cast<uint16_t>(cfg_["ports"]["postgres"].get<int>());
+    pg.superuser = cfg_["database"].value("user", "dive");
+    pg.password = secrets_.at("postgres_password");
+    pg.fast_unsafe = cfg_["postgres"].value("fast_unsafe", false);
+    pg.shared_buffers = cfg_["postgres"].value("shared_buffers", "32MB");
+    bool fresh = !fs::exists(paths_.pg_data / "PG_VERSION");
+    store::pg_init_cluster(pg, store::postgres_run_as(), 120s);
+    out_.info(fresh ? "PostgreSQL cluster created (initdb)" : "PostgreSQL cluster present");
+    store::RedisServerSpec r;
+    r.dir = paths_.redis_dir;
+    r.port = static_cast<uint16_t>(cfg_["redis"]["port"].get<int>());
+    r.password = secrets_.at("redis_password");
+    store::redis_write_config(r);
+    if (hub_) {
+      store::RedisServerSpec b;
+      b.dir = paths_.blacklist_dir;
+      b.port = static_cast<uint16_t>(cfg_["blacklist_redis"]["port"].get<int>());
+      b.password = secrets_.at("blacklist_redis_password");
+      b.maxmemory = "256mb";
+      b.maxmemory_policy = "noeviction";  // revocations must never be evicted
+      store::redis_write_config(b);
+    }
+  }
+
+  // ---------------------------------------------------------------- DEPLOYING
+  void start_services() {
+    bool was_running = supervisor_running(paths_);
+    if (was_running) {
+      out_.info("already running: restarting its services with the current configuration");
+      for (const auto& svc : {"api", "kas", "idp", "pdp"}) service_command(paths_, "restart", svc);
+    } else {
+      start_supervisor(paths_, o_.dive_exe);
+      out_.info("supervisor started (log " + paths_.log("supervisor").string() + ")");
+    }
+    if (hub_ && !db_) {
+      if (!wait_for_service(paths_, "postgres", "running", true, 60s))
+        throw StepFailure(errc::kServiceTimeout, "PostgreSQL of the hub did not become ready within 60 s",
+                          "see " + paths_.log("postgres").string());
+      attach_db();
+    }
+    std::map<std::string, bool> announced;
+    auto t0 = std::chrono::steady_clock::now();
+    bool ok = wait_until_healthy(paths_, o_.policy.health_timeout, [&](const Json& st) {
+      for (const auto& s : st["services"]) {
+        std::string name = s["name"];
+        if (s["state"] == "running" && s.value("healthy", false) && !announced[name]) {
+          announced[name] = true;
+          auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
+          out_.info(name + " ready (" + format_duration_ms(ms) + ")");
+        }
+      }
+    });
+    if (!ok) {
+      Json st = instance_status(paths_, hub_);
+      std::vector<std::string> bad;
+      for (const auto& s : st["services"])
+        if (!(s["state"] == "running" && s.value("healthy", false)))
+          bad.push_back(s["name"].get<std::string>() + " (" + s["state"].get<std::string>() + ")");
+      throw StepFailure(
+          errc::kServiceUnhealthy,
+          "not healthy within " + format_duration_ms(o_.policy.health_timeout.count()) + ": " +
+              join(bad, ", "),
+          "see ./dive " + std::string(hub_ ? "hub logs" : "spoke logs " + o_.code) + " <service>");
+    }
+    out_.ok("all services running and healthy");
+  }
+
+  // ---------------------------------------------------------------- CONFIGURING
+  void configure() {
+    const auto& migs = store::instance_migrations();
+    int expected = migs.empty() ? 0 : migs.back().version;
+    retrying("schema check", [&] {
+      pqxx::connection c(
+          store::pg_conninfo("127.0.0.1", static_cast<uint16_t>(cfg_["ports"]["postgres"].get<int>()),
+                             cfg_["database"].value("name", "dive"), cfg_["database"].value("user", "dive"),
+                             secrets_.at("postgres_password"), 3));
+      int v = store::current_schema_version(c);
+      if (v < expected)
+        throw std::runtime_error("instance schema at version " + std::to_string(v) + ", expected " +
+                                 std::to_string(expected));
+    });
+    out_.ok("instance database schema at version " + std::to_string(expected));
+  }
+
+  // ---------------------------------------------------------------- SEEDING
+  void seed() {
+    // Documents arrive with the protected-documents capability; until then there is nothing to seed.
+    skipped_ = true;
+    out_.info("seeding skipped: no document store in this build yet");
+  }
+
+  // ---------------------------------------------------------------- VERIFYING
+  void verify() {
+    VerifyReport rep;
+    retrying("verification", [&] {
+      rep = verify_instance(layout_, o_.code);
+      if (!rep.ok()) {
+        for (const auto& c : rep.checks)
+          if (!c.ok) throw std::runtime_error(c.name + ": " + c.detail);
+      }
+    });
+    out_.ok("verified: " + std::to_string(rep.passed()) + "/" + std::to_string(rep.checks.size()) +
+            " checks passed");
+  }
+
+  // ---------------------------------------------------------------- failure
+  void fail(const std::string& step, const std::exception& e) {
+    const auto* sf = dynamic_cast<const StepFailure*>(&e);
+    std::string code = sf ? sf->error_code : errc::kUnknown;
+    std::string fix = sf ? sf->remediation : "";
+    out_.fail(step + " failed: " + e.what());
+    if (!fix.empty()) out_.info("fix: " + fix);
+    if (!db_) {
+      out_.warn("(not recorded: the orchestration database was not reachable)");
+      return;
+    }
+    try {
+      db_->record_error(o_.code, code, sf ? sf->severity : 2, to_lower(step), e.what(), fix);
+      if (transition_allowed(db_->current_state(o_.code), DeployState::Failed))
+        db_->set_state(o_.code, DeployState::Failed, step + ": " + e.what());
+      db_->breaker_failure(breaker_op(), o_.policy.breaker_threshold, e.what());
+    } catch (const std::exception& rec) {
+      out_.warn(std::string("could not record the failure: ") + rec.what());
+    }
+  }
+
+  const Layout& layout_;
+  const DeployOptions& o_;
+  const Console& out_;
+  InstancePaths paths_;
+  bool hub_;
+  Json cfg_, secrets_;
+  std::unique_ptr<OrchDb> db_;
+  std::vector<std::function<void(OrchDb&)>> pending_;
+  std::optional<FileLock> file_lock_;
+  int retries_ = 0;
+  bool skipped_ = false;  // set by a step that had nothing to do
+};
+
+}  // namespace
+
+DeployResult deploy_instance(const Layout& layout, const DeployOptions& opts, const Console& out) {
+  return Deploy(layout, opts, out).run();
+}
+
+}  // namespace dive::orch

@@ -1,0 +1,449 @@
+#include "orchestrator/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/fs.hpp"
+#include "common/process.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/control_socket.hpp"
+#include "orchestrator/pidfile.hpp"
+
+namespace dive::orch {
+
+const char* to_string(ChildPhase p) {
+  switch (p) {
+    case ChildPhase::Stopped:
+      return "stopped";
+    case ChildPhase::Starting:
+      return "starting";
+    case ChildPhase::Running:
+      return "running";
+    case ChildPhase::Crashed:
+      return "crashed";
+    case ChildPhase::Stopping:
+      return "stopping";
+  }
+  return "unknown";
+}
+
+SupervisorOptions SupervisorOptions::from_config(const Json& cfg, const InstancePaths& paths) {
+  SupervisorOptions o;
+  o.code = cfg.at("code");
+  o.socket = paths.socket;
+  o.run_dir = paths.run;
+  const Json s = cfg.value("supervisor", Json::object());
+  o.health_interval = Millis(s.value("health_interval_ms", 2000));
+  o.ready_timeout = Millis(s.value("ready_timeout_ms", 60000));
+  o.stable_after = Millis(s.value("stable_after_ms", 30000));
+  o.stop_grace = Millis(s.value("stop_grace_ms", 10000));
+  o.restart.initial = Millis(s.value("restart_initial_ms", 1000));
+  o.restart.multiplier = s.value("restart_multiplier", 2.0);
+  o.restart.max_delay = Millis(s.value("restart_max_ms", 30000));
+  o.restart.max_jitter = Millis(s.value("restart_jitter_ms", 250));
+  o.liveness_failures = s.value("liveness_failures", 6);
+  return o;
+}
+
+struct Supervisor::Child {
+  explicit Child(ChildSpec s, const resilience::BackoffPolicy& p) : spec(std::move(s)), backoff(p) {}
+  ChildSpec spec;
+  ChildPhase phase = ChildPhase::Stopped;
+  bool want_up = true;
+  pid_t pid = -1;
+  uint64_t generation = 0;  // bumped at every spawn: stale probe results are ignored
+  SteadyTime started_at{}, ready_deadline{}, restart_at{}, stop_deadline{}, healthy_since{}, last_probe{};
+  int restarts = 0;
+  bool healthy = false;
+  bool ready_timed_out = false;
+  int live_failures = 0;
+  std::string last_exit;
+  SystemTime last_exit_at{};
+  Millis last_delay{0};
+  resilience::Backoff backoff;
+};
+
+Supervisor::Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober)
+    : opts_(std::move(opts)), prober_(prober), started_at_(std::chrono::steady_clock::now()) {
+  for (auto& c : children) children_.push_back(std::make_unique<Child>(std::move(c), opts_.restart));
+}
+
+Supervisor::~Supervisor() {
+  stop_health_ = true;
+  if (health_thread_.joinable()) health_thread_.join();
+}
+
+void Supervisor::request_shutdown() {
+  if (!shutting_down_.exchange(true)) spdlog::info("shutdown requested: stopping children in reverse order");
+}
+
+void Supervisor::write_pidfile(const Child& c) const {
+  try {
+    write_pid_record(opts_.run_dir / (c.spec.name + ".pid"), c.pid);
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot record pid of {}: {}", c.spec.name, e.what());
+  }
+}
+
+void Supervisor::remove_pidfile(const Child& c) const {
+  std::error_code ec;
+  std::filesystem::remove(opts_.run_dir / (c.spec.name + ".pid"), ec);
+}
+
+// Children of a previous supervisor that died without stopping them (SIGKILL, power loss) still hold
+// their ports. Only a process whose pid and start time both match our record is ours to stop.
+void Supervisor::cleanup_stale_children() {
+  for (const auto& c : children_) {
+    auto rec = read_pid_record(opts_.run_dir / (c->spec.name + ".pid"));
+    if (rec && record_is_live(*rec)) {
+      spdlog::warn("stopping {} (pid {}) left running by a previous supervisor", c->spec.name, rec->pid);
+      terminate_pid(rec->pid, opts_.stop_grace, c->spec.stop_signal);
+    }
+    remove_pidfile(*c);
+  }
+}
+
+bool Supervisor::deps_ready(size_t index) const {
+  for (size_t i = 0; i < index; ++i) {
+    const auto& d = *children_[i];
+    if (!d.want_up) continue;  // a deliberately stopped dependency does not hold others back
+    if (d.phase != ChildPhase::Running) return false;
+  }
+  return true;
+}
+
+void Supervisor::spawn_child(Child& c) {
+  SpawnOptions o;
+  o.argv = c.spec.argv;
+  o.env = c.spec.env;
+  o.uid = c.spec.uid;
+  o.gid = c.spec.gid;
+  o.stdout_path = c.spec.log_path;
+  o.new_process_group = true;
+  o.parent_death_signal = SIGTERM;
+  // Keep logs bounded: rotate once past 64 MiB (one old generation kept).
+  std::error_code ec;
+  if (!c.spec.log_path.empty() && std::filesystem::file_size(c.spec.log_path, ec) > (64u << 20) && !ec)
+    std::filesystem::rename(c.spec.log_path, c.spec.log_path + ".1", ec);
+  try {
+    c.pid = spawn(o);
+  } catch (const std::exception& e) {
+    c.pid = -1;
+    c.phase = ChildPhase::Crashed;
+    c.last_exit = std::string("could not start: ") + e.what();
+    c.last_exit_at = std::chrono::system_clock::now();
+    c.last_delay = c.backoff.next();
+    c.restart_at = std::chrono::steady_clock::now() + c.last_delay;
+    ++c.restarts;
+    spdlog::error("{}: {}; retrying in {}", c.spec.name, c.last_exit,
+                  format_duration_ms(c.last_delay.count()));
+    return;
+  }
+  ++c.generation;
+  c.phase = ChildPhase::Starting;
+  c.healthy = false;
+  c.ready_timed_out = false;
+  c.live_failures = 0;
+  c.started_at = std::chrono::steady_clock::now();
+  c.ready_deadline = c.started_at + opts_.ready_timeout;
+  c.last_probe = {};
+  write_pidfile(c);
+  spdlog::info("{}: started (pid {})", c.spec.name, c.pid);
+}
+
+void Supervisor::signal_child(Child& c, int sig) {
+  if (c.pid <= 0) return;
+  ::kill(c.pid, sig);
+}
+
+void Supervisor::reap() {
+  while (true) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    std::lock_guard lock(mu_);
+    for (auto& cp : children_) {
+      Child& c = *cp;
+      if (c.pid != pid) continue;
+      // Whatever is left of its process group (a postmaster's backends) goes with it.
+      ::kill(-pid, SIGKILL);
+      remove_pidfile(c);
+      c.pid = -1;
+      c.healthy = false;
+      c.last_exit = describe_wait_status(status);
+      c.last_exit_at = std::chrono::system_clock::now();
+      if (c.phase == ChildPhase::Stopping || !c.want_up || shutting_down_) {
+        c.phase = ChildPhase::Stopped;
+        spdlog::info("{}: stopped ({})", c.spec.name, c.last_exit);
+      } else {
+        c.phase = ChildPhase::Crashed;
+        ++c.restarts;
+        c.last_delay = c.backoff.next();
+        c.restart_at = std::chrono::steady_clock::now() + c.last_delay;
+        spdlog::warn("{}: crashed ({}); restart #{} in {}", c.spec.name, c.last_exit, c.restarts,
+                     format_duration_ms(c.last_delay.count()));
+      }
+    }
+  }
+}
+
+void Supervisor::tick() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (shutting_down_) {
+    for (auto& c : children_) c->want_up = false;
+  }
+  for (size_t i = 0; i < children_.size(); ++i) {
+    Child& c = *children_[i];
+    if (c.want_up) {
+      bool due = c.phase == ChildPhase::Stopped || (c.phase == ChildPhase::Crashed && now >= c.restart_at);
+      if (due && deps_ready(i)) spawn_child(c);
+      if (c.phase == ChildPhase::Starting) {
+        if (c.healthy) {
+          c.phase = ChildPhase::Running;
+          c.healthy_since = now;
+          spdlog::info("{}: ready after {}", c.spec.name,
+                       format_duration_ms(std::chrono::duration_cast<Millis>(now - c.started_at).count()));
+        } else if (now >= c.ready_deadline) {
+          c.phase = ChildPhase::Running;
+          c.ready_timed_out = true;
+          spdlog::warn("{}: not ready after {}; starting the services after it anyway", c.spec.name,
+                       format_duration_ms(opts_.ready_timeout.count()));
+        }
+      }
+      if (c.phase == ChildPhase::Running) {
+        if (!c.healthy)
+          c.healthy_since = now;
+        else if (now - c.healthy_since >= opts_.stable_after && c.backoff.failures() > 0)
+          c.backoff.reset();
+        if (c.spec.is_service() && c.live_failures >= opts_.liveness_failures && c.pid > 0) {
+          spdlog::error("{}: {} liveness probes failed in a row; killing pid {} to restart it", c.spec.name,
+                        c.live_failures, c.pid);
+          c.live_failures = 0;
+          ::kill(-c.pid, SIGKILL);
+        }
+      }
+    } else {
+      if (c.phase == ChildPhase::Crashed) c.phase = ChildPhase::Stopped;
+      if (c.phase == ChildPhase::Starting || c.phase == ChildPhase::Running) {
+        // Reverse order: a child stops only once everything started after it has stopped.
+        bool dependents_down = true;
+        if (shutting_down_) {
+          for (size_t j = i + 1; j < children_.size(); ++j)
+            if (children_[j]->phase != ChildPhase::Stopped) dependents_down = false;
+        }
+        if (dependents_down) {
+          spdlog::info("{}: stopping (pid {})", c.spec.name, c.pid);
+          signal_child(c, c.spec.stop_signal);
+          c.phase = ChildPhase::Stopping;
+          c.stop_deadline = now + opts_.stop_grace;
+        }
+      } else if (c.phase == ChildPhase::Stopping && now >= c.stop_deadline && c.pid > 0) {
+        spdlog::warn("{}: did not stop within {}; killing pid {}", c.spec.name,
+                     format_duration_ms(opts_.stop_grace.count()), c.pid);
+        ::kill(-c.pid, SIGKILL);
+        c.stop_deadline = now + opts_.stop_grace;
+      }
+    }
+  }
+}
+
+void Supervisor::health_loop() {
+  while (!stop_health_) {
+    struct Job {
+      size_t index;
+      uint64_t generation;
+      ChildSpec spec;
+      bool liveness;
+    };
+    std::vector<Job> jobs;
+    {
+      std::lock_guard lock(mu_);
+      auto now = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < children_.size(); ++i) {
+        Child& c = *children_[i];
+        if (c.pid <= 0 || (c.phase != ChildPhase::Starting && c.phase != ChildPhase::Running)) continue;
+        Millis every = c.phase == ChildPhase::Starting ? Millis(150) : opts_.health_interval;
+        if (now - c.last_probe < every) continue;
+        c.last_probe = now;
+        jobs.push_back({i, c.generation, c.spec, c.phase == ChildPhase::Running && c.spec.is_service()});
+      }
+    }
+    for (const auto& job : jobs) {
+      if (stop_health_) return;
+      bool ok = false, live = true;
+      try {
+        ok = prober_.ready(job.spec);
+        if (job.liveness) live = ok || prober_.live(job.spec);
+      } catch (const std::exception& e) {
+        spdlog::debug("{}: probe error: {}", job.spec.name, e.what());
+      }
+      std::lock_guard lock(mu_);
+      Child& c = *children_[job.index];
+      if (c.generation != job.generation || c.pid <= 0) continue;
+      if (c.healthy && !ok && c.phase == ChildPhase::Running)
+        spdlog::warn("{}: became unhealthy", c.spec.name);
+      else if (!c.healthy && ok && c.phase == ChildPhase::Running)
+        spdlog::info("{}: healthy again", c.spec.name);
+      c.healthy = ok;
+      c.live_failures = live ? 0 : c.live_failures + 1;
+    }
+    std::this_thread::sleep_for(Millis(50));
+  }
+}
+
+Json Supervisor::status() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  Json services = Json::array();
+  for (const auto& cp : children_) {
+    const Child& c = *cp;
+    Json s = {{"name", c.spec.name},
+              {"state", to_string(c.phase)},
+              {"pid", c.pid > 0 ? Json(c.pid) : Json(nullptr)},
+              {"restarts", c.restarts},
+              {"healthy", c.healthy},
+              {"port", c.spec.port},
+              {"wanted", c.want_up},
+              {"readyTimedOut", c.ready_timed_out},
+              {"lastExit", c.last_exit.empty() ? Json(nullptr) : Json(c.last_exit)},
+              {"backoffMs", c.last_delay.count()}};
+    if (c.pid > 0) {
+      s["uptimeMs"] = std::chrono::duration_cast<Millis>(now - c.started_at).count();
+      if (auto rss = proc_rss_bytes(c.pid)) s["rssBytes"] = *rss;
+    }
+    if (c.phase == ChildPhase::Crashed)
+      s["nextRestartInMs"] =
+          std::max<int64_t>(0, std::chrono::duration_cast<Millis>(c.restart_at - now).count());
+    if (c.last_exit_at.time_since_epoch().count() != 0)
+      s["lastExitAt"] =
+          std::chrono::duration_cast<std::chrono::milliseconds>(c.last_exit_at.time_since_epoch()).count();
+    services.push_back(std::move(s));
+  }
+  return Json{{"instance", opts_.code},
+              {"supervisor",
+               {{"pid", ::getpid()},
+                {"uptimeMs", std::chrono::duration_cast<Millis>(now - started_at_).count()},
+                {"shuttingDown", shutting_down_.load()}}},
+              {"services", services}};
+}
+
+Json Supervisor::handle(const Json& req) {
+  std::string cmd = req.value("cmd", "");
+  if (cmd == "status") return Json{{"ok", true}, {"status", status()}};
+  if (cmd == "shutdown") {
+    request_shutdown();
+    return Json{{"ok", true}};
+  }
+  if (cmd == "stop" || cmd == "start" || cmd == "restart") {
+    std::string name = req.value("service", "");
+    std::lock_guard lock(mu_);
+    for (auto& cp : children_) {
+      Child& c = *cp;
+      if (c.spec.name != name) continue;
+      if (shutting_down_) return Json{{"ok", false}, {"error", "the supervisor is shutting down"}};
+      if (cmd == "stop") {
+        c.want_up = false;
+        spdlog::info("{}: stop requested; it stays stopped until started", name);
+      } else if (cmd == "start") {
+        c.want_up = true;
+        c.backoff.reset();
+        if (c.phase == ChildPhase::Crashed) c.restart_at = std::chrono::steady_clock::now();
+        spdlog::info("{}: start requested", name);
+      } else {  // restart: stop now; it comes back up through the normal start path
+        c.backoff.reset();
+        if (c.pid > 0) {
+          signal_child(c, c.spec.stop_signal);
+          c.phase = ChildPhase::Stopping;
+          c.stop_deadline = std::chrono::steady_clock::now() + opts_.stop_grace;
+        }
+        c.want_up = true;
+      }
+      return Json{{"ok", true}};
+    }
+    return Json{{"ok", false}, {"error", "no service named '" + name + "'"}};
+  }
+  return Json{{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
+}
+
+void Supervisor::serve_control(int listen_fd) {
+  while (true) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    std::string line;
+    char buf[1024];
+    while (line.find('\n') == std::string::npos && line.size() < 65536) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    Json resp;
+    try {
+      resp = handle(Json::parse(line.substr(0, line.find('\n'))));
+    } catch (const std::exception& e) {
+      resp = Json{{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
+    }
+    std::string out = resp.dump() + "\n";
+    (void)!::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+}
+
+int Supervisor::run() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&mask, s);
+  ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);  // before the health thread starts: it inherits the mask
+  ::signal(SIGPIPE, SIG_IGN);
+  int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  ensure_dir(opts_.run_dir, 0700);
+  cleanup_stale_children();
+  int lfd = control_listen(opts_.socket);
+  spdlog::info("supervisor of {} running (pid {}), control socket {}", opts_.code, ::getpid(),
+               opts_.socket.string());
+  health_thread_ = std::thread([this] { health_loop(); });
+
+  while (true) {
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {lfd, POLLIN, 0}};
+    int r = ::poll(fds, 2, 100);
+    if (r < 0 && errno != EINTR) break;
+    if (r > 0 && (fds[0].revents & POLLIN)) {
+      signalfd_siginfo si;
+      while (::read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) request_shutdown();
+      }
+    }
+    if (r > 0 && (fds[1].revents & POLLIN)) serve_control(lfd);
+    reap();
+    tick();
+    if (shutting_down_) {
+      std::lock_guard lock(mu_);
+      bool all_down = true;
+      for (const auto& c : children_) all_down = all_down && c->phase == ChildPhase::Stopped;
+      if (all_down) break;
+    }
+  }
+  stop_health_ = true;
+  if (health_thread_.joinable()) health_thread_.join();
+  ::close(lfd);
+  ::close(sfd);
+  ::unlink(opts_.socket.c_str());
+  spdlog::info("supervisor of {} stopped", opts_.code);
+  return 0;
+}
+
+}  // namespace dive::orch

@@ -1,0 +1,77 @@
+#pragma once
+// The per-instance supervisor (DESIGN §1): starts its children in dependency order, each only after the
+// ones before it are ready (or their readiness timed out); restarts a crashed child with exponential
+// backoff and jitter (reset once it has been healthy for a while); kills and restarts a service whose
+// liveness probe keeps failing; keeps a deliberately stopped child stopped; stops everything in reverse
+// order on SIGTERM/SIGINT or a shutdown request. Controlled over a Unix socket (control_socket.hpp).
+#include <sys/types.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "orchestrator/child_spec.hpp"
+#include "orchestrator/probes.hpp"
+#include "resilience/retry.hpp"
+
+namespace dive::orch {
+
+struct SupervisorOptions {
+  std::string code;
+  std::filesystem::path socket;   // control socket
+  std::filesystem::path run_dir;  // <svc>.pid files
+  Millis health_interval{2000};
+  Millis ready_timeout{60000};
+  Millis stable_after{30000};  // healthy this long: the restart backoff starts over
+  Millis stop_grace{10000};
+  resilience::BackoffPolicy restart{Millis(1000), 2.0, Millis(30000), Millis(250)};
+  int liveness_failures = 6;  // consecutive failed /health/live probes before a service is killed
+  static SupervisorOptions from_config(const Json& cfg, const InstancePaths& paths);
+};
+
+enum class ChildPhase { Stopped, Starting, Running, Crashed, Stopping };
+const char* to_string(ChildPhase p);  // stopped, starting, running, crashed, stopping
+
+class Supervisor {
+ public:
+  Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Runs until shutdown; returns the process exit code. Handles SIGTERM/SIGINT/SIGHUP itself.
+  int run();
+  void request_shutdown();
+  Json status();
+
+ private:
+  struct Child;
+  void tick();
+  void reap();
+  void health_loop();
+  void spawn_child(Child& c);
+  void signal_child(Child& c, int sig);
+  bool deps_ready(size_t index) const;
+  Json handle(const Json& request);
+  void serve_control(int listen_fd);
+  void write_pidfile(const Child& c) const;  // via pidfile.hpp
+  void remove_pidfile(const Child& c) const;
+  void cleanup_stale_children();
+
+  SupervisorOptions opts_;
+  std::vector<std::unique_ptr<Child>> children_;
+  Prober& prober_;
+  mutable std::mutex mu_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> stop_health_{false};
+  SteadyTime started_at_;
+  std::thread health_thread_;
+};
+
+}  // namespace dive::orch

@@ -1,0 +1,129 @@
+#include "orchestrator/verify.hpp"
+
+#include "net/https_client.hpp"
+#include "orchestrator/certs.hpp"
+#include "orchestrator/child_spec.hpp"
+#include "orchestrator/instance_config.hpp"
+#include "orchestrator/instance_control.hpp"
+#include "orchestrator/probes.hpp"
+#include "store/local_postgres.hpp"
+
+namespace dive::orch {
+
+using namespace std::chrono_literals;
+
+bool VerifyReport::ok() const {
+  for (const auto& c : checks)
+    if (!c.ok) return false;
+  return !checks.empty();
+}
+
+int VerifyReport::passed() const {
+  int n = 0;
+  for (const auto& c : checks) n += c.ok ? 1 : 0;
+  return n;
+}
+
+Json VerifyReport::to_json() const {
+  Json arr = Json::array();
+  for (const auto& c : checks)
+    arr.push_back(Json{{"name", c.name}, {"ok", c.ok}, {"warning", c.warning}, {"detail", c.detail}});
+  return Json{{"code", code}, {"ok", ok()}, {"passed", passed()}, {"total", checks.size()}, {"checks", arr}};
+}
+
+VerifyReport verify_instance(const Layout& layout, const std::string& code) {
+  VerifyReport rep;
+  rep.code = code;
+  auto add = [&](std::string name, bool ok, std::string detail, bool warning = false) {
+    rep.checks.push_back({std::move(name), ok, warning, std::move(detail)});
+  };
+  const auto paths = layout.instance(code);
+  Json cfg, secrets;
+  try {
+    cfg = read_instance_config(paths);
+    secrets = read_secrets(paths);
+  } catch (const std::exception& e) {
+    add("configuration", false, e.what());
+    return rep;
+  }
+  const bool hub = cfg.value("role", "") == "hub";
+
+  // 1. Processes, as the supervisor sees them.
+  Json st = instance_status(paths, hub);
+  add("supervisor", st.value("running", false), st.value("running", false) ? "answering" : "not running");
+  for (const auto& s : st["services"]) {
+    bool ok = s["state"] == "running" && s.value("healthy", false);
+    std::string detail =
+        s["state"].get<std::string>() + (s.value("healthy", false) ? ", healthy" : ", not healthy");
+    if (!s["pid"].is_null()) detail += ", pid " + std::to_string(s["pid"].get<int>());
+    if (s.value("restarts", 0) > 0) detail += ", " + std::to_string(s["restarts"].get<int>()) + " restart(s)";
+    add("process " + s["name"].get<std::string>(), ok, detail);
+  }
+
+  // 2. Every service over verified TLS: /health answers JSON, /metrics carries the breaker and pool gauges.
+  net::ClientConfig cc;
+  cc.ca_file = paths.ca_file.string();
+  net::HttpsClient http(cc);
+  for (const auto& svc : service_names()) {
+    const std::string base = cfg["urls"][svc];
+    try {
+      net::ClientRequest r;
+      r.url = base + "/health";
+      r.timeout = 3s;
+      auto resp = http.send(r);
+      Json body = resp.json();
+      bool ok = resp.status == 200 && body.contains("status");
+      add(svc + " /health (TLS)", ok,
+          "HTTP " + std::to_string(resp.status) + ", status " + body.value("status", "?"));
+    } catch (const std::exception& e) {
+      add(svc + " /health (TLS)", false, e.what());
+    }
+    try {
+      net::ClientRequest r;
+      r.url = base + "/metrics";
+      r.timeout = 3s;
+      auto resp = http.send(r);
+      std::vector<std::string> missing;
+      for (const char* m : {"dive_v3_circuit_breaker_state", "dive_v3_db_connections_active",
+                            "dive_v3_db_connections_idle", "dive_v3_db_connections_total"})
+        if (resp.body.find(m) == std::string::npos) missing.push_back(m);
+      add(svc + " /metrics", resp.status == 200 && missing.empty(),
+          missing.empty() ? "breaker and pool metrics present" : "missing " + missing.front());
+    } catch (const std::exception& e) {
+      add(svc + " /metrics", false, e.what());
+    }
+  }
+
+  // 3. Data stores with this instance's credentials.
+  const int pg_port = cfg["ports"]["postgres"];
+  bool pg_ok =
+      store::pg_accepts("127.0.0.1", static_cast<uint16_t>(pg_port), cfg["database"].value("user", "dive"),
+                        secrets.value("postgres_password", ""), 3s);
+  add("postgres", pg_ok,
+      "127.0.0.1:" + std::to_string(pg_port) + (pg_ok ? " accepts the instance's credentials" : " refuses"));
+  bool pg_locked = !store::pg_accepts("127.0.0.1", static_cast<uint16_t>(pg_port),
+                                      cfg["database"].value("user", "dive"), "not-the-password", 3s);
+  add("postgres password auth", pg_locked,
+      pg_locked ? "a wrong password is refused" : "ACCEPTS A WRONG PASSWORD");
+  const int redis_port = cfg["redis"]["port"];
+  add("redis", redis_ping(redis_port, secrets.value("redis_password", ""), 2s),
+      "127.0.0.1:" + std::to_string(redis_port));
+  bool redis_locked = !redis_ping(redis_port, "", 2s);
+  add("redis password auth", redis_locked,
+      redis_locked ? "unauthenticated clients are refused" : "OPEN TO ANY CLIENT");
+  const int bl_port = cfg["blacklist_redis"]["port"];
+  add("blacklist redis", redis_ping(bl_port, secrets.value("blacklist_redis_password", ""), 2s),
+      "127.0.0.1:" + std::to_string(bl_port) + (hub ? " (hosted here)" : " (on the hub)"));
+
+  // 4. Certificate.
+  auto cert = verify_instance_cert(layout, code);
+  if (cert.ok()) {
+    add("certificate", true, std::to_string(cert.days_left) + " days left, chain and SANs ok",
+        cert.days_left <= 30);
+  } else {
+    add("certificate", false, cert.error.empty() ? "invalid" : cert.error);
+  }
+  return rep;
+}
+
+}  // namespace dive::orch

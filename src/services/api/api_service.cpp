@@ -1,0 +1,17 @@
+// api: the policy enforcement point and REST API. This build wires its dependencies and the health
+// rules of DESIGN §6 (unhealthy without database or pdp; degraded without idp, kas, redis or the
+// blacklist); the resource routes arrive with their capabilities.
+#include "services/runtime/service_context.hpp"
+#include "services/service_main.hpp"
+
+namespace dive::services {
+
+void wire_api(ServiceContext& ctx) {
+  ctx.connect(Dependencies{.database = true, .redis = true, .blacklist_redis = true});
+  const Json& urls = ctx.config()["urls"];
+  ctx.add_service_check("pdp", urls["pdp"], resilience::Impact::Critical);
+  ctx.add_service_check("idp", urls["idp"], resilience::Impact::Important);
+  ctx.add_service_check("kas", urls["kas"], resilience::Impact::Important);
+}
+
+}  // namespace dive::services

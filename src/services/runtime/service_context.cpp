@@ -1,0 +1,298 @@
+#include "services/runtime/service_context.hpp"
+
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "common/config.hpp"
+#include "common/fs.hpp"
+#include "common/logging.hpp"
+#include "common/paths.hpp"
+#include "common/strings.hpp"
+#include "metrics/process_metrics.hpp"
+#include "metrics/registry.hpp"
+#include "net/https_client.hpp"
+#include "net/https_server.hpp"
+#include "store/embedded_migrations.hpp"
+#include "store/local_postgres.hpp"
+#include "store/migrations.hpp"
+#include "store/pg_pool.hpp"
+#include "store/redis_client.hpp"
+
+namespace dive::services {
+
+using namespace std::chrono_literals;
+using resilience::Impact;
+
+namespace {
+constexpr int64_t kInstanceMigrationLock = 0x0D1E0002;
+
+Json load_json(const std::filesystem::path& p) {
+  auto text = try_read_file(p);
+  if (!text) throw std::runtime_error("cannot read " + p.string() + " (is the instance deployed?)");
+  return Json::parse(*text);
+}
+
+resilience::BreakerConfig breaker_defaults(const std::string& name) {
+  // DESIGN §6 defaults; instance.json overrides per name.
+  if (name == "pdp") return {5, 60000ms, 2, 0};
+  if (name == "database") return {5, 60000ms, 3, 0};
+  return {3, 30000ms, 2, 0};
+}
+}  // namespace
+
+ServiceContext::ServiceContext(std::string service, std::string code)
+    : service_(std::move(service)), code_(to_upper(code)), router_(std::make_shared<net::Router>()) {
+  auto dir = dive_home() / "instances" / to_lower(code_);
+  cfg_ = load_json(dir / "instance.json");
+  secrets_ = load_json(dir / "secrets.json");
+  // DIVE_* environment variables override instance.json leaves (common/config.hpp).
+  Config c(cfg_);
+  c.apply_env(Config::process_env());
+  cfg_ = c.root();
+  LogOptions lo;
+  lo.service = service_ + "-" + to_lower(code_);
+  lo.level = cfg_["log"].value("level", "info");
+  lo.json = cfg_["log"].value("json", false);
+  init_logging(lo);
+  metrics::register_process_metrics(registry(), service_);
+  install_standard_routes();
+}
+
+ServiceContext::~ServiceContext() {
+  stopping_ = true;
+  if (migration_thread_.joinable()) migration_thread_.join();
+}
+
+metrics::Registry& ServiceContext::registry() {
+  return metrics::Registry::global();
+}
+
+resilience::CircuitBreaker& ServiceContext::breaker(const std::string& name) {
+  std::lock_guard lock(breakers_mu_);
+  auto& slot = breakers_[name];
+  if (!slot) {
+    auto conf = resilience::BreakerConfig::from_json(cfg_["breakers"].value(name, Json::object()),
+                                                     breaker_defaults(name));
+    slot = std::make_unique<resilience::CircuitBreaker>(name, conf, Clock::system(), &registry());
+  }
+  return *slot;
+}
+
+void ServiceContext::connect(const Dependencies& deps) {
+  net::ClientConfig cc;
+  cc.ca_file = cfg_["tls"].value("ca_file", "");
+  http_ = std::make_unique<net::HttpsClient>(cc);
+  if (deps.database) {
+    const Json& d = cfg_["database"];
+    store::PgPoolConfig pc;
+    pc.conninfo = store::pg_conninfo(d.value("host", "127.0.0.1"),
+                                     static_cast<uint16_t>(d.value("port", 5432)), d.value("name", "dive"),
+                                     d.value("user", "dive"), secrets_.value("postgres_password", ""));
+    pc.db_type = "instance";
+    pc.min_size = d.value("pool_min", 1);
+    pc.max_size = d.value("pool_max", 8);
+    pc.acquire_timeout = Millis(d.value("acquire_timeout_ms", 2000));
+    pc.statement_timeout = Millis(d.value("statement_timeout_ms", 10000));
+    db_ = std::make_unique<store::PgPool>(pc, &registry());
+    breaker("database");
+    add_check("database", Impact::Critical, [this] {
+      bool ok = false;
+      std::string err;
+      try {
+        ok = breaker("database").run([this] { return db_->ping(); });
+        if (!ok) {
+          err = "ping failed";
+        }
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      auto st = db_->stats();
+      return resilience::CheckResult{ok && schema_ready_,
+                                     ok && !schema_ready_ ? "schema migrations not applied yet" : err,
+                                     Json{{"active", st.active}, {"idle", st.idle}, {"total", st.total}}};
+    });
+    start_migrations();
+  }
+  auto make_redis = [&](const std::string& name, const Json& conf, const std::string& password) {
+    store::RedisConfig rc;
+    rc.name = name;
+    rc.host = conf.value("host", "127.0.0.1");
+    rc.port = static_cast<uint16_t>(conf.value("port", 6379));
+    rc.password = password;
+    return std::make_unique<store::RedisClient>(rc, &registry());
+  };
+  if (deps.redis) {
+    redis_ = make_redis("redis", cfg_["redis"], secrets_.value("redis_password", ""));
+    breaker("redis");
+    add_check("redis", Impact::Important, [this] { return ping_check("redis", *redis_); });
+  }
+  if (deps.blacklist_redis) {
+    blacklist_ =
+        make_redis("blacklist", cfg_["blacklist_redis"], secrets_.value("blacklist_redis_password", ""));
+    breaker("blacklist_redis");
+    add_check("blacklistRedis", Impact::Important,
+              [this] { return ping_check("blacklist_redis", *blacklist_); });
+  }
+}
+
+resilience::CheckResult ServiceContext::ping_check(const std::string& breaker_name,
+                                                   store::RedisClient& client) {
+  try {
+    bool ok = breaker(breaker_name).run([&] {
+      if (!client.ping()) throw std::runtime_error("no answer to PING");
+      return true;
+    });
+    return resilience::CheckResult{ok, "", Json::object()};
+  } catch (const std::exception& e) {
+    return resilience::CheckResult{false, e.what(), Json::object()};
+  }
+}
+
+// Schema migrations run in the background: a service starts (and says it is not ready) while its
+// database is down, and finishes the migrations as soon as the database answers.
+void ServiceContext::start_migrations() {
+  migration_thread_ = std::thread([this] {
+    resilience::Backoff backoff({200ms, 2.0, 5000ms, 100ms});
+    while (!stopping_) {
+      try {
+        db_->with([](pqxx::connection& c) {
+          store::apply_migrations(c, store::instance_migrations(), kInstanceMigrationLock);
+          return 0;
+        });
+        schema_ready_ = true;
+        spdlog::info("schema at version {}",
+                     store::instance_migrations().empty() ? 0 : store::instance_migrations().back().version);
+        return;
+      } catch (const std::exception& e) {
+        auto d = backoff.next();
+        spdlog::warn("schema migrations not applied yet ({}); retrying in {} ms", e.what(), d.count());
+        for (auto until = std::chrono::steady_clock::now() + d;
+             !stopping_ && std::chrono::steady_clock::now() < until;)
+          std::this_thread::sleep_for(50ms);
+      }
+    }
+  });
+}
+
+store::PgPool& ServiceContext::db() {
+  return *db_;
+}
+store::RedisClient& ServiceContext::redis() {
+  return *redis_;
+}
+store::RedisClient& ServiceContext::blacklist() {
+  return *blacklist_;
+}
+net::HttpsClient& ServiceContext::http() {
+  return *http_;
+}
+
+void ServiceContext::add_check(const std::string& name, Impact impact,
+                               std::function<resilience::CheckResult()> probe) {
+  const Json& h = cfg_.value("health", Json::object());
+  checks_.push_back(resilience::CheckSpec{name, impact, std::move(probe),
+                                          Millis(h.value("probe_timeout_ms", 2000)),
+                                          Millis(h.value("slow_ms", 1000))});
+}
+
+void ServiceContext::add_service_check(const std::string& name, const std::string& base_url, Impact impact) {
+  breaker(name);
+  add_check(name, impact, [this, name, base_url] {
+    try {
+      return breaker(name).run([&] {
+        net::ClientRequest r;
+        r.url = base_url + "/health/live";
+        r.timeout = 2000ms;
+        auto resp = http_->send(r);
+        if (resp.status != 200) throw std::runtime_error("HTTP " + std::to_string(resp.status));
+        return resilience::CheckResult{true, "", Json::object()};
+      });
+    } catch (const std::exception& e) {
+      return resilience::CheckResult{false, e.what(), Json::object()};
+    }
+  });
+}
+
+Json ServiceContext::health_report() {
+  std::lock_guard lock(health_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!cached_health_.is_null() && now - cached_at_ < 250ms) return cached_health_;
+  std::vector<std::string> extra;
+  Json breakers = Json::object();
+  {
+    std::lock_guard bl(breakers_mu_);
+    for (auto& [name, b] : breakers_) {
+      auto snap = b->snapshot();
+      breakers[name] = snap.to_json();
+      if (snap.state != resilience::BreakerState::Closed)
+        extra.push_back("circuit breaker " + name + " is " + resilience::to_string(snap.state));
+    }
+  }
+  auto report = resilience::aggregate(resilience::run_checks(checks_), extra);
+  Json j = report.to_json();
+  j["service"] = service_;
+  j["instance"] = code_;
+  j["circuitBreakers"] = breakers;
+  j["timestamp"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  cached_health_ = j;
+  cached_at_ = now;
+  return j;
+}
+
+void ServiceContext::install_standard_routes() {
+  auto& r = *router_;
+  r.add(
+      "GET", "/health/live",
+      [this](net::Request&) {
+        return net::Response::json(200, Json{{"status", "alive"}, {"service", service_}});
+      },
+      net::Exec::Inline);
+  r.add("GET", "/health/ready", [this](net::Request&) {
+    Json h = health_report();
+    bool ready = h["status"] != "unhealthy";
+    return net::Response::json(ready ? 200 : 503,
+                               Json{{"status", ready ? "ready" : "not_ready"}, {"checks", h["checks"]}});
+  });
+  r.add("GET", "/health", [this](net::Request&) {
+    Json h = health_report();
+    return net::Response::json(h["status"] == "unhealthy" ? 503 : 200, h);
+  });
+  r.add("GET", "/metrics", [this](net::Request&) {
+    return net::Response::text(200, registry().expose(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+int ServiceContext::run() {
+  net::ServerConfig sc;
+  sc.host = "127.0.0.1";
+  sc.port = static_cast<uint16_t>(cfg_["ports"][service_].get<int>());
+  sc.cert_file = cfg_["tls"].value("cert_file", "");
+  sc.key_file = cfg_["tls"].value("key_file", "");
+  sc.service = service_;
+  const Json& h = cfg_.value("http", Json::object());
+  sc.io_threads = h.value("io_threads", 0);
+  sc.worker_threads = h.value("worker_threads", 16);
+  sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
+  sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
+  net::HttpServer server(sc, router_, &registry());
+  server.start();
+  spdlog::info("{} of {} listening on https://127.0.0.1:{}", service_, code_, server.port());
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  int sig = 0;
+  sigwait(&mask, &sig);
+  spdlog::info("signal {} received: draining and stopping", sig);
+  stopping_ = true;
+  server.stop(5000ms);
+  spdlog::info("{} stopped", service_);
+  return 0;
+}
+
+}  // namespace dive::services

@@ -1,0 +1,94 @@
+#pragma once
+// What every DIVE service process shares: its instance configuration and secrets, logging, metrics, the
+// HTTPS server with the standard health and metrics routes, and its dependencies (PostgreSQL pool,
+// Redis clients, HTTPS client) each behind a circuit breaker. A service's main wires its own routes and
+// health checks onto this, then calls run().
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/json.hpp"
+#include "net/http.hpp"
+#include "resilience/circuit_breaker.hpp"
+#include "resilience/health.hpp"
+
+namespace dive::metrics {
+class Registry;
+}
+namespace dive::net {
+class HttpsClient;
+}
+namespace dive::store {
+class PgPool;
+class RedisClient;
+}  // namespace dive::store
+
+namespace dive::services {
+
+struct Dependencies {
+  bool database = false;         // the instance's PostgreSQL (pool + breaker "database"), migrations at start
+  bool redis = false;            // the instance's Redis (breaker "redis")
+  bool blacklist_redis = false;  // the shared revocation Redis on the hub (breaker "blacklist_redis")
+};
+
+class ServiceContext {
+ public:
+  // Loads $DIVE_HOME/instances/<code>/{instance,secrets}.json and sets up logging and metrics.
+  ServiceContext(std::string service, std::string code);
+  ~ServiceContext();
+
+  const std::string& service() const { return service_; }
+  const std::string& code() const { return code_; }
+  const Json& config() const { return cfg_; }
+  const Json& secrets() const { return secrets_; }
+  metrics::Registry& registry();
+  net::Router& router() { return *router_; }
+
+  // Connects the dependencies (never blocking on a down one: pools and clients recover by themselves).
+  void connect(const Dependencies& deps);
+  store::PgPool& db();
+  store::RedisClient& redis();
+  store::RedisClient& blacklist();
+  net::HttpsClient& http();  // verifies against the instance's CA
+  // The breaker of a named dependency ("database", "pdp", "idp", "kas", "redis", ...), created on first use
+  // with the instance's configuration for that name.
+  resilience::CircuitBreaker& breaker(const std::string& name);
+
+  // Health checks: Critical ones make the service unhealthy (and not ready) when down.
+  void add_check(const std::string& name, resilience::Impact impact,
+                 std::function<resilience::CheckResult()> probe);
+  // A check of another DIVE service's /health/live over TLS, through its breaker.
+  void add_service_check(const std::string& name, const std::string& base_url, resilience::Impact impact);
+  Json health_report();  // runs the checks (cached for a short moment) -> {status, checks, breakers, ...}
+
+  // Serves until SIGTERM/SIGINT, then drains and exits 0. Returns the exit code.
+  int run();
+
+ private:
+  void install_standard_routes();
+  resilience::CheckResult ping_check(const std::string& breaker_name, store::RedisClient& client);
+  void start_migrations();
+
+  std::string service_, code_;
+  Json cfg_, secrets_;
+  std::shared_ptr<net::Router> router_;
+  std::unique_ptr<store::PgPool> db_;
+  std::unique_ptr<store::RedisClient> redis_, blacklist_;
+  std::unique_ptr<net::HttpsClient> http_;
+  std::mutex breakers_mu_;
+  std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>> breakers_;
+  std::vector<resilience::CheckSpec> checks_;
+  std::atomic<bool> schema_ready_{false};
+  std::atomic<bool> stopping_{false};
+  std::thread migration_thread_;
+  std::mutex health_mu_;
+  Json cached_health_;
+  SteadyTime cached_at_{};
+};
+
+}  // namespace dive::services

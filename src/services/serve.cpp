@@ -1,0 +1,39 @@
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "services/runtime/service_context.hpp"
+#include "services/service_main.hpp"
+
+namespace dive::services {
+
+int serve(const std::string& service, const std::string& code) {
+  // Block the stop signals before any thread exists, so only run()'s sigwait receives them.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  try {
+    ServiceContext ctx(service, code);
+    if (service == "api")
+      wire_api(ctx);
+    else if (service == "idp")
+      wire_idp(ctx);
+    else if (service == "pdp")
+      wire_pdp(ctx);
+    else if (service == "kas")
+      wire_kas(ctx);
+    else
+      throw std::invalid_argument("unknown service '" + service + "' (api, idp, pdp, kas)");
+    return ctx.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("{} of {} cannot start: {}", service, code, e.what());
+    return 1;
+  }
+}
+
+}  // namespace dive::services

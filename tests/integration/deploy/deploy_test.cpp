@@ -1,0 +1,244 @@
+// A hub and a TST spoke deployed for real (test profile) in a private $DIVE_HOME at a free port shift:
+// status, TLS health, metrics, logs, stop/start, verify, orchestration state, preflight refusals, nuke.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "dive_cli.hpp"
+#include "net/https_client.hpp"
+#include "orchestrator/port_probe.hpp"
+#include "servers.hpp"
+
+using namespace dive;
+using namespace dive::testing;
+using namespace std::chrono_literals;
+
+namespace {
+bool contains(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
+}
+
+// Listens on a loopback port for the duration of a scope (someone else's process holding a port).
+class PortSquatter {
+ public:
+  explicit PortSquatter(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0)
+      throw std::runtime_error("cannot squat port " + std::to_string(port));
+  }
+  ~PortSquatter() { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+class Deployed : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cli_ = new DiveCli({"USA", "TST", "DEV"});
+    auto hub = cli_->run({"hub", "deploy", "--profile", "test"});
+    ASSERT_EQ(hub.exit_code, 0) << hub.output;
+    auto spoke = cli_->run({"spoke", "deploy", "TST", "--profile", "test"});
+    ASSERT_EQ(spoke.exit_code, 0) << spoke.output;
+  }
+  static void TearDownTestSuite() {
+    delete cli_;
+    cli_ = nullptr;
+  }
+  static DiveCli* cli_;
+};
+DiveCli* Deployed::cli_ = nullptr;
+
+TEST_F(Deployed, StatusReportsEveryProcessRunningAndHealthy) {
+  for (const std::string code : {"USA", "TST"}) {
+    Json st = code == "USA" ? cli_->run_json({"hub", "status", "--json"})
+                            : cli_->run_json({"spoke", "status", "TST", "--json"});
+    EXPECT_TRUE(st["running"].get<bool>()) << code;
+    std::set<std::string> names;
+    for (const auto& s : st["services"]) {
+      names.insert(s["name"]);
+      EXPECT_EQ(s["state"], "running") << code << " " << s.dump();
+      EXPECT_TRUE(s["healthy"].get<bool>()) << code << " " << s.dump();
+      EXPECT_TRUE(s["pid"].is_number()) << s.dump();
+      EXPECT_EQ(s["restarts"], 0) << s.dump();
+    }
+    std::set<std::string> want{"postgres", "redis", "pdp", "idp", "kas", "api"};
+    if (code == "USA") want.insert("redis-blacklist");
+    EXPECT_EQ(names, want) << code;
+  }
+  auto human = cli_->run({"hub", "status"});
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_TRUE(contains(human.output, "USA (hub): running")) << human.output;
+}
+
+TEST_F(Deployed, EveryServiceAnswersHealthOverVerifiedTls) {
+  for (const std::string code : {"USA", "TST"}) {
+    for (const std::string svc : {"api", "idp", "pdp", "kas"}) {
+      int port = cli_->port(code, svc);
+      auto [status, body] = cli_->https_get(port, "/health");
+      EXPECT_EQ(status, 200) << code << " " << svc << " " << body;
+      Json h = Json::parse(body);
+      EXPECT_EQ(h["status"], "healthy") << code << " " << svc << " " << body;
+      EXPECT_EQ(cli_->https_get(port, "/health/live").first, 200);
+      EXPECT_EQ(cli_->https_get(port, "/health/ready").first, 200);
+    }
+  }
+  // The api reports each dependency of DESIGN §6 it has in this build.
+  Json api = Json::parse(cli_->https_get(cli_->port("USA", "api"), "/health").second);
+  for (const char* dep : {"database", "pdp", "idp", "kas", "redis", "blacklistRedis"})
+    EXPECT_EQ(api["checks"][dep]["status"], "up") << dep << " " << api.dump();
+  EXPECT_TRUE(api["circuitBreakers"].contains("pdp"));
+}
+
+TEST_F(Deployed, TlsIsVerifiedAgainstOurCaOnly) {
+  // A certificate from our CA is refused by a client that trusts another CA (system roots here).
+  net::ClientConfig cc;
+  cc.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  net::HttpsClient client(cc);
+  net::ClientRequest r;
+  r.url = "https://localhost:" + std::to_string(cli_->port("USA", "api")) + "/health";
+  EXPECT_THROW(client.send(r), net::TransportError);
+}
+
+TEST_F(Deployed, MetricsCarryBreakerStateAndPoolGauges) {
+  for (const std::string svc : {"api", "idp", "pdp", "kas"}) {
+    auto [status, body] = cli_->https_get(cli_->port("USA", svc), "/metrics");
+    ASSERT_EQ(status, 200) << svc;
+    EXPECT_TRUE(contains(body, "dive_v3_circuit_breaker_state{service=\"database\"} 0")) << svc;
+    for (const char* m :
+         {"dive_v3_db_connections_active{db_type=\"instance\"}",
+          "dive_v3_db_connections_idle{db_type=\"instance\"}",
+          "dive_v3_db_connections_total{db_type=\"instance\"}", "dive_v3_db_connection_errors_total"})
+      EXPECT_TRUE(contains(body, m)) << svc << " lacks " << m;
+    EXPECT_TRUE(contains(body, "dive_v3_http_requests_total")) << svc;
+  }
+  auto [s, api] = cli_->https_get(cli_->port("USA", "api"), "/metrics");
+  EXPECT_TRUE(contains(api, "dive_v3_circuit_breaker_state{service=\"pdp\"}"));
+}
+
+TEST_F(Deployed, LogsShowEachServiceAndRejectUnknownNames) {
+  auto r = cli_->run({"hub", "logs", "api", "-n", "20"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "listening on https://127.0.0.1:")) << r.output;
+  auto all = cli_->run({"spoke", "logs", "TST"});
+  EXPECT_TRUE(contains(all.output, "pdp | ")) << all.output;
+  EXPECT_TRUE(contains(all.output, "supervisor | ")) << all.output;
+  EXPECT_EQ(cli_->run({"hub", "logs", "nginx"}).exit_code, 64);
+}
+
+TEST_F(Deployed, VerifyPassesEveryCheck) {
+  Json v = cli_->run_json({"hub", "verify", "--json"});
+  EXPECT_TRUE(v["ok"].get<bool>()) << v.dump(2);
+  std::set<std::string> names;
+  for (const auto& c : v["checks"]) names.insert(c["name"]);
+  for (const char* n :
+       {"postgres password auth", "redis password auth", "blacklist redis", "certificate", "api /metrics"})
+    EXPECT_TRUE(names.count(n)) << n;
+  EXPECT_EQ(cli_->run({"spoke", "verify", "TST"}).exit_code, 0);
+}
+
+TEST_F(Deployed, StopKeepsAServiceStoppedAndStartBringsItBack) {
+  auto stop = cli_->run({"spoke", "stop", "TST", "kas"});
+  ASSERT_EQ(stop.exit_code, 0) << stop.output;
+  std::this_thread::sleep_for(1500ms);
+  Json kas = cli_->service_status("TST", "kas");
+  EXPECT_EQ(kas["state"], "stopped");
+  EXPECT_EQ(kas["restarts"], 0);
+  EXPECT_TRUE(orch::port_free(cli_->port("TST", "kas")));
+  // Without its kas the api is degraded, not down.
+  Json api;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        api = Json::parse(cli_->https_get(cli_->port("TST", "api"), "/health").second);
+        return api["status"] == "degraded";
+      },
+      10s))
+      << api.dump();
+  EXPECT_EQ(api["checks"]["kas"]["status"], "down");
+  auto start = cli_->run({"spoke", "start", "TST", "kas"});
+  ASSERT_EQ(start.exit_code, 0) << start.output;
+  EXPECT_TRUE(cli_->service_status("TST", "kas")["healthy"].get<bool>());
+  EXPECT_EQ(cli_->run({"spoke", "stop", "TST", "nginx"}).exit_code, 64);
+}
+
+TEST_F(Deployed, OrchestrationStateIsRecordedAndConsistent) {
+  Json st = cli_->run_json({"orch-db", "status", "--json"});
+  std::map<std::string, std::string> states;
+  for (const auto& i : st["instances"]) states[i["code"]] = i["state"];
+  EXPECT_EQ(states["USA"], "COMPLETE") << st.dump(2);
+  EXPECT_EQ(states["TST"], "COMPLETE") << st.dump(2);
+  EXPECT_TRUE(st["openLocks"].empty()) << "deploy locks are released at the end";
+  EXPECT_EQ(cli_->run({"orch-db", "validate"}).exit_code, 0);
+  for (const auto& b : st["breakers"]) EXPECT_EQ(b["state"], "CLOSED") << b.dump();
+}
+
+TEST_F(Deployed, PortsCommandAndUsageErrors) {
+  auto p = cli_->run({"ports", "tst", "--json"});
+  EXPECT_EQ(p.exit_code, 0);
+  Json j = Json::parse(p.output);
+  EXPECT_EQ(j["offset"], 200);
+  EXPECT_EQ(j["ports"]["api"], 4200 + cli_->shift());
+  EXPECT_EQ(cli_->run({"ports", "FR"}).exit_code, 64);
+  EXPECT_EQ(cli_->run({"ports", "F1A"}).exit_code, 64);
+  EXPECT_EQ(cli_->run({"ports"}).exit_code, 64);
+  EXPECT_EQ(cli_->run({"spoke", "deploy", "USA"}).exit_code, 64);
+  EXPECT_EQ(cli_->run({"frobnicate"}).exit_code, 64);
+  EXPECT_EQ(cli_->run({"--help"}).exit_code, 0);
+  EXPECT_EQ(cli_->run({"hub", "--help"}).exit_code, 0);
+}
+
+TEST_F(Deployed, PreflightNamesAPortInUseAndItsHolder) {
+  int port = cli_->port("DEV", "api");
+  PortSquatter squat(port);
+  auto r = cli_->run({"spoke", "deploy", "DEV", "--profile", "test"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "port " + std::to_string(port))) << r.output;
+  EXPECT_TRUE(contains(r.output, "pid " + std::to_string(::getpid()))) << r.output;
+  EXPECT_FALSE(fs::exists(cli_->home() / "instances" / "dev" / "pg"))
+      << "nothing is initialised after a failed preflight";
+}
+
+TEST_F(Deployed, RedeployOfARunningInstanceIsIdempotent) {
+  auto r = cli_->run({"spoke", "deploy", "TST"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(cli_->service_status("TST", "api")["healthy"].get<bool>());
+}
+
+TEST_F(Deployed, ZzNukeRemovesOnlyWhatWasAskedAndFreesEveryPort) {
+  auto refused = cli_->run({"nuke", "spoke", "TST"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(fs::exists(cli_->home() / "instances" / "tst"));
+  Json before = cli_->run_json({"spoke", "status", "TST", "--json"});
+  std::vector<pid_t> pids;
+  for (const auto& s : before["services"]) pids.push_back(s["pid"]);
+  auto r = cli_->run({"nuke", "spoke", "TST", "--confirm"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(cli_->home() / "instances" / "tst"));
+  for (pid_t p : pids) EXPECT_FALSE(pid_alive(p)) << p;
+  for (const std::string svc : {"api", "idp", "pdp", "kas", "postgres", "redis"})
+    EXPECT_TRUE(wait_until([&] { return orch::port_free(cli_->port("TST", svc)); }, 5s)) << svc;
+  EXPECT_TRUE(cli_->service_status("USA", "api")["healthy"].get<bool>()) << "the hub is untouched";
+  Json st = cli_->run_json({"orch-db", "status", "--json"});
+  for (const auto& i : st["instances"])
+    if (i["code"] == "TST") {
+      EXPECT_EQ(i["state"], "UNKNOWN");
+    }
+  Json hub = cli_->run_json({"hub", "status", "--json"});
+  auto all = cli_->run({"nuke", "all", "--confirm"});
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  for (const auto& s : hub["services"]) EXPECT_FALSE(pid_alive(s["pid"].get<pid_t>())) << s.dump();
+  for (const std::string svc : {"api", "idp", "pdp", "kas", "postgres", "redis", "blacklist"})
+    EXPECT_TRUE(wait_until([&] { return orch::port_free(cli_->port("USA", svc)); }, 5s)) << svc;
+  EXPECT_FALSE(fs::exists(cli_->home() / "instances"));
+}

@@ -1,0 +1,107 @@
+#include "dive_cli.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "net/https_client.hpp"
+#include "orchestrator/port_probe.hpp"
+#include "orchestrator/ports.hpp"
+
+namespace dive::testing {
+
+std::string DiveCli::binary() {
+  return DIVE_BINARY;
+}
+
+int choose_port_shift(const std::vector<std::string>& codes) {
+  std::vector<int> candidates;
+  for (int s = 10000; s < 20000; s += 100) candidates.push_back(s);
+  // Start at a pid-dependent place so parallel test binaries rarely race for the same shift.
+  size_t start = static_cast<size_t>(::getpid()) % candidates.size();
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    int s = candidates[(start + k) % candidates.size()];
+    bool ok = orch::port_free(orch::blacklist_redis_port(s));
+    for (const auto& c : codes) {
+      for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports))
+        ok = ok && orch::port_free(port);
+    }
+    if (ok) return s;
+  }
+  throw std::runtime_error("no free port shift found");
+}
+
+DiveCli::DiveCli(const std::vector<std::string>& codes)
+    : home_(std::make_unique<TempDir>("dive-it")), shift_(choose_port_shift(codes)) {
+  ::chmod(home_->path().c_str(), 0755);  // PostgreSQL runs as the postgres user when we are root
+}
+
+DiveCli::~DiveCli() {
+  auto r = run({"nuke", "all", "--confirm"}, std::chrono::seconds(120));
+  if (r.exit_code != 0) ADD_FAILURE() << "cleanup (nuke all) failed:\n" << r.output;
+}
+
+RunResult DiveCli::run(const std::vector<std::string>& args, std::chrono::seconds timeout) const {
+  SpawnOptions o;
+  o.argv = {binary()};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env["DIVE_HOME"] = home().string();
+  o.env["DIVE_PORT_SHIFT"] = std::to_string(shift_);
+  o.env["NO_COLOR"] = "1";
+  o.env["DIVE_ROOT"] = DIVE_SOURCE_DIR;
+  return run_capture(o, timeout);
+}
+
+Json DiveCli::run_json(const std::vector<std::string>& args) const {
+  SpawnOptions o;
+  o.argv = {"sh", "-c", "exec \"$0\" \"$@\" 2>/dev/null", binary()};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env["DIVE_HOME"] = home().string();
+  o.env["DIVE_PORT_SHIFT"] = std::to_string(shift_);
+  o.env["DIVE_ROOT"] = DIVE_SOURCE_DIR;
+  auto r = run_capture(o, std::chrono::seconds(60));
+  try {
+    return Json::parse(r.output);
+  } catch (const std::exception&) {
+    ADD_FAILURE() << "not JSON from dive " << args.front() << " (exit " << r.exit_code << "):\n" << r.output;
+    return Json();
+  }
+}
+
+int DiveCli::port(const std::string& code, const std::string& service) const {
+  auto p = orch::resolve_ports(code, shift_).ports;
+  if (service == "api") return p.api;
+  if (service == "idp") return p.idp;
+  if (service == "pdp") return p.pdp;
+  if (service == "kas") return p.kas;
+  if (service == "postgres") return p.postgres;
+  if (service == "redis") return p.redis;
+  if (service == "blacklist") return orch::blacklist_redis_port(shift_);
+  throw std::invalid_argument(service);
+}
+
+Json DiveCli::instance_config(const std::string& code) const {
+  std::string lower = code;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return Json::parse(read_file(home() / "instances" / lower / "instance.json"));
+}
+
+std::pair<int, std::string> DiveCli::https_get(int port, const std::string& path) const {
+  net::ClientConfig cc;
+  cc.ca_file = ca_file().string();
+  net::HttpsClient client(cc);
+  net::ClientRequest r;
+  r.url = "https://localhost:" + std::to_string(port) + path;
+  r.timeout = std::chrono::milliseconds(5000);
+  auto resp = client.send(r);
+  return {resp.status, resp.body};
+}
+
+Json DiveCli::service_status(const std::string& code, const std::string& name) const {
+  Json st =
+      code == "USA" ? run_json({"hub", "status", "--json"}) : run_json({"spoke", "status", code, "--json"});
+  for (const auto& s : st["services"])
+    if (s["name"] == name) return s;
+  return Json();
+}
+
+}  // namespace dive::testing

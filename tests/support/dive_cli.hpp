@@ -1,0 +1,46 @@
+#pragma once
+// Drives the real `dive` binary for integration and resilience tests: a private $DIVE_HOME, a port shift
+// where every port the test needs is free (so a federation someone is running is never disturbed), and
+// cleanup that stops only what this test deployed (nuke by recorded pids).
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/fs.hpp"
+#include "common/json.hpp"
+#include "common/process.hpp"
+
+namespace dive::testing {
+
+// A shift (multiple of 100, in 10000..20000) at which every port of `codes` (and the blacklist) is free.
+int choose_port_shift(const std::vector<std::string>& codes);
+
+class DiveCli {
+ public:
+  explicit DiveCli(const std::vector<std::string>& codes);  // temp home + free shift
+  ~DiveCli();                                               // nuke all --confirm (our processes only)
+  DiveCli(const DiveCli&) = delete;
+  DiveCli& operator=(const DiveCli&) = delete;
+
+  RunResult run(const std::vector<std::string>& args,
+                std::chrono::seconds timeout = std::chrono::seconds(300)) const;
+  Json run_json(
+      const std::vector<std::string>& args) const;  // run + parse stdout (fails the test if not JSON)
+  const fs::path& home() const { return home_->path(); }
+  int shift() const { return shift_; }
+  int port(const std::string& code,
+           const std::string& service) const;  // service: api, idp, pdp, kas, postgres, redis
+  fs::path ca_file() const { return home() / "ca" / "rootCA.pem"; }
+  Json instance_config(const std::string& code) const;
+  // GET https://localhost:<port><path> verified against our CA: {status, body}.
+  std::pair<int, std::string> https_get(int port, const std::string& path) const;
+  Json service_status(const std::string& code, const std::string& name) const;  // from status --json
+  static std::string binary();
+
+ private:
+  std::unique_ptr<TempDir> home_;
+  int shift_;
+};
+
+}  // namespace dive::testing

@@ -1,0 +1,78 @@
+#include "orchestrator/instance_config.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "common/fs.hpp"
+
+using namespace dive;
+using namespace dive::orch;
+
+TEST(InstanceConfig, DefaultsFollowThePortTableAndRole) {
+  TempDir home;
+  Layout l{home.path()};
+  Json hub = default_instance_config(l, "USA", Profile::Dev, 0);
+  EXPECT_EQ(hub["role"], "hub");
+  EXPECT_EQ(hub["ports"]["api"], 4000);
+  EXPECT_EQ(hub["issuer"], "https://localhost:8443/realms/dive-v3-broker-usa");
+  Json tst = default_instance_config(l, "TST", Profile::Test, 100);
+  EXPECT_EQ(tst["role"], "spoke");
+  EXPECT_EQ(tst["ports"]["idp"], 8743);
+  EXPECT_EQ(tst["blacklist_redis"]["port"], 7099);
+  EXPECT_EQ(tst["hub"]["postgres_port"], 5532);
+}
+
+TEST(InstanceConfig, TestProfileKeepsEveryBreakerCooldownAtMostFiveSeconds) {
+  TempDir home;
+  Json c = default_instance_config(Layout{home.path()}, "USA", Profile::Test, 0);
+  for (auto& [name, b] : c["breakers"].items()) EXPECT_LE(b["timeout_ms"].get<int>(), 5000) << name;
+  Json d = default_instance_config(Layout{home.path()}, "USA", Profile::Dev, 0);
+  EXPECT_EQ(d["breakers"]["pdp"]["timeout_ms"], 60000);
+  EXPECT_EQ(d["breakers"]["idp"]["failure_threshold"], 3);
+  EXPECT_LT(c["seed"]["count"].get<int>(), d["seed"]["count"].get<int>());
+}
+
+TEST(InstanceConfig, RewriteKeepsOperatorEditsButNotDerivedFields) {
+  TempDir home;
+  Layout l{home.path()};
+  Json c = write_instance_config(l, "FRA", Profile::Dev, 0);
+  c["breakers"]["pdp"]["failure_threshold"] = 9;
+  c["ports"]["api"] = 1;  // derived: must be put back
+  write_file_atomic(l.instance("FRA").instance_json, c.dump());
+  Json again = write_instance_config(l, "FRA", Profile::Dev, 0);
+  EXPECT_EQ(again["breakers"]["pdp"]["failure_threshold"], 9);
+  EXPECT_EQ(again["ports"]["api"], 4010);
+  Json test = write_instance_config(l, "FRA", Profile::Test, 0);  // a profile change regenerates
+  EXPECT_EQ(test["breakers"]["pdp"]["failure_threshold"], 5);
+}
+
+TEST(InstanceConfig, SecretsAreGeneratedOnceWithMode600) {
+  TempDir home;
+  auto p = Layout{home.path()}.instance("FRA");
+  Json a = ensure_secrets(p, std::string("hub-blacklist"));
+  Json b = ensure_secrets(p, std::string("hub-blacklist"));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a["blacklist_redis_password"], "hub-blacklist");
+  EXPECT_GE(a["postgres_password"].get<std::string>().size(), 32u);
+  EXPECT_NE(a["postgres_password"], a["redis_password"]);
+  struct stat st {};
+  ASSERT_EQ(::stat(p.secrets_json.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Json c = ensure_secrets(p, std::string("rotated"));
+  EXPECT_EQ(c["blacklist_redis_password"], "rotated");
+  EXPECT_EQ(c["postgres_password"], a["postgres_password"]);
+}
+
+TEST(InstanceConfig, CorruptSecretsAreNeverSilentlyReplaced) {
+  TempDir home;
+  auto p = Layout{home.path()}.instance("FRA");
+  ensure_dir(p.dir);
+  write_file_atomic(p.secrets_json, "{broken", 0600);
+  EXPECT_THROW(ensure_secrets(p, std::nullopt), std::runtime_error);
+  EXPECT_EQ(read_file(p.secrets_json), "{broken");
+}
+
+TEST(InstanceConfig, MergeJson) {
+  Json m = merge_json(Json::parse(R"({"a":{"b":1,"c":2},"d":3})"), Json::parse(R"({"a":{"b":9},"e":4})"));
+  EXPECT_EQ(m, Json::parse(R"({"a":{"b":9,"c":2},"d":3,"e":4})"));
+}

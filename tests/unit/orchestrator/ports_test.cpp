@@ -1,0 +1,102 @@
+#include "orchestrator/ports.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/fs.hpp"
+#include "common/json.hpp"
+
+using namespace dive;
+using namespace dive::orch;
+
+namespace {
+const Json& data() {
+  static const Json d = Json::parse(read_file(std::string(DIVE_SOURCE_DIR) + "/data/ports.json"));
+  return d;
+}
+std::string group_name(
+    const std::string& g) {  // ports.json says custom_test_code / iso_formula / hash_fallback
+  if (g == "custom_test_code") return "test";
+  if (g == "iso_formula") return "iso";
+  if (g == "hash_fallback") return "hash";
+  return g;
+}
+}  // namespace
+
+TEST(Ports, EveryTestVectorOfTheDataFile) {
+  for (auto& [code, offset] : data()["test_vectors"].items()) {
+    auto p = resolve_ports(code);
+    EXPECT_EQ(p.offset, offset.get<int>()) << code;
+    EXPECT_EQ(to_string(p.group), group_name(data()["test_vectors_group"][code])) << code;
+  }
+}
+
+TEST(Ports, LowerCaseInputIsAccepted) {
+  for (auto& [code, offset] : data()["test_vectors_lowercase_input"].items()) {
+    auto norm = normalize_code(code);
+    ASSERT_TRUE(norm) << code;
+    EXPECT_EQ(resolve_ports(*norm).offset, offset.get<int>()) << code;
+  }
+  EXPECT_EQ(normalize_code("FrA"), "FRA");
+}
+
+TEST(Ports, AnythingButThreeLettersIsRejected) {
+  for (const char* bad : {"", "FR", "FRAN", "F1A", "12 ", "fr-", "ÉTA", "  A"})
+    EXPECT_FALSE(normalize_code(bad)) << bad;
+}
+
+TEST(Ports, TablesMatchTheDataFile) {
+  for (const char* table : {"nato", "partners", "custom_test_codes"})
+    for (auto& [code, offset] : data()[table].items())
+      EXPECT_EQ(resolve_ports(code).offset, offset.get<int>()) << code;
+  for (auto& [code, offset] : data()["iso_offsets"].items()) {
+    EXPECT_EQ(resolve_ports(code).offset, offset.get<int>()) << code;
+    EXPECT_EQ(resolve_ports(code).group, PortGroup::Iso) << code;
+  }
+  for (const auto& code : data()["iso3166_codes_using_hash_fallback"])
+    EXPECT_EQ(resolve_ports(code.get<std::string>()).group, PortGroup::Hash) << code;
+  for (auto& [code, name] : data()["names"].items()) EXPECT_EQ(instance_name(code), name.get<std::string>());
+}
+
+TEST(Ports, PosixCksumMatchesTheRecordedValues) {
+  for (auto& [code, v] : data()["hash_fallback_cksum_values"].items())
+    EXPECT_EQ(posix_cksum(code + "\n"), v.get<uint32_t>()) << code;
+  EXPECT_EQ(posix_cksum("deployment_fra"), 3067675975u);  // the lock id of the system we replace
+}
+
+TEST(Ports, ExamplePortsAndBases) {
+  for (auto& [code, ex] : data()["example_ports"].items()) {
+    auto p = resolve_ports(code).ports;
+    EXPECT_EQ(p.web, ex["frontend"].get<int>()) << code;
+    EXPECT_EQ(p.api, ex["backend"].get<int>()) << code;
+    EXPECT_EQ(p.idp, ex["keycloak_https"].get<int>()) << code;
+    EXPECT_EQ(p.postgres, ex["postgres"].get<int>()) << code;
+    EXPECT_EQ(p.redis, ex["redis"].get<int>()) << code;
+    EXPECT_EQ(p.pdp, ex["opa"].get<int>()) << code;
+    EXPECT_EQ(p.kas, ex["kas"].get<int>()) << code;
+  }
+}
+
+TEST(Ports, JsonFormIsExact) {
+  EXPECT_EQ(
+      resolve_ports("TST").to_json_text(),
+      R"({"code":"TST","offset":200,"group":"test","ports":{"web":3200,"api":4200,"idp":8643,"pdp":9300,"kas":10200,"postgres":5632,"redis":6579}})");
+}
+
+TEST(Ports, ShiftMovesEveryPort) {
+  auto p = resolve_ports("USA", 20000);
+  EXPECT_EQ(p.offset, 0);
+  EXPECT_EQ(p.ports.api, 24000);
+  EXPECT_EQ(p.ports.redis, 26379);
+  EXPECT_EQ(blacklist_redis_port(20000), 26999);
+}
+
+TEST(Ports, NoTwoPortsOfOneInstanceCollideAcrossTheTable) {
+  // Different bases never overlap for any offset in the table (0..214), so only equal offsets collide.
+  for (int o : {0, 31, 93, 140, 214}) {
+    auto p = resolve_ports("USA").ports;
+    std::set<int> seen;
+    for (int base : {p.web, p.api, p.idp, p.pdp, p.kas, p.postgres, p.redis})
+      EXPECT_TRUE(seen.insert(base + o).second);
+    EXPECT_FALSE(seen.count(6999));
+  }
+}

@@ -1,0 +1,217 @@
+// The supervisor with real child processes (small shell programs) and a fake readiness prober.
+#include "orchestrator/supervisor.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "common/fs.hpp"
+#include "common/process.hpp"
+#include "common/strings.hpp"
+#include "orchestrator/control_socket.hpp"
+#include "servers.hpp"
+
+using namespace dive;
+using namespace dive::orch;
+using namespace std::chrono_literals;
+using dive::testing::wait_until;
+
+namespace {
+
+class FakeProber final : public Prober {
+ public:
+  bool ready(const ChildSpec& c) override {
+    std::lock_guard lock(mu_);
+    return !not_ready_.count(c.name);
+  }
+  void set_ready(const std::string& name, bool ready) {
+    std::lock_guard lock(mu_);
+    if (ready)
+      not_ready_.erase(name);
+    else
+      not_ready_.insert(name);
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> not_ready_;
+};
+
+ChildSpec child(const std::string& name, const std::string& script, const fs::path& dir) {
+  ChildSpec c;
+  c.name = name;
+  c.argv = {"sh", "-c", script};
+  c.env["NAME"] = name;
+  c.probe = ProbeKind::Redis;  // not a service: no liveness killing in these tests
+  c.log_path = (dir / (name + ".log")).string();
+  return c;
+}
+
+// Runs a supervisor on its own thread for the duration of a test.
+class Harness {
+ public:
+  Harness(std::vector<ChildSpec> children, FakeProber& prober, const fs::path& dir) {
+    SupervisorOptions o;
+    o.code = "TST";
+    o.socket = dir / "sup.sock";
+    o.run_dir = dir / "run";
+    o.health_interval = 50ms;
+    o.ready_timeout = 5s;
+    o.stable_after = 10s;
+    o.stop_grace = 2s;
+    o.restart = {50ms, 2.0, 1000ms, 0ms};
+    socket_ = o.socket;
+    sup_ = std::make_unique<Supervisor>(o, std::move(children), prober);
+    thread_ = std::thread([this] { rc_ = sup_->run(); });
+    wait_until([&] { return supervisor_request(socket_, Json{{"cmd", "status"}}, 200ms).has_value(); }, 5s);
+  }
+  ~Harness() {
+    sup_->request_shutdown();
+    thread_.join();
+  }
+  Json status() {
+    auto r = supervisor_request(socket_, Json{{"cmd", "status"}});
+    return r ? (*r)["status"] : Json();
+  }
+  Json service(const std::string& name) {
+    Json st = status();  // named: a range-for over a temporary's member would dangle
+    for (const auto& s : st["services"])
+      if (s["name"] == name) return s;
+    return Json();
+  }
+  Json send(const Json& req) { return supervisor_request(socket_, req).value_or(Json()); }
+  void shutdown_and_join() {
+    send(Json{{"cmd", "shutdown"}});
+    thread_.join();
+    thread_ = std::thread([] {});
+  }
+  int rc() const { return rc_; }
+
+ private:
+  fs::path socket_;
+  std::unique_ptr<Supervisor> sup_;
+  std::thread thread_;
+  int rc_ = -1;
+};
+
+const char* kForever = "while true; do sleep 0.05; done";
+}  // namespace
+
+TEST(Supervisor, StartsInDependencyOrderGatedOnReadiness) {
+  TempDir d;
+  FakeProber prober;
+  prober.set_ready("db", false);
+  Harness h({child("db", kForever, d.path()), child("svc", kForever, d.path())}, prober, d.path());
+  ASSERT_TRUE(wait_until([&] { return h.service("db")["state"] == "starting"; }, 3s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(h.service("svc")["state"], "stopped") << "must wait for db to be ready";
+  prober.set_ready("db", true);
+  EXPECT_TRUE(wait_until(
+      [&] { return h.service("svc")["state"] == "running" && h.service("svc")["healthy"] == true; }, 3s));
+  EXPECT_TRUE(h.service("db")["pid"].is_number());
+  EXPECT_TRUE(fs::exists(d.path() / "run" / "db.pid"));
+}
+
+TEST(Supervisor, RestartsAKilledChild) {
+  TempDir d;
+  FakeProber prober;
+  Harness h({child("a", kForever, d.path())}, prober, d.path());
+  ASSERT_TRUE(wait_until([&] { return h.service("a")["state"] == "running"; }, 3s)) << h.status().dump();
+  pid_t first = h.service("a")["pid"];
+  ::kill(first, SIGKILL);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = h.service("a");
+        return s["state"] == "running" && s["pid"].is_number() && s["pid"] != first;
+      },
+      5s));
+  EXPECT_EQ(h.service("a")["restarts"], 1);
+  EXPECT_NE(h.service("a")["lastExit"].get<std::string>().find("SIGKILL"), std::string::npos);
+}
+
+TEST(Supervisor, ACrashLoopBacksOffExponentially) {
+  TempDir d;
+  FakeProber prober;
+  Harness h({child("bad", "exit 3", d.path())}, prober, d.path());
+  std::vector<int64_t> delays;
+  wait_until(
+      [&] {
+        auto s = h.service("bad");
+        int64_t b = s.value("backoffMs", int64_t{0});
+        if (b > 0 && (delays.empty() || delays.back() != b)) delays.push_back(b);
+        return delays.size() >= 5;
+      },
+      8s, 10ms);
+  ASSERT_GE(delays.size(), 5u);
+  EXPECT_EQ(delays[0], 50);
+  for (size_t i = 1; i < delays.size(); ++i)
+    EXPECT_EQ(delays[i], std::min<int64_t>(delays[i - 1] * 2, 1000)) << i;
+  auto s = h.service("bad");
+  EXPECT_GE(s["restarts"].get<int>(), 5);
+  EXPECT_NE(s["lastExit"].get<std::string>().find("exited with 3"), std::string::npos);
+}
+
+TEST(Supervisor, AStoppedChildStaysStoppedUntilStarted) {
+  TempDir d;
+  FakeProber prober;
+  Harness h({child("a", kForever, d.path()), child("b", kForever, d.path())}, prober, d.path());
+  ASSERT_TRUE(wait_until([&] { return h.service("b")["state"] == "running"; }, 3s));
+  EXPECT_EQ(h.send(Json{{"cmd", "stop"}, {"service", "a"}})["ok"], true);
+  ASSERT_TRUE(wait_until([&] { return h.service("a")["state"] == "stopped"; }, 3s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(h.service("a")["state"], "stopped");
+  EXPECT_EQ(h.service("a")["restarts"], 0) << "a deliberate stop is not a crash";
+  EXPECT_EQ(h.service("b")["state"], "running") << "dependents keep running";
+  EXPECT_EQ(h.send(Json{{"cmd", "start"}, {"service", "a"}})["ok"], true);
+  EXPECT_TRUE(wait_until([&] { return h.service("a")["state"] == "running"; }, 3s));
+  EXPECT_EQ(h.send(Json{{"cmd", "stop"}, {"service", "nope"}})["ok"], false);
+  EXPECT_EQ(h.send(Json{{"cmd", "dance"}})["ok"], false);
+}
+
+TEST(Supervisor, ShutdownStopsChildrenInReverseOrder) {
+  TempDir d;
+  FakeProber prober;
+  auto log = d.path() / "order.log";
+  std::string script = "trap 'echo $NAME >> " + log.string() + "; exit 0' TERM; " + kForever;
+  std::vector<ChildSpec> cs{child("first", script, d.path()), child("second", script, d.path()),
+                            child("third", script, d.path())};
+  Harness h(std::move(cs), prober, d.path());
+  ASSERT_TRUE(wait_until([&] { return h.service("third")["state"] == "running"; }, 5s));
+  std::this_thread::sleep_for(100ms);  // let the shells install their traps
+  std::vector<pid_t> pids;
+  Json st = h.status();
+  for (const auto& s : st["services"]) pids.push_back(s["pid"]);
+  h.shutdown_and_join();
+  EXPECT_EQ(h.rc(), 0);
+  EXPECT_EQ(read_file(log), "third\nsecond\nfirst\n");
+  for (pid_t p : pids) EXPECT_FALSE(pid_alive(p));
+  EXPECT_FALSE(fs::exists(d.path() / "sup.sock"));
+}
+
+TEST(Supervisor, AChildThatIgnoresSigtermIsKilledAfterTheGrace) {
+  TempDir d;
+  FakeProber prober;
+  Harness h({child("stubborn", std::string("trap '' TERM; ") + kForever, d.path())}, prober, d.path());
+  ASSERT_TRUE(wait_until([&] { return h.service("stubborn")["state"] == "running"; }, 3s));
+  std::this_thread::sleep_for(100ms);
+  pid_t pid = h.service("stubborn")["pid"];
+  auto t0 = std::chrono::steady_clock::now();
+  h.shutdown_and_join();
+  EXPECT_FALSE(pid_alive(pid));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 6s);
+}
+
+TEST(Supervisor, StaleChildrenOfADeadSupervisorAreStoppedByRecordedPid) {
+  TempDir d;
+  ensure_dir(d.path() / "run", 0700);
+  SpawnOptions o;
+  o.argv = {"sleep", "300"};
+  pid_t orphan = spawn(o);
+  Json rec = {{"pid", orphan}, {"start_time", proc_start_time(orphan).value()}, {"argv0", "sleep"}};
+  write_file_atomic(d.path() / "run" / "a.pid", rec.dump());
+  FakeProber prober;
+  Harness h({child("a", kForever, d.path())}, prober, d.path());
+  EXPECT_TRUE(wait_until([&] { return !pid_alive(orphan); }, 5s));
+  wait_child(orphan, 1s);
+}
