@@ -15,8 +15,9 @@ namespace dive::orch {
 
 namespace {
 std::string resp_command(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  std::string out;
+  out.append("*").append(std::to_string(args.size())).append("\r\n");
+  for (const auto& a : args) out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
   return out;
 }
 }  // namespace
