@@ -110,6 +110,11 @@ pid_t spawn_impl(const SpawnOptions& o, int capture_fd) {
         if (fd > 2) ::close(fd);
       }
     }
+    // Nothing else we hold (sockets, pipes, database connections) leaks into the new program: a
+    // leaked listening socket would keep a port busy in the name of an unrelated process.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (o.gid && ::setgid(*o.gid) != 0) child_fail(errpipe[1], "setgid");
     if (o.uid && ::setgroups(0, nullptr) != 0) child_fail(errpipe[1], "setgroups");
     if (o.uid && ::setuid(*o.uid) != 0) child_fail(errpipe[1], "setuid");

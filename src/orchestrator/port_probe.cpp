@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,27 +57,33 @@ std::vector<std::string> listening_inodes(int port) {
 std::optional<PortHolder> port_holder(int port) {
   auto inodes = listening_inodes(port);
   if (inodes.empty()) return std::nullopt;
+  // Several processes can share one listening socket (inherited across fork); the one that has held
+  // it longest (the lowest start time) is the one that opened it.
+  std::optional<PortHolder> best;
+  uint64_t best_start = UINT64_MAX;
   std::error_code ec;
-  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const auto name = it->path().filename().string();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
     std::error_code ec2;
-    for (auto fd = fs::directory_iterator(it->path() / "fd", ec2); !ec2 && fd != fs::directory_iterator();
+    bool holds = false;
+    for (auto fd = fs::directory_iterator(it->path() / "fd", ec2); !ec2 && fd != fs::directory_iterator() && !holds;
          fd.increment(ec2)) {
       std::error_code ec3;
       auto target = fs::read_symlink(fd->path(), ec3).string();
       if (ec3 || target.rfind("socket:[", 0) != 0) continue;
       auto inode = target.substr(8, target.size() - 9);
-      for (const auto& want : inodes) {
-        if (inode == want) {
-          pid_t pid = static_cast<pid_t>(std::stol(name));
-          return PortHolder{pid, proc_cmdline(pid)};
-        }
-      }
+      holds = std::find(inodes.begin(), inodes.end(), inode) != inodes.end();
+    }
+    if (!holds) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    uint64_t start = proc_start_time(pid).value_or(UINT64_MAX - 1);
+    if (!best || start < best_start) {
+      best = PortHolder{pid, proc_cmdline(pid)};
+      best_start = start;
     }
   }
-  return PortHolder{};
+  return best ? best : std::optional<PortHolder>(PortHolder{});
 }
 
 std::string describe_holder(const std::optional<PortHolder>& h) {

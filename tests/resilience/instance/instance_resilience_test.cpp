@@ -27,7 +27,7 @@ bool contains(const std::string& s, const std::string& what) {
 class PortSquatter {
  public:
   explicit PortSquatter(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};

@@ -73,3 +73,14 @@ TEST(Process, DescribeWaitStatus) {
   EXPECT_EQ(describe_wait_status(9), "killed by SIGKILL");
   EXPECT_EQ(describe_wait_status(1 << 8), "exited with 1");
 }
+
+TEST(Process, ChildrenInheritNoStrayDescriptors) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);  // deliberately without O_CLOEXEC
+  ASSERT_EQ(::dup2(fds[0], 117), 117);
+  auto r = run_capture({"sh", "-c", "ls /proc/self/fd"}, 5s);
+  ::close(117);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_EQ(r.output.find("117\n"), std::string::npos) << r.output;
+}
