@@ -14,6 +14,9 @@ Json parse_json_limited(std::string_view text, int max_depth) {
     }
     return !too_deep;
   };
+  // nlohmann stops at a NUL byte and ignores the rest; JSON text never holds a raw NUL.
+  if (auto nul = text.find('\0'); nul != std::string_view::npos)
+    throw std::invalid_argument("malformed JSON at byte " + std::to_string(nul) + " (NUL byte)");
   Json j;
   try {
     j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
@@ -21,6 +24,8 @@ Json parse_json_limited(std::string_view text, int max_depth) {
     if (too_deep)
       throw std::invalid_argument("JSON nests deeper than " + std::to_string(max_depth) + " levels");
     throw std::invalid_argument(std::string("malformed JSON at byte ") + std::to_string(e.byte));
+  } catch (const Json::out_of_range&) {
+    throw std::invalid_argument("malformed JSON: a number is out of range");
   }
   if (too_deep)
     throw std::invalid_argument("JSON nests deeper than " + std::to_string(max_depth) + " levels");

@@ -46,7 +46,7 @@ class PortSquatter {
 class Deployed : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    cli_ = new DiveCli({"USA", "TST", "DEV"});
+    cli_ = new DiveCli({"USA", "TST", "DEV", "BRA"});
     auto hub = cli_->run({"hub", "deploy", "--profile", "test"});
     ASSERT_EQ(hub.exit_code, 0) << hub.output;
     auto spoke = cli_->run({"spoke", "deploy", "TST", "--profile", "test"});
@@ -207,6 +207,18 @@ TEST_F(Deployed, PreflightNamesAPortInUseAndItsHolder) {
   EXPECT_TRUE(contains(r.output, "pid " + std::to_string(::getpid()))) << r.output;
   EXPECT_FALSE(fs::exists(cli_->home() / "instances" / "dev" / "pg"))
       << "nothing is initialised after a failed preflight";
+}
+
+TEST_F(Deployed, AnInstanceWhoseOffsetCollidesWithARunningOneIsRefused) {
+  // BRA and BEN are both ISO-formula codes with offset 93.
+  auto bra = cli_->run({"spoke", "deploy", "BRA", "--profile", "test"});
+  ASSERT_EQ(bra.exit_code, 0) << bra.output;
+  auto ben = cli_->run({"spoke", "deploy", "BEN", "--profile", "test"});
+  EXPECT_EQ(ben.exit_code, 1) << ben.output;
+  EXPECT_TRUE(contains(ben.output, "offset 93")) << ben.output;
+  EXPECT_TRUE(contains(ben.output, "running instance BRA")) << ben.output;
+  EXPECT_TRUE(cli_->service_status("BRA", "api")["healthy"].get<bool>()) << "the running instance is untouched";
+  EXPECT_EQ(cli_->run({"nuke", "spoke", "BRA", "--confirm"}).exit_code, 0);
 }
 
 TEST_F(Deployed, RedeployOfARunningInstanceIsIdempotent) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/fs.hpp"
 #include "common/logging.hpp"
 
 using namespace dive;
@@ -25,6 +26,29 @@ TEST(Json, LimitedParserRejectsDeepNestingAndGarbage) {
   }
 }
 
+TEST(Json, LimitedParserRejectsNulBytesAndOverflowingNumbers) {
+  EXPECT_THROW(parse_json_limited(std::string("{}\0{\"a\":1}", 10)), std::invalid_argument);
+  EXPECT_THROW(parse_json_limited("[1e400]"), std::invalid_argument);
+  EXPECT_EQ(parse_json_limited("[1e300]")[0].get<double>(), 1e300);
+}
+
 TEST(Logging, JsonEscape) {
   EXPECT_EQ(json_escape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+}
+
+TEST(Logging, JsonLinesModeWritesOneParsableObjectPerLine) {
+  TempDir d;
+  auto file = (d.path() / "svc.log").string();
+  init_logging(LogOptions{"pdp-usa", "info", true, file});
+  spdlog::info("quote \" backslash \\ newline \n tab \t done");
+  spdlog::debug("not at info level");
+  spdlog::default_logger()->flush();
+  auto lines = read_file(file);
+  ASSERT_FALSE(lines.empty());
+  Json j = Json::parse(lines.substr(0, lines.find('\n')));
+  EXPECT_EQ(j["service"], "pdp-usa");
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_EQ(j["msg"], "quote \" backslash \\ newline \n tab \t done");
+  EXPECT_EQ(lines.find("not at info level"), std::string::npos);
+  init_logging(LogOptions{});  // back to stderr for the other tests
 }
