@@ -15,6 +15,7 @@
 #include "common/process.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/certs.hpp"
+#include "orchestrator/child_spec.hpp"
 #include "orchestrator/file_lock.hpp"
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/orch_db.hpp"
@@ -340,18 +341,22 @@ class Deploy {
     std::optional<std::string> blacklist_pw;
     if (!hub_)
       blacklist_pw = read_secrets(layout_.instance(std::string(kHubCode))).at("blacklist_redis_password");
+    auto before = try_read_file(paths_.instance_json).value_or("") + try_read_file(paths_.secrets_json).value_or("");
     secrets_ = ensure_secrets(paths_, blacklist_pw);
     cfg_ = write_instance_config(layout_, o_.code, o_.profile, o_.port_shift);
     if (o_.seed_count) {
       cfg_["seed"]["count"] = *o_.seed_count;
       write_file_atomic(paths_.instance_json, cfg_.dump(2) + "\n", 0644);
     }
-    out_.info("config " + paths_.instance_json.string());
+    changed_ = before != read_file(paths_.instance_json) + read_file(paths_.secrets_json);
+    out_.info("config " + paths_.instance_json.string() + (changed_ ? "" : " (unchanged)"));
     try {
-      if (generate_instance_cert(layout_, o_.code, false))
+      if (generate_instance_cert(layout_, o_.code, false)) {
+        changed_ = true;
         out_.info("certificate generated (mkcert, ECDSA P-256)");
-      else
+      } else {
         out_.info("certificate present and valid");
+      }
     } catch (const std::exception& e) {
       throw StepFailure(
           errc::kCertGeneration, e.what(),
@@ -386,9 +391,13 @@ class Deploy {
   // ---------------------------------------------------------------- DEPLOYING
   void start_services() {
     bool was_running = supervisor_running(paths_);
-    if (was_running) {
-      out_.info("already running: restarting its services with the current configuration");
+    if (was_running && changed_) {
+      // Services read their configuration and certificate at start; the data stores keep running.
+      out_.info("already running: restarting its services for the new configuration");
       for (const auto& svc : {"api", "kas", "idp", "pdp"}) service_command(paths_, "restart", svc);
+    } else if (was_running) {
+      out_.info("already running with this configuration: nothing to restart");
+      for (const auto& svc : service_names()) service_command(paths_, "start", svc);  // a stopped one comes back
     } else {
       start_supervisor(paths_, o_.dive_exe);
       out_.info("supervisor started (log " + paths_.log("supervisor").string() + ")");
@@ -495,7 +504,8 @@ class Deploy {
   std::vector<std::function<void(OrchDb&)>> pending_;
   std::optional<FileLock> file_lock_;
   int retries_ = 0;
-  bool skipped_ = false;  // set by a step that had nothing to do
+  bool skipped_ = false;
+  bool changed_ = true;  // instance.json, secrets or certificate changed by this deploy  // set by a step that had nothing to do
 };
 
 }  // namespace
