@@ -17,13 +17,32 @@
 namespace dive::cli {
 
 void add_internal_commands(CLI::App& app) {
-  static std::string svc, code;
+  static std::string svc, code, data, decision_log = "-";
+  static int port = 0;
   auto* serve = app.add_subcommand("serve", "Run one service in the foreground (the supervisor does this)");
   serve->add_option("SERVICE", svc, "api, idp, pdp or kas")
       ->required()
       ->check(CLI::IsMember({"api", "idp", "pdp", "kas"}));
-  serve->add_option("--instance", code, "Instance code")->required();
-  serve->callback([] { ctx().exit_code = services::serve(svc, parse_code(code)); });
+  serve->add_option("--instance", code, "Instance code");
+  serve->add_option("--data", data, "pdp without an instance: the data bundle file");
+  serve->add_option("--port", port, "pdp without an instance: the port on 127.0.0.1 (plain HTTP)")
+      ->check(CLI::Range(1, 65535));
+  serve->add_option("--decision-log", decision_log,
+                    "pdp without an instance: JSON lines file, - for stdout, off");
+  serve->footer(
+      "Examples:\n  dive serve pdp --data data/policy-bundle.json --port 18181\n  dive serve api --instance "
+      "USA");
+  serve->callback([] {
+    if (!code.empty()) {
+      if (!data.empty() || port != 0) throw UsageError("--data/--port are for a pdp without --instance");
+      ctx().exit_code = services::serve(svc, parse_code(code));
+    } else if (svc == "pdp" && !data.empty() && port != 0) {
+      ctx().exit_code = services::serve_pdp_standalone(data, port, decision_log);
+    } else {
+      throw UsageError(svc == "pdp" ? "serve pdp needs --instance CODE, or --data FILE and --port N"
+                                    : "serve " + svc + " needs --instance CODE");
+    }
+  });
 
   static std::string sup_code;
   auto* sup =

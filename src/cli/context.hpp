@@ -47,6 +47,7 @@ void add_instance_commands(CLI::App& app);    // hub ..., spoke ...
 void add_federation_commands(CLI::App& app);  // up, down
 void add_nuke_command(CLI::App& app);
 void add_orchdb_command(CLI::App& app);
+void add_policy_command(CLI::App& app);
 void add_internal_commands(CLI::App& app);  // serve, supervise
 
 }  // namespace dive::cli

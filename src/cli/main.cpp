@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add_certs_command(app);
   add_nuke_command(app);
   add_orchdb_command(app);
+  add_policy_command(app);
   add_internal_commands(app);
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 // errors, metrics and graceful shutdown. Boost stays behind the pimpl so that this header compiles fast.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,14 @@ struct ServerConfig {
   Millis read_timeout{10000};  // to receive one whole request once it has started (and for the TLS handshake)
   Millis idle_timeout{60000};  // keep-alive connection idle between requests
   size_t max_connections = 10000;  // beyond this, new connections are closed at once
+  // Status for a body over max_body_bytes (413 by default; an API whose contract says 400 sets 400).
+  int body_limit_status = 413;
+  // Renders the server's own error responses (no route, wrong method, limits, malformed HTTP, handler
+  // exception). Default: Response::error's {"error","message","requestId"}; a service speaking another
+  // protocol (the pdp: OPA's {"code","message"}) supplies its own.
+  std::function<Response(int status, const std::string& code, const std::string& message,
+                         const std::string& request_id)>
+      error_response;
 };
 
 class HttpServer {

@@ -258,7 +258,7 @@ class Session final : public SessionBase {
       return send_error(431, "request_header_fields_too_large",
                         "request headers exceed " + std::to_string(core_.cfg.max_header_bytes) + " bytes");
     if (ec == http::error::body_limit)
-      return send_error(413, "payload_too_large",
+      return send_error(core_.cfg.body_limit_status, "payload_too_large",
                         "request body exceeds " + std::to_string(core_.cfg.max_body_bytes) + " bytes");
     spdlog::debug("{}: malformed request from {}: {}", core_.cfg.service, remote_ip_, ec.message());
     send_error(400, "bad_request", "malformed HTTP request");
@@ -270,7 +270,12 @@ class Session final : public SessionBase {
     head_ = false;
     if (req_.request_id.empty()) req_.request_id = generate_request_id();
     req_.route.clear();
-    respond(Response::error(status, std::move(code), std::move(message), req_.request_id));
+    respond(error(status, code, message));
+  }
+
+  Response error(int status, const std::string& code, const std::string& message) const {
+    if (core_.cfg.error_response) return core_.cfg.error_response(status, code, message, req_.request_id);
+    return Response::error(status, code, message, req_.request_id);
   }
 
   // ---- handling ----
@@ -286,13 +291,11 @@ class Session final : public SessionBase {
     if (!m.handler) {
       if (m.path_exists) {
         Response r =
-            Response::error(405, "method_not_allowed",
-                            "method " + req_.method + " is not allowed on this path", req_.request_id);
+            error(405, "method_not_allowed", "method " + req_.method + " is not allowed on this path");
         r.headers.set("Allow", join(router.allowed_methods(parser_->raw_path()), ", "));
         return respond(std::move(r));
       }
-      return respond(Response::error(
-          404, "not_found", "no route for " + req_.method + " " + req_.path.substr(0, 200), req_.request_id));
+      return respond(error(404, "not_found", "no route for " + req_.method + " " + req_.path.substr(0, 200)));
     }
     req_.route = std::move(m.pattern);
     req_.params = std::move(m.params);
@@ -314,7 +317,7 @@ class Session final : public SessionBase {
       spdlog::error("{}: handler {} {} failed (request {}): unknown exception", core_.cfg.service,
                     req_.method, req_.route, req_.request_id);
     }
-    return Response::error(500, "internal_error", "internal server error", req_.request_id);
+    return error(500, "internal_error", "internal server error");
   }
 
   // ---- writing ----

@@ -20,6 +20,7 @@
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/orch_db.hpp"
 #include "orchestrator/pidfile.hpp"
+#include "orchestrator/policy_publish.hpp"
 #include "orchestrator/port_probe.hpp"
 #include "orchestrator/ports.hpp"
 #include "orchestrator/verify.hpp"
@@ -341,7 +342,8 @@ class Deploy {
     std::optional<std::string> blacklist_pw;
     if (!hub_)
       blacklist_pw = read_secrets(layout_.instance(std::string(kHubCode))).at("blacklist_redis_password");
-    auto before = try_read_file(paths_.instance_json).value_or("") + try_read_file(paths_.secrets_json).value_or("");
+    auto before =
+        try_read_file(paths_.instance_json).value_or("") + try_read_file(paths_.secrets_json).value_or("");
     secrets_ = ensure_secrets(paths_, blacklist_pw);
     cfg_ = write_instance_config(layout_, o_.code, o_.profile, o_.port_shift);
     if (o_.seed_count) {
@@ -397,7 +399,8 @@ class Deploy {
       for (const auto& svc : {"api", "kas", "idp", "pdp"}) service_command(paths_, "restart", svc);
     } else if (was_running) {
       out_.info("already running with this configuration: nothing to restart");
-      for (const auto& svc : service_names()) service_command(paths_, "start", svc);  // a stopped one comes back
+      for (const auto& svc : service_names())
+        service_command(paths_, "start", svc);  // a stopped one comes back
     } else {
       start_supervisor(paths_, o_.dive_exe);
       out_.info("supervisor started (log " + paths_.log("supervisor").string() + ")");
@@ -450,6 +453,31 @@ class Deploy {
                                  std::to_string(expected));
     });
     out_.ok("instance database schema at version " + std::to_string(expected));
+    publish_policy();
+  }
+
+  // The deployment's data bundle (trusting every deployed instance's issuer) goes to this instance and to
+  // every other running one, whose pdps pick it up; this instance's pdp must serve it before we go on.
+  void publish_policy() {
+    Json bundle = deployment_bundle_for(layout_);
+    std::vector<std::string> targets{o_.code};
+    for (const auto& other : layout_.deployed_codes())
+      if (other != o_.code && supervisor_running(layout_.instance(other))) targets.push_back(other);
+    std::string revision;
+    for (const auto& r : publish_bundle(layout_, bundle, "deployment", targets)) {
+      if (r.code == o_.code) {
+        if (!r.ok) throw std::runtime_error("cannot store the policy bundle: " + r.error);
+        revision = r.revision;
+      } else if (!r.ok) {
+        out_.warn("policy bundle not updated on " + r.code + ": " + r.error);
+      }
+    }
+    retrying("policy bundle activation", [&] {
+      if (!wait_pdp_revision(layout_, o_.code, revision, 10s))
+        throw std::runtime_error("the pdp does not serve bundle " + revision.substr(0, 12) + " yet");
+    });
+    out_.ok("pdp serves policy bundle " + revision.substr(0, 12) + " (" +
+            std::to_string(bundle["trusted_issuers"].size()) + " trusted issuers)");
   }
 
   // ---------------------------------------------------------------- SEEDING
@@ -505,7 +533,8 @@ class Deploy {
   std::optional<FileLock> file_lock_;
   int retries_ = 0;
   bool skipped_ = false;
-  bool changed_ = true;  // instance.json, secrets or certificate changed by this deploy  // set by a step that had nothing to do
+  bool changed_ = true;  // instance.json, secrets or certificate changed by this deploy  // set by a step
+                         // that had nothing to do
 };
 
 }  // namespace

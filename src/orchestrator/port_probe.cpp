@@ -62,13 +62,14 @@ std::optional<PortHolder> port_holder(int port) {
   std::optional<PortHolder> best;
   uint64_t best_start = UINT64_MAX;
   std::error_code ec;
-  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     const auto name = it->path().filename().string();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
     std::error_code ec2;
     bool holds = false;
-    for (auto fd = fs::directory_iterator(it->path() / "fd", ec2); !ec2 && fd != fs::directory_iterator() && !holds;
-         fd.increment(ec2)) {
+    for (auto fd = fs::directory_iterator(it->path() / "fd", ec2);
+         !ec2 && fd != fs::directory_iterator() && !holds; fd.increment(ec2)) {
       std::error_code ec3;
       auto target = fs::read_symlink(fd->path(), ec3).string();
       if (ec3 || target.rfind("socket:[", 0) != 0) continue;

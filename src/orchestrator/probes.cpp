@@ -17,7 +17,8 @@ namespace {
 std::string resp_command(const std::vector<std::string>& args) {
   std::string out;
   out.append("*").append(std::to_string(args.size())).append("\r\n");
-  for (const auto& a : args) out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
+  for (const auto& a : args)
+    out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
   return out;
 }
 }  // namespace

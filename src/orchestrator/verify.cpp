@@ -5,6 +5,7 @@
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/instance_control.hpp"
+#include "orchestrator/policy_publish.hpp"
 #include "orchestrator/probes.hpp"
 #include "store/local_postgres.hpp"
 
@@ -72,9 +73,11 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
       r.timeout = 3s;
       auto resp = http.send(r);
       Json body = resp.json();
-      bool ok = resp.status == 200 && body.contains("status");
+      // The pdp answers OPA's {} (a bundle is loaded); the others their health report.
+      bool ok = resp.status == 200 && body.is_object() && (svc == "pdp" || body.contains("status"));
       add(svc + " /health (TLS)", ok,
-          "HTTP " + std::to_string(resp.status) + ", status " + body.value("status", "?"));
+          "HTTP " + std::to_string(resp.status) +
+              (svc == "pdp" ? "" : ", status " + body.value("status", "?")));
     } catch (const std::exception& e) {
       add(svc + " /health (TLS)", false, e.what());
     }
@@ -94,7 +97,18 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
     }
   }
 
-  // 3. Data stores with this instance's credentials.
+  // 3. The pdp serves the bundle that is active in the database (not the built-in fallback).
+  auto pb = pdp_bundle_status(layout, code);
+  bool bundle_ok = !pb.active_revision.empty() && pb.served_revision == pb.active_revision;
+  add("pdp bundle", bundle_ok,
+      bundle_ok ? "serving revision " + pb.active_revision.substr(0, 12)
+                : "active " +
+                      (pb.active_revision.empty() ? std::string("none") : pb.active_revision.substr(0, 12)) +
+                      ", served " +
+                      (pb.served_revision.empty() ? std::string("none") : pb.served_revision.substr(0, 12)) +
+                      (pb.error.empty() ? "" : " (" + pb.error + ")"));
+
+  // 4. Data stores with this instance's credentials.
   const int pg_port = cfg["ports"]["postgres"];
   bool pg_ok =
       store::pg_accepts("127.0.0.1", static_cast<uint16_t>(pg_port), cfg["database"].value("user", "dive"),
@@ -115,7 +129,7 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
   add("blacklist redis", redis_ping(bl_port, secrets.value("blacklist_redis_password", ""), 2s),
       "127.0.0.1:" + std::to_string(bl_port) + (hub ? " (hosted here)" : " (on the hub)"));
 
-  // 4. Certificate.
+  // 5. Certificate.
   auto cert = verify_instance_cert(layout, code);
   if (cert.ok()) {
     add("certificate", true, std::to_string(cert.days_left) + " days left, chain and SANs ok",

@@ -140,6 +140,7 @@ BatchAnswer answer_batch(std::string_view request_body, const Bundle& bundle) {
   auto entries = parse_batch_text(request_body);
   BatchAnswer a;
   a.body.reserve(64 + entries.size() * 2048);
+  a.items.reserve(entries.size());
   a.body += "{\"responses\":{";
   bool first = true;
   for (const auto& [id, entry] : entries) {
@@ -150,11 +151,13 @@ BatchAnswer answer_batch(std::string_view request_body, const Bundle& bundle) {
     if (!entry.error.empty()) {
       ++a.stats.rejected;
       append_error(a.body, entry.error);
+      a.items.push_back(BatchItem{id, true, false, entry.error});
       continue;
     }
     const Decision d = evaluate(entry.input, bundle);
     ++(d.allow ? a.stats.allowed : a.stats.denied);
     append_result(a.body, Query::kDecision, d, entry.input);
+    a.items.push_back(BatchItem{id, false, d.allow, d.reason});
   }
   a.body += "}}";
   return a;

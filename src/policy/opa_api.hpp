@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json.hpp"
 #include "policy/bundle.hpp"
@@ -68,9 +69,16 @@ struct Answer {
 };
 Answer answer(Query q, std::string_view request_body, const Bundle& bundle);
 
+struct BatchItem {
+  std::string id;
+  bool rejected = false;  // the input was invalid (no decision)
+  bool allow = false;
+  std::string reason;
+};
 struct BatchAnswer {
   std::string body;
   BatchStats stats;
+  std::vector<BatchItem> items;  // one per input, for the decision log
 };
 BatchAnswer answer_batch(std::string_view request_body, const Bundle& bundle);
 

@@ -13,5 +13,7 @@ void wire_kas(ServiceContext& ctx);
 
 // Entry point of `dive serve <api|idp|pdp|kas> --instance CODE`: runs until SIGTERM/SIGINT.
 int serve(const std::string& service, const std::string& code);
+// `dive serve pdp --data FILE --port N [--decision-log FILE|-|off]`: no instance, plain HTTP on loopback.
+int serve_pdp_standalone(const std::string& data_file, int port, const std::string& decision_log);
 
 }  // namespace dive::services

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "common/config.hpp"
@@ -58,7 +59,18 @@ ServiceContext::ServiceContext(std::string service, std::string code)
   lo.json = cfg_["log"].value("json", false);
   init_logging(lo);
   metrics::register_process_metrics(registry(), service_);
-  install_standard_routes();
+  server_cfg_ = std::make_unique<net::ServerConfig>();
+  auto& sc = *server_cfg_;
+  sc.host = "127.0.0.1";
+  sc.port = static_cast<uint16_t>(cfg_["ports"][service_].get<int>());
+  sc.cert_file = cfg_["tls"].value("cert_file", "");
+  sc.key_file = cfg_["tls"].value("key_file", "");
+  sc.service = service_;
+  const Json& h = cfg_.value("http", Json::object());
+  sc.io_threads = h.value("io_threads", 0);
+  sc.worker_threads = h.value("worker_threads", 16);
+  sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
+  sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
 }
 
 ServiceContext::~ServiceContext() {
@@ -98,7 +110,7 @@ void ServiceContext::connect(const Dependencies& deps) {
     pc.statement_timeout = Millis(d.value("statement_timeout_ms", 10000));
     db_ = std::make_unique<store::PgPool>(pc, &registry());
     breaker("database");
-    add_check("database", Impact::Critical, [this] {
+    add_check("database", deps.database_critical ? Impact::Critical : Impact::Important, [this] {
       bool ok = false;
       std::string err;
       try {
@@ -246,42 +258,45 @@ Json ServiceContext::health_report() {
 
 void ServiceContext::install_standard_routes() {
   auto& r = *router_;
-  r.add(
-      "GET", "/health/live",
+  auto add = [&](const std::string& path, net::Handler h, net::Exec exec) {
+    if (std::find(replaced_.begin(), replaced_.end(), path) == replaced_.end())
+      r.add("GET", path, std::move(h), exec);
+  };
+  add(
+      "/health/live",
       [this](net::Request&) {
         return net::Response::json(200, Json{{"status", "alive"}, {"service", service_}});
       },
       net::Exec::Inline);
-  r.add("GET", "/health/ready", [this](net::Request&) {
-    Json h = health_report();
-    bool ready = h["status"] != "unhealthy";
-    return net::Response::json(ready ? 200 : 503,
-                               Json{{"status", ready ? "ready" : "not_ready"}, {"checks", h["checks"]}});
-  });
-  r.add("GET", "/health", [this](net::Request&) {
+  add(
+      "/health/ready",
+      [this](net::Request&) {
+        Json h = health_report();
+        bool ready = h["status"] != "unhealthy";
+        return net::Response::json(ready ? 200 : 503,
+                                   Json{{"status", ready ? "ready" : "not_ready"}, {"checks", h["checks"]}});
+      },
+      net::Exec::Worker);
+  auto full = [this](net::Request&) {
     Json h = health_report();
     return net::Response::json(h["status"] == "unhealthy" ? 503 : 200, h);
-  });
-  r.add("GET", "/metrics", [this](net::Request&) {
-    return net::Response::text(200, registry().expose(), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  };
+  add("/health", full, net::Exec::Worker);
+  add("/health/detailed", full, net::Exec::Worker);
+  add(
+      "/metrics",
+      [this](net::Request&) {
+        return net::Response::text(200, registry().expose(), "text/plain; version=0.0.4; charset=utf-8");
+      },
+      net::Exec::Worker);
 }
 
 int ServiceContext::run() {
-  net::ServerConfig sc;
-  sc.host = "127.0.0.1";
-  sc.port = static_cast<uint16_t>(cfg_["ports"][service_].get<int>());
-  sc.cert_file = cfg_["tls"].value("cert_file", "");
-  sc.key_file = cfg_["tls"].value("key_file", "");
-  sc.service = service_;
-  const Json& h = cfg_.value("http", Json::object());
-  sc.io_threads = h.value("io_threads", 0);
-  sc.worker_threads = h.value("worker_threads", 16);
-  sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
-  sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
-  net::HttpServer server(sc, router_, &registry());
+  install_standard_routes();
+  net::HttpServer server(*server_cfg_, router_, &registry());
   server.start();
-  spdlog::info("{} of {} listening on https://127.0.0.1:{}", service_, code_, server.port());
+  spdlog::info("{} of {} listening on {}://127.0.0.1:{}", service_, code_,
+               server_cfg_->cert_file.empty() ? "http" : "https", server.port());
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);

@@ -22,7 +22,8 @@ class Registry;
 }
 namespace dive::net {
 class HttpsClient;
-}
+struct ServerConfig;
+}  // namespace dive::net
 namespace dive::store {
 class PgPool;
 class RedisClient;
@@ -31,9 +32,10 @@ class RedisClient;
 namespace dive::services {
 
 struct Dependencies {
-  bool database = false;         // the instance's PostgreSQL (pool + breaker "database"), migrations at start
-  bool redis = false;            // the instance's Redis (breaker "redis")
-  bool blacklist_redis = false;  // the shared revocation Redis on the hub (breaker "blacklist_redis")
+  bool database = false;  // the instance's PostgreSQL (pool + breaker "database"), migrations at start
+  bool database_critical = true;  // false: the service works without it (degraded, not unhealthy)
+  bool redis = false;             // the instance's Redis (breaker "redis")
+  bool blacklist_redis = false;   // the shared revocation Redis on the hub (breaker "blacklist_redis")
 };
 
 class ServiceContext {
@@ -66,6 +68,15 @@ class ServiceContext {
   void add_service_check(const std::string& name, const std::string& base_url, resilience::Impact impact);
   Json health_report();  // runs the checks (cached for a short moment) -> {status, checks, breakers, ...}
 
+  // The HTTPS server's settings (from instance.json); a service may adjust them before run().
+  net::ServerConfig& server_config() { return *server_cfg_; }
+  // The standard routes (/health, /health/ready, /health/live, /health/detailed, /metrics) are installed
+  // by run(); a service that serves its own version of one says so here first.
+  void replace_standard_route(const std::string& path) { replaced_.push_back(path); }
+  // Keeps a component of the service alive as long as the context (destroyed in reverse order).
+  void keep(std::shared_ptr<void> component) { owned_.push_back(std::move(component)); }
+  bool schema_ready() const { return schema_ready_; }
+
   // Serves until SIGTERM/SIGINT, then drains and exits 0. Returns the exit code.
   int run();
 
@@ -76,6 +87,8 @@ class ServiceContext {
 
   std::string service_, code_;
   Json cfg_, secrets_;
+  std::unique_ptr<net::ServerConfig> server_cfg_;
+  std::vector<std::string> replaced_;
   std::shared_ptr<net::Router> router_;
   std::unique_ptr<store::PgPool> db_;
   std::unique_ptr<store::RedisClient> redis_, blacklist_;
@@ -89,6 +102,7 @@ class ServiceContext {
   std::mutex health_mu_;
   Json cached_health_;
   SteadyTime cached_at_{};
+  std::vector<std::shared_ptr<void>> owned_;  // last member: destroyed first
 };
 
 }  // namespace dive::services

@@ -88,8 +88,11 @@ TEST_F(Deployed, EveryServiceAnswersHealthOverVerifiedTls) {
       int port = cli_->port(code, svc);
       auto [status, body] = cli_->https_get(port, "/health");
       EXPECT_EQ(status, 200) << code << " " << svc << " " << body;
-      Json h = Json::parse(body);
-      EXPECT_EQ(h["status"], "healthy") << code << " " << svc << " " << body;
+      if (svc == "pdp") {
+        EXPECT_EQ(body, "{}") << "OPA's health: a bundle is loaded";
+      }
+      Json h = Json::parse(cli_->https_get(port, "/health/detailed").second);
+      EXPECT_EQ(h["status"], "healthy") << code << " " << svc << " " << h.dump();
       EXPECT_EQ(cli_->https_get(port, "/health/live").first, 200);
       EXPECT_EQ(cli_->https_get(port, "/health/ready").first, 200);
     }
@@ -183,6 +186,80 @@ TEST_F(Deployed, OrchestrationStateIsRecordedAndConsistent) {
   for (const auto& b : st["breakers"]) EXPECT_EQ(b["state"], "CLOSED") << b.dump();
 }
 
+TEST_F(Deployed, EveryPdpServesTheDeploymentBundleAndItsMetricsMoveWithTraffic) {
+  Json st = cli_->run_json({"policy", "status", "--json"});
+  ASSERT_EQ(st.size(), 2u) << st.dump(2);
+  std::string revision = st[0]["servedRevision"];
+  for (const auto& i : st) {
+    EXPECT_TRUE(i["inStep"].get<bool>()) << i.dump(2);
+    EXPECT_EQ(i["servedRevision"], revision) << "one deployment, one bundle";
+    EXPECT_EQ(i["pdp"]["summary"]["trusted_issuers"]["count"], 2) << "USA and TST";
+  }
+  // A decision over TLS for a TST user at the hub: the spoke's issuer is trusted there.
+  Json cfg = cli_->instance_config("TST");
+  Json input = {{"subject",
+                 {{"authenticated", true},
+                  {"uniqueID", "testuser-tst-3"},
+                  {"clearance", "SECRET"},
+                  {"countryOfAffiliation", "USA"},
+                  {"acpCOI", {"NATO"}},
+                  {"issuer", cfg["issuer"]}}},
+                {"action", {{"operation", "get"}}},
+                {"resource",
+                 {{"resourceId", "doc-USA-1"},
+                  {"classification", "SECRET"},
+                  {"releasabilityTo", {"USA"}},
+                  {"COI", Json::array()},
+                  {"encrypted", false},
+                  {"creationDate", "2026-01-01T00:00:00Z"}}},
+                {"context", {{"currentTime", "2026-06-01T00:00:00Z"}, {"requestId", "it-1"}}}};
+  net::ClientConfig cc;
+  cc.ca_file = cli_->ca_file().string();
+  net::HttpsClient client(cc);
+  auto metric = [&] {
+    auto body = cli_->https_get(cli_->port("USA", "pdp"), "/metrics").second;
+    const std::string series = "dive_v3_policy_evaluations_total{result=\"allow\"} ";
+    auto pos = body.find(series);
+    return pos == std::string::npos ? -1.0 : std::stod(body.substr(pos + series.size()));
+  };
+  double before = metric();
+  net::ClientRequest r;
+  r.method = "POST";
+  r.url = "https://localhost:" + std::to_string(cli_->port("USA", "pdp")) + "/v1/data/dive/authz/decision";
+  r.body = Json{{"input", input}}.dump();
+  for (int i = 0; i < 3; ++i) {
+    auto resp = client.send(r);
+    ASSERT_EQ(resp.status, 200) << resp.body;
+    EXPECT_EQ(resp.json()["result"]["allow"], true) << resp.body;
+    EXPECT_EQ(resp.json()["result"]["evaluation_details"]["tenant"]["subject_tenant"], "TST");
+  }
+  EXPECT_EQ(metric() - before, 3);
+  auto v = cli_->https_get(cli_->port("USA", "pdp"), "/v1/data/dive/policy_version");
+  EXPECT_EQ(Json::parse(v.second)["result"]["bundle"], revision);
+}
+
+TEST_F(Deployed, ABadOperatorBundleIsRefusedAndTheActiveOneStays) {
+  Json before = cli_->run_json({"policy", "status", "--json"});
+  auto bad = cli_->home() / "bad-bundle.json";
+  write_file_atomic(bad, R"({"trusted_issuers": {"https://x": {"tenant": 7}}})");
+  auto r = cli_->run({"policy", "load", bad.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "nothing published")) << r.output;
+  Json after = cli_->run_json({"policy", "status", "--json"});
+  EXPECT_EQ(after[0]["servedRevision"], before[0]["servedRevision"]);
+  // A good one is published to the named instance only, then the deployment bundle comes back on reload.
+  auto good = cli_->home() / "good-bundle.json";
+  write_file_atomic(good, read_file(std::string(DIVE_SOURCE_DIR) + "/data/policy-bundle.json"));
+  auto load = cli_->run({"policy", "load", good.string(), "TST"});
+  ASSERT_EQ(load.exit_code, 0) << load.output;
+  Json mixed = cli_->run_json({"policy", "status", "--json"});
+  EXPECT_NE(mixed[1]["servedRevision"], before[1]["servedRevision"]);
+  EXPECT_EQ(mixed[0]["servedRevision"], before[0]["servedRevision"]);
+  ASSERT_EQ(cli_->run({"policy", "reload"}).exit_code, 0);
+  Json back = cli_->run_json({"policy", "status", "--json"});
+  EXPECT_EQ(back[1]["servedRevision"], before[1]["servedRevision"]);
+}
+
 TEST_F(Deployed, PortsCommandAndUsageErrors) {
   auto p = cli_->run({"ports", "tst", "--json"});
   EXPECT_EQ(p.exit_code, 0);
@@ -217,7 +294,8 @@ TEST_F(Deployed, AnInstanceWhoseOffsetCollidesWithARunningOneIsRefused) {
   EXPECT_EQ(ben.exit_code, 1) << ben.output;
   EXPECT_TRUE(contains(ben.output, "offset 93")) << ben.output;
   EXPECT_TRUE(contains(ben.output, "running instance BRA")) << ben.output;
-  EXPECT_TRUE(cli_->service_status("BRA", "api")["healthy"].get<bool>()) << "the running instance is untouched";
+  EXPECT_TRUE(cli_->service_status("BRA", "api")["healthy"].get<bool>())
+      << "the running instance is untouched";
   EXPECT_EQ(cli_->run({"nuke", "spoke", "BRA", "--confirm"}).exit_code, 0);
 }
 

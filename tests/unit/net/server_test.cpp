@@ -93,6 +93,28 @@ TEST(HttpServer, NotFoundAndMethodNotAllowedAreJson) {
   EXPECT_EQ(client.stats().connects, 1u);
 }
 
+TEST(HttpServer, AServiceCanShapeTheServersOwnErrors) {
+  TestServer s;
+  add_echo_routes(*s.router);
+  auto cfg = plain_config();
+  cfg.max_body_bytes = 1024;
+  cfg.body_limit_status = 400;
+  cfg.error_response = [](int status, const std::string& code, const std::string& message,
+                          const std::string&) {
+    return Response::json(status, Json{{"code", "x_" + code}, {"message", message}});
+  };
+  s.start(cfg);
+  HttpsClient client(ClientConfig{});
+  auto big = client.send(post(s.url("/echo"), std::string(4096, 'a')));
+  EXPECT_EQ(big.status, 400);
+  EXPECT_EQ(big.json()["code"], "x_payload_too_large");
+  auto missing = client.send(get(s.url("/nowhere")));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.json()["code"], "x_not_found");
+  EXPECT_FALSE(missing.json().contains("requestId"));
+  EXPECT_EQ(client.send(post(s.url("/echo"), "ok")).status, 200) << "the server keeps serving";
+}
+
 TEST(HttpServer, HeadAnswersWithoutBody) {
   TestServer s;
   add_echo_routes(*s.router);

@@ -1,0 +1,126 @@
+#include "services/pdp/bundle_sync.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+
+#include "common/fs.hpp"
+#include "policy/bundle.hpp"
+#include "policy/bundle_store.hpp"
+#include "services/pdp/pdp_api.hpp"
+#include "store/pg_pool.hpp"
+
+namespace dive::services::pdp {
+
+BundleSync::BundleSync(store::PgPool& db, policy::BundleHolder& holder, PdpApi& api,
+                       std::filesystem::path cache_file, Millis poll_every)
+    : db_(db), holder_(holder), api_(api), cache_file_(std::move(cache_file)), poll_every_(poll_every) {}
+
+BundleSync::~BundleSync() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BundleSync::installed(const std::string& source, bool ok, const std::string& error) {
+  {
+    std::lock_guard lock(mu_);
+    if (ok) {
+      source_ = source;
+      loaded_at_ = std::chrono::system_clock::now();
+      last_error_.clear();
+    } else {
+      last_error_ = error;
+    }
+  }
+  api_.bundle_loaded(ok);
+  if (ok)
+    spdlog::info("policy bundle {} active (from {})", holder_.revision().substr(0, 12), source);
+  else
+    spdlog::error("policy bundle refused ({}); keeping revision {}", error, holder_.revision().substr(0, 12));
+}
+
+void BundleSync::start() {
+  // Before the first poll: the cached bundle, or the built-in tables, so that decisions never wait.
+  std::string err;
+  if (holder_.load_file(cache_file_, &err))
+    installed("cache", true, "");
+  else if (holder_.replace(policy::default_bundle()))
+    installed("built-in", true, "");
+  thread_ = std::thread([this] { run(); });
+}
+
+void BundleSync::check_now() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void BundleSync::poll_once() {
+  std::string active;
+  db_.with([&](pqxx::connection& c) {
+    active = policy::active_bundle_revision(c);
+    return 0;
+  });
+  {
+    std::lock_guard lock(mu_);
+    checked_at_ = std::chrono::system_clock::now();
+  }
+  if (active.empty() || active == holder_.revision()) return;
+  std::optional<policy::StoredBundle> stored;
+  db_.with([&](pqxx::connection& c) {
+    stored = policy::load_active_bundle(c);
+    return 0;
+  });
+  if (!stored) return;
+  std::string err;
+  if (holder_.replace(stored->content, &err)) {
+    installed("database (" + stored->source + ")", true, "");
+    try {
+      write_file_atomic(cache_file_, stored->content.dump(), 0600);
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot cache the policy bundle: {}", e.what());
+    }
+  } else {
+    installed("database", false, "revision " + active.substr(0, 12) + ": " + err);
+  }
+}
+
+void BundleSync::run() {
+  while (true) {
+    try {
+      poll_once();
+    } catch (const std::exception& e) {
+      // The database is down: keep deciding with what we have.
+      std::lock_guard lock(mu_);
+      last_error_ = std::string("cannot read the active bundle: ") + e.what();
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, poll_every_, [&] { return stop_ || wake_; });
+    if (stop_) return;
+    wake_ = false;
+  }
+}
+
+Json BundleSync::status() const {
+  auto ms = [](SystemTime t) {
+    return t.time_since_epoch().count() == 0
+               ? Json(nullptr)
+               : Json(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  std::lock_guard lock(mu_);
+  Json j = {{"revision", holder_.revision()},
+            {"source", source_},
+            {"loadedAt", ms(loaded_at_)},
+            {"checkedAt", ms(checked_at_)},
+            {"lastError", last_error_.empty() ? Json(nullptr) : Json(last_error_)}};
+  if (auto b = holder_.current()) j["summary"] = policy::bundle_summary(*b);
+  return j;
+}
+
+}  // namespace dive::services::pdp

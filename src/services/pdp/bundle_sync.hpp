@@ -1,0 +1,52 @@
+#pragma once
+// Keeps the pdp's data bundle in step with its instance database: the active revision is polled (a cheap
+// query) and a new one is loaded, validated and swapped in; a bad one is refused and the previous stays.
+// The last good bundle is cached on disk, so a pdp that starts while its database is down still decides
+// with the bundle it had; with neither, it starts on the built-in tables (source "built-in").
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "policy/bundle_holder.hpp"
+
+namespace dive::store {
+class PgPool;
+}
+
+namespace dive::services::pdp {
+
+class PdpApi;
+
+class BundleSync {
+ public:
+  BundleSync(store::PgPool& db, policy::BundleHolder& holder, PdpApi& api, std::filesystem::path cache_file,
+             Millis poll_every);
+  ~BundleSync();
+  void start();
+  void check_now();  // wakes the poller (tests, reload requests)
+  Json status() const;
+
+ private:
+  void run();
+  void poll_once();
+  void installed(const std::string& source, bool ok, const std::string& error);
+
+  store::PgPool& db_;
+  policy::BundleHolder& holder_;
+  PdpApi& api_;
+  std::filesystem::path cache_file_;
+  Millis poll_every_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, wake_ = false;
+  std::string source_, last_error_;
+  SystemTime loaded_at_{}, checked_at_{};
+  std::thread thread_;
+};
+
+}  // namespace dive::services::pdp

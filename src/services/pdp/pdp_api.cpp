@@ -1,0 +1,189 @@
+#include "services/pdp/pdp_api.hpp"
+
+#include <chrono>
+#include <mutex>
+
+#include "common/clock.hpp"
+#include "common/encoding.hpp"
+#include "metrics/registry.hpp"
+#include "policy/opa_api.hpp"
+
+namespace dive::services::pdp {
+
+namespace {
+const std::vector<double>& latency_buckets() {
+  static const std::vector<double> b{0.000002, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025,
+                                     0.0005,   0.001,    0.0025,  0.005,    0.01,    0.05};
+  return b;
+}
+
+net::Response json_text(int status, std::string body) {
+  net::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers.set("Content-Type", "application/json");
+  return r;
+}
+
+int64_t micros_since(SteadyTime t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+PdpApi::PdpApi(policy::BundleHolder& holder, policy::DecisionLog* log, metrics::Registry& registry)
+    : holder_(holder), log_(log), registry_(registry) {
+  auto& evals =
+      registry.counter("dive_v3_policy_evaluations_total", "Policy decisions by result", {"result"});
+  allow_ = &evals.labels({"allow"});
+  deny_ = &evals.labels({"deny"});
+  error_ = &evals.labels({"error"});
+  latency_ = &registry
+                  .histogram("dive_v3_policy_evaluation_latency_seconds",
+                             "Time to evaluate one request (parse, decide, render)", {}, latency_buckets())
+                  .unlabelled();
+  loads_ = &registry.counter("dive_v3_policy_bundle_loads_total", "Data bundle load attempts by result",
+                             {"result"});
+  revision_info_ = &registry.gauge("dive_v3_policy_bundle_info",
+                                   "The active data bundle revision (1 = active)", {"revision"});
+  if (log_) {
+    auto& dropped =
+        registry.gauge("dive_v3_policy_decision_log_dropped", "Decision log records dropped (queue full)")
+            .unlabelled();
+    auto& queued =
+        registry.gauge("dive_v3_policy_decision_log_queue", "Decision log records waiting to be written")
+            .unlabelled();
+    auto& errors =
+        registry.gauge("dive_v3_policy_decision_log_write_errors", "Failed decision log writes").unlabelled();
+    registry.add_collector([this, &dropped, &queued, &errors] {
+      auto s = log_->stats();
+      dropped.set(static_cast<double>(s.dropped));
+      queued.set(static_cast<double>(s.queued));
+      errors.set(static_cast<double>(s.write_errors));
+    });
+  }
+  bundle_loaded(holder_.current() != nullptr);
+}
+
+void PdpApi::bundle_loaded(bool ok) {
+  loads_->labels({ok ? "ok" : "rejected"}).inc();
+  std::lock_guard lock(revision_mu_);
+  std::string rev = holder_.revision();
+  if (rev == shown_revision_) return;
+  if (!shown_revision_.empty()) revision_info_->labels({shown_revision_}).set(0);
+  if (!rev.empty()) revision_info_->labels({rev}).set(1);
+  shown_revision_ = rev;
+}
+
+net::Response PdpApi::error(int status, const std::string& code, const std::string&, const std::string&) {
+  // OPA's codes; the message is fixed per code so nothing of the request is echoed back.
+  std::string opa = status == 404   ? "resource_not_found"
+                    : status >= 500 ? "internal_error"
+                    : status == 405 ? "method_not_allowed"
+                                    : "invalid_parameter";
+  std::string message = code == "payload_too_large" ? "request body too large (the limit is 1 MiB)"
+                        : status == 404             ? "no such path"
+                        : status == 405             ? "method not allowed on this path"
+                        : status >= 500             ? "internal error"
+                                                    : "malformed request";
+  return json_text(status, policy::error_body(message).dump());
+}
+
+void PdpApi::log(const std::string& request_id, const char* query, const std::string& input_hash, bool allow,
+                 const std::string& reason, int64_t latency_us, const std::string& revision) {
+  if (!log_) return;
+  policy::DecisionRecord r;
+  r.decided_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  r.request_id = request_id;
+  r.query = query;
+  r.input_hash = input_hash;
+  r.allow = allow;
+  r.reason = reason;
+  r.latency_us = latency_us;
+  r.bundle_revision = revision;
+  log_->record(std::move(r));
+}
+
+net::Response PdpApi::decide(net::Request& req, int q) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto bundle = holder_.current();
+  if (!bundle) {
+    error_->inc();
+    return json_text(500, policy::error_body("no policy data bundle is loaded").dump());
+  }
+  auto query = static_cast<policy::Query>(q);
+  try {
+    auto a = policy::answer(query, req.body, *bundle);
+    auto us = micros_since(t0);
+    latency_->observe(static_cast<double>(us) / 1e6);
+    (a.allow ? allow_ : deny_)->inc();
+    static const char* names[] = {"decision", "allow", "reason"};
+    log(req.request_id, names[q], sha256_hex(req.body), a.allow, a.reason, us, bundle->revision);
+    return json_text(200, std::move(a.body));
+  } catch (const policy::InvalidInput& e) {
+    error_->inc();
+    return json_text(400, policy::error_body(e.what()).dump());
+  }
+}
+
+net::Response PdpApi::batch(net::Request& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto bundle = holder_.current();
+  if (!bundle) {
+    error_->inc();
+    return json_text(500, policy::error_body("no policy data bundle is loaded").dump());
+  }
+  try {
+    auto a = policy::answer_batch(req.body, *bundle);
+    auto us = micros_since(t0);
+    latency_->observe(static_cast<double>(us) / 1e6);
+    allow_->inc(static_cast<double>(a.stats.allowed));
+    deny_->inc(static_cast<double>(a.stats.denied));
+    error_->inc(static_cast<double>(a.stats.rejected));
+    if (log_) {
+      std::string hash = sha256_hex(req.body);
+      int64_t per = a.items.empty() ? 0 : us / static_cast<int64_t>(a.items.size());
+      for (const auto& item : a.items) {
+        if (item.rejected) continue;
+        log(req.request_id + "#" + item.id, "batch", hash, item.allow, item.reason, per, bundle->revision);
+      }
+    }
+    return json_text(a.stats.partial() ? 207 : 200, std::move(a.body));
+  } catch (const policy::InvalidInput& e) {
+    error_->inc();
+    return json_text(400, policy::error_body(e.what()).dump());
+  }
+}
+
+void PdpApi::add_routes(net::Router& router) {
+  for (const char* pkg : {"authz", "authorization"}) {
+    std::string base = std::string("/v1/data/dive/") + pkg + "/";
+    router.add(
+        "POST", base + "decision", [this](net::Request& r) { return decide(r, 0); }, net::Exec::Inline);
+    router.add(
+        "POST", base + "allow", [this](net::Request& r) { return decide(r, 1); }, net::Exec::Inline);
+    router.add(
+        "POST", base + "reason", [this](net::Request& r) { return decide(r, 2); }, net::Exec::Inline);
+    router.add(
+        "POST", std::string("/v1/batch/data/dive/") + pkg + "/decision",
+        [this](net::Request& r) { return batch(r); }, net::Exec::Inline);
+  }
+  router.add(
+      "GET", std::string(policy::kPolicyVersionPath),
+      [this](net::Request&) {
+        auto b = holder_.current();
+        return json_text(200, policy::policy_version(b.get()).dump());
+      },
+      net::Exec::Inline);
+  // OPA's health: 200 {} with a bundle loaded, 500 otherwise.
+  router.add(
+      "GET", "/health",
+      [this](net::Request&) {
+        if (holder_.current()) return json_text(200, "{}");
+        return json_text(500, policy::error_body("no policy data bundle is loaded").dump());
+      },
+      net::Exec::Inline);
+}
+
+}  // namespace dive::services::pdp

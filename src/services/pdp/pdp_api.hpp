@@ -1,0 +1,52 @@
+#pragma once
+// The pdp's HTTP API (spec/policy.md "API", OPA Data API compatible), shared by the instance service and
+// the standalone mode: decision / allow / reason (both package names), batch, policy_version, OPA-style
+// /health, with metrics and the decision log.
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/http.hpp"
+#include "policy/bundle_holder.hpp"
+#include "policy/decision_log.hpp"
+
+namespace dive::metrics {
+class Registry;
+class Counter;
+class Histogram;
+class Gauge;
+template <class M>
+class Family;
+}  // namespace dive::metrics
+
+namespace dive::services::pdp {
+
+class PdpApi {
+ public:
+  // `log` may be null (no decision log).
+  PdpApi(policy::BundleHolder& holder, policy::DecisionLog* log, metrics::Registry& registry);
+  void add_routes(net::Router& router);
+  // The server's own errors in OPA's shape {"code","message"} (for ServerConfig::error_response).
+  static net::Response error(int status, const std::string& code, const std::string& message,
+                             const std::string& request_id);
+  // Records a bundle load attempt (metrics: loads by result, the active revision).
+  void bundle_loaded(bool ok);
+
+ private:
+  net::Response decide(net::Request& req, int query);
+  net::Response batch(net::Request& req);
+  void log(const std::string& request_id, const char* query, const std::string& input_hash, bool allow,
+           const std::string& reason, int64_t latency_us, const std::string& revision);
+
+  policy::BundleHolder& holder_;
+  policy::DecisionLog* log_;
+  metrics::Registry& registry_;
+  metrics::Counter *allow_, *deny_, *error_;
+  metrics::Histogram* latency_;
+  metrics::Family<metrics::Counter>* loads_;
+  metrics::Family<metrics::Gauge>* revision_info_;
+  std::mutex revision_mu_;
+  std::string shown_revision_;
+};
+
+}  // namespace dive::services::pdp

@@ -1,0 +1,129 @@
+// The decision log: records leave the request path through a bounded queue; a failing sink loses nothing
+// that fits the queue; a full queue drops (and counts) instead of blocking.
+#include "policy/decision_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/fs.hpp"
+#include "common/json.hpp"
+
+using namespace dive;
+using namespace dive::policy;
+using namespace std::chrono_literals;
+
+namespace {
+DecisionRecord rec(int i) {
+  DecisionRecord r;
+  r.decided_at_ms = 1700000000000 + i;
+  r.request_id = "req-" + std::to_string(i);
+  r.query = "decision";
+  r.input_hash = std::string(64, 'a');
+  r.allow = i % 2 == 0;
+  r.reason = "reason \"" + std::to_string(i) + "\"\n";
+  r.latency_us = i;
+  r.bundle_revision = "rev";
+  return r;
+}
+
+// A sink that can be told to fail or to block, and remembers what it got.
+class ScriptedSink final : public DecisionSink {
+ public:
+  std::atomic<bool> fail{false};
+  std::atomic<bool> block{false};
+  std::mutex mu;
+  std::vector<DecisionRecord> got;
+  std::atomic<int> calls{0};
+  void write(const std::vector<DecisionRecord>& batch) override {
+    ++calls;
+    while (block) std::this_thread::sleep_for(5ms);
+    if (fail) throw std::runtime_error("database down");
+    std::lock_guard lock(mu);
+    got.insert(got.end(), batch.begin(), batch.end());
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return got.size();
+  }
+};
+}  // namespace
+
+TEST(DecisionLog, JsonLinesAreParsableAndComplete) {
+  TempDir d;
+  auto file = (d.path() / "decisions.jsonl").string();
+  {
+    DecisionLog log(std::make_unique<JsonLinesSink>(file), DecisionLog::Options{});
+    for (int i = 0; i < 10; ++i) log.record(rec(i));
+    log.flush();
+    EXPECT_EQ(log.stats().written, 10u);
+  }
+  auto lines = read_file(file);
+  int n = 0;
+  size_t start = 0;
+  while (start < lines.size()) {
+    auto end = lines.find('\n', start);
+    Json j = Json::parse(lines.substr(start, end - start));
+    EXPECT_EQ(j["request_id"], "req-" + std::to_string(n));
+    EXPECT_EQ(j["reason"], "reason \"" + std::to_string(n) + "\"\n");
+    EXPECT_EQ(j["allow"], n % 2 == 0);
+    EXPECT_EQ(j["bundle_revision"], "rev");
+    ++n;
+    start = end + 1;
+  }
+  EXPECT_EQ(n, 10);
+}
+
+TEST(DecisionLog, WritesInBatchesOffTheCallersThread) {
+  auto sink = std::make_unique<ScriptedSink>();
+  auto* s = sink.get();
+  DecisionLog::Options o;
+  o.batch = 100;
+  o.flush_every = 50ms;
+  DecisionLog log(std::move(sink), o);
+  s->block = true;  // the writer is stuck: record() must still return at once
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) log.record(rec(i));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  s->block = false;
+  log.flush();
+  EXPECT_EQ(s->count(), 1000u);
+  EXPECT_LE(s->calls.load(), 12) << "batched, not one write per record";
+}
+
+TEST(DecisionLog, AFailingSinkLosesNothingThatFitsTheQueue) {
+  auto sink = std::make_unique<ScriptedSink>();
+  auto* s = sink.get();
+  DecisionLog::Options o;
+  o.flush_every = 10ms;
+  o.retry_after = 20ms;
+  DecisionLog log(std::move(sink), o);
+  s->fail = true;
+  for (int i = 0; i < 50; ++i) log.record(rec(i));
+  ASSERT_TRUE([&] {
+    for (int i = 0; i < 200 && log.stats().write_errors == 0; ++i) std::this_thread::sleep_for(5ms);
+    return log.stats().write_errors > 0;
+  }());
+  EXPECT_EQ(s->count(), 0u);
+  s->fail = false;  // the database is back
+  for (int i = 0; i < 200 && s->count() < 50; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(s->count(), 50u);
+  EXPECT_EQ(s->got.front().request_id, "req-0") << "in order";
+  EXPECT_EQ(log.stats().dropped, 0u);
+}
+
+TEST(DecisionLog, AFullQueueDropsAndCounts) {
+  auto sink = std::make_unique<ScriptedSink>();
+  auto* s = sink.get();
+  s->block = true;
+  DecisionLog::Options o;
+  o.capacity = 100;
+  o.batch = 10;
+  DecisionLog log(std::move(sink), o);
+  for (int i = 0; i < 500; ++i) log.record(rec(i));
+  auto st = log.stats();
+  EXPECT_GE(st.dropped, 390u);
+  EXPECT_LE(st.queued, 100u);
+  s->block = false;
+}
