@@ -1,5 +1,7 @@
 #include "policy/engine.hpp"
 
+#include "common/strings.hpp"
+
 #include "policy/checks.hpp"
 #include "policy/clearance.hpp"
 
@@ -11,15 +13,6 @@ bool six_equivalency_attributes(const Input& in) {
               F::kOriginalCountry, F::kClassification})
     if (!in[f].defined()) return false;
   return true;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += sep;
-    out += parts[i];
-  }
-  return out;
 }
 
 }  // namespace
@@ -81,7 +74,7 @@ Decision evaluate(const Input& in, const Bundle& bundle, const PolicyOptions& op
     }
     if (d.reason.empty()) {
       if (!coherence.empty())
-        d.reason = join(coherence, "; ");
+        d.reason = dive::join(coherence, "; ");
       else if (fed.issuer_present && !fed.trusted)
         d.reason = "Untrusted token issuer: " + in[F::kIssuer].str;
       else if (fed.issuer_present && !fed.can_access)

@@ -34,6 +34,25 @@ uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
+PortSquatter::PortSquatter(int port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0) {
+    release();
+    throw std::runtime_error("cannot hold port " + std::to_string(port));
+  }
+}
+
+void PortSquatter::release() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds step) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -19,6 +19,19 @@ uint16_t free_port();
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds step = std::chrono::milliseconds(50));
 
+// Listens on a loopback port for its lifetime: someone else's process holding a port we need.
+class PortSquatter {
+ public:
+  explicit PortSquatter(int port);  // throws when the port cannot be bound
+  ~PortSquatter() { release(); }
+  PortSquatter(const PortSquatter&) = delete;
+  PortSquatter& operator=(const PortSquatter&) = delete;
+  void release();
+
+ private:
+  int fd_ = -1;
+};
+
 class TestPostgres {
  public:
   TestPostgres();  // initdb + start + wait until it accepts connections (throws on failure)

@@ -12,6 +12,7 @@
 #include "common/process.hpp"
 #include "dive_cli.hpp"
 #include "net/https_client.hpp"
+#include "policy_conformance.hpp"
 #include "servers.hpp"
 
 using namespace dive;
@@ -77,26 +78,8 @@ class Pdp {
   net::HttpsClient client_{net::ClientConfig{}};
 };
 
-Json build_input(const Json& table, const Json& c) {
-  if (c.contains("input")) return c["input"];
-  Json in = table["bases"].at(c.at("base").get<std::string>());
-  if (c.contains("patch")) in.merge_patch(c["patch"]);
-  if (c.contains("set"))
-    for (const auto& [ptr, value] : c["set"].items()) in[Json::json_pointer(ptr)] = value;
-  if (c.contains("remove"))
-    for (const auto& ptr : c["remove"]) {
-      const Json::json_pointer p(ptr.get<std::string>());
-      in[p.parent_pointer()].erase(p.back());
-    }
-  return in;
-}
-
-Json bundle_doc(const Json& c) {
-  Json doc = c.value("bundle", std::string("sample")) == "builtin"
-                 ? Json::object()
-                 : Json::parse(read_file(std::string(DIVE_SOURCE_DIR) + "/data/policy-bundle.json"));
-  if (c.contains("options")) doc["policy_options"] = c["options"];
-  return doc;
+Json sample_bundle() {
+  return Json::parse(read_file(std::string(DIVE_SOURCE_DIR) + "/data/policy-bundle.json"));
 }
 
 double metric(const std::string& text, const std::string& series) {
@@ -114,14 +97,15 @@ TEST(StandalonePdp, AnswersTheConformanceTableOverHttp) {
   // One server per distinct bundle (sample, built-in, each set of policy_options).
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < table["cases"].size(); ++i)
-    groups[bundle_doc(table["cases"][i]).dump()].push_back(i);
+    groups[conformance_bundle_doc(table["cases"][i], sample_bundle()).dump()].push_back(i);
   size_t checked = 0;
   for (const auto& [doc, cases] : groups) {
     Pdp pdp(Json::parse(doc));
     for (size_t i : cases) {
       const Json& c = table["cases"][i];
       SCOPED_TRACE(c["name"].get<std::string>());
-      auto resp = pdp.post("/v1/data/dive/authz/decision", Json{{"input", build_input(table, c)}}.dump());
+      auto resp =
+          pdp.post("/v1/data/dive/authz/decision", Json{{"input", conformance_input(table, c)}}.dump());
       ASSERT_EQ(resp.status, 200) << resp.body;
       Json result = resp.json()["result"];
       EXPECT_EQ(result["allow"], c["expect"]["allow"]);
@@ -136,7 +120,7 @@ TEST(StandalonePdp, AnswersTheConformanceTableOverHttp) {
       }
       // The older package name answers the same.
       auto old =
-          pdp.post("/v1/data/dive/authorization/reason", Json{{"input", build_input(table, c)}}.dump());
+          pdp.post("/v1/data/dive/authorization/reason", Json{{"input", conformance_input(table, c)}}.dump());
       EXPECT_EQ(old.json()["result"], c["expect"]["reason"]);
       ++checked;
     }

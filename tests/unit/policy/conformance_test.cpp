@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/opa_api.hpp"
+#include "policy_conformance.hpp"
 #include "policy_test_util.hpp"
 
 using namespace dive;
@@ -18,25 +19,11 @@ const Json& table() {
 }
 
 Json build_input(const Json& c) {
-  if (c.contains("input")) return c["input"];
-  Json in = table()["bases"].at(c.at("base").get<std::string>());
-  if (c.contains("patch")) in.merge_patch(c["patch"]);
-  if (c.contains("set"))
-    for (const auto& [ptr, value] : c["set"].items()) in[Json::json_pointer(ptr)] = value;
-  if (c.contains("remove"))
-    for (const auto& ptr : c["remove"]) {
-      const Json::json_pointer p(ptr.get<std::string>());
-      in[p.parent_pointer()].erase(p.back());
-    }
-  return in;
+  return dive::testing::conformance_input(table(), c);
 }
 
 std::shared_ptr<const Bundle> bundle_for(const Json& c) {
-  Json doc = c.value("bundle", std::string("sample")) == "builtin"
-                 ? Json::object()
-                 : load_json(data_file("policy-bundle.json"));
-  if (c.contains("options")) doc["policy_options"] = c["options"];
-  return parse_bundle(doc);
+  return parse_bundle(dive::testing::conformance_bundle_doc(c, load_json(data_file("policy-bundle.json"))));
 }
 
 class Conformance : public ::testing::TestWithParam<size_t> {};
