@@ -15,15 +15,16 @@ CREATE TABLE policy_bundle_active (
 );
 
 -- One row per decision (the batch endpoint writes one per input). No input values: their hash only.
+-- Append-only and time-ordered: a BRIN index on the time costs almost nothing per row, unlike a B-tree.
 CREATE TABLE decisions (
     id              BIGSERIAL PRIMARY KEY,
     decided_at      TIMESTAMPTZ NOT NULL,
     request_id      TEXT,
     query           TEXT NOT NULL,          -- decision | allow | reason | batch
-    input_hash      TEXT NOT NULL,          -- SHA-256 hex of the input document as received
+    input_hash      BYTEA NOT NULL,         -- SHA-256 of the request body as received
     allow           BOOLEAN NOT NULL,
     reason          TEXT NOT NULL,
     latency_us      INTEGER NOT NULL,
     bundle_revision TEXT NOT NULL
 );
-CREATE INDEX decisions_decided_at ON decisions (decided_at);
+CREATE INDEX decisions_decided_at ON decisions USING brin (decided_at);

@@ -111,7 +111,10 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"seed", {{"count", test ? 50 : 500}}},
       {"postgres", {{"shared_buffers", "32MB"}, {"fast_unsafe", test}}},
       {"revocation", {{"max_staleness_s", 300}}},
-      {"policy", {{"poll_interval_ms", test ? 250 : 1000}, {"decision_log_capacity", 100000}}},
+      {"policy",
+       {{"poll_interval_ms", test ? 250 : 1000},
+        {"decision_log_capacity", 100000},
+        {"decision_log_retention_days", 30}}},
   };
   return j;
 }

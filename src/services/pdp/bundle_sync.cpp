@@ -17,12 +17,7 @@ BundleSync::BundleSync(store::PgPool& db, policy::BundleHolder& holder, PdpApi& 
     : db_(db), holder_(holder), api_(api), cache_file_(std::move(cache_file)), poll_every_(poll_every) {}
 
 BundleSync::~BundleSync() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  poller_.reset();
 }
 
 void BundleSync::installed(const std::string& source, bool ok, const std::string& error) {
@@ -50,15 +45,14 @@ void BundleSync::start() {
     installed("cache", true, "");
   else if (holder_.replace(policy::default_bundle()))
     installed("built-in", true, "");
-  thread_ = std::thread([this] { run(); });
-}
-
-void BundleSync::check_now() {
-  {
-    std::lock_guard lock(mu_);
-    wake_ = true;
-  }
-  cv_.notify_all();
+  poller_ = std::make_unique<Periodic>(
+      poll_every_, [this] { poll_once(); },
+      [this](const std::string& e) {
+        // The database is down: keep deciding with what we have.
+        std::lock_guard lock(mu_);
+        last_error_ = "cannot read the active bundle: " + e;
+      },
+      true);
 }
 
 void BundleSync::poll_once() {
@@ -88,22 +82,6 @@ void BundleSync::poll_once() {
     }
   } else {
     installed("database", false, "revision " + active.substr(0, 12) + ": " + err);
-  }
-}
-
-void BundleSync::run() {
-  while (true) {
-    try {
-      poll_once();
-    } catch (const std::exception& e) {
-      // The database is down: keep deciding with what we have.
-      std::lock_guard lock(mu_);
-      last_error_ = std::string("cannot read the active bundle: ") + e.what();
-    }
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, poll_every_, [&] { return stop_ || wake_; });
-    if (stop_) return;
-    wake_ = false;
   }
 }
 

@@ -3,15 +3,14 @@
 // query) and a new one is loaded, validated and swapped in; a bad one is refused and the previous stays.
 // The last good bundle is cached on disk, so a pdp that starts while its database is down still decides
 // with the bundle it had; with neither, it starts on the built-in tables (source "built-in").
-#include <atomic>
-#include <condition_variable>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/periodic.hpp"
 #include "policy/bundle_holder.hpp"
 
 namespace dive::store {
@@ -28,11 +27,9 @@ class BundleSync {
              Millis poll_every);
   ~BundleSync();
   void start();
-  void check_now();  // wakes the poller (tests, reload requests)
   Json status() const;
 
  private:
-  void run();
   void poll_once();
   void installed(const std::string& source, bool ok, const std::string& error);
 
@@ -42,11 +39,9 @@ class BundleSync {
   std::filesystem::path cache_file_;
   Millis poll_every_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false, wake_ = false;
   std::string source_, last_error_;
   SystemTime loaded_at_{}, checked_at_{};
-  std::thread thread_;
+  std::unique_ptr<Periodic> poller_;  // last: stopped first
 };
 
 }  // namespace dive::services::pdp

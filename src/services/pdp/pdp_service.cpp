@@ -1,7 +1,12 @@
 // pdp: the policy decision point of an instance (DESIGN §7, spec/policy.md). Decisions are pure and need
 // nothing but the data bundle, so the database (bundle revisions, decision log) is not critical: with it
 // down the pdp keeps deciding with the bundle it has and logs what it can.
+#include <spdlog/spdlog.h>
+
 #include <memory>
+#include <pqxx/pqxx>
+
+#include "common/periodic.hpp"
 
 #include "net/https_server.hpp"
 #include "policy/bundle_holder.hpp"
@@ -11,6 +16,7 @@
 #include "services/pdp/pg_decision_sink.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/service_main.hpp"
+#include "store/pg_pool.hpp"
 
 namespace dive::services {
 
@@ -27,11 +33,30 @@ void wire_pdp(ServiceContext& ctx) {
   auto cache = std::filesystem::path(ctx.config().value("dir", ".")) / "run" / "pdp-bundle.json";
   auto sync = std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache,
                                                 Millis(policy_cfg.value("poll_interval_ms", 1000)));
-  // Destroyed in reverse: the poller, then the API, then the log (flushing), then the holder.
+  // The decision log keeps `decision_log_retention_days` (30) of history; older rows go hourly, in chunks.
+  int retention_days = policy_cfg.value("decision_log_retention_days", 30);
+  auto retention = std::make_shared<Periodic>(
+      std::chrono::hours(1),
+      [&ctx, retention_days] {
+        ctx.db().with([&](pqxx::connection& c) {
+          pqxx::nontransaction tx(c);
+          for (int i = 0; i < 100; ++i) {
+            auto r = tx.exec_params(
+                "DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE decided_at < now() - "
+                "make_interval(days => $1) LIMIT 50000)",
+                retention_days);
+            if (r.affected_rows() < 50000) break;
+          }
+          return 0;
+        });
+      },
+      [](const std::string& e) { spdlog::warn("decision log retention: {}", e); }, true);
+  // Destroyed in reverse: retention, the poller, the API, the log (flushing), then the holder.
   ctx.keep(holder);
   ctx.keep(log);
   ctx.keep(api);
   ctx.keep(sync);
+  ctx.keep(retention);
 
   api->add_routes(ctx.router());
   ctx.replace_standard_route("/health");  // OPA's: 200 {} with a bundle, 500 without

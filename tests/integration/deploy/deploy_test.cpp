@@ -8,10 +8,14 @@
 
 #include <thread>
 
+#include <pqxx/pqxx>
 #include "dive_cli.hpp"
+
+#include "common/encoding.hpp"
 #include "net/https_client.hpp"
 #include "orchestrator/port_probe.hpp"
 #include "servers.hpp"
+#include "store/local_postgres.hpp"
 
 using namespace dive;
 using namespace dive::testing;
@@ -215,6 +219,24 @@ TEST_F(Deployed, EveryPdpServesTheDeploymentBundleAndItsMetricsMoveWithTraffic) 
     EXPECT_EQ(resp.json()["result"]["evaluation_details"]["tenant"]["subject_tenant"], "TST");
   }
   EXPECT_EQ(metric() - before, 3);
+  // Each decision reaches the decision log in the hub's database (written off the request path).
+  Json hub = cli_->instance_config("USA");
+  Json secrets = Json::parse(read_file(cli_->home() / "instances" / "usa" / "secrets.json"));
+  pqxx::connection db(store::pg_conninfo("127.0.0.1",
+                                         static_cast<uint16_t>(hub["ports"]["postgres"].get<int>()), "dive",
+                                         "dive", secrets["postgres_password"]));
+  int logged = 0;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        pqxx::nontransaction tx(db);
+        logged =
+            tx.exec_params("SELECT count(*) FROM decisions WHERE input_hash = decode($1, 'hex') AND allow",
+                           sha256_hex(r.body))[0][0]
+                .as<int>();
+        return logged >= 3;
+      },
+      10s))
+      << logged;
   auto v = cli_->https_get(cli_->port("USA", "pdp"), "/v1/data/dive/policy_version");
   EXPECT_EQ(Json::parse(v.second)["result"]["bundle"], revision);
 }

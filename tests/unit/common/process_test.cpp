@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/fs.hpp"
+#include "common/periodic.hpp"
 
 using namespace dive;
 using namespace std::chrono_literals;
@@ -83,4 +87,27 @@ TEST(Process, ChildrenInheritNoStrayDescriptors) {
   ::close(fds[0]);
   ::close(fds[1]);
   EXPECT_EQ(r.output.find("117\n"), std::string::npos) << r.output;
+}
+
+TEST(Periodic, RunsUntilDestroyedSurvivesErrorsAndStopsPromptly) {
+  std::atomic<int> runs{0};
+  std::atomic<int> errors{0};
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    Periodic p(
+        20ms,
+        [&] {
+          if (++runs == 2) throw std::runtime_error("one bad run");
+        },
+        [&](const std::string& e) {
+          EXPECT_EQ(e, "one bad run");
+          ++errors;
+        },
+        true);
+    while (runs < 4) std::this_thread::sleep_for(5ms);
+    Periodic slow(1h, [] {});  // destroyed at once although its interval is an hour
+  }
+  EXPECT_GE(runs.load(), 4);
+  EXPECT_EQ(errors.load(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }
