@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/fs.hpp"
+#include "common/paths.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/ports.hpp"
@@ -47,6 +48,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"role", is_hub(code) ? "hub" : "spoke"},
       {"profile", to_string(profile)},
       {"home", layout.home.string()},
+      {"data_dir", dive::data_dir().string()},  // reference data (seed users and documents, tables)
       {"dir", paths.dir.string()},
       {"port_shift", shift},
       {"offset", ip.offset},
@@ -158,8 +160,9 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
     if (same_profile && existing.is_object()) {
       result = merge_json(fresh, existing);
       // Derived fields always follow the table and the layout.
-      for (const char* k : {"code", "name", "role", "home", "dir", "port_shift", "offset", "ports", "urls",
-                            "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
+      for (const char* k :
+           {"code", "name", "role", "home", "data_dir", "dir", "port_shift", "offset", "ports", "urls",
+            "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
         result[k] = fresh[k];
       result["database"]["port"] = fresh["database"]["port"];
     }
@@ -182,18 +185,38 @@ Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& bl
     }
   }
   bool changed = false;
-  auto ensure = [&](const char* key, const std::optional<std::string>& value = std::nullopt) {
+  auto ensure = [&](const char* key, const std::optional<std::string>& value = std::nullopt,
+                    size_t bytes = 24) {
     if (value && s.value(key, "") != *value) {
       s[key] = *value;
       changed = true;
     } else if (!s.contains(key) || !s[key].is_string() || s[key].get<std::string>().empty()) {
-      s[key] = secure_token(24);
+      s[key] = secure_token(bytes);
       changed = true;
     }
   };
+
   ensure("postgres_password");
   ensure("redis_password");
   ensure("blacklist_redis_password", blacklist_password);
+  ensure("test_user_password");  // every seeded test user of this instance (issue 4)
+  ensure("admin_password");      // admin-<code>
+  // 32 random bytes (base64url) that encrypt the IdP's signing keys and the KAS's private keys at rest.
+  ensure("idp_key_encryption_key", std::nullopt, 32);
+  ensure("kas_key_encryption_key", std::nullopt, 32);
+  // Confidential OIDC clients of the realm (public clients, dive-cli and dive-web, have no secret).
+  if (!s.contains("clients") || !s["clients"].is_object()) {
+    s["clients"] = Json::object();
+    changed = true;
+  }
+  for (const char* client : {"dive-api", "dive-kas"}) {
+    Json& c = s["clients"][client];
+    if (!c.is_object() || !c.contains("secret") || !c["secret"].is_string() ||
+        c["secret"].get<std::string>().empty()) {
+      c = Json{{"secret", secure_token(32)}};
+      changed = true;
+    }
+  }
   if (changed) {
     ensure_dir(p.dir, 0755);
     write_file_atomic(p.secrets_json, s.dump(2) + "\n", 0600);

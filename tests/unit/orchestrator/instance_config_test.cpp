@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "common/encoding.hpp"
 #include "common/fs.hpp"
 
 using namespace dive;
@@ -58,6 +59,11 @@ TEST(InstanceConfig, SecretsAreGeneratedOnceWithMode600) {
   struct stat st {};
   ASSERT_EQ(::stat(p.secrets_json.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_GE(a["test_user_password"].get<std::string>().size(), 32u);
+  EXPECT_EQ(base64url_decode(a["idp_key_encryption_key"].get<std::string>())->size(), 32u);
+  EXPECT_TRUE(a["clients"]["dive-api"]["secret"].is_string());
+  EXPECT_NE(a["clients"]["dive-api"]["secret"], a["clients"]["dive-kas"]["secret"]);
+  EXPECT_FALSE(a["clients"].contains("dive-cli")) << "public clients have no secret";
   Json c = ensure_secrets(p, std::string("rotated"));
   EXPECT_EQ(c["blacklist_redis_password"], "rotated");
   EXPECT_EQ(c["postgres_password"], a["postgres_password"]);
