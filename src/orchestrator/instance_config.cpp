@@ -7,6 +7,7 @@
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/ports.hpp"
+#include "store/local_postgres.hpp"
 
 namespace dive::orch {
 
@@ -232,6 +233,15 @@ Json read_secrets(const InstancePaths& p) {
   } catch (const Json::parse_error& e) {
     throw std::runtime_error("cannot parse " + p.secrets_json.string() + ": " + e.what());
   }
+}
+
+std::string instance_db_conninfo(const InstancePaths& p, int connect_timeout_s) {
+  Json cfg = read_instance_config(p);
+  Json sec = read_secrets(p);
+  const Json& d = cfg["database"];
+  return store::pg_conninfo("127.0.0.1", static_cast<uint16_t>(cfg["ports"]["postgres"].get<int>()),
+                            d.value("name", "dive"), d.value("user", "dive"), sec.at("postgres_password"),
+                            connect_timeout_s);
 }
 
 }  // namespace dive::orch

@@ -29,6 +29,10 @@ Json read_instance_config(const InstancePaths& p);  // throws std::runtime_error
 Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& blacklist_password);
 Json read_secrets(const InstancePaths& p);
 
+// libpq connection string of the instance's own database (from instance.json and secrets.json), for the
+// CLI's direct reads and writes (users, keys, seeding, policy bundles). Throws like the readers above.
+std::string instance_db_conninfo(const InstancePaths& p, int connect_timeout_s = 3);
+
 // Recursive merge: values of `over` replace those of `base`, objects merge key by key.
 Json merge_json(Json base, const Json& over);
 

@@ -28,17 +28,6 @@ Json deployment_bundle_for(const Layout& layout) {
   return policy::deployment_bundle(instances);
 }
 
-namespace {
-std::string instance_conninfo(const InstancePaths& p) {
-  Json cfg = read_instance_config(p);
-  Json sec = read_secrets(p);
-  const Json& d = cfg["database"];
-  return store::pg_conninfo("127.0.0.1", static_cast<uint16_t>(d.value("port", 5432)),
-                            d.value("name", "dive"), d.value("user", "dive"),
-                            sec.value("postgres_password", ""), 3);
-}
-}  // namespace
-
 std::vector<PublishResult> publish_bundle(const Layout& layout, const Json& bundle, const std::string& source,
                                           const std::vector<std::string>& codes) {
   policy::parse_bundle(bundle);  // throws BundleError before anything is written anywhere
@@ -47,7 +36,7 @@ std::vector<PublishResult> publish_bundle(const Layout& layout, const Json& bund
     PublishResult r;
     r.code = code;
     try {
-      pqxx::connection c(instance_conninfo(layout.instance(code)));
+      pqxx::connection c(instance_db_conninfo(layout.instance(code)));
       r.revision = policy::store_bundle(c, bundle, source, true);
       r.ok = true;
     } catch (const std::exception& e) {
@@ -66,7 +55,7 @@ PdpBundleStatus pdp_bundle_status(const Layout& layout, const std::string& code)
     Json cfg = read_instance_config(paths);
     s.running = supervisor_running(paths);
     try {
-      pqxx::connection c(instance_conninfo(paths));
+      pqxx::connection c(instance_db_conninfo(paths));
       s.active_revision = policy::active_bundle_revision(c);
     } catch (const std::exception& e) {
       s.error = std::string("database: ") + e.what();

@@ -1,0 +1,44 @@
+#pragma once
+// The revocation contract between whoever revokes (the idp's logout/revoke endpoints, the api's
+// /api/auth/logout and /api/auth/revoke) and whoever enforces (every api and kas, through its in-memory
+// mirror of the shared blacklist). docs/REVOCATION.md describes the whole mechanism.
+//
+// Two kinds of entry, both in the shared blacklist Redis on the hub:
+//   blacklist:<jti>             this one token, until its exp
+//   user-revoked:<uniqueID>     every token of that user issued before the revocation time (ms since the
+//                               epoch); tokens issued after it are accepted, so a fresh login works
+// A token's issue time is its "iat_ms" claim (milliseconds; our idp sets it) when present, otherwise
+// iat * 1000. A token is revoked by a user entry when issued_ms < revoked_at_ms.
+#include <cstdint>
+#include <string>
+
+namespace dive::identity {
+
+// Publishes revocations federation-wide. Implementations never block the caller on an unreachable
+// Redis: what cannot be published now is kept durably and pushed later.
+class Revoker {
+ public:
+  virtual ~Revoker() = default;
+  // Revokes one token (by jti) until exp (seconds since the epoch).
+  virtual void revoke_token(const std::string& jti, int64_t exp_s) = 0;
+  // Revokes every token of the user issued before at_ms (milliseconds since the epoch).
+  virtual void revoke_user(const std::string& unique_id, int64_t at_ms) = 0;
+};
+
+// Answers "is this token revoked?" from memory, without any network call.
+class RevocationCheck {
+ public:
+  virtual ~RevocationCheck() = default;
+  virtual bool is_revoked(const std::string& jti, const std::string& unique_id, int64_t issued_ms) const = 0;
+};
+
+// The issue time the rule above uses: claims' iat_ms when it is an integer, else iat * 1000.
+// (Defined inline so both sides agree without linking anything.)
+template <class Claims>
+int64_t issued_ms_of(const Claims& claims, int64_t iat_s) {
+  auto it = claims.find("iat_ms");
+  if (it != claims.end() && it->is_number_integer()) return it->template get<int64_t>();
+  return iat_s * 1000;
+}
+
+}  // namespace dive::identity
