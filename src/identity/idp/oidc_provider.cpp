@@ -1,0 +1,281 @@
+// The token endpoint (RFC 6749 §3.2) and its grants.
+#include "identity/idp/oidc_provider.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/random.hpp"
+#include "common/strings.hpp"
+#include "identity/idp/pkce.hpp"
+#include "identity/idp/user_store.hpp"
+#include "identity/log_safe.hpp"
+#include "identity/revocation.hpp"
+#include "metrics/registry.hpp"
+#include "store/pg_pool.hpp"
+
+namespace dive::identity::idp {
+
+namespace {
+const std::vector<std::string> kGrants{"authorization_code", "password", "client_credentials",
+                                       "refresh_token"};
+}
+
+OAuthResult OAuthResult::error(int status, std::string error, std::string description) {
+  OAuthResult r;
+  r.status = status;
+  r.body = Json{{"error", std::move(error)}, {"error_description", std::move(description)}};
+  return r;
+}
+
+std::string effective_scope(const std::string& requested) {
+  std::vector<std::string> out;
+  auto parts = split(requested, ' ');
+  for (const char* known : {"openid", "profile", "email"})
+    if (std::find(parts.begin(), parts.end(), known) != parts.end()) out.push_back(known);
+  if (out.empty() || (out.size() == 1 && out[0] == "openid")) {
+    out.push_back("profile");
+    out.push_back("email");
+  }
+  return join(out, " ");
+}
+
+bool has_scope(const std::string& scope, const std::string& one) {
+  auto parts = split(scope, ' ');
+  return std::find(parts.begin(), parts.end(), one) != parts.end();
+}
+
+std::string new_uuid() {
+  auto b = secure_random_bytes(16);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += kHex[b[i] >> 4];
+    s += kHex[b[i] & 0xf];
+  }
+  return s;
+}
+
+OidcProvider::OidcProvider(ProviderDeps deps)
+    : deps_(deps),
+      issuer_(deps.cfg.issuer, deps.cfg.access_token_ttl_s, deps.clock),
+      auth_(deps.db, deps.cfg, deps.clock, deps.registry) {
+  if (deps_.registry) {
+    auto& fam =
+        deps_.registry->counter("dive_v3_idp_tokens_issued_total",
+                                "Token endpoint requests by grant type and result", {"grant", "result"});
+    for (const auto& g : kGrants)
+      for (bool ok : {true, false}) m_tokens_[{g, ok}] = &fam.labels({g, ok ? "success" : "error"});
+    for (bool ok : {true, false}) m_tokens_[{"other", ok}] = &fam.labels({"other", ok ? "success" : "error"});
+  }
+}
+
+int64_t OidcProvider::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deps_.clock.wall().time_since_epoch()).count();
+}
+
+void OidcProvider::count(const std::string& grant, bool ok) {
+  auto it = m_tokens_.find({grant, ok});
+  if (it == m_tokens_.end()) it = m_tokens_.find({"other", ok});
+  if (it != m_tokens_.end()) it->second->inc();
+}
+
+ClientLookup OidcProvider::client_lookup() const {
+  return [this](const std::string& id) { return deps_.clients.find(id); };
+}
+
+OAuthResult OidcProvider::authenticated_client(const FormParams& form,
+                                               const std::optional<std::string>& authorization,
+                                               std::optional<Client>* out) {
+  auto r = authenticate_client(form, authorization, client_lookup());
+  if (r.error == ClientAuthError::None) {
+    *out = std::move(r.client);
+    return {};
+  }
+  spdlog::info("client authentication failed: {}", r.reason);
+  if (r.error == ClientAuthError::InvalidRequest) return OAuthResult::error(400, "invalid_request", r.reason);
+  auto e = OAuthResult::error(401, "invalid_client", "Invalid client or Invalid client credentials");
+  e.www_authenticate = "Basic realm=\"" + deps_.cfg.realm + "\"";
+  return e;
+}
+
+OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std::string>& authorization) {
+  const std::string grant = form.get("grant_type");
+  if (!form.duplicate.empty()) {
+    count(grant, false);
+    return OAuthResult::error(400, "invalid_request",
+                              "Parameter sent more than once: " + log_safe(form.duplicate, 40));
+  }
+  if (grant.empty()) {
+    count("other", false);
+    return OAuthResult::error(400, "invalid_request", "Missing form parameter: grant_type");
+  }
+  if (std::find(kGrants.begin(), kGrants.end(), grant) == kGrants.end()) {
+    count("other", false);
+    return OAuthResult::error(400, "unsupported_grant_type", "Unsupported grant_type");
+  }
+  std::optional<Client> client;
+  OAuthResult r = authenticated_client(form, authorization, &client);
+  if (client) {
+    if (!client->allows_grant(grant)) {
+      r = OAuthResult::error(400, "unauthorized_client", "Client not allowed to use grant type " + grant);
+    } else {
+      try {
+        if (grant == "client_credentials")
+          r = client_credentials_grant(*client, form);
+        else if (grant == "password")
+          r = password_grant(*client, form);
+        else if (grant == "authorization_code")
+          r = code_grant(*client, form);
+        else
+          r = refresh_grant(*client, form);
+      } catch (const store::PgUnavailable& e) {
+        spdlog::warn("token request ({}) failed: database unavailable: {}", grant, e.what());
+        r = OAuthResult::error(503, "temporarily_unavailable", "The identity store is unavailable");
+      }
+    }
+  }
+  count(grant, r.status == 200);
+  return r;
+}
+
+OAuthResult OidcProvider::client_credentials_grant(const Client& client, const FormParams& form) {
+  if (!client.confidential) return OAuthResult::error(400, "unauthorized_client", "Public client");
+  std::string scope = effective_scope(form.get("scope"));
+  IssuedToken t = issuer_.service_access_token(client.client_id, scope, deps_.keys.active());
+  OAuthResult r;
+  r.body = Json{{"access_token", t.token}, {"expires_in", deps_.cfg.access_token_ttl_s},
+                {"refresh_expires_in", 0}, {"token_type", "Bearer"},
+                {"not-before-policy", 0},  {"scope", scope}};
+  return r;
+}
+
+OAuthResult OidcProvider::password_grant(const Client& client, const FormParams& form) {
+  if (!form.has("username") || !form.has("password"))
+    return OAuthResult::error(400, "invalid_request",
+                              "Missing parameter: username and password are required");
+  LoginResult login = auth_.login(form.get("username"), form.get("password"), form.get("totp"));
+  if (!login.ok) {
+    spdlog::info("password grant refused for client {}: {}", client.client_id, login.reason);
+    return OAuthResult::error(400, "invalid_grant", "Invalid user credentials");
+  }
+  AuthContext ctx;
+  ctx.auth_time = deps_.clock.unix_seconds();
+  ctx.amr = login.amr;
+  ctx.scope = effective_scope(form.get("scope"));
+  return issue_user_tokens(client, login.user, ctx, now_ms(), "");
+}
+
+OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& form) {
+  const std::string code = form.get("code");
+  if (code.empty() || !form.has("redirect_uri"))
+    return OAuthResult::error(400, "invalid_request",
+                              "Missing parameter: code and redirect_uri are required");
+  ConsumedCode c = deps_.db.with([&](pqxx::connection& conn) { return consume_auth_code(conn, code); });
+  if (c.state == CodeState::Used) {
+    // RFC 6749 §4.1.2: a code presented twice revokes what was issued for it.
+    if (!c.family_id.empty())
+      revoke_access(deps_.db.with(
+          [&](pqxx::connection& conn) { return revoke_family(conn, c.family_id, "code reuse"); }));
+    spdlog::warn("authorization code presented twice by client {}; its tokens are revoked", client.client_id);
+    return OAuthResult::error(400, "invalid_grant", "Code not valid");
+  }
+  if (c.state != CodeState::Ok) return OAuthResult::error(400, "invalid_grant", "Code not valid");
+  if (c.code.client_id != client.client_id)
+    return OAuthResult::error(400, "invalid_grant", "Code was issued to another client");
+  if (c.code.redirect_uri != form.get("redirect_uri"))
+    return OAuthResult::error(400, "invalid_grant", "Incorrect redirect_uri");
+  if (!verify_pkce_s256(form.get("code_verifier"), c.code.code_challenge))
+    return OAuthResult::error(400, "invalid_grant", "PKCE verification failed");
+  auto user = deps_.db.with([&](pqxx::connection& conn) { return find_user_by_id(conn, c.code.user_id); });
+  if (!user || !user->enabled) return OAuthResult::error(400, "invalid_grant", "User not found or disabled");
+  AuthContext ctx;
+  ctx.auth_time = c.code.auth_time;
+  ctx.amr = c.code.amr;
+  ctx.scope = c.code.scope;
+  ctx.nonce = c.code.nonce;
+  OAuthResult r = issue_user_tokens(client, *user, ctx, ctx.auth_time * 1000, "");
+  if (r.status == 200)
+    deps_.db.with([&](pqxx::connection& conn) {
+      attach_code_family(conn, c.hash, r.body.value("session_state", ""));
+      return 0;
+    });
+  return r;
+}
+
+OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& form) {
+  const std::string token = form.get("refresh_token");
+  if (token.empty()) return OAuthResult::error(400, "invalid_request", "Missing parameter: refresh_token");
+  auto rec = deps_.db.with([&](pqxx::connection& c) { return find_refresh_token(c, token); });
+  if (!rec) return OAuthResult::error(400, "invalid_grant", "Invalid refresh token");
+  RefreshVerdict v = judge_refresh(*rec, client.client_id, now_ms());
+  if (v == RefreshVerdict::Reuse) {
+    revoke_access(deps_.db.with(
+        [&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "refresh token reuse"); }));
+    spdlog::warn("refresh token reused (client {}); session {} revoked", client.client_id, rec->family_id);
+    return OAuthResult::error(400, "invalid_grant", "Refresh token reused; the session is revoked");
+  }
+  if (v != RefreshVerdict::Rotate) {
+    spdlog::info("refresh refused for client {}: {}", client.client_id, to_string(v));
+    return OAuthResult::error(400, "invalid_grant", "Token is not active");
+  }
+  auto user = deps_.db.with([&](pqxx::connection& c) { return find_user_by_id(c, rec->user_id); });
+  if (!user || !user->enabled) return OAuthResult::error(400, "invalid_grant", "User not found or disabled");
+  AuthContext ctx;
+  ctx.auth_time = rec->auth_time;
+  ctx.amr = rec->amr;
+  ctx.scope = rec->scope;
+  ctx.sid = rec->family_id;
+  return issue_user_tokens(client, *user, ctx, rec->session_started_ms, token);
+}
+
+OAuthResult OidcProvider::issue_user_tokens(const Client& client, const User& user, AuthContext ctx,
+                                            int64_t session_started_ms, const std::string& rotate_from) {
+  if (ctx.sid.empty()) ctx.sid = new_uuid();
+  SigningKey key = deps_.keys.active();
+  IssuedToken access = issuer_.user_access_token(user, client.client_id, ctx, key);
+  NewRefreshToken next;
+  next.family_id = ctx.sid;
+  next.user_id = user.id;
+  next.client_id = client.client_id;
+  next.scope = ctx.scope;
+  next.auth_time = ctx.auth_time;
+  next.amr = ctx.amr;
+  next.session_started_ms = session_started_ms;
+  int64_t now = now_ms();
+  next.expires_ms =
+      refresh_expiry_ms(now, session_started_ms, deps_.cfg.refresh_token_ttl_s, deps_.cfg.session_max_s);
+  next.access_jti = access.jti;
+  next.access_exp = access.exp;
+  std::optional<StoredRefresh> stored;
+  if (rotate_from.empty()) {
+    stored = deps_.db.with([&](pqxx::connection& c) { return store_refresh_token(c, next); });
+  } else {
+    stored = deps_.db.with([&](pqxx::connection& c) { return rotate_refresh_token(c, rotate_from, next); });
+    if (!stored) {  // used concurrently: the same token twice
+      revoke_access(deps_.db.with(
+          [&](pqxx::connection& c) { return revoke_family(c, ctx.sid, "refresh token reuse"); }));
+      return OAuthResult::error(400, "invalid_grant", "Refresh token reused; the session is revoked");
+    }
+  }
+  OAuthResult r;
+  r.body = Json{{"access_token", access.token},
+                {"expires_in", deps_.cfg.access_token_ttl_s},
+                {"refresh_token", stored->token},
+                {"refresh_expires_in", std::max<int64_t>(0, (next.expires_ms - now) / 1000)},
+                {"token_type", "Bearer"},
+                {"not-before-policy", 0},
+                {"session_state", ctx.sid},
+                {"scope", ctx.scope}};
+  if (has_scope(ctx.scope, "openid"))
+    r.body["id_token"] = issuer_.id_token(user, client.client_id, ctx, access.token, key).token;
+  return r;
+}
+
+void OidcProvider::revoke_access(const AccessRefs& refs) {
+  if (!deps_.revoker) return;
+  for (const auto& [jti, exp] : refs) deps_.revoker->revoke_token(jti, exp);
+}
+
+}  // namespace dive::identity::idp

@@ -1,0 +1,110 @@
+#pragma once
+// The realm's OpenID Connect provider logic, independent of HTTP: the token endpoint's grants
+// (authorization_code with PKCE, password with optional TOTP, client_credentials, refresh_token with
+// rotation and reuse detection), introspection (RFC 7662), revocation (RFC 7009), userinfo, end-session
+// logout (revokes the user's tokens federation-wide through the Revoker) and the login step of the
+// authorization endpoint. The service (src/services/idp) maps HTTP to these calls.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "identity/idp/authorize_request.hpp"
+#include "identity/idp/client_store.hpp"
+#include "identity/idp/form.hpp"
+#include "identity/idp/grant_store.hpp"
+#include "identity/idp/idp_config.hpp"
+#include "identity/idp/key_ring.hpp"
+#include "identity/idp/token_issuer.hpp"
+#include "identity/idp/user_authenticator.hpp"
+
+namespace dive::metrics {
+class Counter;
+class Registry;
+}  // namespace dive::metrics
+namespace dive::store {
+class PgPool;
+}
+namespace dive::identity {
+class Revoker;
+class RevocationCheck;
+}  // namespace dive::identity
+
+namespace dive::identity::idp {
+
+// A JSON answer of an OAuth endpoint: 200 with a body, or an error {"error","error_description"}.
+struct OAuthResult {
+  int status = 200;
+  Json body;                     // null: no body
+  std::string www_authenticate;  // set on 401s
+  static OAuthResult error(int status, std::string error, std::string description);
+};
+
+struct ProviderDeps {
+  const IdpConfig& cfg;
+  store::PgPool& db;
+  KeyRing& keys;
+  ClientCache& clients;
+  Revoker* revoker = nullptr;                    // federation-wide revocation (null: local only)
+  const RevocationCheck* revocations = nullptr;  // for introspection and userinfo (null: not checked)
+  Clock& clock = Clock::system();
+  metrics::Registry* registry = nullptr;
+};
+
+// The outcome of posting the login form.
+struct LoginStep {
+  enum class Kind { Redirect, ShowForm, ShowError } kind = Kind::ShowForm;
+  std::string location;  // Redirect: redirect_uri with code (or error), state and iss
+  std::string message;   // ShowForm: the (generic) error; ShowError: the text
+};
+
+class OidcProvider {
+ public:
+  explicit OidcProvider(ProviderDeps deps);
+
+  OAuthResult token(const FormParams& form, const std::optional<std::string>& authorization);
+  OAuthResult introspect(const FormParams& form, const std::optional<std::string>& authorization);
+  OAuthResult revoke(const FormParams& form, const std::optional<std::string>& authorization);
+  OAuthResult userinfo(const std::optional<std::string>& bearer);
+  // End-session: the user named by refresh_token, id_token_hint or the bearer token. Returns 204 (no
+  // body) when the session was ended; `redirect` gets the validated post_logout_redirect_uri, if any.
+  OAuthResult logout(const FormParams& form, const std::optional<std::string>& bearer, std::string* redirect);
+
+  AuthorizeCheck check_authorize(const AuthorizeRequest& r, const FormParams& raw) const;
+  LoginStep login(const AuthorizeRequest& r, const FormParams& raw, const std::string& username,
+                  const std::string& password, const std::string& otp);
+
+  ClientLookup client_lookup() const;
+  const IdpConfig& config() const { return deps_.cfg; }
+
+ private:
+  OAuthResult password_grant(const Client& client, const FormParams& form);
+  OAuthResult code_grant(const Client& client, const FormParams& form);
+  OAuthResult refresh_grant(const Client& client, const FormParams& form);
+  OAuthResult client_credentials_grant(const Client& client, const FormParams& form);
+  // Access (+ ID when scope has openid) + refresh token for a user login or refresh.
+  OAuthResult issue_user_tokens(const Client& client, const User& user, AuthContext ctx,
+                                int64_t session_started_ms, const std::string& rotate_from);
+  OAuthResult authenticated_client(const FormParams& form, const std::optional<std::string>& authorization,
+                                   std::optional<Client>* out);
+  void revoke_access(const AccessRefs& refs);
+  void count(const std::string& grant, bool ok);
+  int64_t now_ms() const;
+
+  ProviderDeps deps_;
+  TokenIssuer issuer_;
+  UserAuthenticator auth_;
+  std::map<std::pair<std::string, bool>, metrics::Counter*> m_tokens_;
+};
+
+// RFC 6749 scope handling: the requested scopes we know (openid, profile, email), in that order; "profile
+// email" when none was requested.
+std::string effective_scope(const std::string& requested);
+bool has_scope(const std::string& scope, const std::string& one);
+std::string new_uuid();  // random (version 4)
+
+}  // namespace dive::identity::idp
