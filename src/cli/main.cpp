@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   add_federation_commands(app);
   add_instance_commands(app);
+  add_seed_commands(app);
   add_ports_command(app);
   add_certs_command(app);
   add_nuke_command(app);

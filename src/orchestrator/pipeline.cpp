@@ -23,6 +23,7 @@
 #include "orchestrator/policy_publish.hpp"
 #include "orchestrator/port_probe.hpp"
 #include "orchestrator/ports.hpp"
+#include "orchestrator/seeding.hpp"
 #include "orchestrator/verify.hpp"
 #include "store/embedded_migrations.hpp"
 #include "store/local_postgres.hpp"
@@ -482,9 +483,26 @@ class Deploy {
 
   // ---------------------------------------------------------------- SEEDING
   void seed() {
-    // Documents arrive with the protected-documents capability; until then there is nothing to seed.
-    skipped_ = true;
-    out_.info("seeding skipped: no document store in this build yet");
+    SeedRequest req;
+    req.code = o_.code;
+    req.count = cfg_.value("/seed/count"_json_pointer, 500);  // --seed N is stored there
+    req.top_up = true;                                        // a redeploy seeds only what is missing
+    if (req.count == 0) {
+      skipped_ = true;
+      out_.info("seeding skipped (--seed 0)");
+      return;
+    }
+    SeedReport rep;
+    retrying("seeding", [&] { rep = seed_instance(layout_, req); });
+    if (rep.generated == 0) {
+      skipped_ = true;
+      out_.ok("documents already seeded (" + std::to_string(rep.total_documents) + " in the instance)");
+      return;
+    }
+    out_.ok("seeded " + std::to_string(rep.inserted) + " documents in " +
+            format_duration_ms(static_cast<int64_t>(rep.seconds * 1000)) + " (" +
+            std::to_string(static_cast<int64_t>(rep.generated / std::max(rep.seconds, 1e-3))) +
+            "/s, KAS key " + rep.kas_kid + "; " + std::to_string(rep.total_documents) + " in the instance)");
   }
 
   // ---------------------------------------------------------------- VERIFYING

@@ -1,0 +1,62 @@
+#pragma once
+// The documents table (migration 005): insert (one statement per batch), fetch by id, and the list's SQL
+// pre-filter with cursor pagination (newest first). Parameterised SQL only. Functions take a connection so
+// the CLI (direct connection) and the services (pool lease) share them.
+#include <pqxx/connection>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json.hpp"
+#include "ztdf/label.hpp"
+
+namespace dive::documents {
+
+struct StoredResource {
+  int64_t seq = 0;  // assigned by the database
+  std::string resource_id;
+  std::string title;
+  ztdf::SecurityLabel label;  // copied from the ZTDF policy (the indexed columns)
+  std::string owner;
+  std::string source;      // "seed" | "upload"
+  std::string seed_batch;  // the seed value of a seeded document, "" otherwise
+  std::string kas_kid;
+  std::string created_at;  // RFC 3339, from the database
+  std::string ztdf;        // the serialized ZTDF object (empty when a query did not ask for it)
+};
+
+// A row for insertion, from the document's ZTDF text (label, ids and kid are taken from the object).
+StoredResource stored_from_ztdf(std::string ztdf_text, std::string title, std::string owner,
+                                std::string source, std::string seed_batch);
+
+// Inserts all rows in one statement; rows whose resource_id exists are skipped (seeding twice with the same
+// seed value adds nothing). Returns how many rows were inserted.
+size_t insert_resources(pqxx::connection& conn, const std::vector<StoredResource>& rows);
+
+std::optional<StoredResource> find_resource(pqxx::connection& conn, const std::string& resource_id,
+                                            bool with_ztdf = true);
+
+// The pre-filter of GET /api/resources: only rows the policy *could* allow. It never removes a row the
+// policy would allow (country must be in releasabilityTo; the level filter applies only to a canonical
+// clearance); the PDP then decides each row of the page.
+struct ListFilter {
+  std::string country;                // required: the caller's countryOfAffiliation
+  std::optional<int> max_level;       // the caller's clearance level when canonical
+  std::string query;                  // substring of the title (case-insensitive), "" = any
+  std::optional<int> classification;  // exact level, from ?classification=
+  std::string coi;                    // ?coi= (the document's COI contains it)
+  std::string releasable_to;          // ?releasableTo= (releasabilityTo contains it)
+  std::optional<int64_t> before_seq;  // the cursor: rows older than this
+  int limit = 25;                     // rows to fetch (the caller asks for a little more than a page)
+};
+std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFilter& f);
+
+int64_t count_resources(pqxx::connection& conn, const std::string& source = {});
+
+// The list JSON of a row (no payload, no wrapped keys): resourceId, title, classification, releasabilityTo,
+// COI, coiOperator, caveats, releasableToIndustry, originatingCountry, displayMarking, createdAt, encrypted.
+Json resource_summary(const StoredResource& r);
+
+}  // namespace dive::documents
