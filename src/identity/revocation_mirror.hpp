@@ -1,0 +1,113 @@
+#pragma once
+// The in-memory mirror of the shared blacklist that every api and kas checks on the request path (no
+// network call there). Fed by the pub/sub subscription, by this process's own revocations and by a
+// periodic full resynchronisation; see docs/REVOCATION.md.
+//
+//   RevocationMirror mirror({.max_staleness = 300s}, Clock::system(), &registry);
+//   subscriber: mirror.apply(*RevocationEvent::parse(msg), RevocationSource::PubSub);
+//   resync:     mirror.replace(snapshot, started_at);
+//   request:    if (mirror.stale()) 503; if (mirror.is_revoked(jti, uid, issued_ms)) 401;
+//
+// Rules: a jti entry revokes that token (kept until exp + token_grace, then pruned); a user entry revokes
+// the user's tokens issued strictly before its threshold (the largest threshold wins), so a login after
+// a logout is accepted. age() is the time since the last successful resync or received event; the mirror
+// is stale when that exceeds max_staleness (callers fail closed).
+//
+// Metrics (with a registry): dive_v3_revocations_total{kind,source} (entries new to the mirror),
+// dive_v3_revocation_mirror_size{kind}, dive_v3_revocation_mirror_age_seconds (set by update_gauges()),
+// dive_v3_revocation_propagation_seconds (from the revocation's time to its arrival here, for entries
+// that arrive from elsewhere after the first sync).
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "identity/revocation.hpp"
+#include "identity/revocation_event.hpp"
+
+namespace dive::metrics {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+}  // namespace dive::metrics
+
+namespace dive::identity {
+
+enum class RevocationSource { Local, PubSub, Resync, Outbox };
+std::string_view to_string(RevocationSource s);  // "local", "pubsub", "resync", "outbox"
+
+// How status() names a jti or uniqueID: the first 16 hex digits of its SHA-256 (the status is public).
+std::string revocation_ref(std::string_view id);
+
+struct MirrorConfig {
+  Millis max_staleness{300000};
+  Millis token_grace{60000};  // a jti is kept this long after its exp (the validator allows clock skew)
+  // A user entry is kept this long after its threshold: longer than any token issued before it lives.
+  Millis user_retention{(900 + 30 + 300) * 1000};
+  size_t recent_events = 32;  // kept for status()
+};
+
+class RevocationMirror final : public RevocationCheck {
+ public:
+  explicit RevocationMirror(MirrorConfig cfg, Clock& clock = Clock::system(),
+                            metrics::Registry* registry = nullptr);
+
+  // Thread-safe, shared lock only.
+  bool is_revoked(const std::string& jti, const std::string& unique_id, int64_t issued_ms) const override;
+
+  // Adds or refreshes one entry; true when the mirror's answer changed (a new jti, a new or later user
+  // threshold). An event from the subscription also counts as a sign of life (resets age()).
+  bool apply(const RevocationEvent& e, RevocationSource source);
+  // Replaces the state with a full snapshot whose reading started at `started` (steady time): entries
+  // applied at or after `started` are kept (they may be newer than the snapshot). Marks the mirror synced.
+  void replace(const std::vector<RevocationEvent>& snapshot, SteadyTime started);
+  // Drops expired entries; returns how many.
+  size_t prune();
+
+  Millis age() const;
+  bool stale() const { return age() > cfg_.max_staleness; }
+  bool synced_once() const { return synced_once_.load(); }
+  size_t size(RevocationEvent::Kind kind) const;
+  const MirrorConfig& config() const { return cfg_; }
+
+  // {tokens, users, ageSeconds, stale, maxStalenessSeconds, syncedOnce, lastSyncAt, lastEvent,
+  //  recentEvents: [{kind, ref, instance, revokedAt, receivedAt, propagationMs, source}]}
+  Json status() const;
+  void update_gauges();
+
+ private:
+  struct Entry {
+    int64_t value = 0;          // exp (s) for tokens, threshold (ms) for users
+    int64_t revoked_at_ms = 0;  // when it was revoked (0: unknown)
+    SteadyTime applied{};       // last time this process applied it
+  };
+  using Map = std::unordered_map<std::string, Entry>;
+
+  bool merge(Map& map, const RevocationEvent& e, SteadyTime now) const;  // no lock; true when changed
+  void note_new(const RevocationEvent& e, RevocationSource source);      // caller holds mu_ exclusively
+  void mark_synced(SteadyTime at);
+  void set_size_gauges();  // caller holds mu_
+
+  MirrorConfig cfg_;
+  Clock& clock_;
+  mutable std::shared_mutex mu_;
+  Map tokens_, users_;
+  std::deque<Json> recent_;
+  std::atomic<int64_t> last_sync_ns_;  // steady time of the last sync or event
+  std::atomic<int64_t> last_sync_wall_ms_{0};
+  std::atomic<bool> synced_once_{false};
+
+  metrics::Registry* registry_ = nullptr;
+  metrics::Counter* m_new_[2][4] = {};  // [kind][source]
+  metrics::Gauge* m_size_[2] = {};
+  metrics::Gauge* m_age_ = nullptr;
+  metrics::Histogram* m_propagation_ = nullptr;
+};
+
+}  // namespace dive::identity

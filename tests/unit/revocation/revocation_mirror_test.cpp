@@ -1,0 +1,188 @@
+// The mirror's rules with a fake clock: jti until exp, user revocations only for tokens issued before,
+// resync replacing the state, staleness, pruning and the metrics.
+#include <gtest/gtest.h>
+
+#include "identity/revocation.hpp"
+#include "identity/revocation_mirror.hpp"
+#include "metrics/registry.hpp"
+
+using namespace dive;
+using namespace dive::identity;
+using namespace std::chrono_literals;
+
+namespace {
+int64_t now_ms(const Clock& c) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wall().time_since_epoch()).count();
+}
+
+class Mirror : public ::testing::Test {
+ protected:
+  FakeClock clock;
+  metrics::Registry registry;
+  MirrorConfig cfg{.max_staleness = 300s, .token_grace = 60s, .user_retention = 1230s, .recent_events = 8};
+  RevocationMirror mirror{cfg, clock, &registry};
+  int64_t t0 = now_ms(clock);
+
+  double counter(const std::string& kind, const std::string& source) {
+    return registry.counter("dive_v3_revocations_total", "", {"kind", "source"})
+        .labels({kind, source})
+        .value();
+  }
+};
+}  // namespace
+
+TEST_F(Mirror, ARevokedJtiIsRejectedWhoeverAsksAndOtherTokensAreNot) {
+  EXPECT_FALSE(mirror.is_revoked("j1", "alice", t0));
+  EXPECT_TRUE(
+      mirror.apply(RevocationEvent::token("j1", t0 / 1000 + 900, t0, "USA"), RevocationSource::Local));
+  EXPECT_TRUE(mirror.is_revoked("j1", "alice", t0));
+  EXPECT_TRUE(mirror.is_revoked("j1", "", 0));
+  EXPECT_FALSE(mirror.is_revoked("j2", "alice", t0));
+  EXPECT_FALSE(mirror.is_revoked("", "alice", t0));
+  EXPECT_FALSE(
+      mirror.apply(RevocationEvent::token("j1", t0 / 1000 + 900, t0, "USA"), RevocationSource::PubSub))
+      << "the echo of our own revocation changes nothing";
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::Token), 1u);
+}
+
+TEST_F(Mirror, AJtiStaysUntilItsExpiryPlusGraceThenIsPruned) {
+  const int64_t exp = t0 / 1000 + 100;
+  mirror.apply(RevocationEvent::token("j1", exp, t0, "USA"), RevocationSource::Local);
+  clock.advance(100s + 59s);
+  EXPECT_EQ(mirror.prune(), 0u);
+  EXPECT_TRUE(mirror.is_revoked("j1", "", 0)) << "the validator still accepts it within its clock skew";
+  clock.advance(2s);
+  EXPECT_EQ(mirror.prune(), 1u);
+  EXPECT_FALSE(mirror.is_revoked("j1", "", 0));
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::Token), 0u);
+}
+
+TEST_F(Mirror, AUserRevocationRejectsOnlyTokensIssuedBeforeIt) {
+  mirror.apply(RevocationEvent::user("alice", t0, t0, "USA"), RevocationSource::Local);
+  EXPECT_TRUE(mirror.is_revoked("a", "alice", t0 - 1));
+  EXPECT_TRUE(mirror.is_revoked("a", "alice", t0 - 600000));
+  EXPECT_FALSE(mirror.is_revoked("b", "alice", t0)) << "issued at the threshold: a fresh login";
+  EXPECT_FALSE(mirror.is_revoked("b", "alice", t0 + 1));
+  EXPECT_FALSE(mirror.is_revoked("a", "bob", t0 - 1));
+}
+
+TEST_F(Mirror, IatMsMakesALoginInTheSameSecondAsTheLogoutWorkWhereIatAloneCannot) {
+  const int64_t iat_s = t0 / 1000;
+  const int64_t logout_ms = iat_s * 1000 + 300;  // logout 300 ms into the second
+  mirror.apply(RevocationEvent::user("alice", logout_ms, logout_ms, "USA"), RevocationSource::Local);
+  Json fresh{{"iat", iat_s}, {"iat_ms", iat_s * 1000 + 700}};  // logged in again 400 ms later
+  Json old{{"iat", iat_s}, {"iat_ms", iat_s * 1000 + 100}};
+  Json legacy{{"iat", iat_s}};  // no iat_ms: taken as the start of the second
+  EXPECT_FALSE(mirror.is_revoked("f", "alice", issued_ms_of(fresh, iat_s)));
+  EXPECT_TRUE(mirror.is_revoked("o", "alice", issued_ms_of(old, iat_s)));
+  EXPECT_TRUE(mirror.is_revoked("l", "alice", issued_ms_of(legacy, iat_s)));
+}
+
+TEST_F(Mirror, TheLatestUserThresholdWinsWhateverTheOrder) {
+  EXPECT_TRUE(mirror.apply(RevocationEvent::user("alice", t0 + 5000, t0, "USA"), RevocationSource::PubSub));
+  EXPECT_FALSE(mirror.apply(RevocationEvent::user("alice", t0, t0, "FRA"), RevocationSource::PubSub));
+  EXPECT_TRUE(mirror.is_revoked("x", "alice", t0 + 4000));
+  EXPECT_TRUE(mirror.apply(RevocationEvent::user("alice", t0 + 9000, t0, "GBR"), RevocationSource::PubSub));
+  EXPECT_TRUE(mirror.is_revoked("x", "alice", t0 + 8000));
+}
+
+TEST_F(Mirror, AUserEntryIsPrunedOnlyAfterEveryTokenBeforeItHasExpired) {
+  mirror.apply(RevocationEvent::user("alice", t0, t0, "USA"), RevocationSource::Local);
+  clock.advance(1230s);
+  EXPECT_EQ(mirror.prune(), 0u);
+  clock.advance(1s);
+  EXPECT_EQ(mirror.prune(), 1u);
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::User), 0u);
+}
+
+TEST_F(Mirror, AResyncReplacesTheStateButKeepsWhatArrivedWhileItRan) {
+  mirror.apply(RevocationEvent::token("gone", t0 / 1000 + 900, t0, "USA"), RevocationSource::PubSub);
+  mirror.apply(RevocationEvent::user("alice", t0, t0, "USA"), RevocationSource::PubSub);
+  clock.advance(1s);
+  const auto started = clock.now();
+  clock.advance(10ms);
+  // Arrives while the snapshot is being read, and is not in it.
+  mirror.apply(RevocationEvent::token("during", t0 / 1000 + 900, t0, "FRA"), RevocationSource::PubSub);
+  mirror.replace({RevocationEvent::token("kept", t0 / 1000 + 900, t0, "GBR"),
+                  RevocationEvent::user("bob", t0, t0, "GBR")},
+                 started);
+  EXPECT_FALSE(mirror.is_revoked("gone", "", 0)) << "deleted from the shared store";
+  EXPECT_FALSE(mirror.is_revoked("x", "alice", t0 - 1));
+  EXPECT_TRUE(mirror.is_revoked("kept", "", 0));
+  EXPECT_TRUE(mirror.is_revoked("during", "", 0));
+  EXPECT_TRUE(mirror.is_revoked("x", "bob", t0 - 1));
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::Token), 2u);
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::User), 1u);
+}
+
+TEST_F(Mirror, TheFirstLoadIsNotPropagationButWhatAResyncFindsLaterIs) {
+  mirror.replace({RevocationEvent::token("old", t0 / 1000 + 900, t0 - 3600000, "USA")}, clock.now());
+  auto& prop = registry.histogram("dive_v3_revocation_propagation_seconds", "", {}, {}).unlabelled();
+  EXPECT_EQ(prop.count(), 0u);
+  EXPECT_EQ(counter("token", "resync"), 1);
+  clock.advance(2s);
+  mirror.replace({RevocationEvent::token("old", t0 / 1000 + 900, t0 - 3600000, "USA"),
+                  RevocationEvent::token("missed", t0 / 1000 + 900, t0, "FRA")},
+                 clock.now());
+  EXPECT_EQ(prop.count(), 1u);
+  EXPECT_DOUBLE_EQ(prop.sum(), 2.0);
+  EXPECT_EQ(counter("token", "resync"), 2);
+  Json st = mirror.status();
+  EXPECT_EQ(st["lastEvent"]["ref"], revocation_ref("missed"));
+  EXPECT_EQ(st["lastEvent"]["source"], "resync");
+  EXPECT_EQ(st["lastEvent"]["propagationMs"], 2000);
+}
+
+TEST_F(Mirror, ASubscribedEventMeasuresItsPropagationAndCounts) {
+  clock.advance(250ms);
+  mirror.apply(RevocationEvent::user("alice", t0, t0, "FRA"), RevocationSource::PubSub);
+  auto& prop = registry.histogram("dive_v3_revocation_propagation_seconds", "", {}, {}).unlabelled();
+  EXPECT_EQ(prop.count(), 1u);
+  EXPECT_DOUBLE_EQ(prop.sum(), 0.25);
+  EXPECT_EQ(counter("user", "pubsub"), 1);
+  EXPECT_EQ(counter("user", "local"), 0);
+  mirror.apply(RevocationEvent::token("j", t0 / 1000 + 900, now_ms(clock), "USA"), RevocationSource::Local);
+  EXPECT_EQ(prop.count(), 1u) << "our own revocations did not travel";
+  EXPECT_EQ(counter("token", "local"), 1);
+  Json st = mirror.status();
+  EXPECT_EQ(st["tokens"], 1);
+  EXPECT_EQ(st["users"], 1);
+  ASSERT_EQ(st["recentEvents"].size(), 2u);
+  EXPECT_EQ(st["recentEvents"][0]["ref"], revocation_ref("alice"));
+  EXPECT_EQ(st["recentEvents"][0]["kind"], "user");
+  EXPECT_EQ(st.dump().find("alice"), std::string::npos) << "no ids in the public status";
+  EXPECT_EQ(st["recentEvents"][0]["propagationMs"], 250);
+  EXPECT_EQ(st["recentEvents"][0]["instance"], "FRA");
+  auto text = registry.expose();
+  EXPECT_NE(text.find("dive_v3_revocation_mirror_size{kind=\"token\"} 1"), std::string::npos) << text;
+}
+
+TEST_F(Mirror, ItGoesStaleWithoutSyncOrEventsAndRecoversOnEither) {
+  EXPECT_FALSE(mirror.stale());
+  clock.advance(300s);
+  EXPECT_FALSE(mirror.stale()) << "stale only beyond max_staleness";
+  clock.advance(1s);
+  EXPECT_TRUE(mirror.stale());
+  mirror.apply(RevocationEvent::token("j", t0 / 1000 + 9000, t0, "USA"), RevocationSource::Local);
+  EXPECT_TRUE(mirror.stale()) << "our own revocation says nothing about the shared store";
+  mirror.apply(RevocationEvent::token("k", t0 / 1000 + 9000, t0, "FRA"), RevocationSource::PubSub);
+  EXPECT_FALSE(mirror.stale());
+  EXPECT_EQ(mirror.age(), 0ms);
+  clock.advance(301s);
+  EXPECT_TRUE(mirror.stale());
+  EXPECT_TRUE(mirror.status()["stale"].get<bool>());
+  mirror.replace({}, clock.now());
+  EXPECT_FALSE(mirror.stale());
+  clock.advance(12s);
+  mirror.update_gauges();
+  EXPECT_DOUBLE_EQ(registry.gauge("dive_v3_revocation_mirror_age_seconds", "").unlabelled().value(), 12.0);
+}
+
+TEST_F(Mirror, RecentEventsAreBounded) {
+  for (int i = 0; i < 20; ++i)
+    mirror.apply(RevocationEvent::token("j" + std::to_string(i), t0 / 1000 + 900, t0, "USA"),
+                 RevocationSource::PubSub);
+  Json st = mirror.status();
+  EXPECT_EQ(st["recentEvents"].size(), 8u);
+  EXPECT_EQ(st["lastEvent"]["ref"], revocation_ref("j19"));
+}
