@@ -1,7 +1,9 @@
-// api: the policy enforcement point and REST API. This build wires its dependencies and the health
-// rules of DESIGN §6 (unhealthy without database or pdp; degraded without idp, kas, redis or the
-// blacklist); the resource routes arrive with their capabilities.
+// api: the policy enforcement point and REST API. This build wires its dependencies, the health rules of
+// DESIGN §6 (unhealthy without database or pdp; degraded without idp, kas, redis or the blacklist) and
+// token authentication with the /api/auth routes; the resource routes arrive with their capabilities.
+#include "services/api/auth_routes.hpp"
 #include "services/runtime/service_context.hpp"
+#include "services/runtime/token_auth.hpp"
 #include "services/service_main.hpp"
 
 namespace dive::services {
@@ -12,6 +14,9 @@ void wire_api(ServiceContext& ctx) {
   ctx.add_service_check("pdp", urls["pdp"], resilience::Impact::Critical);
   ctx.add_service_check("idp", urls["idp"], resilience::Impact::Important);
   ctx.add_service_check("kas", urls["kas"], resilience::Impact::Important);
+  auto auth = std::make_shared<TokenAuth>(ctx, "dive-api");
+  ctx.keep(auth);
+  add_auth_routes(ctx, *auth);
 }
 
 }  // namespace dive::services

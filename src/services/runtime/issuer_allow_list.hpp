@@ -1,0 +1,47 @@
+#pragma once
+// The issuers api and kas accept tokens from (DESIGN §5 step 2): the own idp's issuer (instance.json
+// "issuer") plus the trusted issuers of the active policy bundle in the instance database — the deployment
+// bundle lists every deployed instance, so a federation partner is trusted once the orchestrator has
+// published it. The active revision is polled (a cheap query); on a change the validator's allow-list is
+// replaced (which also empties its token cache).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "common/periodic.hpp"
+
+namespace dive::identity {
+class TokenValidator;
+}
+namespace dive::store {
+class PgPool;
+}
+
+namespace dive::services {
+
+// Own issuer first, then the bundle's trusted issuers (sorted, without duplicates). A bundle without its
+// own trusted_issuers table adds nothing (the policy's built-in defaults are not identity providers here).
+std::vector<std::string> allowed_issuers_from(const std::string& own_issuer, const Json& bundle_content);
+
+class IssuerAllowList {
+ public:
+  IssuerAllowList(store::PgPool& db, identity::TokenValidator& validator, std::string own_issuer,
+                  Millis poll_every);
+  ~IssuerAllowList();
+  Json status() const;  // {revision, issuers, lastError}
+
+ private:
+  void poll_once();
+
+  store::PgPool& db_;
+  identity::TokenValidator& validator_;
+  std::string own_;
+  mutable std::mutex mu_;
+  std::string revision_, last_error_;
+  std::unique_ptr<Periodic> poller_;  // last: stopped first
+};
+
+}  // namespace dive::services

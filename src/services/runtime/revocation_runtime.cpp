@@ -1,0 +1,113 @@
+#include "services/runtime/revocation_runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "identity/pg_revocation_outbox.hpp"
+#include "identity/redis_blacklist.hpp"
+#include "identity/revocation_mirror.hpp"
+#include "identity/revocation_store.hpp"
+#include "identity/revocation_sync.hpp"
+#include "metrics/registry.hpp"
+#include "services/runtime/service_context.hpp"
+#include "store/redis_client.hpp"
+
+namespace dive::services {
+
+using namespace std::chrono_literals;
+using identity::RevocationEvent;
+using identity::RevocationSource;
+
+RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptions opts) : ctx_(ctx) {
+  const Json& rc = ctx.config().value("revocation", Json::object());
+  const Millis user_retention = std::chrono::seconds(rc.value("user_retention_s", 1230));
+  blacklist_ = std::make_unique<identity::RedisBlacklist>(ctx.blacklist(), ctx.breaker("blacklist_redis"));
+  outbox_ = std::make_unique<identity::PgRevocationOutbox>(ctx.db());
+  if (opts.mirror) {
+    identity::MirrorConfig mc;
+    mc.max_staleness = std::chrono::seconds(rc.value("max_staleness_s", 300));
+    mc.user_retention = user_retention;
+    mirror_ = std::make_shared<identity::RevocationMirror>(mc, Clock::system(), &ctx.registry());
+    std::weak_ptr<identity::RevocationMirror> weak = mirror_;
+    ctx.registry().add_collector([weak] {
+      if (auto m = weak.lock()) m->update_gauges();
+    });
+  }
+  store_ = std::make_unique<identity::RevocationStore>(
+      *blacklist_, *outbox_, mirror_.get(), Clock::system(),
+      identity::RevocationStoreConfig{.instance = ctx.code(), .user_retention = user_retention},
+      &ctx.registry());
+
+  flusher_ = std::make_unique<Periodic>(
+      Millis(rc.value("flush_interval_ms", 1000)), [this] { store_->flush(); },
+      [](const std::string& e) { spdlog::warn("revocation outbox flush failed: {}", e); }, true);
+  if (!mirror_) return;
+
+  resync_ = std::make_unique<Periodic>(
+      std::chrono::seconds(rc.value("resync_interval_s", 30)), [this] { resync(); },
+      [this](const std::string& e) {
+        std::lock_guard lock(mu_);
+        if (last_resync_error_ != e)
+          spdlog::warn("revocation mirror resync failed (mirror age {} ms): {}", mirror_->age().count(), e);
+        last_resync_error_ = e;
+      },
+      true);
+  store::RedisConfig sc;
+  sc.name = "blacklist-subscriber";
+  sc.host = ctx.config()["blacklist_redis"].value("host", "127.0.0.1");
+  sc.port = static_cast<uint16_t>(ctx.config()["blacklist_redis"].value("port", 6379));
+  sc.password = ctx.secrets().value("blacklist_redis_password", "");
+  subscriber_ = std::make_unique<store::RedisSubscriber>(
+      sc, std::vector<std::string>{std::string(identity::kTokenChannel), std::string(identity::kUserChannel)},
+      [this](const std::string&, const std::string& message) {
+        if (auto e = RevocationEvent::parse(message))
+          mirror_->apply(*e, RevocationSource::PubSub);
+        else
+          spdlog::warn("ignored a malformed revocation message ({} bytes)", message.size());
+      },
+      [this] { resync_->wake(); });  // whatever was missed while disconnected
+  subscriber_->start();
+
+  ctx.add_check("revocationMirror", resilience::Impact::Important, [this] {
+    const bool stale = mirror_->stale();
+    return resilience::CheckResult{
+        !stale, stale ? "not synchronised for " + std::to_string(mirror_->age().count() / 1000) + " s" : "",
+        Json{{"ageSeconds", static_cast<double>(mirror_->age().count()) / 1000.0},
+             {"maxStalenessSeconds", static_cast<double>(mirror_->config().max_staleness.count()) / 1000.0},
+             {"tokens", mirror_->size(RevocationEvent::Kind::Token)},
+             {"users", mirror_->size(RevocationEvent::Kind::User)},
+             {"outboxPending", store_->pending()}}};
+  });
+}
+
+RevocationRuntime::~RevocationRuntime() {
+  if (subscriber_) subscriber_->stop();
+  subscriber_.reset();
+  flusher_.reset();
+  resync_.reset();
+}
+
+void RevocationRuntime::resync() {
+  identity::resync_mirror(*mirror_, *blacklist_, store_.get());
+  std::lock_guard lock(mu_);
+  if (!last_resync_error_.empty())
+    spdlog::info("revocation mirror resynchronised ({} tokens, {} users)",
+                 mirror_->size(RevocationEvent::Kind::Token), mirror_->size(RevocationEvent::Kind::User));
+  last_resync_error_.clear();
+}
+
+Json RevocationRuntime::status() const {
+  Json j{{"instance", ctx_.code()}, {"outbox", store_->status()}};
+  if (mirror_) {
+    Json m = mirror_->status();
+    m["outboxPending"] = store_->pending();
+    j["mirror"] = std::move(m);
+  }
+  if (subscriber_)
+    j["subscriber"] =
+        Json{{"connected", subscriber_->connected()}, {"reconnects", subscriber_->reconnects()}};
+  std::lock_guard lock(mu_);
+  j["lastResyncError"] = last_resync_error_.empty() ? Json(nullptr) : Json(last_resync_error_);
+  return j;
+}
+
+}  // namespace dive::services

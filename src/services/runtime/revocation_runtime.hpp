@@ -1,0 +1,69 @@
+#pragma once
+// Revocation in a service process (docs/REVOCATION.md), wired from its ServiceContext: the mirror fed by
+// the blacklist subscription and a periodic resync, the store that revokes (outbox in the instance
+// database), the flusher, the health check and the metrics. The context must have been connected with
+// database and blacklist_redis.
+//
+//   ctx.connect({.database = true, .blacklist_redis = true});
+//   auto rev = std::make_shared<RevocationRuntime>(ctx);   // api, kas: mirror + store
+//   ctx.keep(rev);
+//   rev->store().revoke_user(uid, now_ms);
+//
+// The idp, which revokes but checks nothing, passes {.mirror = false}.
+//
+// instance.json: revocation.max_staleness_s (300), revocation.resync_interval_s (30),
+// revocation.user_retention_s (1230: token lifetime + skew + margin), revocation.flush_interval_ms (1000).
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/json.hpp"
+#include "common/periodic.hpp"
+
+namespace dive::identity {
+class RedisBlacklist;
+class PgRevocationOutbox;
+class RevocationMirror;
+class RevocationStore;
+}  // namespace dive::identity
+namespace dive::store {
+class RedisSubscriber;
+}
+
+namespace dive::services {
+
+class ServiceContext;
+
+struct RevocationRuntimeOptions {
+  bool mirror = true;  // keep a mirror (api, kas); false: revoke only (idp)
+};
+
+class RevocationRuntime {
+ public:
+  explicit RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptions opts = {});
+  ~RevocationRuntime();
+  RevocationRuntime(const RevocationRuntime&) = delete;
+  RevocationRuntime& operator=(const RevocationRuntime&) = delete;
+
+  identity::RevocationStore& store() { return *store_; }  // the Revoker
+  identity::RevocationMirror* mirror() { return mirror_.get(); }
+  // {mirror: {...}, outbox: {...}, subscriber: {connected, reconnects}, lastResyncError}
+  Json status() const;
+
+ private:
+  void resync();
+
+  ServiceContext& ctx_;
+  std::unique_ptr<identity::RedisBlacklist> blacklist_;
+  std::unique_ptr<identity::PgRevocationOutbox> outbox_;
+  std::shared_ptr<identity::RevocationMirror> mirror_;
+  std::unique_ptr<identity::RevocationStore> store_;
+  mutable std::mutex mu_;
+  std::string last_resync_error_;
+  // Threads last: stopped before what they use is destroyed.
+  std::unique_ptr<Periodic> resync_;
+  std::unique_ptr<Periodic> flusher_;
+  std::unique_ptr<store::RedisSubscriber> subscriber_;
+};
+
+}  // namespace dive::services

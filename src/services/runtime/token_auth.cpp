@@ -1,0 +1,42 @@
+#include "services/runtime/token_auth.hpp"
+
+#include "identity/jwks_source.hpp"
+#include "identity/token_validator.hpp"
+#include "net/https_client.hpp"
+#include "services/runtime/authenticator.hpp"
+#include "services/runtime/issuer_allow_list.hpp"
+#include "services/runtime/revocation_runtime.hpp"
+#include "services/runtime/service_context.hpp"
+
+namespace dive::services {
+
+TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
+  const std::string own = ctx.config().value("issuer", "");
+  jwks_ = std::make_unique<identity::HttpJwksSource>(
+      ctx.http(), [&ctx, own](const std::string& issuer) -> resilience::CircuitBreaker& {
+        return ctx.breaker(issuer == own ? "idp" : "federation");
+      });
+  identity::ValidatorConfig vc;
+  vc.allowed_issuers = {own};
+  vc.audience = std::move(audience);
+  vc.required_token_type = "Bearer";   // an ID token is not an access token
+  vc.extra_required_claims = {"jti"};  // every token must be revocable on its own
+  validator_ = std::make_unique<identity::TokenValidator>(vc, *jwks_, Clock::system(), &ctx.registry());
+  revocation_ = std::make_unique<RevocationRuntime>(ctx);
+  authenticator_ = std::make_unique<Authenticator>(*validator_, *revocation_->mirror(), &ctx.registry());
+  const Json& policy = ctx.config().value("policy", Json::object());
+  issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own,
+                                               Millis(policy.value("poll_interval_ms", 1000)));
+}
+
+TokenAuth::~TokenAuth() = default;
+
+net::Handler TokenAuth::protect(AuthedHandler handler) const {
+  return [this, handler = std::move(handler)](net::Request& req) {
+    auto a = authenticator_->authenticate(req);
+    if (!a) return std::move(*a.failure);
+    return handler(req, *a.token);
+  };
+}
+
+}  // namespace dive::services
