@@ -52,10 +52,10 @@ void add_auth_routes(ServiceContext& ctx, TokenAuth& auth) {
   using Outcome = identity::RevocationStore::Outcome;
   auto propagation = [](Outcome o) { return std::string(identity::RevocationStore::to_string(o)); };
 
+  // Authenticated routes run on workers: validating a token may fetch its issuer's keys.
   r.add("GET", "/api/auth/me", auth.protect([](net::Request&, const VerifiedToken& t) {
     return net::Response::json(200, identity_of(t));
-  }),
-        net::Exec::Inline);
+  }));
 
   r.add("POST", "/api/auth/logout",
         auth.protect([&store, propagation](net::Request& req, const VerifiedToken& t) {
