@@ -121,7 +121,7 @@ std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFil
   std::string cls = f.classification ? std::to_string(*f.classification) : "";
   std::string before = f.before_seq ? std::to_string(*f.before_seq) : "";
   pqxx::read_transaction tx(conn);
-  auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
+  auto rows = tx.exec_params(std::string("SELECT ") + kColumns + (f.with_ztdf ? ", ztdf" : "") +
                                  " FROM resources WHERE releasability_to @> ARRAY[$1::text]"
                                  " AND ($2::int IS NULL OR classification_level <= $2::int)"
                                  " AND ($3::text IS NULL OR strpos(lower(title), lower($3::text)) > 0)"
@@ -134,7 +134,7 @@ std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFil
                              text(f.releasable_to), text(before), f.limit);
   std::vector<StoredResource> out;
   out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(from_row(r, false));
+  for (const auto& r : rows) out.push_back(from_row(r, f.with_ztdf));
   return out;
 }
 

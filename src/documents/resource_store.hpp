@@ -50,6 +50,7 @@ struct ListFilter {
   std::string releasable_to;          // ?releasableTo= (releasabilityTo contains it)
   std::optional<int64_t> before_seq;  // the cursor: rows older than this
   int limit = 25;                     // rows to fetch (the caller asks for a little more than a page)
+  bool with_ztdf = false;             // also read the objects (the api decides on the stored label)
 };
 std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFilter& f);
 

@@ -1,7 +1,8 @@
 // api: the policy enforcement point and REST API. This build wires its dependencies, the health rules of
 // DESIGN §6 (unhealthy without database or pdp; degraded without idp, kas, redis or the blacklist) and
-// token authentication with the /api/auth routes; the resource routes arrive with their capabilities.
+// token authentication with the /api/auth routes, and the document routes (/api/resources).
 #include "services/api/auth_routes.hpp"
+#include "services/api/resource_routes.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
 #include "services/service_main.hpp"
@@ -17,6 +18,7 @@ void wire_api(ServiceContext& ctx) {
   auto auth = std::make_shared<TokenAuth>(ctx, "dive-api");
   ctx.keep(auth);
   add_auth_routes(ctx, *auth);
+  add_resource_routes(ctx, *auth);
 }
 
 }  // namespace dive::services

@@ -1,6 +1,6 @@
-// kas: the key access service. This build wires its dependencies, its health and token authentication:
-// POST /request-key is answered only for an authenticated, unrevoked token (401/503 otherwise); key
-// release itself arrives with the protected-documents capability.
+// kas: the key access service (DESIGN §8). POST /request-key releases a document's data key only to an
+// authenticated, unrevoked caller, for a policy proven bound to the key, on a fresh pdp decision.
+#include "services/kas/key_request.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
 #include "services/service_main.hpp"
@@ -13,11 +13,7 @@ void wire_kas(ServiceContext& ctx) {
   ctx.add_service_check("pdp", ctx.config()["urls"]["pdp"], resilience::Impact::Critical);
   auto auth = std::make_shared<TokenAuth>(ctx, "dive-kas");
   ctx.keep(auth);
-  ctx.router().add(
-      "POST", "/request-key", auth->protect([](net::Request& req, const identity::VerifiedToken&) {
-        return net::Response::error(501, "Not Implemented", "Key release is not available in this build",
-                                    req.request_id);
-      }));
+  add_key_request_route(ctx, *auth);
 }
 
 }  // namespace dive::services

@@ -1,0 +1,84 @@
+#include "access/authorizer.hpp"
+
+#include <chrono>
+
+#include "metrics/registry.hpp"
+
+namespace dive::access {
+
+Authorizer::Authorizer(PdpClient& pdp, DecisionCache& cache, bool use_cache, metrics::Registry* registry)
+    : pdp_(pdp), cache_(cache), use_cache_(use_cache) {
+  if (!registry) return;
+  auto& decisions = registry->counter("dive_v3_authorization_decisions_total",
+                                      "Authorization decisions of this enforcement point", {"decision"});
+  m_allow_ = &decisions.labels({"allow"});
+  m_deny_ = &decisions.labels({"deny"});
+  auto& lat = registry->histogram("dive_v3_authorization_latency_seconds",
+                                  "Time to a decision, from the cache or the pdp", {"cached"});
+  m_lat_cached_ = &lat.labels({"true"});
+  m_lat_pdp_ = &lat.labels({"false"});
+  m_hits_ =
+      &registry->counter("dive_v3_decision_cache_hits_total", "Decisions served from the cache").unlabelled();
+  m_misses_ =
+      &registry->counter("dive_v3_decision_cache_misses_total", "Decisions not in the cache").unlabelled();
+  DecisionCache* c = &cache_;
+  auto& size = registry->gauge("dive_v3_decision_cache_size", "Decisions in the cache").unlabelled();
+  registry->add_collector([c, &size] { size.set(static_cast<double>(c->size())); });
+}
+
+void Authorizer::count(const Decision& d, bool cached, double seconds) {
+  if (!m_allow_) return;
+  (d.allow ? m_allow_ : m_deny_)->inc();
+  (cached ? m_lat_cached_ : m_lat_pdp_)->observe(seconds);
+  (cached ? m_hits_ : m_misses_)->inc();
+}
+
+Authorization Authorizer::authorize(const Json& input, const std::string& classification) {
+  auto start = std::chrono::steady_clock::now();
+  std::string key;
+  if (use_cache_) {
+    key = DecisionCache::key_of(input);
+    if (auto hit = cache_.get(key)) {
+      count(*hit, true, seconds_between(start, std::chrono::steady_clock::now()));
+      return {*hit, true};
+    }
+  }
+  Decision d = pdp_.decide(input);  // throws PdpUnavailable: nothing unexpired was cached
+  if (use_cache_) cache_.put(key, d, classification);
+  count(d, false, seconds_between(start, std::chrono::steady_clock::now()));
+  return {d, false};
+}
+
+std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& inputs,
+                                                       const std::vector<std::string>& classifications) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Authorization> out(inputs.size());
+  std::vector<size_t> ask;
+  std::vector<std::string> keys(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (use_cache_) {
+      keys[i] = DecisionCache::key_of(inputs[i]);
+      if (auto hit = cache_.get(keys[i])) {
+        out[i] = {*hit, true};
+        continue;
+      }
+    }
+    ask.push_back(i);
+  }
+  if (!ask.empty()) {
+    std::vector<Json> batch;
+    batch.reserve(ask.size());
+    for (size_t i : ask) batch.push_back(inputs[i]);
+    auto decisions = pdp_.decide_batch(batch);
+    for (size_t j = 0; j < ask.size(); ++j) {
+      size_t i = ask[j];
+      out[i] = {decisions[j], false};
+      if (use_cache_) cache_.put(keys[i], decisions[j], classifications.at(i));
+    }
+  }
+  double secs = seconds_between(start, std::chrono::steady_clock::now());
+  for (const auto& a : out) count(a.decision, a.cached, secs);
+  return out;
+}
+
+}  // namespace dive::access

@@ -1,0 +1,48 @@
+#pragma once
+// The PEP's decision step (DESIGN §5 step 4): an unexpired cached decision for the identical input, else
+// the PDP (through its breaker). Fail closed: when the PDP cannot answer and nothing unexpired is cached,
+// PdpUnavailable — never a weaker local rule.
+// Metrics: dive_v3_authorization_decisions_total{decision}, dive_v3_authorization_latency_seconds{cached},
+// dive_v3_decision_cache_hits_total, dive_v3_decision_cache_misses_total, dive_v3_decision_cache_size.
+#include <string>
+#include <vector>
+
+#include "access/decision_cache.hpp"
+#include "access/pdp_client.hpp"
+
+namespace dive::metrics {
+class Registry;
+class Counter;
+class Histogram;
+}  // namespace dive::metrics
+
+namespace dive::access {
+
+struct Authorization {
+  Decision decision;
+  bool cached = false;
+};
+
+class Authorizer {
+ public:
+  // `use_cache` false: every call asks the PDP (the kas: no key without a fresh decision).
+  Authorizer(PdpClient& pdp, DecisionCache& cache, bool use_cache, metrics::Registry* registry = nullptr);
+
+  // `classification` of the resource picks the cache TTL. Throws PdpUnavailable.
+  Authorization authorize(const Json& input, const std::string& classification);
+  // One PDP batch call for the inputs not answered by the cache. Throws PdpUnavailable when any input
+  // has no decision.
+  std::vector<Authorization> authorize_batch(const std::vector<Json>& inputs,
+                                             const std::vector<std::string>& classifications);
+
+ private:
+  void count(const Decision& d, bool cached, double seconds);
+
+  PdpClient& pdp_;
+  DecisionCache& cache_;
+  bool use_cache_;
+  metrics::Counter *m_allow_ = nullptr, *m_deny_ = nullptr, *m_hits_ = nullptr, *m_misses_ = nullptr;
+  metrics::Histogram *m_lat_cached_ = nullptr, *m_lat_pdp_ = nullptr;
+};
+
+}  // namespace dive::access

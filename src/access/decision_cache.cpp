@@ -1,0 +1,68 @@
+#include "access/decision_cache.hpp"
+
+#include "common/encoding.hpp"
+
+namespace dive::access {
+
+namespace {
+int64_t steady_ms(const Clock& c) {
+  return std::chrono::duration_cast<Millis>(c.now().time_since_epoch()).count();
+}
+}  // namespace
+
+DecisionCache::DecisionCache(Clock& clock, size_t capacity) : clock_(clock), capacity_(capacity) {}
+
+std::string DecisionCache::key_of(const Json& input) {
+  Json copy = input;
+  if (copy.contains("context") && copy["context"].is_object()) {
+    copy["context"].erase("currentTime");
+    copy["context"].erase("requestId");
+  }
+  return sha256_hex(copy.dump());  // nlohmann objects are ordered by key: the text is canonical
+}
+
+Millis DecisionCache::ttl_for(std::string_view c) {
+  if (c == "TOP_SECRET" || c == "TOP SECRET") return Millis(15000);
+  if (c == "SECRET") return Millis(30000);
+  if (c == "CONFIDENTIAL") return Millis(60000);
+  if (c == "UNCLASSIFIED" || c == "RESTRICTED") return Millis(300000);
+  return Millis(15000);
+}
+
+std::optional<Decision> DecisionCache::get(const std::string& key) {
+  int64_t now = steady_ms(clock_);
+  std::lock_guard lock(mu_);
+  auto it = map_.find(key);
+  if (it == map_.end()) return std::nullopt;
+  if (it->second.expires_ms <= now) {
+    map_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.decision;
+}
+
+void DecisionCache::put(const std::string& key, const Decision& d, std::string_view classification) {
+  int64_t now = steady_ms(clock_);
+  std::lock_guard lock(mu_);
+  if (map_.size() >= capacity_) evict_locked(now);
+  map_[key] = Entry{d, now + ttl_for(classification).count()};
+}
+
+void DecisionCache::evict_locked(int64_t now) {
+  for (auto it = map_.begin(); it != map_.end();)
+    it = it->second.expires_ms <= now ? map_.erase(it) : std::next(it);
+  // Still full of live entries: drop a quarter (arbitrary ones); a miss only costs a PDP call.
+  for (auto it = map_.begin(); it != map_.end() && map_.size() > capacity_ * 3 / 4;) it = map_.erase(it);
+}
+
+size_t DecisionCache::size() const {
+  std::lock_guard lock(mu_);
+  return map_.size();
+}
+
+void DecisionCache::clear() {
+  std::lock_guard lock(mu_);
+  map_.clear();
+}
+
+}  // namespace dive::access

@@ -1,0 +1,46 @@
+#pragma once
+// Decisions cached by a hash of the complete PDP input minus its time and request id (DESIGN §5 step 4),
+// for a classification-dependent TTL: TOP_SECRET 15 s, SECRET 30 s, CONFIDENTIAL 60 s, otherwise 300 s.
+// Everything else in the input — subject attributes, acr/amr, operation, the whole label, the tenant — is
+// part of the key, so a cached decision is only ever reused for an identical question.
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "access/decision.hpp"
+#include "common/clock.hpp"
+
+namespace dive::access {
+
+class DecisionCache {
+ public:
+  explicit DecisionCache(Clock& clock = Clock::system(), size_t capacity = 100000);
+
+  // Hex SHA-256 of the input's canonical text without context.currentTime and context.requestId.
+  static std::string key_of(const Json& input);
+  // The TTL for a resource classification (canonical name; unknown names get the shortest TTL).
+  static Millis ttl_for(std::string_view classification);
+
+  // An unexpired decision, or nullopt.
+  std::optional<Decision> get(const std::string& key);
+  void put(const std::string& key, const Decision& d, std::string_view classification);
+  size_t size() const;
+  void clear();
+
+ private:
+  struct Entry {
+    Decision decision;
+    int64_t expires_ms;
+  };
+  void evict_locked(int64_t now);
+
+  Clock& clock_;
+  size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> map_;
+};
+
+}  // namespace dive::access

@@ -1,0 +1,46 @@
+#pragma once
+// The key access decision of the kas (POST /request-key {policy, kao, clientPublicKey?}), DESIGN §8:
+//   1. parse the request strictly (400 on anything malformed, naming the member);
+//   2. find the KAS private key of kao.kid (400 when this KAS has no such key);
+//   3. unwrap and verify the policy binding (403 + integrity event when the policy or the wrapped key was
+//      changed: the caller's policy is trusted only once it is proven bound to the key);
+//   4. build the PDP input from the verified token and the *bound* policy (operation "decrypt") and ask the
+//      PDP for a fresh decision (503 when it cannot answer: fail closed);
+//   5. release the key: as base64 (for the api, over TLS), or rewrapped to clientPublicKey.
+// Resource metadata sent by a caller outside the bound policy is never read.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "access/authorizer.hpp"
+#include "access/pdp_input.hpp"
+#include "identity/verified_token.hpp"
+#include "ztdf/keys.hpp"
+
+namespace dive::access {
+
+struct KeyReleaseResult {
+  int status = 500;
+  Json body;                // the response body (an error body has error, message[, reason])
+  std::string decision;     // "granted" | "denied" | "invalid" | "integrity" | "unavailable" (audit/metrics)
+  std::string reason;       // the policy's reason, or what was wrong (never key material)
+  std::string resource_id;  // from the bound policy when it was read
+};
+
+using KasKeyLookup = std::function<std::shared_ptr<const ztdf::PrivateKey>(const std::string& kid)>;
+
+class KeyRelease {
+ public:
+  KeyRelease(KasKeyLookup keys, Authorizer& authorizer, std::string tenant);
+
+  KeyReleaseResult handle(std::string_view body, const identity::VerifiedToken& token,
+                          const std::string& request_id) const;
+
+ private:
+  KasKeyLookup keys_;
+  Authorizer& authorizer_;
+  std::string tenant_;
+};
+
+}  // namespace dive::access

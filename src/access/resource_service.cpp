@@ -1,0 +1,339 @@
+#include "access/resource_service.hpp"
+
+#include <algorithm>
+
+#include "access/pdp_input.hpp"
+#include "common/encoding.hpp"
+#include "documents/kas_keys.hpp"
+#include "documents/resource_store.hpp"
+#include "store/pg_pool.hpp"
+#include "ztdf/encrypt.hpp"
+#include "ztdf/error.hpp"
+#include "ztdf/pdp_input.hpp"
+#include "ztdf/serialize.hpp"
+#include "ztdf/validate.hpp"
+
+namespace dive::access {
+
+namespace {
+
+ApiResult error(int status, const std::string& err, const std::string& message) {
+  return {status, Json{{"error", err}, {"message", message}}};
+}
+ApiResult unavailable(const std::string& what) {
+  return error(503, "Service Unavailable", what + " is unavailable; no access can be decided now");
+}
+ApiResult forbidden(const Decision& d) {
+  ApiResult r = error(403, "Forbidden", "Access denied by policy");
+  r.body["reason"] = d.reason;
+  r.body["evaluation_details"] = d.evaluation_details;
+  return r;
+}
+Json decision_json(const Authorization& a) {
+  return Json{{"allow", a.decision.allow},
+              {"reason", a.decision.reason},
+              {"obligations", a.decision.obligations},
+              {"evaluation_details", a.decision.evaluation_details},
+              {"cached", a.cached}};
+}
+
+// The read input of a stored object: the same for the list and for a read, so they can never disagree.
+Json read_input(const identity::VerifiedToken& t, const ztdf::Object& o, const InputContext& ctx) {
+  return build_input(t, "read", ztdf::resource_attributes(o, ztdf::validate_structure(o)), ctx);
+}
+
+constexpr int kMaxPage = 100;
+constexpr int kDefaultPage = 25;
+
+}  // namespace
+
+struct ResourceService::Loaded {
+  documents::StoredResource row;
+  ztdf::Object object;
+  Authorization authorization;
+};
+
+ResourceService::ResourceService(ResourceServiceDeps deps) : d_(std::move(deps)) {}
+
+ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, const std::string& id,
+                                          const std::string& rid, Loaded& out) {
+  std::optional<documents::StoredResource> row;
+  try {
+    row = d_.db.with([&](pqxx::connection& c) { return documents::find_resource(c, id, true); });
+  } catch (const store::PgUnavailable&) {
+    return unavailable("the database");
+  }
+  if (!row) return error(404, "Not Found", "no resource " + id);
+  out.row = std::move(*row);
+  try {
+    out.object = ztdf::parse_object(out.row.ztdf);
+  } catch (const ztdf::Error&) {
+    // A stored object that does not parse is refused like a failed integrity check.
+    return error(403, "Forbidden", "the stored object of " + id + " is not a valid ZTDF object");
+  }
+  try {
+    out.authorization = d_.authorizer.authorize(read_input(t, out.object, InputContext{d_.tenant, rid}),
+                                                std::string(ztdf::to_string(out.row.label.classification)));
+  } catch (const PdpUnavailable&) {
+    return unavailable("the policy decision point");
+  }
+  if (!out.authorization.decision.allow) return forbidden(out.authorization.decision);
+  return {0, Json()};
+}
+
+ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& q,
+                                const std::string& rid) {
+  documents::ListFilter f;
+  f.country = t.claim_string("countryOfAffiliation");
+  if (f.country.empty())
+    return {200, Json{{"resources", Json::array()}, {"count", 0}, {"nextCursor", nullptr}}};
+  if (int lvl = canonical_level(t.claim_string("clearance")); lvl >= 0) f.max_level = lvl;
+  int limit = kDefaultPage;
+  try {
+    if (auto it = q.find("limit"); it != q.end()) limit = std::stoi(it->second);
+    if (auto it = q.find("cursor"); it != q.end() && !it->second.empty())
+      f.before_seq = std::stoll(it->second);
+  } catch (const std::exception&) {
+    return error(400, "Bad Request", "limit and cursor must be integers");
+  }
+  if (limit < 1 || limit > kMaxPage) return error(400, "Bad Request", "limit must be between 1 and 100");
+  if (auto it = q.find("query"); it != q.end()) f.query = it->second.substr(0, 200);
+  if (auto it = q.find("classification"); it != q.end() && !it->second.empty()) {
+    int lvl = canonical_level(it->second);
+    if (lvl < 0) return error(400, "Bad Request", "unknown classification " + it->second.substr(0, 40));
+    f.classification = lvl;
+  }
+  if (auto it = q.find("coi"); it != q.end()) f.coi = it->second.substr(0, 64);
+  if (auto it = q.find("releasableTo"); it != q.end()) f.releasable_to = it->second.substr(0, 3);
+  f.with_ztdf = true;
+
+  // Pages of candidates until `limit` allowed ones or the end; bounded work per request.
+  Json out = Json::array();
+  int64_t next = -1;  // the cursor of the next page; -1: none
+  const InputContext ctx{d_.tenant, rid};
+  for (int round = 0; round < 5 && static_cast<int>(out.size()) < limit; ++round) {
+    f.limit = std::max(limit * 2, 20);
+    std::vector<documents::StoredResource> rows;
+    try {
+      rows = d_.db.with([&](pqxx::connection& c) { return documents::list_resources(c, f); });
+    } catch (const store::PgUnavailable&) {
+      return unavailable("the database");
+    }
+    std::vector<Json> inputs;
+    std::vector<std::string> classes;
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      try {
+        inputs.push_back(read_input(t, ztdf::parse_object(rows[i].ztdf), ctx));
+        classes.emplace_back(ztdf::to_string(rows[i].label.classification));
+        idx.push_back(i);
+      } catch (const ztdf::Error&) {
+        // unreadable object: a read would refuse it, so the list does not show it
+      }
+    }
+    std::vector<Authorization> decisions;
+    try {
+      decisions = d_.authorizer.authorize_batch(inputs, classes);
+    } catch (const PdpUnavailable&) {
+      return unavailable("the policy decision point");
+    }
+    bool full = false;
+    next = -1;
+    size_t consumed = 0;
+    for (size_t j = 0; j < decisions.size() && !full; ++j) {
+      const auto& row = rows[idx[j]];
+      if (decisions[j].decision.allow) out.push_back(documents::resource_summary(row));
+      consumed = idx[j] + 1;
+      if (static_cast<int>(out.size()) == limit) full = true;
+    }
+    if (full) {
+      // More may follow: the cursor is the last row looked at.
+      if (consumed < rows.size() || static_cast<int>(rows.size()) == f.limit) next = rows[consumed - 1].seq;
+      break;
+    }
+    if (static_cast<int>(rows.size()) < f.limit) break;  // the end
+    f.before_seq = rows.back().seq;
+    next = rows.back().seq;  // ran out of rounds: continue from here
+  }
+  Json body{{"resources", out}, {"count", out.size()}};
+  body["nextCursor"] = next >= 0 ? Json(std::to_string(next)) : Json(nullptr);
+  return {200, body};
+}
+
+ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::string& id,
+                                const std::string& rid) {
+  Loaded l;
+  if (auto r = authorize_read(t, id, rid, l); r.status) return r;
+  Json body = documents::resource_summary(l.row);
+  Json z = ztdf::to_json(l.object);
+  z["payload"].erase("ciphertext");  // metadata only: the content comes through the KAS
+  body["ztdf"] = z;
+  body["kaoCount"] = l.object.key_access.size();
+  body["decision"] = decision_json(l.authorization);
+  return {200, body};
+}
+
+ApiResult ResourceService::ztdf(const identity::VerifiedToken& t, const std::string& id,
+                                const std::string& rid) {
+  Loaded l;
+  if (auto r = authorize_read(t, id, rid, l); r.status) return r;
+  return {200, ztdf::to_json(l.object)};
+}
+
+ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_view text,
+                                  const std::string& rid) {
+  Json j;
+  try {
+    j = parse_json_limited(text, 16);
+  } catch (const std::exception&) {
+    return error(400, "Bad Request", "the body must be JSON");
+  }
+  if (!j.is_object()) return error(400, "Bad Request", "the body must be a JSON object");
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    auto it = j.find(k);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto strs = [&](const char* k, std::vector<std::string>& out) -> bool {
+    auto it = j.find(k);
+    if (it == j.end()) return true;
+    if (!it->is_array()) return false;
+    for (const auto& v : *it) {
+      if (!v.is_string()) return false;
+      out.push_back(v.get<std::string>());
+    }
+    return true;
+  };
+  auto title = str("title");
+  auto content = str("content");
+  auto cls = str("classification");
+  if (!title || title->empty() || title->size() > 512)
+    return error(400, "Bad Request", "title: a string of 1 to 512 characters is required");
+  if (!content) return error(400, "Bad Request", "content: base64 text is required");
+  auto plain = base64_decode(*content);
+  if (!plain) return error(400, "Bad Request", "content: not valid base64");
+  if (!cls || !ztdf::parse_classification(*cls)) return error(400, "Bad Request", "classification: unknown");
+  ztdf::SecurityLabel label;
+  label.classification = *ztdf::parse_classification(*cls);
+  if (!strs("releasabilityTo", label.releasability_to) || !strs("COI", label.coi) ||
+      !strs("caveats", label.caveats))
+    return error(400, "Bad Request", "releasabilityTo, COI and caveats must be arrays of strings");
+  if (auto op = str("coiOperator")) {
+    if (*op != "ALL" && *op != "ANY") return error(400, "Bad Request", "coiOperator: ALL or ANY");
+    label.coi_operator = *op == "ANY" ? ztdf::CoiOperator::kAny : ztdf::CoiOperator::kAll;
+  }
+  if (auto it = j.find("releasableToIndustry"); it != j.end()) {
+    if (!it->is_boolean()) return error(400, "Bad Request", "releasableToIndustry must be a boolean");
+    label.releasable_to_industry = it->get<bool>();
+  }
+  label.originating_country = t.claim_string("countryOfAffiliation");
+  label.creation_date = ztdf::format_timestamp(std::chrono::system_clock::now());
+  try {
+    ztdf::validate_label_attributes(label);
+  } catch (const ztdf::FormatError& e) {
+    return error(400, "Bad Request", e.what());
+  }
+  std::string id = "doc-" + d_.tenant + "-" + secure_token(12);
+  ztdf::Policy policy{id, label};
+  Authorization a;
+  try {
+    a = d_.authorizer.authorize(
+        build_input(t, "upload", ztdf::resource_attributes(policy), InputContext{d_.tenant, rid}), *cls);
+  } catch (const PdpUnavailable&) {
+    return unavailable("the policy decision point");
+  }
+  if (!a.decision.allow) return forbidden(a.decision);
+  try {
+    documents::KasKey kas =
+        d_.db.with([&](pqxx::connection& c) { return documents::ensure_active_kas_key(c, d_.kek); });
+    ztdf::ObjectInfo info;
+    info.object_id = id;
+    info.owner = t.claim_string("uniqueID");
+    info.owner_organization = d_.tenant;
+    if (auto ct = str("contentType")) info.content_type = *ct;
+    ztdf::Object obj = ztdf::encrypt(*plain, label, {documents::kas_public_key(kas, d_.kas_url)}, info);
+    auto row = documents::stored_from_ztdf(ztdf::serialize(obj), *title, info.owner, "upload", "");
+    d_.db.with([&](pqxx::connection& c) { return documents::insert_resources(c, {row}); });
+    return {201, Json{{"resourceId", id},
+                      {"displayMarking", obj.policy.label.display_marking},
+                      {"classification", *cls},
+                      {"decision", decision_json(a)}}};
+  } catch (const store::PgUnavailable&) {
+    return unavailable("the database");
+  } catch (const ztdf::FormatError& e) {
+    return error(400, "Bad Request", e.what());
+  }
+}
+
+ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::string& id, std::string_view text,
+                               const std::string& bearer, const std::string& rid) {
+  Json client_key;
+  if (!text.empty()) {
+    try {
+      Json j = parse_json_limited(text, 16);
+      if (!j.is_object()) return error(400, "Bad Request", "the body must be a JSON object");
+      if (j.contains("clientPublicKey")) client_key = j["clientPublicKey"];
+    } catch (const std::exception&) {
+      return error(400, "Bad Request", "the body must be JSON");
+    }
+  }
+  Loaded l;
+  if (auto r = authorize_read(t, id, rid, l); r.status) return r;
+  const ztdf::KeyAccessObject* kao = &l.object.key_access.front();
+  for (const auto& k : l.object.key_access)
+    if (k.url == d_.kas_url) kao = &k;
+  Json req_body{{"policy", ztdf::to_json(l.object.policy)}, {"kao", ztdf::to_json(*kao)}};
+  if (!client_key.is_null()) req_body["clientPublicKey"] = client_key;
+
+  net::ClientResponse resp;
+  try {
+    resp = d_.kas_breaker.run([&] {
+      net::ClientRequest req;
+      req.method = "POST";
+      req.url = d_.kas_url + "/request-key";
+      req.headers.set("Authorization", "Bearer " + bearer);
+      req.headers.set("Content-Type", "application/json");
+      req.headers.set("X-Request-Id", rid);
+      req.body = req_body.dump();
+      req.timeout = d_.kas_timeout;
+      auto r = d_.http.send(req);
+      if (r.status >= 500) throw std::runtime_error("kas answered HTTP " + std::to_string(r.status));
+      return r;
+    });
+  } catch (const std::exception&) {
+    return unavailable("the key access service");
+  }
+  Json kas;
+  try {
+    kas = resp.json();
+  } catch (const std::exception&) {
+    return unavailable("the key access service");
+  }
+  if (resp.status != 200) {
+    ApiResult r = error(resp.status == 401 ? 401 : 403, resp.status == 401 ? "Unauthorized" : "Forbidden",
+                        kas.value("message", "key release refused by the KAS"));
+    if (kas.contains("reason")) r.body["reason"] = kas["reason"];
+    if (kas.contains("evaluation_details")) r.body["evaluation_details"] = kas["evaluation_details"];
+    return r;
+  }
+  Json out{{"resourceId", id},
+           {"kid", kas.value("kid", "")},
+           {"obligations", kas.value("obligations", Json::array())}};
+  if (kas.contains("wrappedKey")) {
+    out["wrappedKey"] = kas["wrappedKey"];
+    out["wrappingAlgorithm"] = kas.value("wrappingAlgorithm", "RSA-OAEP-256");
+    return {200, out};
+  }
+  try {
+    auto raw = base64_decode(kas.value("dataKey", ""));
+    if (!raw) return unavailable("the key access service");
+    std::string plain = ztdf::decrypt(l.object, ztdf::DataKey::from_bytes(*raw));
+    out["contentType"] = l.object.manifest.content_type;
+    out["content"] = base64_encode(plain);
+    return {200, out};
+  } catch (const ztdf::Error&) {
+    return error(403, "Forbidden", "the document does not decrypt with the released key (integrity failure)");
+  }
+}
+
+}  // namespace dive::access

@@ -1,0 +1,68 @@
+#pragma once
+// The api's document routes as logic (the service folder only maps HTTP to these):
+//   list   GET  /api/resources            SQL pre-filter, then one PDP batch per page: the list shows only
+//                                         what a read would allow (the same complete input as a read)
+//   read   GET  /api/resources/{id}       label, marking, ZTDF metadata (wrapped keys, no payload), decision
+//   ztdf   GET  /api/resources/{id}/ztdf  the whole object, authorized like a read
+//   upload POST /api/resources            PDP with operation "upload", then encrypted to the KAS key
+//   key    POST /api/resources/{id}/key   PEP read decision, then the KAS on the caller's behalf (the
+//                                         caller's token forwarded): decrypted content, or the key
+//                                         rewrapped to clientPublicKey
+// Fail closed everywhere: no decision (pdp down, nothing cached) is 503, never a document.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "access/authorizer.hpp"
+#include "identity/verified_token.hpp"
+#include "net/https_client.hpp"
+#include "resilience/circuit_breaker.hpp"
+
+namespace dive::store {
+class PgPool;
+}
+
+namespace dive::access {
+
+struct ApiResult {
+  int status = 200;
+  Json body;  // errors: {error, message[, reason, evaluation_details]} (the route adds requestId)
+};
+
+struct ResourceServiceDeps {
+  store::PgPool& db;
+  Authorizer& authorizer;
+  net::HttpTransport& http;
+  resilience::CircuitBreaker& kas_breaker;
+  std::string kas_url;  // this instance's kas
+  std::string tenant;   // this instance's code
+  std::string kek;      // kas_key_encryption_key (raw), to create the first KAS key if the kas has not yet
+  Millis kas_timeout{5000};
+};
+
+class ResourceService {
+ public:
+  explicit ResourceService(ResourceServiceDeps deps);
+
+  ApiResult list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& query,
+                 const std::string& request_id);
+  ApiResult read(const identity::VerifiedToken& t, const std::string& id, const std::string& request_id);
+  ApiResult ztdf(const identity::VerifiedToken& t, const std::string& id, const std::string& request_id);
+  ApiResult upload(const identity::VerifiedToken& t, std::string_view body, const std::string& request_id);
+  ApiResult key(const identity::VerifiedToken& t, const std::string& id, std::string_view body,
+                const std::string& bearer_token, const std::string& request_id);
+
+ private:
+  struct Loaded;
+  // The stored object and the read decision on it; status != 0 when answered already (404, 403, 503).
+  ApiResult authorize_read(const identity::VerifiedToken& t, const std::string& id, const std::string& rid,
+                           Loaded& out);
+
+  ResourceServiceDeps d_;
+  std::mutex kas_key_mu_;
+  std::string kas_kid_;
+  std::string kas_public_pem_;
+};
+
+}  // namespace dive::access

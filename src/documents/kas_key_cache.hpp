@@ -1,0 +1,31 @@
+#pragma once
+// The KAS's keys in memory (kid -> private key), refreshed from the database so a rotation made by
+// `./dive ... kas rotate` or another process is picked up without a restart. Thread-safe.
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "documents/kas_keys.hpp"
+
+namespace dive::documents {
+
+class KasKeyCache {
+ public:
+  explicit KasKeyCache(std::string kek) : kek_(std::move(kek)) {}
+
+  // Creates the first key pair when there is none, then loads every key. Throws on database errors.
+  void refresh(pqxx::connection& conn);
+
+  std::shared_ptr<const ztdf::PrivateKey> private_key(const std::string& kid) const;
+  std::string active_kid() const;
+  size_t size() const;
+
+ private:
+  std::string kek_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const ztdf::PrivateKey>> keys_;
+  std::string active_;
+};
+
+}  // namespace dive::documents

@@ -1,0 +1,99 @@
+#include "services/kas/key_request.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+
+#include "access/key_release.hpp"
+#include "common/periodic.hpp"
+#include "documents/kas_key_cache.hpp"
+#include "metrics/registry.hpp"
+#include "services/runtime/authenticator.hpp"
+#include "services/runtime/service_context.hpp"
+#include "services/runtime/token_auth.hpp"
+#include "store/pg_pool.hpp"
+
+namespace dive::services {
+
+namespace {
+
+struct KasParts {
+  std::unique_ptr<documents::KasKeyCache> keys;
+  std::unique_ptr<access::PdpClient> pdp;
+  std::unique_ptr<access::DecisionCache> unused_cache;
+  std::unique_ptr<access::Authorizer> authorizer;
+  std::unique_ptr<access::KeyRelease> release;
+  std::unique_ptr<Periodic> refresher;  // last: stops first
+};
+
+}  // namespace
+
+void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
+  auto parts = std::make_shared<KasParts>();
+  parts->keys = std::make_unique<documents::KasKeyCache>(
+      documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", "")));
+  parts->pdp = std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker("pdp"),
+                                                   ctx.config()["urls"].value("pdp", ""));
+  parts->unused_cache = std::make_unique<access::DecisionCache>();
+  // No cache: a key is released only on a fresh decision.
+  parts->authorizer =
+      std::make_unique<access::Authorizer>(*parts->pdp, *parts->unused_cache, false, &ctx.registry());
+  documents::KasKeyCache* keys = parts->keys.get();
+  parts->release = std::make_unique<access::KeyRelease>(
+      [keys](const std::string& kid) { return keys->private_key(kid); }, *parts->authorizer, ctx.code());
+  // Keys: loaded now (creating the first pair if needed) and re-read every 30 s for rotations.
+  ServiceContext* c = &ctx;
+  parts->refresher = std::make_unique<Periodic>(
+      std::chrono::seconds(30),
+      [c, keys] {
+        c->db().with([&](pqxx::connection& conn) {
+          keys->refresh(conn);
+          return 0;
+        });
+      },
+      [](const std::string& e) { spdlog::warn("kas keys: refresh failed: {}", e); }, true);
+  ctx.add_check("keys", resilience::Impact::Critical, [keys] {
+    size_t n = keys->size();
+    return resilience::CheckResult{n > 0, n > 0 ? "" : "no KAS key loaded yet",
+                                   Json{{"keys", n}, {"activeKid", keys->active_kid()}}};
+  });
+
+  auto& releases = ctx.registry().counter("dive_v3_kas_key_releases_total",
+                                          "Key requests by outcome (granted, denied, invalid, integrity, "
+                                          "unavailable)",
+                                          {"decision"});
+  auto& latency = ctx.registry()
+                      .histogram("dive_v3_kas_request_latency_seconds", "Time to answer POST /request-key")
+                      .unlabelled();
+  auto& integrity = ctx.registry()
+                        .counter("dive_v3_kas_integrity_failures_total",
+                                 "Key requests whose policy binding or wrapped key did not verify")
+                        .unlabelled();
+  access::KeyRelease* release = parts->release.get();
+  ctx.keep(parts);
+  ctx.router().add(
+      "POST", "/request-key",
+      auth.protect([release, &releases, &latency, &integrity](net::Request& req,
+                                                              const identity::VerifiedToken& t) {
+        auto start = std::chrono::steady_clock::now();
+        auto r = release->handle(req.body, t, req.request_id);
+        double secs = seconds_between(start, std::chrono::steady_clock::now());
+        releases.labels({r.decision}).inc();
+        latency.observe(secs);
+        if (r.decision == "integrity") integrity.inc();
+        // The audit record: who, what, decision, why, how long. Never a key, never the token.
+        Json audit{
+            {"audit", "kas.request_key"}, {"requestId", req.request_id}, {"uniqueID", revocation_subject(t)},
+            {"issuer", t.issuer},         {"resourceId", r.resource_id}, {"decision", r.decision},
+            {"reason", r.reason},         {"latencyMs", secs * 1000}};
+        if (r.decision == "integrity")
+          spdlog::warn("{}", audit.dump());
+        else
+          spdlog::info("{}", audit.dump());
+        if (r.status != 200) r.body["requestId"] = req.request_id;
+        return net::Response::json(r.status, r.body);
+      }));
+}
+
+}  // namespace dive::services
