@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/context.hpp"
+#include "cli/idp_commands.hpp"
 #include "cli/instance_ops.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/child_spec.hpp"
@@ -115,6 +116,7 @@ void add_family(CLI::App& app, bool hub) {
     sub->add_option("SVC", a->svc, "Service: postgres, redis, pdp, idp, kas, api ...")->required();
     sub->callback([a, verb] { ctx().exit_code = service_verb(a->resolved(), verb, a->svc, ctx().out); });
   }
+  add_idp_subcommands(fam, hub);
 }
 
 }  // namespace

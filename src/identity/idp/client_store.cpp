@@ -3,19 +3,9 @@
 #include <pqxx/pqxx>
 
 #include "common/json.hpp"
+#include "identity/idp/json_strings.hpp"
 
 namespace dive::identity::idp {
-
-namespace {
-std::vector<std::string> strings_of(const std::string& text) {
-  std::vector<std::string> out;
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-}  // namespace
 
 void upsert_clients(pqxx::connection& c, const std::vector<Client>& clients) {
   pqxx::work tx(c);
@@ -47,9 +37,9 @@ std::vector<Client> load_clients(pqxx::connection& c) {
     cl.client_id = r[0].as<std::string>();
     cl.confidential = r[1].as<bool>();
     cl.secret_sha256 = r[2].as<std::string>();
-    cl.grant_types = strings_of(r[3].as<std::string>());
-    cl.redirect_uris = strings_of(r[4].as<std::string>());
-    cl.post_logout_redirect_uris = strings_of(r[5].as<std::string>());
+    cl.grant_types = json_strings(r[3].as<std::string>());
+    cl.redirect_uris = json_strings(r[4].as<std::string>());
+    cl.post_logout_redirect_uris = json_strings(r[5].as<std::string>());
     cl.may_introspect = r[6].as<bool>();
     out.push_back(std::move(cl));
   }

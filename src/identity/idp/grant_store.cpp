@@ -5,19 +5,11 @@
 #include "common/encoding.hpp"
 #include "common/json.hpp"
 #include "common/random.hpp"
+#include "identity/idp/json_strings.hpp"
 
 namespace dive::identity::idp {
 
 namespace {
-
-std::vector<std::string> strings_of(const std::string& text) {
-  std::vector<std::string> out;
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
 
 std::optional<std::string> nonempty(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -94,7 +86,7 @@ ConsumedCode consume_auth_code(pqxx::connection& c, const std::string& code) {
   a.nonce = r[4].as<std::string>();
   a.scope = r[5].as<std::string>();
   a.auth_time = r[6].as<int64_t>();
-  a.amr = strings_of(r[7].as<std::string>());
+  a.amr = json_strings(r[7].as<std::string>());
   out.family_id = r[10].as<std::string>();
   if (r[9].as<bool>())
     out.state = CodeState::Used;
@@ -136,7 +128,7 @@ std::optional<RefreshRecord> find_refresh_token(pqxx::connection& c, const std::
   rec.client_id = r[2].as<std::string>();
   rec.scope = r[3].as<std::string>();
   rec.auth_time = r[4].as<int64_t>();
-  rec.amr = strings_of(r[5].as<std::string>());
+  rec.amr = json_strings(r[5].as<std::string>());
   rec.session_started_ms = r[6].as<int64_t>();
   rec.expires_ms = r[7].as<int64_t>();
   rec.rotated = r[8].as<bool>();

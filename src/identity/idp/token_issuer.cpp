@@ -17,6 +17,17 @@ std::string at_hash(const std::string& access_token) {
   return base64url_encode(std::string_view(h).substr(0, h.size() / 2));
 }
 
+namespace {
+// What access and ID tokens both say about the login and the user.
+void add_user_claims(Json& c, const User& user, const AuthContext& ctx) {
+  c["auth_time"] = ctx.auth_time;
+  c["acr"] = acr_for(ctx.amr);
+  c["amr"] = ctx.amr;
+  if (!ctx.sid.empty()) c["sid"] = ctx.sid;
+  c.update(identity_claims(user));
+}
+}  // namespace
+
 TokenIssuer::TokenIssuer(std::string issuer, int64_t access_ttl_s, Clock& clock, IdSource ids)
     : issuer_(std::move(issuer)), ttl_(access_ttl_s), clock_(clock), ids_(std::move(ids)) {
   if (!ids_) ids_ = [] { return secure_token(18); };
@@ -42,12 +53,8 @@ IssuedToken TokenIssuer::user_access_token(const User& user, const std::string& 
   Json c = base_claims(user.id, client_id, t);
   c["aud"] = kAccessAudience;
   c["typ"] = "Bearer";
-  c["auth_time"] = ctx.auth_time;
-  c["acr"] = acr_for(ctx.amr);
-  c["amr"] = ctx.amr;
-  if (!ctx.sid.empty()) c["sid"] = ctx.sid;
   c["scope"] = ctx.scope;
-  c.update(identity_claims(user));
+  add_user_claims(c, user, ctx);
   return sign(std::move(c), std::move(t), key);
 }
 
@@ -72,13 +79,9 @@ IssuedToken TokenIssuer::id_token(const User& user, const std::string& client_id
   Json c = base_claims(user.id, client_id, t);
   c["aud"] = client_id;
   c["typ"] = "ID";
-  c["auth_time"] = ctx.auth_time;
-  c["acr"] = acr_for(ctx.amr);
-  c["amr"] = ctx.amr;
-  if (!ctx.sid.empty()) c["sid"] = ctx.sid;
   if (!ctx.nonce.empty()) c["nonce"] = ctx.nonce;
   if (!access_token.empty()) c["at_hash"] = at_hash(access_token);
-  c.update(identity_claims(user));
+  add_user_claims(c, user, ctx);
   return sign(std::move(c), std::move(t), key);
 }
 

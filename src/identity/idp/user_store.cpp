@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include "identity/idp/json_strings.hpp"
+
 namespace dive::identity::idp {
 
 namespace {
@@ -10,15 +12,6 @@ constexpr const char* kColumns =
     "id::text, username, unique_id, email, first_name, last_name, clearance, country, acp_coi::text, "
     "organization_type, duty_org, org_unit, roles::text, enabled, password_hash, totp_secret_enc, "
     "totp_last_step, failed_logins, (extract(epoch from locked_until) * 1000)::bigint";
-
-std::vector<std::string> string_array(const std::string& json_text) {
-  std::vector<std::string> out;
-  Json j = Json::parse(json_text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& v : j)
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
 
 User user_from_row(const pqxx::row& r) {
   User u;
@@ -31,11 +24,11 @@ User user_from_row(const pqxx::row& r) {
   a.last_name = r[5].as<std::string>();
   a.clearance = r[6].as<std::string>();
   a.country = r[7].as<std::string>();
-  a.acp_coi = string_array(r[8].as<std::string>());
+  a.acp_coi = json_strings(r[8].as<std::string>());
   a.organization_type = r[9].as<std::string>();
   a.duty_org = r[10].as<std::string>();
   a.org_unit = r[11].as<std::string>();
-  a.roles = string_array(r[12].as<std::string>());
+  a.roles = json_strings(r[12].as<std::string>());
   u.enabled = r[13].as<bool>();
   u.password_hash = r[14].as<std::string>();
   if (!r[15].is_null()) u.totp_secret_enc = r[15].as<std::string>();

@@ -1,0 +1,170 @@
+#include "services/idp/oidc_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/strings.hpp"
+#include "identity/idp/key_ring.hpp"
+#include "identity/idp/login_page.hpp"
+#include "identity/idp/oidc_metadata.hpp"
+#include "identity/idp/oidc_provider.hpp"
+#include "store/pg_pool.hpp"
+
+namespace dive::services::idp {
+
+using namespace identity::idp;
+
+namespace {
+
+constexpr size_t kMaxFormBytes = 64 * 1024;
+
+void no_store(net::Response& r) {
+  r.headers.set("Cache-Control", "no-store");
+  r.headers.set("Pragma", "no-cache");
+}
+
+net::Response to_response(const OAuthResult& o) {
+  net::Response r;
+  r.status = o.status;
+  if (!o.body.is_null()) {
+    r.body = o.body.dump();
+    r.headers.set("Content-Type", "application/json");
+  }
+  if (!o.www_authenticate.empty()) r.headers.set("WWW-Authenticate", o.www_authenticate);
+  no_store(r);
+  return r;
+}
+
+net::Response html(int status, std::string body) {
+  net::Response r = net::Response::text(status, std::move(body), "text/html; charset=utf-8");
+  no_store(r);
+  r.headers.set("X-Frame-Options", "DENY");
+  r.headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  r.headers.set("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+net::Response redirect(const std::string& location) {
+  net::Response r;
+  r.status = 302;
+  r.headers.set("Location", location);
+  no_store(r);
+  return r;
+}
+
+// The form body of a POST (or the query of a GET). nullopt: not form-encoded, or too large.
+std::optional<FormParams> form_of(const net::Request& req) {
+  if (req.method == "GET" || req.method == "HEAD") return parse_form(query_of(req.target));
+  std::string ct = to_lower(req.headers.get("Content-Type").value_or(""));
+  if (ct.rfind("application/x-www-form-urlencoded", 0) != 0 || req.body.size() > kMaxFormBytes)
+    return std::nullopt;
+  return parse_form(req.body);
+}
+
+net::Response bad_form() {
+  return to_response(OAuthResult::error(
+      400, "invalid_request", "Expected an application/x-www-form-urlencoded body of at most 64 KiB"));
+}
+
+// Runs an endpoint; a database outage becomes 503 temporarily_unavailable rather than a 500.
+template <class F>
+net::Response guarded(F&& f) {
+  try {
+    return f();
+  } catch (const store::PgUnavailable& e) {
+    spdlog::warn("idp request failed: database unavailable: {}", e.what());
+    return to_response(
+        OAuthResult::error(503, "temporarily_unavailable", "The identity store is unavailable"));
+  }
+}
+
+}  // namespace
+
+void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider,
+                     std::shared_ptr<KeyRing> keys) {
+  const IdpConfig* cfg = &provider->config();
+  const std::string realm = "/realms/" + cfg->realm;
+  const std::string oidc = realm + "/protocol/openid-connect";
+  auto* p = provider.get();
+
+  Json discovery = openid_configuration(*cfg);
+  router.add(
+      "GET", realm + "/.well-known/openid-configuration",
+      [discovery](net::Request&) { return net::Response::json(200, discovery); }, net::Exec::Inline);
+  router.add(
+      "GET", realm,
+      [provider, keys, cfg](net::Request&) {
+        auto snap = keys->current();
+        if (!snap || !snap->keys.active)
+          return net::Response::error(503, "unavailable", "No signing key yet", "");
+        return net::Response::json(200, realm_info(*cfg, snap->keys.active->public_key()));
+      },
+      net::Exec::Inline);
+  router.add(
+      "GET", oidc + "/certs",
+      [keys](net::Request&) {
+        auto snap = keys->current();
+        net::Response r = net::Response::json(200, snap ? snap->jwks : Json{{"keys", Json::array()}});
+        r.headers.set("Cache-Control", "no-cache");
+        return r;
+      },
+      net::Exec::Inline);
+
+  router.add("POST", oidc + "/token", [provider, p](net::Request& req) {
+    auto form = form_of(req);
+    if (!form) return bad_form();
+    return to_response(p->token(*form, req.headers.get("Authorization")));
+  });
+  router.add("POST", oidc + "/token/introspect", [provider, p](net::Request& req) {
+    auto form = form_of(req);
+    if (!form) return bad_form();
+    return to_response(p->introspect(*form, req.headers.get("Authorization")));
+  });
+  router.add("POST", oidc + "/revoke", [provider, p](net::Request& req) {
+    auto form = form_of(req);
+    if (!form) return bad_form();
+    return to_response(p->revoke(*form, req.headers.get("Authorization")));
+  });
+  auto userinfo = [provider, p](net::Request& req) { return to_response(p->userinfo(req.bearer_token())); };
+  router.add("GET", oidc + "/userinfo", userinfo);
+  router.add("POST", oidc + "/userinfo", userinfo);
+
+  auto logout = [provider, p](net::Request& req) {
+    auto form = form_of(req);
+    if (!form) return bad_form();
+    return guarded([&] {
+      std::string to;
+      OAuthResult r = p->logout(*form, req.bearer_token(), &to);
+      if (req.method == "POST") return to_response(r);
+      if (r.status != 204)
+        return html(400, message_page("Logout", "Nothing to log out: no valid session was named."));
+      if (!to.empty()) return redirect(to);
+      return html(200, message_page("Logged out", "You are logged out of every DIVE service."));
+    });
+  };
+  router.add("GET", oidc + "/logout", logout);
+  router.add("POST", oidc + "/logout", logout);
+
+  const std::string auth_path = oidc + "/auth";
+  router.add("GET", auth_path, [provider, p, auth_path, cfg](net::Request& req) {
+    FormParams form = parse_form(query_of(req.target));
+    AuthorizeRequest ar = AuthorizeRequest::from(form);
+    AuthorizeCheck c = p->check_authorize(ar, form);
+    if (c.kind == AuthorizeCheck::Kind::ShowError)
+      return html(400, message_page("Sign-in error", c.description));
+    if (c.kind == AuthorizeCheck::Kind::RedirectError) return redirect(c.redirect_url(ar, cfg->issuer));
+    return html(200, login_page(cfg->realm, auth_path, ar.fields(), "", ""));
+  });
+  router.add("POST", auth_path, [provider, p, auth_path, cfg](net::Request& req) {
+    auto form = form_of(req);
+    if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
+    return guarded([&] {
+      AuthorizeRequest ar = AuthorizeRequest::from(*form);
+      LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"));
+      if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
+      if (s.kind == LoginStep::Kind::ShowError) return html(400, message_page("Sign-in error", s.message));
+      return html(200, login_page(cfg->realm, auth_path, ar.fields(), form->get("username"), s.message));
+    });
+  });
+}
+
+}  // namespace dive::services::idp

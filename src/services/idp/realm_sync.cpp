@@ -1,0 +1,79 @@
+#include "services/idp/realm_sync.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+
+#include "common/fs.hpp"
+#include "identity/idp/client_store.hpp"
+#include "identity/idp/idp_config.hpp"
+#include "identity/idp/key_ring.hpp"
+#include "identity/idp/key_store.hpp"
+#include "identity/idp/seed_users.hpp"
+#include "store/pg_pool.hpp"
+
+namespace dive::services::idp {
+
+using namespace identity::idp;
+
+RealmSync::RealmSync(const IdpConfig& cfg, store::PgPool& db, KeyRing& keys, ClientCache& clients,
+                     std::function<bool()> schema_ready)
+    : cfg_(cfg), db_(db), keys_(keys), clients_(clients), schema_ready_(std::move(schema_ready)) {}
+
+RealmSync::~RealmSync() {
+  poller_.reset();
+}
+
+void RealmSync::start() {
+  poller_ = std::make_unique<Periodic>(
+      Millis(cfg_.key_poll_ms), [this] { poll_once(); },
+      [this](const std::string& e) {
+        std::lock_guard lock(mu_);
+        if (last_error_ != e) spdlog::warn("realm sync: {}", e);
+        last_error_ = e;
+      },
+      true);
+}
+
+void RealmSync::initialise() {
+  auto accounts = seed_accounts(Json::parse(read_file(std::filesystem::path(cfg_.data_dir) / "seed.json")),
+                                cfg_.code, cfg_.instance_name);
+  db_.with([&](pqxx::connection& c) {
+    upsert_clients(c, default_clients(cfg_));
+    if (ensure_active_key(c, cfg_.kek)) spdlog::info("created the realm's first signing key");
+    int n = seed_realm(c, accounts, SeedSecrets{cfg_.test_user_password, cfg_.admin_password, cfg_.kek},
+                       cfg_.argon2);
+    seeded_ = n;
+    spdlog::info("realm {}: {} seeded user(s) created, {} already present", cfg_.realm, n,
+                 static_cast<int>(accounts.size()) - n);
+    return 0;
+  });
+  initialised_ = true;
+}
+
+void RealmSync::poll_once() {
+  if (!schema_ready_()) return;
+  if (!initialised_) initialise();
+  auto set =
+      db_.with([&](pqxx::connection& c) { return load_key_set(c, cfg_.kek, cfg_.key_publish_window_s()); });
+  auto clients = db_.with([&](pqxx::connection& c) { return load_clients(c); });
+  has_key_ = set.active.has_value();
+  std::string active = set.active ? set.active->kid() : "";
+  size_t published = set.published.size();
+  if (keys_.install(std::move(set))) spdlog::info("signing keys: active {}, {} published", active, published);
+  clients_.replace(clients);
+  std::lock_guard lock(mu_);
+  last_error_.clear();
+}
+
+Json RealmSync::status() const {
+  auto snap = keys_.current();
+  std::lock_guard lock(mu_);
+  return Json{{"initialised", initialised_.load()},
+              {"activeKid", snap && snap->keys.active ? snap->keys.active->kid() : ""},
+              {"publishedKeys", snap ? snap->keys.published.size() : 0},
+              {"clients", clients_.size()},
+              {"lastError", last_error_}};
+}
+
+}  // namespace dive::services::idp

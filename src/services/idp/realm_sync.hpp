@@ -1,0 +1,51 @@
+#pragma once
+// Keeps a running idp in step with its database: on the first pass after the schema is ready it
+// registers the clients, makes sure there is an active signing key and seeds the users (idempotent);
+// on every pass it reloads the signing keys and the clients, so `./dive hub keys rotate` takes effect
+// within one poll interval without a restart.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/json.hpp"
+#include "common/periodic.hpp"
+
+namespace dive::identity::idp {
+struct IdpConfig;
+class KeyRing;
+class ClientCache;
+}  // namespace dive::identity::idp
+namespace dive::store {
+class PgPool;
+}
+
+namespace dive::services::idp {
+
+class RealmSync {
+ public:
+  RealmSync(const identity::idp::IdpConfig& cfg, store::PgPool& db, identity::idp::KeyRing& keys,
+            identity::idp::ClientCache& clients, std::function<bool()> schema_ready);
+  ~RealmSync();
+  void start();
+  void poll_once();
+  bool ready() const { return initialised_ && has_key_; }
+  Json status() const;
+
+ private:
+  void initialise();
+
+  const identity::idp::IdpConfig& cfg_;
+  store::PgPool& db_;
+  identity::idp::KeyRing& keys_;
+  identity::idp::ClientCache& clients_;
+  std::function<bool()> schema_ready_;
+  std::atomic<bool> initialised_{false}, has_key_{false};
+  std::atomic<int> seeded_{0};
+  mutable std::mutex mu_;
+  std::string last_error_;
+  std::unique_ptr<Periodic> poller_;  // last: stopped first
+};
+
+}  // namespace dive::services::idp
