@@ -9,6 +9,7 @@
 #include "store/pg_pool.hpp"
 #include "ztdf/encrypt.hpp"
 #include "ztdf/error.hpp"
+#include "ztdf/marking.hpp"
 #include "ztdf/pdp_input.hpp"
 #include "ztdf/serialize.hpp"
 #include "ztdf/validate.hpp"
@@ -229,7 +230,8 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   label.originating_country = t.claim_string("countryOfAffiliation");
   label.creation_date = ztdf::format_timestamp(std::chrono::system_clock::now());
   try {
-    ztdf::validate_label_attributes(label);
+    label.display_marking = ztdf::display_marking(label);
+    ztdf::validate_label(label);
   } catch (const ztdf::FormatError& e) {
     return error(400, "Bad Request", e.what());
   }

@@ -1,0 +1,309 @@
+// Protected documents end to end (issue 5) on a hub deployed for real (test profile, seeded): the seeded
+// users see exactly what they may read, reads and key requests follow the policy, the KAS refuses
+// tampered objects, and no failure of pdp, kas or redis ever yields a document or key the policy refuses.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "api_client.hpp"
+#include "common/encoding.hpp"
+#include "common/random.hpp"
+#include "dive_cli.hpp"
+#include "orchestrator/instance_config.hpp"
+#include "servers.hpp"
+
+using namespace dive;
+using namespace dive::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Doc {
+  std::string id, classification;
+};
+
+class Resources : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cli_ = std::make_unique<DiveCli>(std::vector<std::string>{"USA"});
+    auto r = cli_->run({"hub", "deploy", "--profile", "test", "--seed", "80"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    api_ = std::make_unique<ApiClient>(*cli_, "USA");
+  }
+  static void TearDownTestSuite() {
+    api_.reset();
+    cli_.reset();
+  }
+
+  static std::vector<Doc> all_docs() {
+    pqxx::connection c(orch::instance_db_conninfo(orch::Layout{cli_->home()}.instance("USA")));
+    pqxx::work tx(c);
+    std::vector<Doc> out;
+    for (const auto& row : tx.exec("SELECT resource_id, classification FROM resources ORDER BY seq"))
+      out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+    return out;
+  }
+  // Every page of the list, following nextCursor.
+  static std::set<std::string> listed(const std::string& token) {
+    std::set<std::string> ids;
+    std::string cursor;
+    for (int page = 0; page < 50; ++page) {
+      auto r = api_->call("api", "GET",
+                          "/api/resources?limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor), token);
+      EXPECT_EQ(r.status, 200) << r.body.dump();
+      if (r.status != 200) break;
+      for (const auto& d : r.body["resources"]) {
+        EXPECT_TRUE(ids.insert(d["resourceId"].get<std::string>()).second) << "listed twice";
+        EXPECT_FALSE(d.contains("ztdf")) << "the list never carries objects";
+      }
+      if (r.body["nextCursor"].is_null()) break;
+      cursor = r.body["nextCursor"].get<std::string>();
+    }
+    return ids;
+  }
+  static bool wait_for(const std::function<bool()>& cond, std::chrono::seconds limit) {
+    return wait_until(cond, limit, 200ms);
+  }
+  static double metric(const std::string& service, const std::string& series) {
+    auto [status, text] = cli_->https_get(cli_->port("USA", service), "/metrics");
+    for (size_t pos = text.find(series); pos != std::string::npos; pos = text.find(series, pos + 1)) {
+      if (pos > 0 && text[pos - 1] != '\n') continue;
+      size_t sp = text.find(' ', pos + series.size());
+      if (text.compare(pos, series.size(), series) == 0 && sp == pos + series.size())
+        return std::stod(text.substr(sp + 1, text.find('\n', sp) - sp - 1));
+    }
+    return 0;
+  }
+
+  static std::unique_ptr<DiveCli> cli_;
+  static std::unique_ptr<ApiClient> api_;
+};
+std::unique_ptr<DiveCli> Resources::cli_;
+std::unique_ptr<ApiClient> Resources::api_;
+
+}  // namespace
+
+TEST_F(Resources, EverySeededUserSeesExactlyTheDocumentsTheyMayRead) {
+  auto docs = all_docs();
+  ASSERT_EQ(docs.size(), 80u);
+  int allowed_total = 0;
+  for (int n = 1; n <= 5; ++n) {
+    for (bool otp : {false, true}) {
+      std::string user = "testuser-usa-" + std::to_string(n);
+      std::string t = api_->token(user, otp);
+      ASSERT_FALSE(t.empty());
+      std::set<std::string> readable;
+      for (const auto& d : docs) {
+        auto r = api_->call("api", "GET", "/api/resources/" + d.id, t);
+        if (r.status == 200) {
+          readable.insert(d.id);
+          EXPECT_TRUE(r.body["decision"]["allow"].get<bool>());
+          EXPECT_FALSE(r.body["ztdf"]["payload"].contains("ciphertext")) << "metadata only";
+          EXPECT_FALSE(r.body["ztdf"]["keyAccessObjects"].empty());
+        } else {
+          ASSERT_EQ(r.status, 403) << user << " " << d.id << " " << r.body.dump();
+          EXPECT_FALSE(r.body.value("reason", "").empty()) << "a refusal carries the policy's reason";
+          EXPECT_TRUE(r.body.contains("evaluation_details"));
+          EXPECT_FALSE(r.body.value("requestId", "").empty());
+        }
+      }
+      EXPECT_EQ(listed(t), readable) << user << (otp ? " with" : " without") << " OTP";
+      allowed_total += static_cast<int>(readable.size());
+    }
+  }
+  EXPECT_GT(allowed_total, 0) << "the seeded users can read something";
+}
+
+TEST_F(Resources, ATopSecretDocumentIsRefusedToTheSecretUserForClearance) {
+  std::string ts;
+  for (const auto& d : all_docs())
+    if (d.classification == "TOP_SECRET") ts = d.id;
+  ASSERT_FALSE(ts.empty());
+  std::string t = api_->token("testuser-usa-4", true);  // SECRET, with OTP (AAL2)
+  auto r = api_->call("api", "GET", "/api/resources/" + ts, t);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.value("reason", "").rfind("Insufficient clearance", 0), 0u) << r.body.dump();
+  auto k = api_->call("api", "POST", "/api/resources/" + ts + "/key", t, Json::object());
+  EXPECT_EQ(k.status, 403);
+  EXPECT_FALSE(k.body.contains("content"));
+}
+
+TEST_F(Resources, UploadListReadAndDecryptRoundTrip) {
+  std::string t = api_->token("testuser-usa-5", true);  // TOP_SECRET, NATO + FVEY
+  std::string secret_text = "Operation order 7: rendezvous at grid 42.\n";
+  Json doc{{"title", "Round trip " + secure_token(6)},
+           {"content", base64_encode(secret_text)},
+           {"classification", "SECRET"},
+           {"releasabilityTo", {"USA", "GBR"}},
+           {"COI", {"FVEY"}},
+           {"coiOperator", "ALL"},
+           {"caveats", Json::array()},
+           {"releasableToIndustry", false}};
+  auto up = api_->call("api", "POST", "/api/resources", t, doc);
+  ASSERT_EQ(up.status, 201) << up.body.dump();
+  std::string id = up.body["resourceId"];
+  EXPECT_EQ(up.body["displayMarking"], "SECRET//FVEY//REL USA, GBR");
+
+  auto read = api_->call("api", "GET", "/api/resources/" + id, t);
+  ASSERT_EQ(read.status, 200) << read.body.dump();
+  EXPECT_EQ(read.body["title"], doc["title"]);
+  EXPECT_EQ(read.body["originatingCountry"], "USA");
+
+  auto found =
+      api_->call("api", "GET", "/api/resources?query=" + doc["title"].get<std::string>().substr(11), t);
+  ASSERT_EQ(found.status, 200);
+  ASSERT_EQ(found.body["count"], 1) << found.body.dump();
+  EXPECT_EQ(found.body["resources"][0]["resourceId"], id);
+
+  auto key = api_->call("api", "POST", "/api/resources/" + id + "/key", t, Json::object());
+  ASSERT_EQ(key.status, 200) << key.body.dump();
+  EXPECT_EQ(base64_decode(key.body["content"].get<std::string>()).value_or(""), secret_text);
+
+  auto z = api_->call("api", "GET", "/api/resources/" + id + "/ztdf", t);
+  ASSERT_EQ(z.status, 200);
+  EXPECT_TRUE(z.body["payload"].contains("ciphertext"));
+  EXPECT_EQ(z.body["payload"]["ciphertext"].get<std::string>().find("rendezvous"), std::string::npos);
+
+  // A SECRET user without FVEY cannot read it; the upload rules are the policy's.
+  std::string t3 = api_->token("testuser-usa-3", true);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources/" + id, t3).status, 403);
+  Json not_ours = doc;
+  not_ours["releasabilityTo"] = {"GBR"};
+  auto refused = api_->call("api", "POST", "/api/resources", t, not_ours);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.value("reason", "").find("Upload releasabilityTo must include uploader country"),
+            std::string::npos)
+      << refused.body.dump();
+
+  // Bad input: a clear 400 and nothing stored.
+  size_t before = all_docs().size();
+  for (Json bad :
+       {Json{{"title", "x"}}, Json{{"title", "x"}, {"content", "***"}, {"classification", "SECRET"}},
+        Json{{"title", "x"}, {"content", "aGk="}, {"classification", "COSMIC"}},
+        Json{
+            {"title", "x"}, {"content", "aGk="}, {"classification", "SECRET"}, {"releasabilityTo", "USA"}}}) {
+    auto r = api_->call("api", "POST", "/api/resources", t, bad);
+    EXPECT_EQ(r.status, 400) << bad.dump() << " " << r.body.dump();
+    EXPECT_FALSE(r.body.value("message", "").empty());
+  }
+  EXPECT_EQ(all_docs().size(), before);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources/doc-USA-nope", t).status, 404);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources?limit=1000", t).status, 400);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources", "").status, 401);
+}
+
+TEST_F(Resources, TheKasRefusesATamperedLabelOrWrappedKeyAndReleasesTheGenuineOne) {
+  std::string t = api_->token("testuser-usa-5", true);
+  std::string id;
+  for (const auto& d : all_docs())
+    if (api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200) id = d.id;
+  ASSERT_FALSE(id.empty());
+  Json z = api_->call("api", "GET", "/api/resources/" + id + "/ztdf", t).body;
+  Json genuine{{"policy", z["policy"]}, {"kao", z["keyAccessObjects"][0]}};
+  double integrity_before = metric("kas", "dive_v3_kas_integrity_failures_total");
+
+  auto ok = api_->call("kas", "POST", "/request-key", t, genuine);
+  ASSERT_EQ(ok.status, 200) << ok.body.dump();
+  EXPECT_EQ(base64_decode(ok.body.value("dataKey", "")).value_or("").size(), 32u);
+
+  Json label = genuine;
+  Json& rel = label["policy"]["securityLabel"]["releasabilityTo"];
+  for (const char* c : {"FRA", "DEU", "JPN", "BRA"})
+    if (std::find(rel.begin(), rel.end(), Json(c)) == rel.end()) {
+      rel.push_back(c);  // one more nation, marking left as it was: a widened label
+      break;
+    }
+  auto r1 = api_->call("kas", "POST", "/request-key", t, label);
+  EXPECT_EQ(r1.status, 403) << r1.body.dump();
+  EXPECT_FALSE(r1.body.contains("dataKey"));
+
+  Json wrapped = genuine;
+  std::string w = base64_decode(wrapped["kao"]["wrappedKey"].get<std::string>()).value();
+  w[w.size() / 2] ^= 0x01;
+  wrapped["kao"]["wrappedKey"] = base64_encode(w);
+  auto r2 = api_->call("kas", "POST", "/request-key", t, wrapped);
+  EXPECT_EQ(r2.status, 403) << r2.body.dump();
+  EXPECT_FALSE(r2.body.contains("dataKey"));
+  EXPECT_GE(metric("kas", "dive_v3_kas_integrity_failures_total"), integrity_before + 2);
+
+  EXPECT_EQ(api_->call("kas", "POST", "/request-key", t, Json{{"policy", 1}}).status, 400);
+  EXPECT_EQ(api_->call("kas", "POST", "/request-key", "", genuine).status, 401);
+  // A user the policy refuses gets no key from the kas either, even with a genuine object.
+  std::string t1 = api_->token("testuser-usa-1", true);
+  auto denied = api_->call("kas", "POST", "/request-key", t1, genuine);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_FALSE(denied.body.contains("dataKey"));
+}
+
+TEST_F(Resources, WithThePdpDownNothingUncachedIsReleasedAndTheBreakerOpensThenRecovers) {
+  auto docs = all_docs();
+  std::string admin = api_->token("admin-usa", true);  // no decision of this subject is cached yet
+  ASSERT_EQ(cli_->run({"hub", "stop", "pdp"}).exit_code, 0);
+  int threshold = cli_->instance_config("USA")["breakers"]["pdp"].value("failureThreshold", 5);
+  int unavailable = 0;
+  for (size_t i = 0; i < docs.size() && i < static_cast<size_t>(threshold) + 3; ++i) {
+    auto r = api_->call("api", "GET", "/api/resources/" + docs[i].id, admin);
+    EXPECT_NE(r.status, 200) << "no decision, no document";
+    if (r.status == 503) ++unavailable;
+    auto k = api_->call("api", "POST", "/api/resources/" + docs[i].id + "/key", admin, Json::object());
+    EXPECT_NE(k.status, 200);
+    EXPECT_FALSE(k.body.contains("content"));
+  }
+  EXPECT_EQ(unavailable, threshold + 3);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources", admin).status, 503);
+  auto [hs, hbody] = cli_->https_get(cli_->port("USA", "api"), "/health");
+  EXPECT_EQ(hs, 503);
+  EXPECT_EQ(Json::parse(hbody)["status"], "unhealthy");
+  auto [ds, dbody] = cli_->https_get(cli_->port("USA", "api"), "/health/detailed");
+  Json detailed = Json::parse(dbody);
+  EXPECT_EQ(detailed["circuitBreakers"]["pdp"]["state"], "OPEN") << dbody;
+  EXPECT_EQ(metric("api", "dive_v3_circuit_breaker_state{service=\"pdp\"}"), 2);
+
+  ASSERT_EQ(cli_->run({"hub", "start", "pdp"}).exit_code, 0);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        std::string t5 = api_->token("testuser-usa-5", true);
+        for (const auto& d : docs)
+          if (api_->call("api", "GET", "/api/resources/" + d.id, t5).status == 200) return true;
+        return false;
+      },
+      60s))
+      << "reads succeed again once the pdp is back";
+  EXPECT_TRUE(
+      wait_for([&] { return metric("api", "dive_v3_circuit_breaker_state{service=\"pdp\"}") == 0; }, 30s));
+}
+
+TEST_F(Resources, WithTheKasDownMetadataReadsWorkAndKeyRequestsAre503) {
+  std::string t = api_->token("testuser-usa-5", true);
+  std::string id;
+  for (const auto& d : all_docs())
+    if (api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200) id = d.id;
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(cli_->run({"hub", "stop", "kas"}).exit_code, 0);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources/" + id, t).status, 200);
+  auto k = api_->call("api", "POST", "/api/resources/" + id + "/key", t, Json::object());
+  EXPECT_EQ(k.status, 503) << k.body.dump();
+  EXPECT_FALSE(k.body.contains("content"));
+  ASSERT_EQ(cli_->run({"hub", "start", "kas"}).exit_code, 0);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return api_->call("api", "POST", "/api/resources/" + id + "/key", t, Json::object()).status == 200;
+      },
+      60s));
+}
+
+TEST_F(Resources, WithTheInstanceRedisDownHealthIsDegradedAndReadsWork) {
+  std::string t = api_->token("testuser-usa-5", true);
+  ASSERT_EQ(cli_->run({"hub", "stop", "redis"}).exit_code, 0);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        auto [s, body] = cli_->https_get(cli_->port("USA", "api"), "/health/detailed");
+        return Json::parse(body).value("status", "") == "degraded";
+      },
+      30s));
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources?limit=5", t).status, 200);
+  ASSERT_EQ(cli_->run({"hub", "start", "redis"}).exit_code, 0);
+}

@@ -1,0 +1,52 @@
+#pragma once
+// A test's view of a deployed instance as a user sees it: tokens from the instance's real idp (password
+// grant of the public dive-cli client, optionally with the current TOTP code) and JSON calls to its api
+// and kas over verified TLS.
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "common/json.hpp"
+#include "dive_cli.hpp"
+#include "net/https_client.hpp"
+
+namespace dive::testing {
+
+struct ApiReply {
+  int status = 0;
+  Json body;  // parsed JSON (null when the body is not JSON)
+};
+
+class ApiClient {
+ public:
+  ApiClient(const DiveCli& cli, std::string code);
+
+  // The current TOTP code of a user (`./dive hub users otp` / `spoke users otp`).
+  std::string otp(const std::string& user) const;
+  // An access token for a seeded user (the deployment's test-user password; admin-<ccc> uses
+  // admin_password), kept and reused for 10 minutes: a TOTP code is accepted once per 30 s step (replay
+  // protection), so logging in twice with it would fail and count towards the lockout. Fails the test
+  // (ADD_FAILURE) and returns "" when the idp refuses.
+  std::string token(const std::string& user, bool with_otp) const;
+
+  // A call to one of the instance's services ("api", "kas", ...).
+  ApiReply call(const std::string& service, const std::string& method, const std::string& path,
+                const std::string& token = "", const Json& body = Json()) const;
+
+  const Json& secrets() const { return secrets_; }
+  const Json& config() const { return config_; }
+
+ private:
+  const DiveCli& cli_;
+  std::string code_;
+  Json config_, secrets_;
+  mutable net::HttpsClient http_;
+  struct Kept {
+    std::string token;
+    std::chrono::steady_clock::time_point at;
+  };
+  mutable std::map<std::pair<std::string, bool>, Kept> tokens_;
+};
+
+}  // namespace dive::testing
