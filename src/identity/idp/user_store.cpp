@@ -92,9 +92,10 @@ void record_login_success(pqxx::connection& c, const std::string& user_id,
   pqxx::work tx(c);
   tx.exec_params(
       "UPDATE idp_users SET failed_logins = 0, locked_until = NULL, "
-      "password_hash = COALESCE($2, password_hash), "
-      "password_changed_at = CASE WHEN $2 IS NULL THEN password_changed_at ELSE now() END, "
-      "updated_at = now() WHERE id::text = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL OR $2 IS "
+      "password_hash = COALESCE($2::text, password_hash), "
+      "password_changed_at = CASE WHEN $2::text IS NULL THEN password_changed_at ELSE now() END, "
+      "updated_at = now() WHERE id::text = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL OR "
+      "$2::text IS "
       "NOT NULL)",
       user_id, rehash);
   tx.commit();
