@@ -51,11 +51,20 @@ std::string ApiClient::token(const std::string& user, bool with_otp) const {
   if (auto it = tokens_.find({user, with_otp});
       it != tokens_.end() && now - it->second.at < std::chrono::minutes(10))
     return it->second.token;
+  Json resp = login(user, with_otp);
+  if (resp.is_null()) return "";
+  std::string t = resp.value("access_token", "");
+  tokens_[{user, with_otp}] = Kept{t, now};
+  return t;
+}
+
+Json ApiClient::login(const std::string& user, bool with_otp, const std::string& scope) const {
   std::string password = user.rfind("admin-", 0) == 0 ? secrets_.value("admin_password", "")
                                                       : secrets_.value("test_user_password", "");
   std::vector<std::pair<std::string, std::string>> form{
       {"grant_type", "password"}, {"client_id", "dive-cli"}, {"username", user}, {"password", password}};
   if (with_otp) form.emplace_back("totp", otp(user));
+  if (!scope.empty()) form.emplace_back("scope", scope);
   net::ClientRequest req;
   req.method = "POST";
   req.url = config_.value("issuer", "") + "/protocol/openid-connect/token";
@@ -64,11 +73,9 @@ std::string ApiClient::token(const std::string& user, bool with_otp) const {
   auto resp = http_.send(req);
   if (resp.status != 200) {
     ADD_FAILURE() << "token for " << user << ": HTTP " << resp.status << " " << resp.body;
-    return "";
+    return nullptr;
   }
-  std::string t = resp.json().value("access_token", "");
-  tokens_[{user, with_otp}] = Kept{t, now};
-  return t;
+  return resp.json();
 }
 
 ApiReply ApiClient::call(const std::string& service, const std::string& method, const std::string& path,

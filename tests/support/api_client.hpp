@@ -29,6 +29,10 @@ class ApiClient {
   // protection), so logging in twice with it would fail and count towards the lockout. Fails the test
   // (ADD_FAILURE) and returns "" when the idp refuses.
   std::string token(const std::string& user, bool with_otp) const;
+  // A fresh login, never one of the kept tokens (a test of logout needs new ones): the idp's whole token
+  // response (access_token, refresh_token, id_token when scope has "openid"). Fails the test (ADD_FAILURE)
+  // and returns null when the idp refuses.
+  Json login(const std::string& user, bool with_otp = false, const std::string& scope = "") const;
 
   // A call to one of the instance's services ("api", "kas", ...).
   ApiReply call(const std::string& service, const std::string& method, const std::string& path,
