@@ -13,12 +13,30 @@ int64_t steady_ms(const Clock& c) {
 DecisionCache::DecisionCache(Clock& clock, size_t capacity) : clock_(clock), capacity_(capacity) {}
 
 std::string DecisionCache::key_of(const Json& input) {
-  Json copy = input;
-  if (copy.contains("context") && copy["context"].is_object()) {
-    copy["context"].erase("currentTime");
-    copy["context"].erase("requestId");
+  // The volatile members are left out of the text without copying the input: the dump of the context
+  // is written member by member, every other section whole (nlohmann orders object members by name).
+  std::string text = "{";
+  bool first = true;
+  for (auto it = input.begin(); it != input.end(); ++it) {
+    if (!first) text += ',';
+    first = false;
+    text += Json(it.key()).dump() + ':';
+    if (it.key() != "context" || !it->is_object()) {
+      text += it->dump();
+      continue;
+    }
+    text += '{';
+    bool first_member = true;
+    for (auto c = it->begin(); c != it->end(); ++c) {
+      if (c.key() == "currentTime" || c.key() == "requestId") continue;
+      if (!first_member) text += ',';
+      first_member = false;
+      text += Json(c.key()).dump() + ':' + c->dump();
+    }
+    text += '}';
   }
-  return sha256_hex(copy.dump());  // nlohmann objects are ordered by key: the text is canonical
+  text += '}';
+  return sha256_hex(text);
 }
 
 Millis DecisionCache::ttl_for(std::string_view c) {

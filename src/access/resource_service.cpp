@@ -39,8 +39,8 @@ Json decision_json(const Authorization& a) {
 }
 
 // The read input of a stored object: the same for the list and for a read, so they can never disagree.
-Json read_input(const identity::VerifiedToken& t, const ztdf::Object& o, const InputContext& ctx) {
-  return build_input(t, "read", ztdf::resource_attributes(o, ztdf::validate_structure(o)), ctx);
+Json read_input(const identity::VerifiedToken& t, const ParsedObject& o, const InputContext& ctx) {
+  return build_input(t, "read", o.resource, ctx);
 }
 
 constexpr int kMaxPage = 100;
@@ -50,7 +50,7 @@ constexpr int kDefaultPage = 25;
 
 struct ResourceService::Loaded {
   documents::StoredResource row;
-  ztdf::Object object;
+  std::shared_ptr<const ParsedObject> parsed;
   Authorization authorization;
 };
 
@@ -67,13 +67,13 @@ ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, cons
   if (!row) return error(404, "Not Found", "no resource " + id);
   out.row = std::move(*row);
   try {
-    out.object = ztdf::parse_object(out.row.ztdf);
+    out.parsed = parsed_.get(out.row.ztdf);
   } catch (const ztdf::Error&) {
     // A stored object that does not parse is refused like a failed integrity check.
     return error(403, "Forbidden", "the stored object of " + id + " is not a valid ZTDF object");
   }
   try {
-    out.authorization = d_.authorizer.authorize(read_input(t, out.object, InputContext{d_.tenant, rid}),
+    out.authorization = d_.authorizer.authorize(read_input(t, *out.parsed, InputContext{d_.tenant, rid}),
                                                 std::string(ztdf::to_string(out.row.label.classification)));
   } catch (const PdpUnavailable&) {
     return unavailable("the policy decision point");
@@ -125,7 +125,7 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     std::vector<size_t> idx;
     for (size_t i = 0; i < rows.size(); ++i) {
       try {
-        inputs.push_back(read_input(t, ztdf::parse_object(rows[i].ztdf), ctx));
+        inputs.push_back(read_input(t, *parsed_.get(rows[i].ztdf), ctx));
         classes.emplace_back(ztdf::to_string(rows[i].label.classification));
         idx.push_back(i);
       } catch (const ztdf::Error&) {
@@ -165,20 +165,20 @@ ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::str
                                 const std::string& rid) {
   Loaded l;
   if (auto r = authorize_read(t, id, rid, l); r.status) return r;
-  Json body = documents::resource_summary(l.row);
-  Json z = ztdf::to_json(l.object);
-  z["payload"].erase("ciphertext");  // metadata only: the content comes through the KAS
-  body["ztdf"] = z;
-  body["kaoCount"] = l.object.key_access.size();
-  body["decision"] = decision_json(l.authorization);
-  return {200, body};
+  // The metadata was dumped once when the object was first parsed; it is spliced into the body as text.
+  std::string body = documents::resource_summary(l.row).dump();
+  body.pop_back();  // '}'
+  body += ",\"kaoCount\":" + std::to_string(l.parsed->object.key_access.size()) +
+          ",\"decision\":" + decision_json(l.authorization).dump() + ",\"ztdf\":" + l.parsed->metadata_text +
+          "}";
+  return {200, Json(), std::move(body)};
 }
 
 ApiResult ResourceService::ztdf(const identity::VerifiedToken& t, const std::string& id,
                                 const std::string& rid) {
   Loaded l;
   if (auto r = authorize_read(t, id, rid, l); r.status) return r;
-  return {200, ztdf::to_json(l.object)};
+  return {200, Json(), l.row.ztdf};  // the stored text as it is
 }
 
 ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_view text,
@@ -281,10 +281,11 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
   }
   Loaded l;
   if (auto r = authorize_read(t, id, rid, l); r.status) return r;
-  const ztdf::KeyAccessObject* kao = &l.object.key_access.front();
-  for (const auto& k : l.object.key_access)
+  const ztdf::Object& object = l.parsed->object;
+  const ztdf::KeyAccessObject* kao = &object.key_access.front();
+  for (const auto& k : object.key_access)
     if (k.url == d_.kas_url) kao = &k;
-  Json req_body{{"policy", ztdf::to_json(l.object.policy)}, {"kao", ztdf::to_json(*kao)}};
+  Json req_body{{"policy", ztdf::to_json(object.policy)}, {"kao", ztdf::to_json(*kao)}};
   if (!client_key.is_null()) req_body["clientPublicKey"] = client_key;
 
   net::ClientResponse resp;
@@ -329,8 +330,8 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
   try {
     auto raw = base64_decode(kas.value("dataKey", ""));
     if (!raw) return unavailable("the key access service");
-    std::string plain = ztdf::decrypt(l.object, ztdf::DataKey::from_bytes(*raw));
-    out["contentType"] = l.object.manifest.content_type;
+    std::string plain = ztdf::decrypt(object, ztdf::DataKey::from_bytes(*raw));
+    out["contentType"] = object.manifest.content_type;
     out["content"] = base64_encode(plain);
     return {200, out};
   } catch (const ztdf::Error&) {

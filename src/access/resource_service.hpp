@@ -15,6 +15,7 @@
 #include <string>
 
 #include "access/authorizer.hpp"
+#include "access/parsed_objects.hpp"
 #include "identity/verified_token.hpp"
 #include "net/https_client.hpp"
 #include "resilience/circuit_breaker.hpp"
@@ -26,8 +27,11 @@ class PgPool;
 namespace dive::access {
 
 struct ApiResult {
+  ApiResult() = default;
+  ApiResult(int s, Json b, std::string t = {}) : status(s), body(std::move(b)), text(std::move(t)) {}
   int status = 200;
-  Json body;  // errors: {error, message[, reason, evaluation_details]} (the route adds requestId)
+  Json body;         // errors: {error, message[, reason, evaluation_details]} (the route adds requestId)
+  std::string text;  // when set, the JSON body as text already (large bodies built without a DOM)
 };
 
 struct ResourceServiceDeps {
@@ -60,6 +64,7 @@ class ResourceService {
                            Loaded& out);
 
   ResourceServiceDeps d_;
+  ParsedObjects parsed_;
   std::mutex kas_key_mu_;
   std::string kas_kid_;
   std::string kas_public_pem_;

@@ -106,7 +106,7 @@ size_t insert_resources(pqxx::connection& conn, const std::vector<StoredResource
 
 std::optional<StoredResource> find_resource(pqxx::connection& conn, const std::string& resource_id,
                                             bool with_ztdf) {
-  pqxx::read_transaction tx(conn);
+  pqxx::nontransaction tx(conn);  // one statement: no BEGIN/COMMIT round trips
   auto rows = tx.exec_params(std::string("SELECT ") + kColumns + (with_ztdf ? ", ztdf" : "") +
                                  " FROM resources WHERE resource_id = $1",
                              resource_id);
@@ -120,7 +120,7 @@ std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFil
   std::string max_level = f.max_level ? std::to_string(*f.max_level) : "";
   std::string cls = f.classification ? std::to_string(*f.classification) : "";
   std::string before = f.before_seq ? std::to_string(*f.before_seq) : "";
-  pqxx::read_transaction tx(conn);
+  pqxx::nontransaction tx(conn);  // one statement: no BEGIN/COMMIT round trips
   auto rows = tx.exec_params(std::string("SELECT ") + kColumns + (f.with_ztdf ? ", ztdf" : "") +
                                  " FROM resources WHERE releasability_to @> ARRAY[$1::text]"
                                  " AND ($2::int IS NULL OR classification_level <= $2::int)"
@@ -139,7 +139,7 @@ std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFil
 }
 
 int64_t count_resources(pqxx::connection& conn, const std::string& source) {
-  pqxx::read_transaction tx(conn);
+  pqxx::nontransaction tx(conn);  // one statement: no BEGIN/COMMIT round trips
   if (source.empty()) return tx.exec("SELECT count(*) FROM resources")[0][0].as<int64_t>();
   return tx.exec_params("SELECT count(*) FROM resources WHERE source = $1", source)[0][0].as<int64_t>();
 }

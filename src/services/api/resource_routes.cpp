@@ -20,6 +20,7 @@ struct ApiParts {
 };
 
 net::Response respond(access::ApiResult r, const net::Request& req) {
+  if (!r.text.empty()) return net::Response::text(r.status, std::move(r.text), "application/json");
   if (r.status >= 400 && r.body.is_object()) r.body["requestId"] = req.request_id;
   return net::Response::json(r.status, r.body);
 }
@@ -34,7 +35,9 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth) {
                                                Millis(api_cfg.value("pdp_timeout_ms", 2000)));
   p->cache = std::make_unique<access::DecisionCache>(
       Clock::system(), api_cfg.value("decision_cache_capacity", size_t{100000}));
-  p->authorizer = std::make_unique<access::Authorizer>(*p->pdp, *p->cache, true, &ctx.registry());
+  // api.decision_cache (default true): false asks the pdp for every decision (benchmarks, debugging).
+  p->authorizer = std::make_unique<access::Authorizer>(
+      *p->pdp, *p->cache, api_cfg.value("decision_cache", true), &ctx.registry());
   p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
       ctx.db(), *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),
       documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", "")),

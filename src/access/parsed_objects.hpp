@@ -1,0 +1,36 @@
+#pragma once
+// Stored ZTDF objects parsed once: a bounded map from the SHA-256 of an object's exact text to what the
+// api needs of it (the object, the resource attributes of its PDP input, its metadata JSON without the
+// payload). Keyed by the text itself, so an object changed in the database is parsed (and validated)
+// anew: the cache can never make a read or the list see anything but the stored bytes. Thread-safe.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/json.hpp"
+#include "ztdf/object.hpp"
+
+namespace dive::access {
+
+struct ParsedObject {
+  ztdf::Object object;
+  Json resource;              // ztdf::resource_attributes(object, validate_structure(object))
+  std::string metadata_text;  // to_json(object) without payload.ciphertext, dumped
+};
+
+class ParsedObjects {
+ public:
+  explicit ParsedObjects(size_t capacity = 20000) : capacity_(capacity) {}
+  // Throws ztdf::Error when the text is not a valid ZTDF object.
+  std::shared_ptr<const ParsedObject> get(std::string_view ztdf_text);
+  size_t size() const;
+
+ private:
+  size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const ParsedObject>> map_;
+};
+
+}  // namespace dive::access
