@@ -1,5 +1,9 @@
 #include "services/runtime/service_context.hpp"
 
+#include <unistd.h>
+
+#include "common/process.hpp"
+
 #include <signal.h>
 
 #include <spdlog/spdlog.h>
@@ -248,6 +252,7 @@ Json ServiceContext::health_report() {
   j["service"] = service_;
   j["instance"] = code_;
   j["circuitBreakers"] = breakers;
+  j["memory"] = Json{{"rssBytes", proc_rss_bytes(::getpid()).value_or(0)}};
   j["timestamp"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();

@@ -307,3 +307,24 @@ TEST_F(Resources, WithTheInstanceRedisDownHealthIsDegradedAndReadsWork) {
   EXPECT_EQ(api_->call("api", "GET", "/api/resources?limit=5", t).status, 200);
   ASSERT_EQ(cli_->run({"hub", "start", "redis"}).exit_code, 0);
 }
+
+TEST_F(Resources, DetailedHealthNamesEveryDependencyEveryBreakerAndMemory) {
+  auto [s, body] = cli_->https_get(cli_->port("USA", "api"), "/health/detailed");
+  Json h = Json::parse(body);
+  for (const char* dep : {"database", "pdp", "idp", "kas", "redis", "blacklistRedis", "cache"})
+    EXPECT_TRUE(h["checks"].contains(dep)) << dep << " missing: " << body;
+  for (const char* b : {"database", "pdp", "kas"}) {
+    ASSERT_TRUE(h["circuitBreakers"].contains(b)) << b;
+    for (const char* f : {"state", "failures", "rejects", "lastFailure"})
+      EXPECT_TRUE(h["circuitBreakers"][b].contains(f)) << b << "." << f;
+  }
+  EXPECT_GT(h["memory"].value("rssBytes", 0), 0);
+  // The decision metrics move with traffic.
+  std::string t = api_->token("testuser-usa-5", true);
+  double before = metric("api", "dive_v3_authorization_decisions_total{decision=\"allow\"}") +
+                  metric("api", "dive_v3_authorization_decisions_total{decision=\"deny\"}");
+  api_->call("api", "GET", "/api/resources?limit=3", t);
+  double after = metric("api", "dive_v3_authorization_decisions_total{decision=\"allow\"}") +
+                 metric("api", "dive_v3_authorization_decisions_total{decision=\"deny\"}");
+  EXPECT_GT(after, before);
+}
