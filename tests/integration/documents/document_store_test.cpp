@@ -1,10 +1,10 @@
 // The document store, KAS key pairs and seeding against a real PostgreSQL (migration 005).
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include "common/fs.hpp"
+
 #include <pqxx/pqxx>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "common/random.hpp"
@@ -25,10 +25,7 @@ using namespace dive::documents;
 namespace {
 
 Json seed_json() {
-  std::ifstream in(std::string(DIVE_DATA_DIR) + "/seed.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Json::parse(ss.str());
+  return Json::parse(read_file(std::string(DIVE_DATA_DIR) + "/seed.json"));
 }
 
 std::string kek() {

@@ -3,11 +3,11 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include "common/fs.hpp"
+
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "ztdf/label.hpp"
 #include "ztdf/marking.hpp"
@@ -18,10 +18,7 @@ using namespace dive::documents;
 namespace {
 
 Json seed_json() {
-  std::ifstream in(std::string(DIVE_DATA_DIR) + "/seed.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Json::parse(ss.str());
+  return Json::parse(read_file(std::string(DIVE_DATA_DIR) + "/seed.json"));
 }
 
 std::map<std::string, int> template_counts(const SeedPlan& plan, int n) {
