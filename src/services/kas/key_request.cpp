@@ -42,15 +42,20 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
   documents::KasKeyCache* keys = parts->keys.get();
   parts->release = std::make_unique<access::KeyRelease>(
       [keys](const std::string& kid) { return keys->private_key(kid); }, *parts->authorizer, ctx.code());
-  // Keys: loaded now (creating the first pair if needed) and re-read every 30 s for rotations.
+  // Keys: loaded now (creating the first pair if needed), retried every 2 s until loaded, then re-read
+  // every 30 s so a rotation needs no restart.
   ServiceContext* c = &ctx;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
   parts->refresher = std::make_unique<Periodic>(
-      std::chrono::seconds(30),
-      [c, keys] {
+      std::chrono::seconds(2),
+      [c, keys, last] {
+        auto now = std::chrono::steady_clock::now();
+        if (keys->size() > 0 && now - *last < std::chrono::seconds(30)) return;
         c->db().with([&](pqxx::connection& conn) {
           keys->refresh(conn);
           return 0;
         });
+        *last = now;
       },
       [](const std::string& e) { spdlog::warn("kas keys: refresh failed: {}", e); }, true);
   ctx.add_check("keys", resilience::Impact::Critical, [keys] {
