@@ -199,7 +199,10 @@ struct PgPool::Impl {
         idle.push_back(Idle{std::move(c), clock.now(), false});
       publish_locked();
     }
-    cv.notify_all();
+    // One connection came back: one waiter can use it. The maintainer is woken only when one was lost
+    // (it refills to min_size), not on every request.
+    cv.notify_one();
+    if (doomed) maint_cv.notify_one();
     // `doomed` closes here, outside the lock.
   }
 
@@ -226,7 +229,7 @@ struct PgPool::Impl {
       if (down && total_locked() < cfg.min_size)
         wait =
             std::clamp(std::chrono::duration_cast<Millis>(retry_at - clock.now()), Millis(1), kMaintainEvery);
-      cv.wait_for(lk, wait);
+      maint_cv.wait_for(lk, wait);
     }
   }
 
@@ -255,8 +258,9 @@ struct PgPool::Impl {
   metrics::Counter* c_errors = nullptr;
 
   mutable std::mutex mu;
-  std::condition_variable cv;
-  std::vector<Idle> idle;  // most recently returned at the back
+  std::condition_variable cv;        // waiters for a connection
+  std::condition_variable maint_cv;  // the maintainer (a connection lost, the pool closed)
+  std::vector<Idle> idle;            // most recently returned at the back
   int active = 0;
   int connecting = 0;
   bool closed = false;
@@ -342,6 +346,7 @@ PgPool::Lease PgPool::acquire() {
       p.on_connection_lost_locked();
       p.publish_locked();
       p.cv.notify_all();
+      p.maint_cv.notify_one();
       continue;
     }
 
@@ -409,6 +414,7 @@ void PgPool::close() {
     p.publish_locked();
   }
   p.cv.notify_all();
+  p.maint_cv.notify_all();
   {
     std::lock_guard jl(p.join_mu);
     if (p.maintainer.joinable()) p.maintainer.join();
