@@ -40,13 +40,14 @@ Authorization Authorizer::authorize(const Json& input, const std::string& classi
     key = DecisionCache::key_of(input);
     if (auto hit = cache_.get(key)) {
       count(*hit, true, seconds_between(start, std::chrono::steady_clock::now()));
-      return {*hit, true};
+      return {std::move(hit), true};
     }
   }
-  Decision d = pdp_.decide(input);  // throws PdpUnavailable: nothing unexpired was cached
+  // Throws PdpUnavailable: nothing unexpired was cached.
+  auto d = std::make_shared<const Decision>(pdp_.decide(input));
   if (use_cache_) cache_.put(key, d, classification);
-  count(d, false, seconds_between(start, std::chrono::steady_clock::now()));
-  return {d, false};
+  count(*d, false, seconds_between(start, std::chrono::steady_clock::now()));
+  return {std::move(d), false};
 }
 
 std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& inputs,
@@ -59,7 +60,7 @@ std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& 
     if (use_cache_) {
       keys[i] = DecisionCache::key_of(inputs[i]);
       if (auto hit = cache_.get(keys[i])) {
-        out[i] = {*hit, true};
+        out[i] = {std::move(hit), true};
         continue;
       }
     }
@@ -72,12 +73,13 @@ std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& 
     auto decisions = pdp_.decide_batch(batch);
     for (size_t j = 0; j < ask.size(); ++j) {
       size_t i = ask[j];
-      out[i] = {decisions[j], false};
-      if (use_cache_) cache_.put(keys[i], decisions[j], classifications.at(i));
+      auto d = std::make_shared<const Decision>(std::move(decisions[j]));
+      if (use_cache_) cache_.put(keys[i], d, classifications.at(i));
+      out[i] = {std::move(d), false};
     }
   }
   double secs = seconds_between(start, std::chrono::steady_clock::now());
-  for (const auto& a : out) count(a.decision, a.cached, secs);
+  for (const auto& a : out) count(*a.decision, a.cached, secs);
   return out;
 }
 

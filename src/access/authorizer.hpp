@@ -4,6 +4,7 @@
 // PdpUnavailable — never a weaker local rule.
 // Metrics: dive_v3_authorization_decisions_total{decision}, dive_v3_authorization_latency_seconds{cached},
 // dive_v3_decision_cache_hits_total, dive_v3_decision_cache_misses_total, dive_v3_decision_cache_size.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ class Histogram;
 namespace dive::access {
 
 struct Authorization {
-  Decision decision;
+  std::shared_ptr<const Decision> decision;  // never null in a returned Authorization
   bool cached = false;
 };
 

@@ -47,23 +47,24 @@ Millis DecisionCache::ttl_for(std::string_view c) {
   return Millis(15000);
 }
 
-std::optional<Decision> DecisionCache::get(const std::string& key) {
+std::shared_ptr<const Decision> DecisionCache::get(const std::string& key) {
   int64_t now = steady_ms(clock_);
   std::lock_guard lock(mu_);
   auto it = map_.find(key);
-  if (it == map_.end()) return std::nullopt;
+  if (it == map_.end()) return nullptr;
   if (it->second.expires_ms <= now) {
     map_.erase(it);
-    return std::nullopt;
+    return nullptr;
   }
   return it->second.decision;
 }
 
-void DecisionCache::put(const std::string& key, const Decision& d, std::string_view classification) {
+void DecisionCache::put(const std::string& key, std::shared_ptr<const Decision> d,
+                        std::string_view classification) {
   int64_t now = steady_ms(clock_);
   std::lock_guard lock(mu_);
   if (map_.size() >= capacity_) evict_locked(now);
-  map_[key] = Entry{d, now + ttl_for(classification).count()};
+  map_[key] = Entry{std::move(d), now + ttl_for(classification).count()};
 }
 
 void DecisionCache::evict_locked(int64_t now) {

@@ -4,6 +4,7 @@
 // Everything else in the input — subject attributes, acr/amr, operation, the whole label, the tenant — is
 // part of the key, so a cached decision is only ever reused for an identical question.
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,15 +25,16 @@ class DecisionCache {
   // The TTL for a resource classification (canonical name; unknown names get the shortest TTL).
   static Millis ttl_for(std::string_view classification);
 
-  // An unexpired decision, or nullopt.
-  std::optional<Decision> get(const std::string& key);
-  void put(const std::string& key, const Decision& d, std::string_view classification);
+  // An unexpired decision, or null. Shared, never copied: a decision with its evaluation_details is a
+  // tree of a few dozen nodes.
+  std::shared_ptr<const Decision> get(const std::string& key);
+  void put(const std::string& key, std::shared_ptr<const Decision> d, std::string_view classification);
   size_t size() const;
   void clear();
 
  private:
   struct Entry {
-    Decision decision;
+    std::shared_ptr<const Decision> decision;
     int64_t expires_ms;
   };
   void evict_locked(int64_t now);

@@ -77,11 +77,11 @@ KeyReleaseResult KeyRelease::handle(std::string_view body, const identity::Verif
     return refuse(503, "unavailable", "Service Unavailable", "no authorization decision can be made now",
                   policy.object_id);
   }
-  if (!a.decision.allow) {
+  if (!a.decision->allow) {
     KeyReleaseResult r = refuse(403, "denied", "Forbidden", "Key release denied by policy", policy.object_id);
-    r.reason = a.decision.reason;
-    r.body["reason"] = a.decision.reason;
-    r.body["evaluation_details"] = a.decision.evaluation_details;
+    r.reason = a.decision->reason;
+    r.body["reason"] = a.decision->reason;
+    r.body["evaluation_details"] = a.decision->evaluation_details;
     return r;
   }
 
@@ -89,9 +89,9 @@ KeyReleaseResult KeyRelease::handle(std::string_view body, const identity::Verif
   KeyReleaseResult r;
   r.status = 200;
   r.decision = "granted";
-  r.reason = a.decision.reason;
+  r.reason = a.decision->reason;
   r.resource_id = policy.object_id;
-  r.body = Json{{"resourceId", policy.object_id}, {"kid", kao.kid}, {"obligations", a.decision.obligations}};
+  r.body = Json{{"resourceId", policy.object_id}, {"kid", kao.kid}, {"obligations", a.decision->obligations}};
   if (!client_key.is_null()) {
     try {
       r.body["wrappedKey"] = ztdf::rewrap(*key, ztdf::PublicKey::from_client_key(client_key));

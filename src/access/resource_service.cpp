@@ -31,10 +31,10 @@ ApiResult forbidden(const Decision& d) {
   return r;
 }
 Json decision_json(const Authorization& a) {
-  return Json{{"allow", a.decision.allow},
-              {"reason", a.decision.reason},
-              {"obligations", a.decision.obligations},
-              {"evaluation_details", a.decision.evaluation_details},
+  return Json{{"allow", a.decision->allow},
+              {"reason", a.decision->reason},
+              {"obligations", a.decision->obligations},
+              {"evaluation_details", a.decision->evaluation_details},
               {"cached", a.cached}};
 }
 
@@ -78,7 +78,7 @@ ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, cons
   } catch (const PdpUnavailable&) {
     return unavailable("the policy decision point");
   }
-  if (!out.authorization.decision.allow) return forbidden(out.authorization.decision);
+  if (!out.authorization.decision->allow) return forbidden(*out.authorization.decision);
   return {0, Json()};
 }
 
@@ -143,7 +143,7 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     size_t consumed = 0;
     for (size_t j = 0; j < decisions.size() && !full; ++j) {
       const auto& row = rows[idx[j]];
-      if (decisions[j].decision.allow) out.push_back(documents::resource_summary(row));
+      if (decisions[j].decision->allow) out.push_back(documents::resource_summary(row));
       consumed = idx[j] + 1;
       if (static_cast<int>(out.size()) == limit) full = true;
     }
@@ -244,7 +244,7 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   } catch (const PdpUnavailable&) {
     return unavailable("the policy decision point");
   }
-  if (!a.decision.allow) return forbidden(a.decision);
+  if (!a.decision->allow) return forbidden(*a.decision);
   try {
     documents::KasKey kas =
         d_.db.with([&](pqxx::connection& c) { return documents::ensure_active_kas_key(c, d_.kek); });

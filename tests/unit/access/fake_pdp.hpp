@@ -1,0 +1,46 @@
+#pragma once
+// A PDP behind the HttpTransport interface: answers decisions from a rule, or fails like a down service.
+#include <functional>
+#include <stdexcept>
+
+#include "net/https_client.hpp"
+
+namespace dive::access::testing {
+
+class FakePdp : public net::HttpTransport {
+ public:
+  // rule(input) -> {allow, reason}
+  std::function<std::pair<bool, std::string>(const Json&)> rule = [](const Json&) {
+    return std::pair<bool, std::string>{true, "Access granted - all conditions satisfied"};
+  };
+  bool down = false;
+  int status = 200;
+  int calls = 0;
+
+  net::ClientResponse send(const net::ClientRequest& req) override {
+    ++calls;
+    if (down) throw net::TransportError(net::TransportError::Kind::Connect, "connection refused");
+    net::ClientResponse r;
+    r.status = status;
+    Json body = Json::parse(req.body);
+    auto decide = [&](const Json& input) {
+      auto [allow, reason] = rule(input);
+      return Json{{"result",
+                   {{"allow", allow},
+                    {"reason", reason},
+                    {"obligations", Json::array()},
+                    {"evaluation_details", {{"checks", {{"clearance_sufficient", allow}}}}}}}};
+    };
+    if (body.contains("inputs")) {
+      Json out{{"responses", Json::object()}};
+      for (auto it = body["inputs"].begin(); it != body["inputs"].end(); ++it)
+        out["responses"][it.key()] = decide(*it);
+      r.body = out.dump();
+    } else {
+      r.body = decide(body["input"]).dump();
+    }
+    return r;
+  }
+};
+
+}  // namespace dive::access::testing
