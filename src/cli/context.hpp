@@ -49,6 +49,8 @@ void add_nuke_command(CLI::App& app);
 void add_orchdb_command(CLI::App& app);
 void add_policy_command(CLI::App& app);
 void add_internal_commands(CLI::App& app);  // serve, supervise
-void add_seed_commands(CLI::App& app);      // hub seed, spoke seed (after add_instance_commands)
+void add_seed_commands(CLI::App& app);
+void add_kas_commands(CLI::App& app);  // hub kas, spoke kas (after add_instance_commands)      // hub seed,
+                                       // spoke seed (after add_instance_commands)
 
 }  // namespace dive::cli

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 
 #include "access/key_release.hpp"
 #include "common/periodic.hpp"
@@ -40,11 +41,31 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
   parts->authorizer =
       std::make_unique<access::Authorizer>(*parts->pdp, *parts->unused_cache, false, &ctx.registry());
   documents::KasKeyCache* keys = parts->keys.get();
+  // An unknown kid (a rotation made moments ago) re-reads the keys at once, at most once a second, so a
+  // document wrapped to a new key never waits for the periodic refresh.
+  ServiceContext* svc = &ctx;
+  auto reread = std::make_shared<std::pair<std::mutex, std::chrono::steady_clock::time_point>>();
   parts->release = std::make_unique<access::KeyRelease>(
-      [keys](const std::string& kid) { return keys->private_key(kid); }, *parts->authorizer, ctx.code());
+      [svc, keys, reread](const std::string& kid) {
+        if (auto k = keys->private_key(kid)) return k;
+        std::lock_guard lock(reread->first);
+        auto now = std::chrono::steady_clock::now();
+        if (now - reread->second < std::chrono::seconds(1)) return keys->private_key(kid);
+        reread->second = now;
+        try {
+          svc->db().with([&](pqxx::connection& conn) {
+            keys->refresh(conn);
+            return 0;
+          });
+        } catch (const std::exception& e) {
+          spdlog::warn("kas keys: re-read for an unknown kid failed: {}", e.what());
+        }
+        return keys->private_key(kid);
+      },
+      *parts->authorizer, ctx.code());
   // Keys: loaded now (creating the first pair if needed), retried every 2 s until loaded, then re-read
   // every 30 s so a rotation needs no restart.
-  ServiceContext* c = &ctx;
+  ServiceContext* c = svc;
   auto last = std::make_shared<std::chrono::steady_clock::time_point>();
   parts->refresher = std::make_unique<Periodic>(
       std::chrono::seconds(2),

@@ -343,3 +343,40 @@ TEST_F(Resources, DetailedHealthNamesEveryDependencyEveryBreakerAndMemory) {
                  metric("api", "dive_v3_authorization_decisions_total{decision=\"deny\"}");
   EXPECT_GT(after, before);
 }
+
+TEST_F(Resources, AKasKeyRotationKeepsOlderDocumentsReadableAndWrapsNewOnesToTheNewKey) {
+  std::string t = api_->token("testuser-usa-5", true);
+  std::string old_id;
+  for (const auto& d : all_docs())
+    if (api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200) old_id = d.id;
+  ASSERT_FALSE(old_id.empty());
+  Json before = cli_->run_json({"hub", "kas", "keys", "--json"});
+  ASSERT_EQ(before.size(), 1u);
+
+  auto r = cli_->run({"hub", "kas", "rotate-key"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Json after = cli_->run_json({"hub", "kas", "keys", "--json"});
+  ASSERT_EQ(after.size(), 2u);
+  std::string new_kid;
+  for (const auto& k : after)
+    if (k["active"].get<bool>()) new_kid = k["kid"];
+  EXPECT_NE(new_kid, before[0]["kid"].get<std::string>());
+
+  // An older document still opens (its key is kept); a new one is wrapped to the new key and opens at once.
+  EXPECT_EQ(api_->call("api", "POST", "/api/resources/" + old_id + "/key", t, Json::object()).status, 200);
+  Json doc{{"title", "After rotation"},
+           {"content", base64_encode("new key")},
+           {"classification", "SECRET"},
+           {"releasabilityTo", {"USA"}},
+           {"COI", {"FVEY"}},
+           {"coiOperator", "ALL"}};
+  auto up = api_->call("api", "POST", "/api/resources", t, doc);
+  ASSERT_EQ(up.status, 201) << up.body.dump();
+  std::string id = up.body["resourceId"];
+  auto z = api_->call("api", "GET", "/api/resources/" + id + "/ztdf", t);
+  EXPECT_EQ(z.body["keyAccessObjects"][0]["kid"], new_kid);
+  auto k = api_->call("api", "POST", "/api/resources/" + id + "/key", t, Json::object());
+  ASSERT_EQ(k.status, 200) << k.body.dump();
+  EXPECT_EQ(base64_decode(k.body["content"].get<std::string>()).value_or(""), "new key");
+  EXPECT_EQ(cli_->run({"spoke", "kas", "rotate-key", "ZZZ"}).exit_code, 64) << "not deployed: usage error";
+}
