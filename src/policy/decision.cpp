@@ -5,8 +5,6 @@
 namespace dive::policy {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 // object.get(section, key, default) of an attribute.
 Json raw(const Field& f, Json fallback) {
   switch (f.kind) {
@@ -105,46 +103,6 @@ struct ObjectWriter {
 };
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
 
 Json decision_to_json(const Decision& d, const Input& in) {
   const Checks& k = d.checks;

@@ -54,7 +54,7 @@ Json decision_to_json(const Decision& d, const Input& in);
 // directly (the fast path).
 void append_decision_json(std::string& out, const Decision& d, const Input& in);
 
-// JSON string literal exactly as nlohmann::json::dump() writes it (UTF-8 kept, controls escaped).
-void append_json_string(std::string& out, std::string_view s);
+// JSON string literals: dive::append_json_string (common/json.hpp).
+using dive::append_json_string;
 
 }  // namespace dive::policy

@@ -88,43 +88,7 @@ struct PathNode {
 
 void write_string(std::string_view s, const PathNode& path, std::string& out) {
   if (!valid_utf8(s)) throw FormatError(path.render(), "string is not valid UTF-8");
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
+  append_json_string(out, s);  // the escaping of RFC 8785 §3.2.2.2
 }
 
 void write_value(const Json& v, const PathNode& path, std::string& out) {
