@@ -4,6 +4,7 @@
 
 #include "access/pdp_input.hpp"
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "documents/kas_keys.hpp"
 #include "documents/resource_store.hpp"
 #include "store/pg_pool.hpp"
@@ -90,14 +91,18 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     return {200, Json{{"resources", Json::array()}, {"count", 0}, {"nextCursor", nullptr}}};
   if (int lvl = canonical_level(t.claim_string("clearance")); lvl >= 0) f.max_level = lvl;
   int limit = kDefaultPage;
-  try {
-    if (auto it = q.find("limit"); it != q.end()) limit = std::stoi(it->second);
-    if (auto it = q.find("cursor"); it != q.end() && !it->second.empty())
-      f.before_seq = std::stoll(it->second);
-  } catch (const std::exception&) {
-    return error(400, "Bad Request", "limit and cursor must be integers");
+  if (auto it = q.find("limit"); it != q.end()) {
+    auto v = parse_int(it->second);
+    if (!v) return error(400, "Bad Request", "limit must be a whole number");
+    if (*v < 1 || *v > kMaxPage) return error(400, "Bad Request", "limit must be between 1 and 100");
+    limit = static_cast<int>(*v);
   }
-  if (limit < 1 || limit > kMaxPage) return error(400, "Bad Request", "limit must be between 1 and 100");
+  if (auto it = q.find("cursor"); it != q.end() && !it->second.empty()) {
+    auto v = parse_int(it->second);
+    if (!v || *v < 1)
+      return error(400, "Bad Request", "cursor must be a value of nextCursor from a previous page");
+    f.before_seq = *v;
+  }
   if (auto it = q.find("query"); it != q.end()) f.query = it->second.substr(0, 200);
   if (auto it = q.find("classification"); it != q.end() && !it->second.empty()) {
     int lvl = canonical_level(it->second);

@@ -53,7 +53,7 @@ void list_keys(const KasArgs& a) {
                 k["fingerprint"].get<std::string>().substr(0, 16).c_str());
 }
 
-void add_to(CLI::App& family, bool hub) {
+void add_kas_commands(CLI::App& family, bool hub) {
   static std::vector<std::unique_ptr<KasArgs>> storage;
   storage.push_back(std::make_unique<KasArgs>());
   KasArgs* a = storage.back().get();
@@ -79,8 +79,8 @@ void add_to(CLI::App& family, bool hub) {
 }  // namespace
 
 void add_kas_commands(CLI::App& app) {
-  add_to(*app.get_subcommand("hub"), true);
-  add_to(*app.get_subcommand("spoke"), false);
+  add_kas_commands(*app.get_subcommand("hub"), true);
+  add_kas_commands(*app.get_subcommand("spoke"), false);
 }
 
 }  // namespace dive::cli

@@ -61,7 +61,7 @@ void run_seed(const SeedArgs& a, const std::string& code) {
                    " ids existed already (same --seed-random) and were kept as they were");
 }
 
-void add_to(CLI::App& family, bool hub) {
+void add_seed_commands(CLI::App& family, bool hub) {
   static std::vector<std::unique_ptr<SeedArgs>> storage;
   storage.push_back(std::make_unique<SeedArgs>());
   SeedArgs* a = storage.back().get();
@@ -79,8 +79,8 @@ void add_to(CLI::App& family, bool hub) {
 }  // namespace
 
 void add_seed_commands(CLI::App& app) {
-  add_to(*app.get_subcommand("hub"), true);
-  add_to(*app.get_subcommand("spoke"), false);
+  add_seed_commands(*app.get_subcommand("hub"), true);
+  add_seed_commands(*app.get_subcommand("spoke"), false);
 }
 
 }  // namespace dive::cli

@@ -19,6 +19,9 @@ class Clock {
   int64_t unix_seconds() const {
     return std::chrono::duration_cast<std::chrono::seconds>(wall().time_since_epoch()).count();
   }
+  int64_t unix_millis() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(wall().time_since_epoch()).count();
+  }
   static Clock& system();
 };
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
+#include "common/strings.hpp"
 
 #include "identity/log_safe.hpp"
 #include "resilience/circuit_breaker.hpp"
@@ -24,16 +24,6 @@ return 0
 
 constexpr size_t kMgetBatch = 200;
 
-int64_t wall_ms(const Clock& c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wall().time_since_epoch()).count();
-}
-
-std::optional<int64_t> to_int(const std::string& s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 }  // namespace
 
 RedisBlacklist::RedisBlacklist(store::RedisClient& redis, resilience::CircuitBreaker& breaker, Clock& clock)
@@ -42,7 +32,7 @@ RedisBlacklist::RedisBlacklist(store::RedisClient& redis, resilience::CircuitBre
 void RedisBlacklist::push(const RevocationEvent& e, Millis user_retention) {
   const std::string message = e.to_json().dump();
   breaker_.run([&] {
-    const int64_t now = wall_ms(clock_);
+    const int64_t now = clock_.unix_millis();
     if (e.kind == RevocationEvent::Kind::Token) {
       if (e.value * 1000 > now)
         redis_.command({"SET", e.key(), message, "PXAT", std::to_string(e.value * 1000)});
@@ -73,7 +63,7 @@ std::vector<RevocationEvent> RedisBlacklist::snapshot() {
           if (v.is_nil()) continue;  // expired between SCAN and MGET
           const std::string id = keys[i + k].substr(prefix.size());
           if (kind == RevocationEvent::Kind::User) {
-            if (auto at = to_int(v.str)) {
+            if (auto at = parse_int(v.str)) {
               out.push_back(RevocationEvent::user(id, *at, *at, ""));
               continue;
             }
@@ -83,7 +73,7 @@ std::vector<RevocationEvent> RedisBlacklist::snapshot() {
           } else {
             // Not written by us (an operator's SET, say): the jti is revoked all the same, for an hour at a
             // time (the next resync renews it while the key exists).
-            out.push_back(RevocationEvent::token(id, wall_ms(clock_) / 1000 + 3600, 0, ""));
+            out.push_back(RevocationEvent::token(id, clock_.unix_millis() / 1000 + 3600, 0, ""));
           }
         }
       }

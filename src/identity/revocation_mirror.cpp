@@ -17,9 +17,6 @@ int kind_index(Kind k) {
 int64_t steady_ns(SteadyTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
-int64_t wall_ms(const Clock& c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wall().time_since_epoch()).count();
-}
 constexpr RevocationSource kSources[] = {RevocationSource::Local, RevocationSource::PubSub,
                                          RevocationSource::Resync, RevocationSource::Outbox};
 }  // namespace
@@ -95,7 +92,7 @@ bool RevocationMirror::merge(Map& map, const RevocationEvent& e, SteadyTime now)
 
 void RevocationMirror::note_new(const RevocationEvent& e, RevocationSource source) {
   if (m_new_[0][0]) m_new_[kind_index(e.kind)][static_cast<int>(source)]->inc();
-  const int64_t now_ms = wall_ms(clock_);
+  const int64_t now_ms = clock_.unix_millis();
   // No jti or uniqueID in the status (it is served without authentication): a short hash to match on.
   Json j{{"kind", to_string(e.kind)},    {"ref", revocation_ref(e.id)}, {"instance", e.instance},
          {"revokedAt", e.revoked_at_ms}, {"source", to_string(source)}, {"receivedAt", now_ms}};
@@ -126,7 +123,7 @@ bool RevocationMirror::apply(const RevocationEvent& e, RevocationSource source) 
   }
   if (source == RevocationSource::PubSub) {
     last_sync_ns_ = steady_ns(now);
-    last_sync_wall_ms_ = wall_ms(clock_);
+    last_sync_wall_ms_ = clock_.unix_millis();
   }
   return changed;
 }
@@ -170,12 +167,12 @@ void RevocationMirror::replace(const std::vector<RevocationEvent>& snapshot, Ste
 
 void RevocationMirror::mark_synced(SteadyTime at) {
   last_sync_ns_ = steady_ns(at);
-  last_sync_wall_ms_ = wall_ms(clock_);
+  last_sync_wall_ms_ = clock_.unix_millis();
   synced_once_ = true;
 }
 
 size_t RevocationMirror::prune() {
-  const int64_t now_ms = wall_ms(clock_);
+  const int64_t now_ms = clock_.unix_millis();
   size_t n = 0;
   std::unique_lock lock(mu_);
   n += std::erase_if(

@@ -13,9 +13,6 @@
 namespace dive::identity {
 
 namespace {
-int64_t wall_ms(const Clock& c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wall().time_since_epoch()).count();
-}
 constexpr RevocationStore::Outcome kOutcomes[] = {
     RevocationStore::Outcome::Pushed, RevocationStore::Outcome::Queued, RevocationStore::Outcome::Held,
     RevocationStore::Outcome::Expired};
@@ -49,17 +46,17 @@ RevocationStore::RevocationStore(BlacklistBackend& shared, RevocationOutbox& out
 }
 
 bool RevocationStore::expired(const RevocationEvent& e) const {
-  const int64_t now = wall_ms(clock_);
+  const int64_t now = clock_.unix_millis();
   return e.kind == RevocationEvent::Kind::Token ? e.value * 1000 <= now
                                                 : e.value + cfg_.user_retention.count() <= now;
 }
 
 RevocationStore::Outcome RevocationStore::submit_token(const std::string& jti, int64_t exp_s) {
-  return submit(RevocationEvent::token(jti, exp_s, wall_ms(clock_), cfg_.instance));
+  return submit(RevocationEvent::token(jti, exp_s, clock_.unix_millis(), cfg_.instance));
 }
 
 RevocationStore::Outcome RevocationStore::submit_user(const std::string& unique_id, int64_t at_ms) {
-  return submit(RevocationEvent::user(unique_id, at_ms, wall_ms(clock_), cfg_.instance));
+  return submit(RevocationEvent::user(unique_id, at_ms, clock_.unix_millis(), cfg_.instance));
 }
 
 RevocationStore::Outcome RevocationStore::submit(const RevocationEvent& e) {
@@ -156,7 +153,7 @@ size_t RevocationStore::flush() {
   held_.insert(held_.begin(), std::make_move_iterator(still_held.begin()),
                std::make_move_iterator(still_held.end()));
   if (push_ok && !last_error_.empty() && durable_.empty() && held_.empty()) last_error_.clear();
-  last_flush_ms_ = wall_ms(clock_);
+  last_flush_ms_ = clock_.unix_millis();
   set_gauge();
   return durable_.size() + held_.size();
 }

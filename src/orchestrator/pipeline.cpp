@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,11 +39,10 @@ namespace {
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   if (!v || !*v) return fallback;
-  try {
-    return std::stoi(v);
-  } catch (...) {
+  auto n = parse_int(v);
+  if (!n || *n < INT32_MIN || *n > INT32_MAX)
     throw std::invalid_argument(std::string(name) + " must be a whole number (got '" + v + "')");
-  }
+  return static_cast<int>(*n);
 }
 }  // namespace
 

@@ -3,7 +3,7 @@
 namespace dive::identity::idp {
 
 int64_t Lockout::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+  return clock_.unix_millis();
 }
 
 bool Lockout::is_locked(const LockoutState& s) const {

@@ -72,7 +72,7 @@ OidcProvider::OidcProvider(ProviderDeps deps)
 }
 
 int64_t OidcProvider::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(deps_.clock.wall().time_since_epoch()).count();
+  return deps_.clock.unix_millis();
 }
 
 void OidcProvider::count(const std::string& grant, bool ok) {

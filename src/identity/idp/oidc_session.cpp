@@ -47,8 +47,7 @@ OAuthResult OidcProvider::introspect(const FormParams& form,
   }
   try {
     auto rec = deps_.db.with([&](pqxx::connection& c) { return find_refresh_token(c, token); });
-    int64_t now =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deps_.clock.wall().time_since_epoch()).count();
+    int64_t now = deps_.clock.unix_millis();
     if (rec && judge_refresh(*rec, rec->client_id, now) == RefreshVerdict::Rotate)
       r.body = Json{{"active", true},          {"token_type", "Refresh"}, {"client_id", rec->client_id},
                     {"sub", rec->user_id},     {"scope", rec->scope},     {"exp", rec->expires_ms / 1000},
@@ -148,8 +147,7 @@ OAuthResult OidcProvider::logout(const FormParams& form, const std::optional<std
     return OAuthResult::error(503, "temporarily_unavailable", "The identity store is unavailable");
   }
   if (!unique_id.empty() && deps_.revoker) {
-    int64_t at_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deps_.clock.wall().time_since_epoch()).count();
+    int64_t at_ms = deps_.clock.unix_millis();
     deps_.revoker->revoke_user(unique_id, at_ms);
   }
   spdlog::info("logout: session of {} ended (client {})", log_safe(unique_id, 64), log_safe(client_id, 40));

@@ -34,7 +34,7 @@ TokenIssuer::TokenIssuer(std::string issuer, int64_t access_ttl_s, Clock& clock,
 }
 
 Json TokenIssuer::base_claims(const std::string& sub, const std::string& client_id, IssuedToken& t) const {
-  t.iat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+  t.iat_ms = clock_.unix_millis();
   t.iat = t.iat_ms / 1000;
   t.exp = t.iat + ttl_;
   t.jti = ids_();

@@ -191,7 +191,12 @@ TEST_F(Resources, UploadListReadAndDecryptRoundTrip) {
   }
   EXPECT_EQ(all_docs().size(), before);
   EXPECT_EQ(api_->call("api", "GET", "/api/resources/doc-USA-nope", t).status, 404);
-  EXPECT_EQ(api_->call("api", "GET", "/api/resources?limit=1000", t).status, 400);
+  for (const char* q :
+       {"limit=1000", "limit=0", "limit=10abc", "limit=", "cursor=abc", "cursor=-5", "cursor=1e3"}) {
+    auto r = api_->call("api", "GET", std::string("/api/resources?") + q, t);
+    EXPECT_EQ(r.status, 400) << q;
+    EXPECT_FALSE(r.body.value("message", "").empty()) << q;
+  }
   EXPECT_EQ(api_->call("api", "GET", "/api/resources", "").status, 401);
 }
 

@@ -19,7 +19,7 @@ Json input(const std::string& clearance, const std::string& time = "2026-11-27T0
               {"context", {{"currentTime", time}, {"requestId", rid}, {"acr", "1"}, {"tenant", "USA"}}}};
 }
 
-struct Rig {
+struct AuthzRig {
   FakeClock clock;
   FakePdp pdp;
   resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{3, Millis(5000), 1, 0}, clock};
@@ -59,7 +59,7 @@ TEST(DecisionCache, TtlFollowsTheClassification) {
 }
 
 TEST(Authorizer, CachesTheIdenticalQuestionAndAsksAgainForAnotherOne) {
-  Rig r;
+  AuthzRig r;
   auto a = r.authorizer.authorize(input("SECRET"), "SECRET");
   EXPECT_TRUE(a.decision->allow);
   EXPECT_FALSE(a.cached);
@@ -71,7 +71,7 @@ TEST(Authorizer, CachesTheIdenticalQuestionAndAsksAgainForAnotherOne) {
 }
 
 TEST(Authorizer, FailsClosedWithoutAnUnexpiredCachedDecision) {
-  Rig r;
+  AuthzRig r;
   r.pdp.rule = [](const Json&) { return std::pair<bool, std::string>{false, "Insufficient clearance"}; };
   EXPECT_FALSE(r.authorizer.authorize(input("SECRET"), "TOP_SECRET").decision->allow);
   r.pdp.down = true;
@@ -87,7 +87,7 @@ TEST(Authorizer, FailsClosedWithoutAnUnexpiredCachedDecision) {
 }
 
 TEST(Authorizer, TheBreakerOpensAfterItsThresholdAndThenNoCallIsMade) {
-  Rig r;
+  AuthzRig r;
   r.pdp.down = true;
   for (int i = 0; i < 3; ++i)
     EXPECT_THROW(r.authorizer.authorize(input("S" + std::to_string(i)), "SECRET"), PdpUnavailable);
@@ -101,7 +101,7 @@ TEST(Authorizer, TheBreakerOpensAfterItsThresholdAndThenNoCallIsMade) {
 }
 
 TEST(Authorizer, AnErrorStatusOrAMalformedAnswerIsNoDecision) {
-  Rig r;
+  AuthzRig r;
   r.pdp.status = 500;
   EXPECT_THROW(r.authorizer.authorize(input("SECRET"), "SECRET"), PdpUnavailable);
   r.pdp.status = 200;
@@ -110,7 +110,7 @@ TEST(Authorizer, AnErrorStatusOrAMalformedAnswerIsNoDecision) {
 }
 
 TEST(Authorizer, BatchAsksOnlyForWhatTheCacheLacksAndKeepsTheOrder) {
-  Rig r;
+  AuthzRig r;
   r.pdp.rule = [](const Json& in) {
     bool allow = in["subject"]["clearance"] != "UNCLASSIFIED";
     return std::pair<bool, std::string>{allow, allow ? "ok" : "no"};

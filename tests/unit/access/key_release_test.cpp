@@ -19,7 +19,7 @@ const ztdf::PrivateKey& kas_key() {
   return k;
 }
 
-struct Rig {
+struct KasRig {
   FakeClock clock;
   FakePdp pdp;
   resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{}, clock};
@@ -31,7 +31,7 @@ struct Rig {
                      "USA"};
   ztdf::Object doc;
   identity::VerifiedToken token;
-  Rig() {
+  KasRig() {
     ztdf::SecurityLabel l;
     l.classification = ztdf::Classification::kSecret;
     l.releasability_to = {"USA", "GBR"};
@@ -54,7 +54,7 @@ struct Rig {
 }  // namespace
 
 TEST(KeyRelease, ReleasesTheKeyOnAnAllowAndTheKeyOpensTheDocument) {
-  Rig r;
+  KasRig r;
   Json seen;
   r.pdp.rule = [&](const Json& in) {
     seen = in;
@@ -75,7 +75,7 @@ TEST(KeyRelease, ReleasesTheKeyOnAnAllowAndTheKeyOpensTheDocument) {
 }
 
 TEST(KeyRelease, AChangedLabelOrWrappedKeyIsAnIntegrityRefusalBeforeAnyDecision) {
-  Rig r;
+  KasRig r;
   Json label = r.body();
   label["policy"]["securityLabel"]["releasabilityTo"].push_back("FRA");
   auto a = r.ask(label);
@@ -94,7 +94,7 @@ TEST(KeyRelease, AChangedLabelOrWrappedKeyIsAnIntegrityRefusalBeforeAnyDecision)
 }
 
 TEST(KeyRelease, ADenialCarriesThePolicyReasonAndNoKey) {
-  Rig r;
+  KasRig r;
   r.pdp.rule = [](const Json&) { return std::pair<bool, std::string>{false, "Insufficient clearance"}; };
   auto res = r.ask(r.body());
   EXPECT_EQ(res.status, 403);
@@ -103,7 +103,7 @@ TEST(KeyRelease, ADenialCarriesThePolicyReasonAndNoKey) {
 }
 
 TEST(KeyRelease, NoDecisionMeans503AndNoKey) {
-  Rig r;
+  KasRig r;
   r.pdp.down = true;
   auto res = r.ask(r.body());
   EXPECT_EQ(res.status, 503);
@@ -112,7 +112,7 @@ TEST(KeyRelease, NoDecisionMeans503AndNoKey) {
 }
 
 TEST(KeyRelease, BadRequestsAre400) {
-  Rig r;
+  KasRig r;
   EXPECT_EQ(r.release.handle("not json", r.token, "x").status, 400);
   EXPECT_EQ(r.ask(Json{{"policy", r.body()["policy"]}}).status, 400) << "kao missing";
   Json extra = r.body();
@@ -128,7 +128,7 @@ TEST(KeyRelease, BadRequestsAre400) {
 }
 
 TEST(KeyRelease, RewrapsToTheClientKey) {
-  Rig r;
+  KasRig r;
   auto client = ztdf::PrivateKey::generate_rsa(2048);
   Json b = r.body();
   b["clientPublicKey"] = client.public_key().to_pem();

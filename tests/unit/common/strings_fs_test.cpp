@@ -19,6 +19,14 @@ TEST(Strings, Basics) {
   EXPECT_EQ(format_duration_ms(2500), "2.5 s");
 }
 
+TEST(Strings, ParseIntTakesTheWholeStringOrNothing) {
+  EXPECT_EQ(parse_int("10"), 10);
+  EXPECT_EQ(parse_int("-7"), -7);
+  EXPECT_EQ(parse_int("9223372036854775807"), INT64_MAX);
+  for (const char* bad : {"", "10abc", " 10", "10 ", "+1", "1.5", "0x10", "abc", "9223372036854775808", "-"})
+    EXPECT_FALSE(parse_int(bad).has_value()) << bad;
+}
+
 TEST(Fs, AtomicWriteKeepsTheRequestedMode) {
   TempDir d;
   auto p = d.path() / "secrets.json";

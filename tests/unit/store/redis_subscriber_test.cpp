@@ -16,7 +16,7 @@ using dive::testing::wait_until;
 
 namespace {
 
-RedisConfig config(const TestRedis& r) {
+RedisConfig pubsub_config(const TestRedis& r) {
   RedisConfig c;
   c.name = "pubsub";
   c.port = r.port();
@@ -62,13 +62,14 @@ metrics::Registry& quiet_registry() {
 TEST(RedisSubscriber, ReceivesMessagesOnEveryChannel) {
   TestRedis redis;
   Inbox inbox;
-  RedisSubscriber sub(config(redis), {"revocations", "config"}, inbox.on_message(), inbox.on_subscribed());
+  RedisSubscriber sub(pubsub_config(redis), {"revocations", "config"}, inbox.on_message(),
+                      inbox.on_subscribed());
   EXPECT_FALSE(sub.connected());
   sub.start();
   ASSERT_TRUE(wait_until([&] { return sub.connected(); }, 5s));
   EXPECT_EQ(inbox.subscribed.load(), 1);
 
-  RedisClient pub(config(redis), &quiet_registry());
+  RedisClient pub(pubsub_config(redis), &quiet_registry());
   const std::string binary("jti\0\xff\r\n", 7);
   EXPECT_EQ(pub.publish("revocations", "token-1"), 1);
   EXPECT_EQ(pub.publish("config", binary), 1);
@@ -85,7 +86,7 @@ TEST(RedisSubscriber, ReceivesMessagesOnEveryChannel) {
 TEST(RedisSubscriber, ResubscribesAfterARestartAndCallsOnSubscribedAgain) {
   TestRedis redis;
   Inbox inbox;
-  RedisSubscriber sub(config(redis), {"revocations"}, inbox.on_message(), inbox.on_subscribed());
+  RedisSubscriber sub(pubsub_config(redis), {"revocations"}, inbox.on_message(), inbox.on_subscribed());
   sub.start();
   ASSERT_TRUE(wait_until([&] { return sub.connected(); }, 5s));
 
@@ -95,7 +96,7 @@ TEST(RedisSubscriber, ResubscribesAfterARestartAndCallsOnSubscribedAgain) {
   ASSERT_TRUE(wait_until([&] { return sub.connected() && inbox.subscribed.load() == 2; }, 10s));
   EXPECT_EQ(sub.reconnects(), 1u);
 
-  RedisClient pub(config(redis), &quiet_registry());
+  RedisClient pub(pubsub_config(redis), &quiet_registry());
   EXPECT_EQ(pub.publish("revocations", "after-restart"), 1);
   ASSERT_TRUE(wait_until([&] { return inbox.size() == 1; }, 5s));
   EXPECT_EQ(inbox.all()[0].second, "after-restart");
@@ -104,7 +105,7 @@ TEST(RedisSubscriber, ResubscribesAfterARestartAndCallsOnSubscribedAgain) {
 TEST(RedisSubscriber, StopIsPromptConnectedOrNot) {
   TestRedis redis;
   Inbox inbox;
-  RedisSubscriber sub(config(redis), {"c"}, inbox.on_message());
+  RedisSubscriber sub(pubsub_config(redis), {"c"}, inbox.on_message());
   sub.start();
   ASSERT_TRUE(wait_until([&] { return sub.connected(); }, 5s));
   EXPECT_LT(store::test::elapsed_ms([&] { sub.stop(); }), 1000);
@@ -115,7 +116,7 @@ TEST(RedisSubscriber, StopIsPromptConnectedOrNot) {
   sub.start();
   ASSERT_TRUE(wait_until([&] { return sub.connected(); }, 5s));
   redis.stop();
-  auto cfg = config(redis);
+  auto cfg = pubsub_config(redis);
   cfg.reconnect = resilience::BackoffPolicy{5000ms, 2.0, 5000ms, 0ms};
   RedisSubscriber slow(cfg, {"c"}, inbox.on_message());
   slow.start();
@@ -128,7 +129,7 @@ TEST(RedisSubscriber, StopIsPromptConnectedOrNot) {
 TEST(RedisSubscriber, FrozenServerDoesNotDelayStop) {
   TestRedis redis;
   Inbox inbox;
-  auto cfg = config(redis);
+  auto cfg = pubsub_config(redis);
   cfg.command_timeout = 5000ms;
   RedisSubscriber sub(cfg, {"c"}, inbox.on_message());
   ::kill(redis.pid(), SIGSTOP);  // connect succeeds (the kernel accepts), AUTH waits for an answer
@@ -142,7 +143,7 @@ TEST(RedisSubscriber, FrozenServerDoesNotDelayStop) {
 TEST(RedisSubscriber, WrongPasswordNeverConnects) {
   TestRedis redis;
   Inbox inbox;
-  auto cfg = config(redis);
+  auto cfg = pubsub_config(redis);
   cfg.password = "wrong";
   RedisSubscriber sub(cfg, {"c"}, inbox.on_message(), inbox.on_subscribed());
   sub.start();
