@@ -128,41 +128,46 @@ bool RevocationMirror::apply(const RevocationEvent& e, RevocationSource source) 
   return changed;
 }
 
-void RevocationMirror::replace(const std::vector<RevocationEvent>& snapshot, SteadyTime started) {
+std::vector<RevocationEvent> RevocationMirror::reconcile(const std::vector<RevocationEvent>& snapshot,
+                                                         SteadyTime started) {
   const auto now = clock_.now();
-  Map tokens, users;
+  const int64_t now_ms = clock_.unix_millis();
+  Map tokens, users;  // the snapshot, one entry per id (the largest value)
   for (const auto& e : snapshot)
     if (!e.id.empty()) merge(e.kind == Kind::Token ? tokens : users, e, now);
+  std::vector<RevocationEvent> missing;
   std::unique_lock lock(mu_);
-  // Whatever was applied while the snapshot was being read may be newer than it: keep it.
-  for (auto* pair : {&tokens_, &users_}) {
-    Map& fresh = pair == &tokens_ ? tokens : users;
-    for (const auto& [id, entry] : *pair) {
-      if (entry.applied < started) continue;
-      auto [it, inserted] = fresh.try_emplace(id, entry);
-      if (!inserted && entry.value > it->second.value) it->second = entry;
-    }
-  }
-  // Entries the mirror did not have were missed by the subscription (or this is the first load).
   const bool first = !synced_once_.load();
   for (Kind k : {Kind::Token, Kind::User}) {
-    const Map& old = k == Kind::Token ? tokens_ : users_;
-    const Map& fresh = k == Kind::Token ? tokens : users;
-    for (const auto& [id, entry] : fresh) {
-      auto it = old.find(id);
-      if (it != old.end() && it->second.value >= entry.value) continue;
+    Map& mine = k == Kind::Token ? tokens_ : users_;
+    const Map& theirs = k == Kind::Token ? tokens : users;
+    // Entries the mirror did not have were missed by the subscription (or this is the first load).
+    for (const auto& [id, entry] : theirs) {
+      auto it = mine.find(id);
+      if (it != mine.end() && it->second.value >= entry.value) continue;
       if (first) {
         if (m_new_[0][0]) m_new_[kind_index(k)][static_cast<int>(RevocationSource::Resync)]->inc();
-        continue;
+      } else {
+        note_new(RevocationEvent{k, id, entry.value, entry.revoked_at_ms, ""}, RevocationSource::Resync);
       }
-      note_new(RevocationEvent{k, id, entry.value, entry.revoked_at_ms, ""}, RevocationSource::Resync);
+      mine[id] = entry;
+    }
+    // Entries the store lacks. What was applied while the snapshot was read may simply be newer than it;
+    // what expires within a second would be gone before it is written back.
+    for (const auto& [id, entry] : mine) {
+      if (entry.applied >= started) continue;
+      auto it = theirs.find(id);
+      if (it != theirs.end() && it->second.value >= entry.value) continue;
+      const int64_t ends_ms =
+          k == Kind::Token ? entry.value * 1000 : entry.value + cfg_.user_retention.count();
+      if (ends_ms <= now_ms + 1000) continue;
+      missing.push_back(RevocationEvent{k, id, entry.value, entry.revoked_at_ms, ""});
     }
   }
-  tokens_.swap(tokens);
-  users_.swap(users);
   set_size_gauges();
   lock.unlock();
   mark_synced(now);
+  return missing;
 }
 
 void RevocationMirror::mark_synced(SteadyTime at) {

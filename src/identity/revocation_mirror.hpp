@@ -5,13 +5,15 @@
 //
 //   RevocationMirror mirror({.max_staleness = 300s}, Clock::system(), &registry);
 //   subscriber: mirror.apply(*RevocationEvent::parse(msg), RevocationSource::PubSub);
-//   resync:     mirror.replace(snapshot, started_at);
+//   resync:     auto missing = mirror.reconcile(snapshot, started_at);  // push `missing` back
 //   request:    if (mirror.stale()) 503; if (mirror.is_revoked(jti, uid, issued_ms)) 401;
 //
 // Rules: a jti entry revokes that token (kept until exp + token_grace, then pruned); a user entry revokes
 // the user's tokens issued strictly before its threshold (the largest threshold wins), so a login after
-// a logout is accepted. age() is the time since the last successful resync or received event; the mirror
-// is stale when that exceeds max_staleness (callers fail closed).
+// a logout is accepted. Entries leave the mirror only by expiring: a resync adds what the mirror lacked
+// and reports what the shared store lacks (it lost data), it never un-revokes. age() is the time since the
+// last successful resync or received event; the mirror is stale when that exceeds max_staleness (callers fail
+// closed).
 //
 // Metrics (with a registry): dive_v3_revocations_total{kind,source} (entries new to the mirror),
 // dive_v3_revocation_mirror_size{kind}, dive_v3_revocation_mirror_age_seconds (set by update_gauges()),
@@ -64,9 +66,12 @@ class RevocationMirror final : public RevocationCheck {
   // Adds or refreshes one entry; true when the mirror's answer changed (a new jti, a new or later user
   // threshold). An event from the subscription also counts as a sign of life (resets age()).
   bool apply(const RevocationEvent& e, RevocationSource source);
-  // Replaces the state with a full snapshot whose reading started at `started` (steady time): entries
-  // applied at or after `started` are kept (they may be newer than the snapshot). Marks the mirror synced.
-  void replace(const std::vector<RevocationEvent>& snapshot, SteadyTime started);
+  // Merges a full snapshot of the shared store whose reading started at `started` (steady time) and marks
+  // the mirror synced. Returns the unexpired entries the mirror holds that the snapshot lacks (or holds
+  // with a smaller value), applied before `started`: the store has lost them (a restart without its data,
+  // a flush), and the caller pushes them back. Nothing is dropped: a revocation cannot be undone, it ends
+  // when it expires (prune()).
+  std::vector<RevocationEvent> reconcile(const std::vector<RevocationEvent>& snapshot, SteadyTime started);
   // Drops expired entries; returns how many.
   size_t prune();
 

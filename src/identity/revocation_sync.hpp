@@ -1,8 +1,12 @@
 #pragma once
 // One full resynchronisation of a mirror from the shared blacklist (run periodically and after every
-// resubscription): what this instance has not pushed yet is merged in, so a resync never forgets a
-// revocation made during an outage; expired entries are pruned. Throws when the blacklist cannot be read
-// (the mirror then ages, and goes stale after max_staleness).
+// resubscription): expired entries are pruned, the snapshot plus what this instance has not pushed yet is
+// merged in, and whatever unexpired revocation the mirror holds but the blacklist lacks (it lost its
+// data) is pushed back. Throws when the blacklist cannot be read (the mirror then ages, and goes stale
+// after max_staleness).
+#include <cstddef>
+#include <string>
+
 #include "common/clock.hpp"
 
 namespace dive::identity {
@@ -11,7 +15,13 @@ class BlacklistBackend;
 class RevocationMirror;
 class RevocationStore;
 
-void resync_mirror(RevocationMirror& mirror, BlacklistBackend& shared, const RevocationStore* store,
-                   Clock& clock = Clock::system());
+struct ResyncResult {
+  size_t missing = 0;   // revocations the blacklist lacked
+  size_t restored = 0;  // of those, pushed back
+  std::string error;    // why pushing back stopped (empty when all were)
+};
+
+ResyncResult resync_mirror(RevocationMirror& mirror, BlacklistBackend& shared, const RevocationStore* store,
+                           Clock& clock = Clock::system());
 
 }  // namespace dive::identity

@@ -27,6 +27,10 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
     mc.max_staleness = std::chrono::seconds(rc.value("max_staleness_s", 300));
     mc.user_retention = user_retention;
     mirror_ = std::make_shared<identity::RevocationMirror>(mc, Clock::system(), &ctx.registry());
+    restored_ = &ctx.registry()
+                     .counter("dive_v3_revocation_restored_total",
+                              "Unexpired revocations the blacklist had lost, written back by this process")
+                     .unlabelled();
     std::weak_ptr<identity::RevocationMirror> weak = mirror_;
     ctx.registry().add_collector([weak] {
       if (auto m = weak.lock()) m->update_gauges();
@@ -87,8 +91,18 @@ RevocationRuntime::~RevocationRuntime() {
 }
 
 void RevocationRuntime::resync() {
-  identity::resync_mirror(*mirror_, *blacklist_, store_.get());
+  const auto r = identity::resync_mirror(*mirror_, *blacklist_, store_.get());
+  if (r.missing > 0)
+    spdlog::warn(
+        "the blacklist Redis lacked {} unexpired revocation(s) this process enforces (was it restarted "
+        "without "
+        "its append-only file, or flushed?); pushed {} back{}{}",
+        r.missing, r.restored, r.error.empty() ? "" : "; stopped: ", r.error);
+  if (r.restored > 0) restored_->inc(static_cast<double>(r.restored));
   std::lock_guard lock(mu_);
+  if (r.missing > 0)
+    last_restore_ =
+        Json{{"missing", r.missing}, {"restored", r.restored}, {"at", Clock::system().unix_millis()}};
   if (!last_resync_error_.empty())
     spdlog::info("revocation mirror resynchronised ({} tokens, {} users)",
                  mirror_->size(RevocationEvent::Kind::Token), mirror_->size(RevocationEvent::Kind::User));
@@ -107,6 +121,7 @@ Json RevocationRuntime::status() const {
         Json{{"connected", subscriber_->connected()}, {"reconnects", subscriber_->reconnects()}};
   std::lock_guard lock(mu_);
   j["lastResyncError"] = last_resync_error_.empty() ? Json(nullptr) : Json(last_resync_error_);
+  j["lastRestore"] = last_restore_;
   return j;
 }
 

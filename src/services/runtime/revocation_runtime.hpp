@@ -29,6 +29,9 @@ class RevocationStore;
 namespace dive::store {
 class RedisSubscriber;
 }
+namespace dive::metrics {
+class Counter;
+}
 
 namespace dive::services {
 
@@ -47,7 +50,8 @@ class RevocationRuntime {
 
   identity::RevocationStore& store() { return *store_; }  // the Revoker
   identity::RevocationMirror* mirror() { return mirror_.get(); }
-  // {mirror: {...}, outbox: {...}, subscriber: {connected, reconnects}, lastResyncError}
+  // {mirror: {...}, outbox: {...}, subscriber: {connected, reconnects}, lastResyncError,
+  //  lastRestore: null | {missing, restored, at}}  (revocations the blacklist had lost, written back)
   Json status() const;
 
  private:
@@ -60,6 +64,8 @@ class RevocationRuntime {
   std::unique_ptr<identity::RevocationStore> store_;
   mutable std::mutex mu_;
   std::string last_resync_error_;
+  Json last_restore_;  // null until a resync found the blacklist missing something
+  metrics::Counter* restored_ = nullptr;
   // Threads last: stopped before what they use is destroyed.
   std::unique_ptr<Periodic> resync_;
   std::unique_ptr<Periodic> flusher_;

@@ -2,7 +2,9 @@
 // deployed with the test profile; tokens from the hub's real idp (password grant). A logout through the
 // hub's api is known to every api and kas within a second; a fresh login works; revoking one token
 // leaves the user's others valid; during a blacklist-Redis outage known revocations hold, a new one is
-// enforced locally and reaches the other instance once Redis is back; a stale mirror fails closed (503).
+// enforced locally and reaches the other instance once Redis is back; a blacklist Redis that comes back
+// without its data is written back by the mirrors that still enforce what it lost; a stale mirror fails
+// closed (503).
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -13,6 +15,7 @@
 #include "common/fs.hpp"
 #include "dive_cli.hpp"
 #include "servers.hpp"
+#include "store/redis_client.hpp"
 
 using namespace dive;
 using namespace dive::testing;
@@ -241,6 +244,68 @@ TEST_F(Revocation, DuringABlacklistOutageRevocationsHoldAndQueueAndArriveWhenItI
       << status("USA").dump();
   EXPECT_TRUE(wait_until([&] { return health("USA")["status"] == "healthy"; }, 20s)) << health("USA").dump();
   EXPECT_EQ(me("USA", revoked), 401);
+}
+
+TEST_F(Revocation, ABlacklistThatComesBackWithoutItsDataIsWrittenBackAndNothingIsUnrevoked) {
+  std::string revoked = access_token("testuser-usa-2");
+  Json me_revoked = call("USA", "api", "GET", "/api/auth/me", revoked).body;
+  ASSERT_EQ(call("USA", "api", "POST", "/api/auth/revoke", revoked).status, 200);
+  const std::string user = "testuser-usa-3";
+  std::string t = access_token(user);
+  const std::string uid = call("USA", "api", "GET", "/api/auth/me", t).body.value("uniqueID", "");
+  ASSERT_FALSE(uid.empty());
+  ASSERT_EQ(call("USA", "api", "POST", "/api/auth/logout", t).status, 200);
+  ASSERT_TRUE(wait_until([&] { return me("TST", revoked) == 401 && me("TST", t) == 401; }, 10s));
+
+  // The blacklist Redis, read directly.
+  store::RedisConfig rc;
+  rc.name = "blacklist";
+  rc.port = cli_->instance_config("USA")["blacklist_redis"]["port"].get<uint16_t>();
+  rc.password = Json::parse(*try_read_file(cli_->home() / "instances" / "usa" / "secrets.json"))
+                    .at("blacklist_redis_password")
+                    .get<std::string>();
+  const std::string jti_key = "blacklist:" + me_revoked.value("jti", "");
+  const std::string user_key = "user-revoked:" + uid;
+  {
+    store::RedisClient redis(rc);
+    ASSERT_TRUE(redis.get(jti_key).has_value());
+    ASSERT_TRUE(redis.get(user_key).has_value());
+  }
+
+  // Restarted with its append-only file gone: it comes back empty.
+  ASSERT_EQ(cli_->run({"hub", "stop", "redis-blacklist"}).exit_code, 0);
+  const auto data = cli_->home() / "instances" / "usa" / "redis-blacklist" / "appendonlydir";
+  ASSERT_TRUE(std::filesystem::exists(data)) << data;
+  std::filesystem::remove_all(data);
+  ASSERT_EQ(cli_->run({"hub", "start", "redis-blacklist"}).exit_code, 0);
+
+  // Every running mirror still refuses both, and writes them back within a resync or two.
+  store::RedisClient redis(rc);
+  EXPECT_TRUE(wait_until([&] { return redis.get(jti_key) && redis.get(user_key); }, 20s))
+      << "not written back: " << status("USA").dump();
+  // Whichever process resynchronised first wrote them back (the others then found nothing missing), and
+  // counted them.
+  auto restored = [&] {
+    double n = 0;
+    for (const std::string code : {"USA", "TST"})
+      for (const std::string svc : {"api", "kas"}) {
+        auto [st, text] = cli_->https_get(cli_->port(code, svc), "/metrics");
+        std::smatch m;
+        if (st == 200 &&
+            std::regex_search(text, m, std::regex("\ndive_v3_revocation_restored_total ([0-9.e+]+)")))
+          n += std::stod(m[1]);
+      }
+    return n;
+  };
+  EXPECT_GE(restored(), 2.0);
+  for (const std::string code : {"USA", "TST"}) {
+    EXPECT_EQ(me(code, revoked), 401) << code;
+    EXPECT_EQ(me(code, t), 401) << code;
+  }
+  // A process started now learns only from the blacklist, and refuses them too.
+  ASSERT_EQ(cli_->run({"spoke", "restart", "TST", "api"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return me("TST", revoked) == 401 && me("TST", t) == 401; }, 15s));
+  EXPECT_EQ(me("TST", access_token(user)), 200) << "a login after the logout is still accepted";
 }
 
 TEST_F(Revocation, AMirrorStaleBeyondMaxStalenessFailsClosedWith503AndRecovers) {

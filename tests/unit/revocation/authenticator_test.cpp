@@ -106,6 +106,6 @@ TEST_F(Auth, AStaleMirrorFailsClosedWith503) {
   clock.advance(301s);
   expect_refusal(auth_ref().authenticate(request(t)), 503, t);
   EXPECT_EQ(counted("stale"), 1);
-  mirror.replace({}, clock.now());
+  mirror.reconcile({}, clock.now());
   EXPECT_TRUE(auth_ref().authenticate(request(t)));
 }

@@ -2,6 +2,8 @@
 // resync replacing the state, staleness, pruning and the metrics.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "identity/revocation.hpp"
 #include "identity/revocation_mirror.hpp"
 #include "metrics/registry.hpp"
@@ -92,35 +94,57 @@ TEST_F(Mirror, AUserEntryIsPrunedOnlyAfterEveryTokenBeforeItHasExpired) {
   EXPECT_EQ(mirror.size(RevocationEvent::Kind::User), 0u);
 }
 
-TEST_F(Mirror, AResyncReplacesTheStateButKeepsWhatArrivedWhileItRan) {
-  mirror.apply(RevocationEvent::token("gone", t0 / 1000 + 900, t0, "USA"), RevocationSource::PubSub);
+TEST_F(Mirror, AResyncAddsWhatWasMissedNeverUnrevokesAndReportsWhatTheStoreLost) {
+  mirror.apply(RevocationEvent::token("lost", t0 / 1000 + 900, t0, "USA"), RevocationSource::PubSub);
   mirror.apply(RevocationEvent::user("alice", t0, t0, "USA"), RevocationSource::PubSub);
+  mirror.apply(RevocationEvent::user("carol", t0 + 5, t0, "USA"), RevocationSource::PubSub);
+  mirror.apply(RevocationEvent::token("ending", t0 / 1000 + 1, t0, "USA"), RevocationSource::PubSub);
   clock.advance(1s);
   const auto started = clock.now();
   clock.advance(10ms);
-  // Arrives while the snapshot is being read, and is not in it.
+  // Arrives while the snapshot is being read, and is not in it (it may simply be newer than the snapshot).
   mirror.apply(RevocationEvent::token("during", t0 / 1000 + 900, t0, "FRA"), RevocationSource::PubSub);
-  mirror.replace({RevocationEvent::token("kept", t0 / 1000 + 900, t0, "GBR"),
-                  RevocationEvent::user("bob", t0, t0, "GBR")},
-                 started);
-  EXPECT_FALSE(mirror.is_revoked("gone", "", 0)) << "deleted from the shared store";
-  EXPECT_FALSE(mirror.is_revoked("x", "alice", t0 - 1));
-  EXPECT_TRUE(mirror.is_revoked("kept", "", 0));
-  EXPECT_TRUE(mirror.is_revoked("during", "", 0));
+  auto missing = mirror.reconcile(
+      {RevocationEvent::token("kept", t0 / 1000 + 900, t0, "GBR"),
+       RevocationEvent::user("bob", t0, t0, "GBR"), RevocationEvent::user("carol", t0, t0, "USA")},
+      started);
+  for (const char* jti : {"lost", "kept", "during"}) EXPECT_TRUE(mirror.is_revoked(jti, "", 0)) << jti;
+  EXPECT_TRUE(mirror.is_revoked("x", "alice", t0 - 1)) << "the store losing an entry does not un-revoke it";
   EXPECT_TRUE(mirror.is_revoked("x", "bob", t0 - 1));
-  EXPECT_EQ(mirror.size(RevocationEvent::Kind::Token), 2u);
-  EXPECT_EQ(mirror.size(RevocationEvent::Kind::User), 1u);
+  EXPECT_TRUE(mirror.is_revoked("x", "carol", t0 + 4)) << "the larger threshold stays";
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::Token), 4u);
+  EXPECT_EQ(mirror.size(RevocationEvent::Kind::User), 3u);
+  // What the store lacks, to be written back: not what arrived during the read, not what ends within a
+  // second ("ending" expires 1 s after t0, and a second has passed), and a user at the larger threshold.
+  std::map<std::string, RevocationEvent> by_id;
+  for (const auto& e : missing) by_id.emplace(e.id, e);
+  ASSERT_EQ(by_id.size(), 3u) << ::testing::PrintToString(missing.size());
+  EXPECT_EQ(by_id.at("lost").kind, RevocationEvent::Kind::Token);
+  EXPECT_EQ(by_id.at("lost").value, t0 / 1000 + 900);
+  EXPECT_EQ(by_id.at("alice").value, t0);
+  EXPECT_EQ(by_id.at("carol").value, t0 + 5);
+  EXPECT_EQ(by_id.at("carol").revoked_at_ms, t0);
+  // Once written back, nothing is missing any more.
+  EXPECT_TRUE(
+      mirror
+          .reconcile({RevocationEvent::token("kept", t0 / 1000 + 900, t0, "GBR"),
+                      RevocationEvent::token("lost", t0 / 1000 + 900, t0, ""),
+                      RevocationEvent::token("during", t0 / 1000 + 900, t0, "FRA"),
+                      RevocationEvent::user("alice", t0, t0, ""), RevocationEvent::user("bob", t0, t0, "GBR"),
+                      RevocationEvent::user("carol", t0 + 5, t0, "")},
+                     clock.now())
+          .empty());
 }
 
 TEST_F(Mirror, TheFirstLoadIsNotPropagationButWhatAResyncFindsLaterIs) {
-  mirror.replace({RevocationEvent::token("old", t0 / 1000 + 900, t0 - 3600000, "USA")}, clock.now());
+  mirror.reconcile({RevocationEvent::token("old", t0 / 1000 + 900, t0 - 3600000, "USA")}, clock.now());
   auto& prop = registry.histogram("dive_v3_revocation_propagation_seconds", "", {}, {}).unlabelled();
   EXPECT_EQ(prop.count(), 0u);
   EXPECT_EQ(counter("token", "resync"), 1);
   clock.advance(2s);
-  mirror.replace({RevocationEvent::token("old", t0 / 1000 + 900, t0 - 3600000, "USA"),
-                  RevocationEvent::token("missed", t0 / 1000 + 900, t0, "FRA")},
-                 clock.now());
+  mirror.reconcile({RevocationEvent::token("old", t0 / 1000 + 900, t0 - 3600000, "USA"),
+                    RevocationEvent::token("missed", t0 / 1000 + 900, t0, "FRA")},
+                   clock.now());
   EXPECT_EQ(prop.count(), 1u);
   EXPECT_DOUBLE_EQ(prop.sum(), 2.0);
   EXPECT_EQ(counter("token", "resync"), 2);
@@ -169,7 +193,7 @@ TEST_F(Mirror, ItGoesStaleWithoutSyncOrEventsAndRecoversOnEither) {
   clock.advance(301s);
   EXPECT_TRUE(mirror.stale());
   EXPECT_TRUE(mirror.status()["stale"].get<bool>());
-  mirror.replace({}, clock.now());
+  mirror.reconcile({}, clock.now());
   EXPECT_FALSE(mirror.stale());
   clock.advance(12s);
   mirror.update_gauges();

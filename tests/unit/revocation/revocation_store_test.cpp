@@ -119,6 +119,60 @@ TEST_F(Store, AResyncWhileTheBlacklistIsDownFailsAndTheMirrorAges) {
   EXPECT_EQ(mirror.age(), 0s);
 }
 
+TEST_F(Store, ABlacklistThatLostItsDataIsWrittenBackByTheNextResync) {
+  store.submit_token("j1", exp);
+  store.submit_user("alice", t0);
+  store.submit_token("short", t0 / 1000 + 2);
+  RevocationMirror other{MirrorConfig{}, clock, nullptr};  // another process, synchronised before the loss
+  resync_mirror(other, blacklist, nullptr, clock);
+  clock.advance(1500ms);
+  blacklist.keys.clear();  // restarted without its append-only file
+  blacklist.published.clear();
+
+  auto r = resync_mirror(mirror, blacklist, &store, clock);
+  EXPECT_EQ(r.missing, 2u) << "\"short\" ends within a second: not worth writing back";
+  EXPECT_EQ(r.restored, 2u);
+  EXPECT_TRUE(r.error.empty());
+  EXPECT_EQ(blacklist.keys.count("blacklist:j1"), 1u);
+  EXPECT_EQ(blacklist.keys.count("user-revoked:alice"), 1u);
+  EXPECT_TRUE(mirror.is_revoked("j1", "", 0));
+  EXPECT_TRUE(mirror.is_revoked("x", "alice", t0 - 1));
+  // The other process finds nothing missing now, and a process that starts now learns it all.
+  EXPECT_EQ(resync_mirror(other, blacklist, nullptr, clock).missing, 0u);
+  RevocationMirror fresh{MirrorConfig{}, clock, nullptr};
+  resync_mirror(fresh, blacklist, nullptr, clock);
+  EXPECT_TRUE(fresh.is_revoked("j1", "", 0));
+  EXPECT_TRUE(fresh.is_revoked("x", "alice", t0 - 1));
+  EXPECT_EQ(resync_mirror(mirror, blacklist, &store, clock).missing, 0u);
+}
+
+TEST_F(Store, WritingBackStopsAtTheFirstFailureAndTheNextResyncFinishesIt) {
+  struct Flaky final : public BlacklistBackend {
+    FakeBlacklist& inner;
+    int pushes_left;
+    Flaky(FakeBlacklist& b, int n) : inner(b), pushes_left(n) {}
+    void push(const RevocationEvent& e, Millis m) override {
+      if (pushes_left-- <= 0) throw std::runtime_error("connection reset");
+      inner.push(e, m);
+    }
+    std::vector<RevocationEvent> snapshot() override { return inner.snapshot(); }
+  };
+  store.submit_token("j1", exp);
+  store.submit_token("j2", exp);
+  store.submit_token("j3", exp);
+  clock.advance(10ms);
+  blacklist.keys.clear();
+  Flaky flaky(blacklist, 1);
+  auto r = resync_mirror(mirror, flaky, &store, clock);
+  EXPECT_EQ(r.missing, 3u);
+  EXPECT_EQ(r.restored, 1u);
+  EXPECT_EQ(r.error, "connection reset");
+  r = resync_mirror(mirror, blacklist, &store, clock);
+  EXPECT_EQ(r.missing, 2u);
+  EXPECT_EQ(r.restored, 2u);
+  EXPECT_EQ(blacklist.keys.size(), 3u);
+}
+
 TEST_F(Store, PushingTwiceIsHarmless) {
   blacklist.down = true;
   store.submit_user("alice", t0);
