@@ -4,6 +4,7 @@
 
 #include "common/strings.hpp"
 #include "identity/idp/key_ring.hpp"
+#include "identity/idp/login_guard.hpp"
 #include "identity/idp/login_page.hpp"
 #include "identity/idp/oidc_metadata.hpp"
 #include "identity/idp/oidc_provider.hpp"
@@ -152,17 +153,33 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
     if (c.kind == AuthorizeCheck::Kind::ShowError)
       return html(400, message_page("Sign-in error", c.description));
     if (c.kind == AuthorizeCheck::Kind::RedirectError) return redirect(c.redirect_url(ar, cfg->issuer));
-    return html(200, login_page(cfg->realm, auth_path, ar.fields(), "", ""));
+    const std::string token = new_login_token();
+    auto hidden = ar.fields();
+    hidden.emplace_back(kLoginField, token);
+    net::Response r = html(200, login_page(cfg->realm, auth_path, hidden, "", ""));
+    r.headers.set("Set-Cookie", login_cookie(token, auth_path));
+    return r;
   });
   router.add("POST", auth_path, [provider, p, auth_path, cfg](net::Request& req) {
     auto form = form_of(req);
     if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
+    const std::string token = form->get(std::string(kLoginField));
+    if (!login_token_matches(req.headers.get("Cookie"), token)) {
+      // Not from the form this idp served to this browser (login CSRF), or the form sat open too long.
+      spdlog::warn("[{}] sign-in form submission refused: missing or mismatched login token", req.request_id);
+      return html(400,
+                  message_page("Sign-in error",
+                               "This sign-in form has expired or did not come from this site. Go back to "
+                               "the application and sign in again."));
+    }
     return guarded([&] {
       AuthorizeRequest ar = AuthorizeRequest::from(*form);
       LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"));
       if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
       if (s.kind == LoginStep::Kind::ShowError) return html(400, message_page("Sign-in error", s.message));
-      return html(200, login_page(cfg->realm, auth_path, ar.fields(), form->get("username"), s.message));
+      auto hidden = ar.fields();
+      hidden.emplace_back(kLoginField, token);  // the same token: its cookie is still set
+      return html(200, login_page(cfg->realm, auth_path, hidden, form->get("username"), s.message));
     });
   });
 }

@@ -1,5 +1,6 @@
 // The authorization code flow with PKCE, driven over HTTP like a browser: GET the login form, POST the
 // credentials it asks for, follow the redirect's code to the token endpoint.
+#include <optional>
 #include <regex>
 
 #include "common/random.hpp"
@@ -39,9 +40,11 @@ class CodeFlowTest : public IdpTest {
     return cli().instance_config("USA")["urls"]["api"].get<std::string>() + "/console/callback";
   }
 
-  // GET the form, POST it back with credentials; returns the 302's Location (or "" with the page in *page).
+  // GET the form, POST it back with credentials and the cookie the form set (like a browser); returns the
+  // 302's Location (or "" with the page in *page). `cookie_override` replaces the browser's cookie.
   std::string login(const Flow& f, const std::string& user, const std::string& password,
-                    const std::string& otp_code, std::string* page = nullptr) {
+                    const std::string& otp_code, std::string* page = nullptr,
+                    const std::optional<std::string>& cookie_override = std::nullopt, int* status = nullptr) {
     std::string url =
         identity::idp::add_query(oidc("auth"), {{"client_id", "dive-web"},
                                                 {"redirect_uri", redirect_uri()},
@@ -67,8 +70,14 @@ class CodeFlowTest : public IdpTest {
     fields.emplace_back("username", user);
     fields.emplace_back("password", password);
     fields.emplace_back("otp", otp_code);
-    auto posted = post(action, fields);
+    // "DIVE_LOGIN=<token>; Path=...; ..." -> "DIVE_LOGIN=<token>"
+    std::string set_cookie = form.headers.get("Set-Cookie").value_or("");
+    EXPECT_EQ(set_cookie.rfind("DIVE_LOGIN=", 0), 0u) << set_cookie;
+    EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos) << set_cookie;
+    std::string cookie = cookie_override.value_or(set_cookie.substr(0, set_cookie.find(';')));
+    auto posted = post(action, fields, "", cookie);
     if (page) *page = posted.body;
+    if (status) *status = posted.status;
     if (posted.status != 302) return "";
     return posted.headers.get("Location").value_or("");
   }
@@ -131,12 +140,26 @@ TEST_F(CodeFlowTest, AWrongVerifierIsRefusedAndBurnsTheCode) {
   EXPECT_EQ(exchange(q["code"], f.verifier).status, 400);
 }
 
+TEST_F(CodeFlowTest, ASubmissionWithoutTheFormsCookieIsRefusedEvenWithGoodCredentials) {
+  // What another site can make a browser send: the form's fields, but not our cookie (login CSRF).
+  for (const std::string& cookie : {std::string(""), std::string("DIVE_LOGIN=" + secure_token(24))}) {
+    Flow f;
+    std::string page;
+    int status = 0;
+    EXPECT_EQ(login(f, "testuser-usa-4", test_password(), otp("testuser-usa-4"), &page, cookie, &status), "")
+        << cookie;
+    EXPECT_EQ(status, 400);
+    EXPECT_NE(page.find("did not come from this site"), std::string::npos) << page;
+  }
+}
+
 TEST_F(CodeFlowTest, WrongCredentialsShowTheFormAgainWithoutRedirect) {
   Flow f;
   std::string page;
   EXPECT_EQ(login(f, "testuser-usa-4", "not-the-password", "", &page), "");
   EXPECT_NE(page.find("Invalid username, password or one-time code."), std::string::npos) << page;
   EXPECT_NE(page.find("name=\"password\""), std::string::npos);
+  EXPECT_NE(page.find("name=\"login_token\""), std::string::npos) << "the retry carries the same form token";
 }
 
 TEST_F(CodeFlowTest, AnUnregisteredRedirectUriIsNeverRedirectedTo) {

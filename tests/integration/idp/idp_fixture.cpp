@@ -68,9 +68,10 @@ std::string form_body(const std::vector<std::pair<std::string, std::string>>& fo
 
 net::ClientResponse IdpTest::post(const std::string& endpoint,
                                   const std::vector<std::pair<std::string, std::string>>& form,
-                                  const std::string& authorization) {
+                                  const std::string& authorization, const std::string& cookie) {
   net::ClientRequest r;
   r.method = "POST";
+  if (!cookie.empty()) r.headers.set("Cookie", cookie);
   r.url = endpoint.rfind("https://", 0) == 0 ? endpoint : oidc(endpoint);
   r.headers.set("Content-Type", "application/x-www-form-urlencoded");
   if (!authorization.empty()) r.headers.set("Authorization", authorization);

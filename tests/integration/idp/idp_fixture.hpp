@@ -34,10 +34,10 @@ class IdpTest : public ::testing::Test {
     return "Basic " + base64_encode(id + ":" + secret);
   }
 
-  // POST a form (pairs are url-encoded here) to an endpoint; optional Authorization header.
+  // POST a form (pairs are url-encoded here) to an endpoint; optional Authorization and Cookie headers.
   static net::ClientResponse post(const std::string& endpoint,
                                   const std::vector<std::pair<std::string, std::string>>& form,
-                                  const std::string& authorization = "");
+                                  const std::string& authorization = "", const std::string& cookie = "");
   static net::ClientResponse get(const std::string& url, const std::string& authorization = "");
   static net::ClientResponse password_grant(const std::string& user, const std::string& password,
                                             const std::string& totp = "");
