@@ -114,12 +114,12 @@ BENCHMARK_CAPTURE(BM_Verify, PS256, ps())->UseRealTime();
 BENCHMARK_CAPTURE(BM_Verify, ES256, ec())->UseRealTime();
 
 // The same with a fresh EVP_DigestSign/Verify context per call (no pooling), for comparison.
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, ossl::Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, identity::ossl::Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 
-ossl::PkeyPtr private_pkey(const SigningKey& key) {  // the library does not expose it: read back the PEM
+identity::ossl::Pkey private_pkey(const SigningKey& key) {  // the library does not expose it: read back the PEM
   std::string pem = key.to_pem();
-  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return ossl::PkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  identity::ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return identity::ossl::Pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 std::vector<unsigned char> digest_sign(EVP_PKEY* pkey, const std::string& input) {

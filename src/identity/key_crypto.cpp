@@ -39,7 +39,7 @@ std::string encrypt_private_key(std::string_view pem, std::string_view key, std:
   check_key(key);
   auto iv = secure_random_bytes(kIvLen);
   std::string aad = aad_for(context);
-  ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   std::string out(kIvLen + pem.size() + kTagLen, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
@@ -69,7 +69,7 @@ std::string decrypt_private_key(std::string_view encrypted, std::string_view key
   std::string aad = aad_for(context);
   std::string pem(ct.size(), '\0');
   Wipe wipe_on_error{pem};
-  ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   auto* p = reinterpret_cast<unsigned char*>(pem.data());
   bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&

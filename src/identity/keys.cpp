@@ -34,7 +34,7 @@ class KeyMaterial {
   // A prepared context for `alg`, returned to the pool when the lease ends.
   class Lease {
    public:
-    Lease(const KeyMaterial& m, Alg alg, ossl::PkeyCtxPtr ctx) : m_(m), alg_(alg), ctx_(std::move(ctx)) {}
+    Lease(const KeyMaterial& m, Alg alg, ossl::PkeyCtx ctx) : m_(m), alg_(alg), ctx_(std::move(ctx)) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     ~Lease() { m_.give_back(alg_, std::move(ctx_)); }
@@ -43,7 +43,7 @@ class KeyMaterial {
    private:
     const KeyMaterial& m_;
     Alg alg_;
-    ossl::PkeyCtxPtr ctx_;
+    ossl::PkeyCtx ctx_;
   };
 
   Lease lease(Alg alg) const {
@@ -67,15 +67,15 @@ class KeyMaterial {
   static size_t index(Alg alg) { return static_cast<size_t>(alg); }
   static constexpr size_t kMaxIdle = 32;
 
-  void give_back(Alg alg, ossl::PkeyCtxPtr ctx) const {
+  void give_back(Alg alg, ossl::PkeyCtx ctx) const {
     if (!ctx) return;
     std::lock_guard lock(mu_);
     auto& idle = idle_[index(alg)];
     if (idle.size() < kMaxIdle) idle.push_back(std::move(ctx));
   }
 
-  ossl::PkeyCtxPtr make_ctx(Alg alg) const {
-    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_.get(), nullptr));
+  ossl::PkeyCtx make_ctx(Alg alg) const {
+    ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_.get(), nullptr));
     if (!ctx) throw KeyError(ossl::error("EVP_PKEY_CTX_new_from_pkey"));
     EVP_PKEY_CTX* c = ctx.get();
     if ((private_ ? EVP_PKEY_sign_init(c) : EVP_PKEY_verify_init(c)) != 1)
@@ -101,7 +101,7 @@ class KeyMaterial {
   int bits_;
   bool private_;
   mutable std::mutex mu_;
-  mutable std::array<std::vector<ossl::PkeyCtxPtr>, 3> idle_;
+  mutable std::array<std::vector<ossl::PkeyCtx>, 3> idle_;
 };
 
 }  // namespace detail
@@ -110,11 +110,11 @@ namespace {
 
 using detail::KeyMaterial;
 
-ossl::BnPtr get_bn(const EVP_PKEY* pkey, const char* name) {
+ossl::Bn get_bn(const EVP_PKEY* pkey, const char* name) {
   BIGNUM* bn = nullptr;
   if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1 || bn == nullptr)
     throw KeyError(ossl::error(std::string("reading key parameter ") + name));
-  return ossl::BnPtr(bn);
+  return ossl::Bn(bn);
 }
 
 bool is_p256(const EVP_PKEY* pkey) {
@@ -166,7 +166,7 @@ Json members_of(const EVP_PKEY* pkey, KeyType type) {
               {"y", base64url_encode(ossl::bn_bytes(y.get(), 32))}};
 }
 
-std::shared_ptr<const KeyMaterial> make_material(ossl::PkeyPtr pkey, bool is_private) {
+std::shared_ptr<const KeyMaterial> make_material(ossl::Pkey pkey, bool is_private) {
   KeyType type = classify(pkey.get());
   auto m = std::make_shared<KeyMaterial>(ossl::share(std::move(pkey)), type, is_private);
   m->members = members_of(m->pkey(), type);
@@ -176,29 +176,29 @@ std::shared_ptr<const KeyMaterial> make_material(ossl::PkeyPtr pkey, bool is_pri
 }
 
 // A public-only copy of a (private) key, through its SubjectPublicKeyInfo encoding.
-ossl::PkeyPtr public_copy(EVP_PKEY* pkey) {
+ossl::Pkey public_copy(EVP_PKEY* pkey) {
   unsigned char* raw = nullptr;
   int len = i2d_PUBKEY(pkey, &raw);
   ossl::OsslBytes der(raw);
   if (len <= 0) throw KeyError(ossl::error("i2d_PUBKEY"));
   const unsigned char* p = der.get();
-  ossl::PkeyPtr pub(d2i_PUBKEY(nullptr, &p, len));
+  ossl::Pkey pub(d2i_PUBKEY(nullptr, &p, len));
   if (!pub) throw KeyError(ossl::error("d2i_PUBKEY"));
   return pub;
 }
 
-ossl::PkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld) {
+ossl::Pkey from_params(const char* type, OSSL_PARAM_BLD* bld) {
   std::unique_ptr<OSSL_PARAM, ossl::Deleter<OSSL_PARAM, OSSL_PARAM_free>> params(
       OSSL_PARAM_BLD_to_param(bld));
   if (!params) throw KeyError(ossl::error("OSSL_PARAM_BLD_to_param"));
-  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1 || raw == nullptr)
     throw KeyError(ossl::error(std::string("invalid ") + type + " public key"));
-  ossl::PkeyPtr pkey(raw);
+  ossl::Pkey pkey(raw);
   // Full public-key validation (for EC: on the curve, not the point at infinity, right order).
-  ossl::PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+  ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1)
     throw KeyError(ossl::error(std::string("invalid ") + type + " public key"));
   return pkey;
@@ -206,8 +206,8 @@ ossl::PkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld) {
 
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ossl::Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
 
-ossl::BnPtr bn_from(std::string_view bytes) {
-  ossl::BnPtr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+ossl::Bn bn_from(std::string_view bytes) {
+  ossl::Bn bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
                            static_cast<int>(bytes.size()), nullptr));
   if (!bn) throw KeyError(ossl::error("BN_bin2bn"));
   return bn;
@@ -226,7 +226,7 @@ int no_password(char*, int, int, void*) {
 // JOSE ES256 signature (r || s, 32 bytes each) from OpenSSL's DER ECDSA-Sig-Value.
 std::string der_to_raw(const unsigned char* der, size_t len) {
   const unsigned char* p = der;
-  ossl::EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
+  ossl::EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
   if (!sig) throw KeyError(ossl::error("d2i_ECDSA_SIG"));
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
@@ -236,9 +236,9 @@ std::string der_to_raw(const unsigned char* der, size_t len) {
 
 // DER ECDSA-Sig-Value from a 64-byte JOSE signature; empty when it cannot be built.
 std::string raw_to_der(std::string_view raw) {
-  ossl::EcdsaSigPtr sig(ECDSA_SIG_new());
-  ossl::BnPtr r = bn_from(raw.substr(0, 32));
-  ossl::BnPtr s = bn_from(raw.substr(32, 32));
+  ossl::EcdsaSig sig(ECDSA_SIG_new());
+  ossl::Bn r = bn_from(raw.substr(0, 32));
+  ossl::Bn s = bn_from(raw.substr(32, 32));
   if (!sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
   (void)r.release();  // owned by sig now
   (void)s.release();
@@ -294,9 +294,9 @@ VerifyKey VerifyKey::from_ec_p256(std::string_view x, std::string_view y, std::s
 }
 
 VerifyKey VerifyKey::from_pem(std::string_view pem, std::string kid, std::optional<Alg> alg) {
-  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) throw KeyError(ossl::error("BIO_new_mem_buf"));
-  ossl::PkeyPtr pkey(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_password, nullptr));
+  ossl::Pkey pkey(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_password, nullptr));
   if (!pkey) throw KeyError(ossl::error("not a PUBLIC KEY PEM"));
   return VerifyKey(make_material(std::move(pkey), false), std::move(kid), alg);
 }
@@ -332,7 +332,7 @@ VerifyKey VerifyKey::with_alg(std::optional<Alg> alg) const {
 }
 
 std::string VerifyKey::to_pem() const {
-  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
+  ossl::Bio bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), m_->pkey()) != 1)
     throw KeyError(ossl::error("PEM_write_bio_PUBKEY"));
   return ossl::bio_contents(bio.get());
@@ -372,7 +372,7 @@ SigningKey::SigningKey(std::shared_ptr<const detail::KeyMaterial> m, Alg alg, Ve
 
 namespace detail {
 struct KeyAccess {
-  static SigningKey make_signing(ossl::PkeyPtr pkey, std::optional<Alg> alg, std::string kid) {
+  static SigningKey make_signing(ossl::Pkey pkey, std::optional<Alg> alg, std::string kid) {
     auto pub = make_material(public_copy(pkey.get()), false);
     auto priv = make_material(std::move(pkey), true);
     Alg a = alg.value_or(priv->type() == KeyType::Rsa ? Alg::RS256 : Alg::ES256);
@@ -387,27 +387,27 @@ SigningKey SigningKey::generate_rsa(int bits, Alg alg, std::string kid) {
   if (bits != 2048 && bits != 3072 && bits != 4096)
     throw KeyError("RSA signing keys are 2048, 3072 or 4096 bits");
   check_alg_fits(KeyType::Rsa, alg);
-  ossl::PkeyPtr pkey(EVP_RSA_gen(static_cast<unsigned>(bits)));
+  ossl::Pkey pkey(EVP_RSA_gen(static_cast<unsigned>(bits)));
   if (!pkey) throw KeyError(ossl::error("EVP_RSA_gen"));
   return KeyAccess::make_signing(std::move(pkey), alg, std::move(kid));
 }
 
 SigningKey SigningKey::generate_ec_p256(std::string kid) {
-  ossl::PkeyPtr pkey(EVP_EC_gen(SN_X9_62_prime256v1));
+  ossl::Pkey pkey(EVP_EC_gen(SN_X9_62_prime256v1));
   if (!pkey) throw KeyError(ossl::error("EVP_EC_gen"));
   return KeyAccess::make_signing(std::move(pkey), Alg::ES256, std::move(kid));
 }
 
 SigningKey SigningKey::from_pem(std::string_view pem, std::optional<Alg> alg, std::string kid) {
-  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) throw KeyError(ossl::error("BIO_new_mem_buf"));
-  ossl::PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
+  ossl::Pkey pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
   if (!pkey) throw KeyError(ossl::error("not an unencrypted PRIVATE KEY PEM"));
   return KeyAccess::make_signing(std::move(pkey), alg, std::move(kid));
 }
 
 std::string SigningKey::to_pem() const {
-  ossl::BioPtr bio(BIO_new(BIO_s_secmem()));
+  ossl::Bio bio(BIO_new(BIO_s_secmem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), m_->pkey(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     throw KeyError(ossl::error("PEM_write_bio_PrivateKey"));
   return ossl::bio_contents(bio.get());

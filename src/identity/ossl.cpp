@@ -6,10 +6,6 @@
 
 namespace dive::identity::ossl {
 
-std::shared_ptr<EVP_PKEY> share(PkeyPtr key) {
-  return std::shared_ptr<EVP_PKEY>(key.release(), Deleter<EVP_PKEY, EVP_PKEY_free>{});
-}
-
 std::string error(std::string_view what) {
   unsigned long code = ERR_get_error();
   std::string out(what);
@@ -21,17 +17,6 @@ std::string error(std::string_view what) {
   }
   ERR_clear_error();
   return out;
-}
-
-void clear_errors() {
-  ERR_clear_error();
-}
-
-std::string bio_contents(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  if (len <= 0 || data == nullptr) return {};
-  return std::string(data, static_cast<size_t>(len));
 }
 
 std::string bn_bytes(const BIGNUM* bn, size_t width) {

@@ -8,14 +8,6 @@
 
 namespace dive::ztdf::ossl {
 
-std::shared_ptr<EVP_PKEY> share(Pkey key) {
-  return std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free);
-}
-
-void clear_errors() noexcept {
-  ERR_clear_error();
-}
-
 void fail(std::string_view what) {
   clear_errors();
   throw CryptoError(std::string(what) + " failed");
@@ -25,12 +17,6 @@ Bio read_bio(std::string_view data) {
   Bio bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
   if (!bio) fail("BIO_new_mem_buf");
   return bio;
-}
-
-std::string bio_contents(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return len > 0 ? std::string(data, static_cast<size_t>(len)) : std::string();
 }
 
 const EVP_CIPHER* aes_256_gcm() {

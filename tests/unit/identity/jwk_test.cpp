@@ -91,18 +91,18 @@ TEST(Jwk, UnsupportedKeysAreRefusedOrSkipped) {
   EXPECT_THROW(parse_jwk(weak), JwkError);
 
   // A real P-384 key.
-  ossl::PkeyPtr p384(EVP_EC_gen("P-384"));
+  identity::ossl::Pkey p384(EVP_EC_gen("P-384"));
   ASSERT_TRUE(p384);
   BIGNUM* x = nullptr;
   BIGNUM* y = nullptr;
   ASSERT_EQ(EVP_PKEY_get_bn_param(p384.get(), OSSL_PKEY_PARAM_EC_PUB_X, &x), 1);
   ASSERT_EQ(EVP_PKEY_get_bn_param(p384.get(), OSSL_PKEY_PARAM_EC_PUB_Y, &y), 1);
-  ossl::BnPtr bx(x), by(y);
+  identity::ossl::Bn bx(x), by(y);
   Json p384_jwk = {{"kty", "EC"},
                    {"kid", "p384"},
                    {"crv", "P-384"},
-                   {"x", b64(ossl::bn_bytes(bx.get(), 48))},
-                   {"y", b64(ossl::bn_bytes(by.get(), 48))}};
+                   {"x", b64(identity::ossl::bn_bytes(bx.get(), 48))},
+                   {"y", b64(identity::ossl::bn_bytes(by.get(), 48))}};
   EXPECT_THROW(parse_jwk(p384_jwk), JwkError);
   // Its coordinates relabelled as P-256 are not a P-256 point either.
   Json relabelled = p384_jwk;

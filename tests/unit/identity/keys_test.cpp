@@ -20,24 +20,24 @@ using namespace dive::identity::testing;
 namespace {
 
 std::string pem_of(EVP_PKEY* k, const EVP_CIPHER* cipher = nullptr, const char* pass = nullptr) {
-  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
+  identity::ossl::Bio bio(BIO_new(BIO_s_mem()));
   if (cipher)
     PEM_write_bio_PKCS8PrivateKey(bio.get(), k, cipher, pass, static_cast<int>(std::strlen(pass)), nullptr,
                                   nullptr);
   else
     PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr);
-  return ossl::bio_contents(bio.get());
+  return identity::ossl::bio_contents(bio.get());
 }
 
 // The DER ECDSA-Sig-Value of a raw JOSE signature (what OpenSSL emits natively).
 std::string to_der(std::string_view raw) {
-  ossl::EcdsaSigPtr sig(ECDSA_SIG_new());
-  ossl::BnPtr r(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr));
-  ossl::BnPtr s(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr));
+  identity::ossl::EcdsaSig sig(ECDSA_SIG_new());
+  identity::ossl::Bn r(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr));
+  identity::ossl::Bn s(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr));
   ECDSA_SIG_set0(sig.get(), r.release(), s.release());
   unsigned char* out = nullptr;
   int len = i2d_ECDSA_SIG(sig.get(), &out);
-  ossl::OsslBytes der(out);
+  identity::ossl::OsslBytes der(out);
   return std::string(reinterpret_cast<char*>(der.get()), static_cast<size_t>(len));
 }
 
@@ -119,7 +119,7 @@ TEST(Keys, RsaSizesOutsideThePolicyAreRefused) {
   EXPECT_EQ(k3072.bits(), 3072);
   EXPECT_EQ(k3072.sign("x").size(), 384u);
   // A weak key read from PEM.
-  ossl::PkeyPtr weak(EVP_RSA_gen(1024));
+  identity::ossl::Pkey weak(EVP_RSA_gen(1024));
   ASSERT_TRUE(weak);
   EXPECT_THROW(SigningKey::from_pem(pem_of(weak.get())), KeyError);
 }
@@ -156,15 +156,15 @@ TEST(Keys, FromPemRefusesWhatItCannotUse) {
   // An encrypted PEM is refused rather than prompting for a password.
   {
     auto pem = rsa_key().to_pem();
-    ossl::BioPtr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    ossl::PkeyPtr k(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr));
+    identity::ossl::Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    identity::ossl::Pkey k(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr));
     ASSERT_TRUE(k);
     EXPECT_THROW(SigningKey::from_pem(pem_of(k.get(), EVP_aes_256_cbc(), "secret")), KeyError);
   }
-  ossl::PkeyPtr p384(EVP_EC_gen("P-384"));
+  identity::ossl::Pkey p384(EVP_EC_gen("P-384"));
   ASSERT_TRUE(p384);
   EXPECT_THROW(SigningKey::from_pem(pem_of(p384.get())), KeyError);
-  ossl::PkeyPtr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  identity::ossl::Pkey ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   ASSERT_TRUE(ed);
   EXPECT_THROW(SigningKey::from_pem(pem_of(ed.get())), KeyError);
   EXPECT_THROW(SigningKey::from_pem(ec_key().to_pem(), Alg::RS256), KeyError);  // alg does not fit

@@ -64,13 +64,13 @@ class ValidatorTest : public ::testing::Test {
 
   // The DER ECDSA-Sig-Value of a raw JOSE ES256 signature.
   static std::string der_ecdsa(std::string_view raw) {
-    ossl::EcdsaSigPtr sig(ECDSA_SIG_new());
-    ossl::BnPtr r(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr));
-    ossl::BnPtr s(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr));
+    identity::ossl::EcdsaSig sig(ECDSA_SIG_new());
+    identity::ossl::Bn r(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr));
+    identity::ossl::Bn s(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr));
     ECDSA_SIG_set0(sig.get(), r.release(), s.release());
     unsigned char* out = nullptr;
     int len = i2d_ECDSA_SIG(sig.get(), &out);
-    ossl::OsslBytes der(out);
+    identity::ossl::OsslBytes der(out);
     return std::string(reinterpret_cast<char*>(der.get()), static_cast<size_t>(len));
   }
 
