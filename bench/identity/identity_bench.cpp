@@ -116,7 +116,8 @@ BENCHMARK_CAPTURE(BM_Verify, ES256, ec())->UseRealTime();
 // The same with a fresh EVP_DigestSign/Verify context per call (no pooling), for comparison.
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, identity::ossl::Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 
-identity::ossl::Pkey private_pkey(const SigningKey& key) {  // the library does not expose it: read back the PEM
+identity::ossl::Pkey private_pkey(
+    const SigningKey& key) {  // the library does not expose it: read back the PEM
   std::string pem = key.to_pem();
   identity::ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return identity::ossl::Pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));

@@ -207,8 +207,8 @@ ossl::Pkey from_params(const char* type, OSSL_PARAM_BLD* bld) {
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ossl::Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
 
 ossl::Bn bn_from(std::string_view bytes) {
-  ossl::Bn bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
-                           static_cast<int>(bytes.size()), nullptr));
+  ossl::Bn bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
+                        nullptr));
   if (!bn) throw KeyError(ossl::error("BN_bin2bn"));
   return bn;
 }
