@@ -34,31 +34,42 @@ void Authorizer::count(const Decision& d, bool cached, double seconds) {
 }
 
 Authorization Authorizer::authorize(const Json& input, const std::string& classification) {
+  return authorize(use_cache_ ? DecisionCache::key_of(input) : std::string(), classification,
+                   [&] { return input; });
+}
+
+std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& inputs,
+                                                       const std::vector<std::string>& classifications) {
+  std::vector<std::string> keys(inputs.size());
+  if (use_cache_)
+    for (size_t i = 0; i < inputs.size(); ++i) keys[i] = DecisionCache::key_of(inputs[i]);
+  return authorize_batch(keys, classifications, [&](size_t i) { return inputs[i]; });
+}
+
+Authorization Authorizer::authorize(const std::string& key, const std::string& classification,
+                                    const std::function<Json()>& input) {
   auto start = std::chrono::steady_clock::now();
-  std::string key;
   if (use_cache_) {
-    key = DecisionCache::key_of(input);
     if (auto hit = cache_.get(key)) {
       count(*hit, true, seconds_between(start, std::chrono::steady_clock::now()));
       return {std::move(hit), true};
     }
   }
   // Throws PdpUnavailable: nothing unexpired was cached.
-  auto d = std::make_shared<const Decision>(pdp_.decide(input));
+  auto d = std::make_shared<const Decision>(pdp_.decide(input()));
   if (use_cache_) cache_.put(key, d, classification);
   count(*d, false, seconds_between(start, std::chrono::steady_clock::now()));
   return {std::move(d), false};
 }
 
-std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& inputs,
-                                                       const std::vector<std::string>& classifications) {
+std::vector<Authorization> Authorizer::authorize_batch(const std::vector<std::string>& keys,
+                                                       const std::vector<std::string>& classifications,
+                                                       const std::function<Json(size_t)>& input) {
   auto start = std::chrono::steady_clock::now();
-  std::vector<Authorization> out(inputs.size());
+  std::vector<Authorization> out(keys.size());
   std::vector<size_t> ask;
-  std::vector<std::string> keys(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i < keys.size(); ++i) {
     if (use_cache_) {
-      keys[i] = DecisionCache::key_of(inputs[i]);
       if (auto hit = cache_.get(keys[i])) {
         out[i] = {std::move(hit), true};
         continue;
@@ -69,7 +80,7 @@ std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& 
   if (!ask.empty()) {
     std::vector<Json> batch;
     batch.reserve(ask.size());
-    for (size_t i : ask) batch.push_back(inputs[i]);
+    for (size_t i : ask) batch.push_back(input(i));
     auto decisions = pdp_.decide_batch(batch);
     for (size_t j = 0; j < ask.size(); ++j) {
       size_t i = ask[j];

@@ -4,6 +4,7 @@
 // PdpUnavailable — never a weaker local rule.
 // Metrics: dive_v3_authorization_decisions_total{decision}, dive_v3_authorization_latency_seconds{cached},
 // dive_v3_decision_cache_hits_total, dive_v3_decision_cache_misses_total, dive_v3_decision_cache_size.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,14 @@ class Authorizer {
   // has no decision.
   std::vector<Authorization> authorize_batch(const std::vector<Json>& inputs,
                                              const std::vector<std::string>& classifications);
+
+  // The same for callers that know each input's cache key (access::InputKey: equal to
+  // DecisionCache::key_of of the input) and build an input only when the cache cannot answer it.
+  Authorization authorize(const std::string& key, const std::string& classification,
+                          const std::function<Json()>& input);
+  std::vector<Authorization> authorize_batch(const std::vector<std::string>& keys,
+                                             const std::vector<std::string>& classifications,
+                                             const std::function<Json(size_t)>& input);
 
  private:
   void count(const Decision& d, bool cached, double seconds);

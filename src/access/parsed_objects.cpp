@@ -16,6 +16,7 @@ std::shared_ptr<const ParsedObject> ParsedObjects::get(std::string_view text) {
   auto p = std::make_shared<ParsedObject>();
   p->object = ztdf::parse_object(text);
   p->resource = ztdf::resource_attributes(p->object, ztdf::validate_structure(p->object));
+  p->resource_text = p->resource.dump();
   Json meta = ztdf::to_json(p->object);
   meta["payload"].erase("ciphertext");  // metadata only: the content comes through the KAS
   p->metadata_text = meta.dump();

@@ -74,8 +74,11 @@ ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, cons
     return error(403, "Forbidden", "the stored object of " + id + " is not a valid ZTDF object");
   }
   try {
-    out.authorization = d_.authorizer.authorize(read_input(t, *out.parsed, InputContext{d_.tenant, rid}),
-                                                std::string(ztdf::to_string(out.row.label.classification)));
+    const InputContext ctx{d_.tenant, rid};
+    const auto& parsed = *out.parsed;
+    out.authorization = d_.authorizer.authorize(InputKey(t, "read", ctx).key_for(parsed.resource_text),
+                                                std::string(ztdf::to_string(out.row.label.classification)),
+                                                [&] { return read_input(t, parsed, ctx); });
   } catch (const PdpUnavailable&) {
     return unavailable("the policy decision point");
   }
@@ -117,6 +120,7 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   Json out = Json::array();
   int64_t next = -1;  // the cursor of the next page; -1: none
   const InputContext ctx{d_.tenant, rid};
+  const InputKey key(t, "read", ctx);  // a read's input, so the list never shows what a read would refuse
   for (int round = 0; round < 5 && static_cast<int>(out.size()) < limit; ++round) {
     f.limit = std::max(limit * 2, 20);
     std::vector<documents::StoredResource> rows;
@@ -125,12 +129,15 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     } catch (const store::PgUnavailable&) {
       return unavailable("the database");
     }
-    std::vector<Json> inputs;
+    std::vector<std::shared_ptr<const ParsedObject>> objects;
+    std::vector<std::string> keys;
     std::vector<std::string> classes;
     std::vector<size_t> idx;
     for (size_t i = 0; i < rows.size(); ++i) {
       try {
-        inputs.push_back(read_input(t, *parsed_.get(rows[i].ztdf), ctx));
+        auto o = parsed_.get(rows[i].ztdf);
+        keys.push_back(key.key_for(o->resource_text));
+        objects.push_back(std::move(o));
         classes.emplace_back(ztdf::to_string(rows[i].label.classification));
         idx.push_back(i);
       } catch (const ztdf::Error&) {
@@ -139,7 +146,8 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     }
     std::vector<Authorization> decisions;
     try {
-      decisions = d_.authorizer.authorize_batch(inputs, classes);
+      decisions = d_.authorizer.authorize_batch(keys, classes,
+                                                [&](size_t j) { return read_input(t, *objects[j], ctx); });
     } catch (const PdpUnavailable&) {
       return unavailable("the policy decision point");
     }

@@ -127,3 +127,27 @@ TEST(Authorizer, BatchAsksOnlyForWhatTheCacheLacksAndKeepsTheOrder) {
   r.pdp.down = true;
   EXPECT_THROW(r.authorizer.authorize_batch({input("RESTRICTED")}, {"SECRET"}), PdpUnavailable);
 }
+
+TEST(Authorizer, KeyedCallsBuildAnInputOnlyWhenTheCacheCannotAnswer) {
+  AuthzRig r;
+  int built = 0;
+  auto make = [&](size_t) {
+    ++built;
+    return input("SECRET");
+  };
+  const std::string k = DecisionCache::key_of(input("SECRET"));
+  auto first = r.authorizer.authorize_batch({k, "other-key"}, {"SECRET", "SECRET"}, make);
+  EXPECT_EQ(built, 2);
+  EXPECT_EQ(r.pdp.calls, 1) << "one batch";
+  auto again = r.authorizer.authorize_batch({k, "other-key"}, {"SECRET", "SECRET"}, make);
+  EXPECT_EQ(built, 2) << "both cached: nothing built";
+  EXPECT_TRUE(again[0].cached && again[1].cached);
+  // The single call shares the cache with the input-taking form (same key for the same input).
+  EXPECT_TRUE(r.authorizer.authorize(input("SECRET", "2030-01-01T00:00:00Z", "r7"), "SECRET").cached);
+  auto one = r.authorizer.authorize("third-key", "SECRET", [&] { return make(0); });
+  EXPECT_FALSE(one.cached);
+  EXPECT_EQ(built, 3);
+  r.pdp.down = true;
+  EXPECT_THROW(r.authorizer.authorize("fourth-key", "SECRET", [&] { return make(0); }), PdpUnavailable);
+  EXPECT_TRUE(r.authorizer.authorize("third-key", "SECRET", [&] { return make(0); }).cached);
+}
