@@ -1,7 +1,5 @@
 #include "identity/revocation_sync.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "identity/revocation_backend.hpp"
 #include "identity/revocation_mirror.hpp"
 #include "identity/revocation_store.hpp"
