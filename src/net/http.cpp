@@ -1,5 +1,6 @@
 #include "net/http.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <random>
 
@@ -11,8 +12,13 @@ namespace dive::net {
 // ---- Headers ----
 
 std::optional<std::string> Headers::get(std::string_view name) const {
+  auto v = view(name);
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+std::optional<std::string_view> Headers::view(std::string_view name) const {
   for (const auto& [k, v] : fields_)
-    if (iequals(k, name)) return v;
+    if (iequals(k, name)) return std::string_view(v);
   return std::nullopt;
 }
 
@@ -40,16 +46,24 @@ bool Headers::remove(std::string_view name) {
 // ---- Request / Response ----
 
 std::optional<std::string> Request::bearer_token() const {
-  auto auth = headers.get("Authorization");
+  auto v = bearer_token_view();
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+std::optional<std::string_view> Request::bearer_token_view() const {
+  auto auth = headers.view("Authorization");
   if (!auth) return std::nullopt;
   std::string_view v = *auth;
+  auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };  // as trim()
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   constexpr std::string_view kScheme = "bearer";
   if (v.size() <= kScheme.size() || !iequals(v.substr(0, kScheme.size()), kScheme)) return std::nullopt;
   if (v[kScheme.size()] != ' ' && v[kScheme.size()] != '\t') return std::nullopt;
-  std::string token = trim(v.substr(kScheme.size() + 1));
-  if (token.empty()) return std::nullopt;
-  return token;
+  v.remove_prefix(kScheme.size() + 1);
+  while (!v.empty() && blank(v.front())) v.remove_prefix(1);
+  while (!v.empty() && blank(v.back())) v.remove_suffix(1);
+  if (v.empty()) return std::nullopt;
+  return v;
 }
 
 Response Response::json(int status, const Json& body) {

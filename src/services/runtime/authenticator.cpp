@@ -48,7 +48,7 @@ Authenticator::Outcome Authenticator::fail(Result r, int status, const std::stri
 }
 
 Authenticator::Outcome Authenticator::authenticate(const net::Request& req) const {
-  auto bearer = req.bearer_token();
+  auto bearer = req.bearer_token_view();
   if (!bearer) return fail(Missing, 401, "Missing or invalid Authorization header", req);
   auto v = validator_.validate(*bearer);
   if (!v) {

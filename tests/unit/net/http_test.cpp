@@ -43,6 +43,27 @@ TEST(Request, BearerToken) {
   EXPECT_EQ(r.bearer_token(), std::nullopt);
 }
 
+TEST(Request, BearerTokenViewAgreesWithTheCopyAndPointsIntoTheHeader) {
+  Request r;
+  for (const char* h : {"Bearer abc.def.ghi", "bEaReR   tok  ", "\tBearer\tx.y.z\r",
+                        "Basic dXNlcjpwdw==", "Bearer ", "Bearer \t ", "Bearertok", "", "Bearer a b"}) {
+    r.headers.set("Authorization", h);
+    auto copy = r.bearer_token();
+    auto view = r.bearer_token_view();
+    ASSERT_EQ(copy.has_value(), view.has_value()) << h;
+    if (!view) continue;
+    EXPECT_EQ(*copy, *view) << h;
+    auto header = r.headers.view("Authorization");
+    ASSERT_TRUE(header);
+    EXPECT_GE(view->data(), header->data()) << "a view, not a copy";
+    EXPECT_LE(view->data() + view->size(), header->data() + header->size());
+  }
+  r.headers.set("Authorization", "Bearer x.y.z");
+  EXPECT_EQ(r.bearer_token_view(), "x.y.z");
+  EXPECT_EQ(r.headers.view("authorization"), "Bearer x.y.z");
+  EXPECT_EQ(r.headers.view("Cookie"), std::nullopt);
+}
+
 TEST(Response, Helpers) {
   auto j = Response::json(201, Json{{"a", 1}});
   EXPECT_EQ(j.status, 201);
