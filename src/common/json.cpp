@@ -38,6 +38,11 @@ constexpr char kHex[] = "0123456789abcdef";
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
+  append_json_escaped(out, s);
+  out += '"';
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -73,7 +78,6 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out.append(s.data() + run, s.size() - run);
-  out += '"';
 }
 
 }  // namespace dive

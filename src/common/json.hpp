@@ -14,4 +14,6 @@ Json parse_json_limited(std::string_view text, int max_depth = 64);
 // \u00xx (lower-case), everything else as is (no UTF-8 check). The same bytes nlohmann's dump() and
 // RFC 8785 (JCS) write.
 void append_json_string(std::string& out, std::string_view s);
+// The same without the quotes (for text spliced into a string that is already open).
+void append_json_escaped(std::string& out, std::string_view s);
 }  // namespace dive
