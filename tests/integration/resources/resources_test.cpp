@@ -46,6 +46,13 @@ class Resources : public ::testing::Test {
       out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
     return out;
   }
+  // The newest stored document `token` may read (a real read decides), or "" when there is none.
+  static std::string readable_doc(const std::string& token) {
+    std::string id;
+    for (const auto& d : all_docs())
+      if (api_->call("api", "GET", "/api/resources/" + d.id, token).status == 200) id = d.id;
+    return id;
+  }
   // Every page of the list, following nextCursor.
   static std::set<std::string> listed(const std::string& token) {
     std::set<std::string> ids;
@@ -202,9 +209,7 @@ TEST_F(Resources, UploadListReadAndDecryptRoundTrip) {
 
 TEST_F(Resources, TheKasRefusesATamperedLabelOrWrappedKeyAndReleasesTheGenuineOne) {
   std::string t = api_->token("testuser-usa-5", true);
-  std::string id;
-  for (const auto& d : all_docs())
-    if (api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200) id = d.id;
+  const std::string id = readable_doc(t);
   ASSERT_FALSE(id.empty());
   Json z = api_->call("api", "GET", "/api/resources/" + id + "/ztdf", t).body;
   Json genuine{{"policy", z["policy"]}, {"kao", z["keyAccessObjects"][0]}};
@@ -298,9 +303,7 @@ TEST_F(Resources, WithThePdpDownNothingUncachedIsReleasedAndTheBreakerOpensThenR
 
 TEST_F(Resources, WithTheKasDownMetadataReadsWorkAndKeyRequestsAre503) {
   std::string t = api_->token("testuser-usa-5", true);
-  std::string id;
-  for (const auto& d : all_docs())
-    if (api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200) id = d.id;
+  const std::string id = readable_doc(t);
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(cli_->run({"hub", "stop", "kas"}).exit_code, 0);
   EXPECT_EQ(api_->call("api", "GET", "/api/resources/" + id, t).status, 200);
@@ -351,9 +354,7 @@ TEST_F(Resources, DetailedHealthNamesEveryDependencyEveryBreakerAndMemory) {
 
 TEST_F(Resources, AKasKeyRotationKeepsOlderDocumentsReadableAndWrapsNewOnesToTheNewKey) {
   std::string t = api_->token("testuser-usa-5", true);
-  std::string old_id;
-  for (const auto& d : all_docs())
-    if (api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200) old_id = d.id;
+  const std::string old_id = readable_doc(t);
   ASSERT_FALSE(old_id.empty());
   Json before = cli_->run_json({"hub", "kas", "keys", "--json"});
   ASSERT_EQ(before.size(), 1u);
