@@ -5,11 +5,13 @@
 // database and blacklist_redis.
 //
 //   ctx.connect({.database = true, .blacklist_redis = true});
-//   auto rev = std::make_shared<RevocationRuntime>(ctx);   // api, kas: mirror + store
+//   auto rev = std::make_shared<RevocationRuntime>(ctx);   // api, kas, idp: mirror + store
 //   ctx.keep(rev);
 //   rev->store().revoke_user(uid, now_ms);
 //
-// The idp, which revokes but checks nothing, passes {.mirror = false}.
+// A process that only revokes and checks nothing may pass {.mirror = false}. (The idp keeps a mirror,
+// so that introspection and userinfo answer "inactive" for revoked tokens; like api and kas it also
+// writes back what a blacklist that lost its data lacks.)
 //
 // instance.json: revocation.max_staleness_s (300), revocation.resync_interval_s (30),
 // revocation.user_retention_s (1230: token lifetime + skew + margin), revocation.flush_interval_ms (1000).
@@ -38,7 +40,7 @@ namespace dive::services {
 class ServiceContext;
 
 struct RevocationRuntimeOptions {
-  bool mirror = true;  // keep a mirror (api, kas); false: revoke only (idp)
+  bool mirror = true;  // keep a mirror and check revocations; false: revoke only
 };
 
 class RevocationRuntime {
