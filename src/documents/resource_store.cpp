@@ -49,6 +49,14 @@ StoredResource from_row(const pqxx::row& r, bool with_ztdf) {
   return s;
 }
 
+// The hot statements are prepared: PostgreSQL parses and plans them once per connection instead of on
+// every read. libpqxx registers the definition here (a map lookup once known) and sends the PREPARE on
+// the connection's first use; a new connection (after a reconnect) prepares anew.
+const char* prepared(pqxx::connection& conn, const char* name, const std::string& sql) {
+  conn.prepare(name, sql);
+  return name;
+}
+
 }  // namespace
 
 StoredResource stored_from_ztdf(std::string ztdf_text, std::string title, std::string owner,
@@ -106,10 +114,14 @@ size_t insert_resources(pqxx::connection& conn, const std::vector<StoredResource
 
 std::optional<StoredResource> find_resource(pqxx::connection& conn, const std::string& resource_id,
                                             bool with_ztdf) {
+  static const std::string with =
+      std::string("SELECT ") + kColumns + ", ztdf FROM resources WHERE resource_id = $1";
+  static const std::string without =
+      std::string("SELECT ") + kColumns + " FROM resources WHERE resource_id = $1";
+  const char* name = prepared(conn, with_ztdf ? "dive_find_resource_ztdf" : "dive_find_resource",
+                              with_ztdf ? with : without);
   pqxx::nontransaction tx(conn);  // one statement: no BEGIN/COMMIT round trips
-  auto rows = tx.exec_params(std::string("SELECT ") + kColumns + (with_ztdf ? ", ztdf" : "") +
-                                 " FROM resources WHERE resource_id = $1",
-                             resource_id);
+  auto rows = tx.exec_prepared(name, resource_id);
   if (rows.empty()) return std::nullopt;
   return from_row(rows[0], with_ztdf);
 }
@@ -120,18 +132,22 @@ std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFil
   std::string max_level = f.max_level ? std::to_string(*f.max_level) : "";
   std::string cls = f.classification ? std::to_string(*f.classification) : "";
   std::string before = f.before_seq ? std::to_string(*f.before_seq) : "";
+  static constexpr const char* kWhere =
+      " FROM resources WHERE releasability_to @> ARRAY[$1::text]"
+      " AND ($2::int IS NULL OR classification_level <= $2::int)"
+      " AND ($3::text IS NULL OR strpos(lower(title), lower($3::text)) > 0)"
+      " AND ($4::int IS NULL OR classification_level = $4::int)"
+      " AND ($5::text IS NULL OR coi @> ARRAY[$5::text])"
+      " AND ($6::text IS NULL OR releasability_to @> ARRAY[$6::text])"
+      " AND ($7::bigint IS NULL OR seq < $7::bigint)"
+      " ORDER BY seq DESC LIMIT $8";
+  static const std::string with = std::string("SELECT ") + kColumns + ", ztdf" + kWhere;
+  static const std::string without = std::string("SELECT ") + kColumns + kWhere;
+  const char* name = prepared(conn, f.with_ztdf ? "dive_list_resources_ztdf" : "dive_list_resources",
+                              f.with_ztdf ? with : without);
   pqxx::nontransaction tx(conn);  // one statement: no BEGIN/COMMIT round trips
-  auto rows = tx.exec_params(std::string("SELECT ") + kColumns + (f.with_ztdf ? ", ztdf" : "") +
-                                 " FROM resources WHERE releasability_to @> ARRAY[$1::text]"
-                                 " AND ($2::int IS NULL OR classification_level <= $2::int)"
-                                 " AND ($3::text IS NULL OR strpos(lower(title), lower($3::text)) > 0)"
-                                 " AND ($4::int IS NULL OR classification_level = $4::int)"
-                                 " AND ($5::text IS NULL OR coi @> ARRAY[$5::text])"
-                                 " AND ($6::text IS NULL OR releasability_to @> ARRAY[$6::text])"
-                                 " AND ($7::bigint IS NULL OR seq < $7::bigint)"
-                                 " ORDER BY seq DESC LIMIT $8",
-                             f.country, text(max_level), text(f.query), text(cls), text(f.coi),
-                             text(f.releasable_to), text(before), f.limit);
+  auto rows = tx.exec_prepared(name, f.country, text(max_level), text(f.query), text(cls), text(f.coi),
+                               text(f.releasable_to), text(before), f.limit);
   std::vector<StoredResource> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(from_row(r, f.with_ztdf));

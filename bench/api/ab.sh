@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bench/api/ab.sh — A/B of api binaries against one deployed, seeded hub, alternating them so that both
+# see the same (noisy, shared) machine. For each pair and binary: `dive hub stop api`, start
+# `<binary> serve api --instance USA`, warm up, then wrk over every document testuser-usa-5 (OTP) may read
+# and over list pages. The supervised api is started again at the end.
+#   bench/api/ab.sh PAIRS BINARY [BINARY ...]        e.g. bench/api/ab.sh 4 /tmp/dive-old /tmp/dive-new
+# Copy the binaries first (cp build/release/dive /tmp/dive-new): the build overwrites build/release/dive.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$here/../.."
+[ $# -ge 2 ] || { sed -n '2,8p' "$0" >&2; exit 64; }
+home="${DIVE_HOME:-$root/.dive}"
+export DIVE_HOME="$home"
+dive="${DIVE_BIN:-$root/build/release/dive}"
+inst="$home/instances/usa"; ca="$home/ca/rootCA.pem"
+idp="$(jq -r .issuer "$inst/instance.json")"; api="$(jq -r .urls.api "$inst/instance.json")"
+password="$(jq -r .test_user_password "$inst/secrets.json")"
+tmp="$(mktemp -d)"; pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; "$dive" hub start api >/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+pairs=$1; shift
+otp="$("$dive" hub users otp testuser-usa-5)"
+TOKEN="$(curl -s --cacert "$ca" "$idp/protocol/openid-connect/token" -d grant_type=password -d client_id=dive-cli \
+  -d username=testuser-usa-5 --data-urlencode "password=$password" -d "totp=$otp" | jq -r .access_token)"
+export TOKEN
+"$dive" hub stop api >/dev/null
+# wrk's summary as "requests/s p99 [NON2XX=n]"
+summary() { awk '/Requests\/sec/{rps=$2} / 99%/{p99=$2} /Non-2xx/{bad=$NF} END{print rps, p99, (bad ? "NON2XX=" bad : "")}'; }
+for p in $(seq 1 "$pairs"); do
+  for bin in "$@"; do
+    "$bin" serve api --instance USA >"$tmp/api.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do curl -s --cacert "$ca" "$api/health/ready" >/dev/null && break; sleep 0.1; done
+    if [ ! -s "$tmp/reads" ]; then
+      cursor=""
+      while :; do
+        page="$(curl -s --cacert "$ca" -H "Authorization: Bearer $TOKEN" "$api/api/resources?limit=100${cursor:+&cursor=$cursor}")"
+        jq -r '.resources[].resourceId' <<<"$page" >>"$tmp/ids"
+        cursor="$(jq -r '.nextCursor // empty' <<<"$page")"; [ -n "$cursor" ] || break
+      done
+      sed 's#^#/api/resources/#' "$tmp/ids" >"$tmp/reads"; echo "/api/resources?limit=25" >"$tmp/list"
+      echo "$(wc -l <"$tmp/ids") readable documents"
+    fi
+    PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d6s -s "$here/get.lua" "$api" >/dev/null
+    r=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
+    l=$(PATHS_FILE="$tmp/list" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
+    echo "pair $p $(basename "$bin"): reads $r | list $l | load $(cut -d' ' -f1 /proc/loadavg)"
+    kill "$pid"; wait "$pid" 2>/dev/null; pid=""
+  done
+done
