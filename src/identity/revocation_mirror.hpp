@@ -31,6 +31,7 @@
 #include "common/json.hpp"
 #include "identity/revocation.hpp"
 #include "identity/revocation_event.hpp"
+#include "identity/revocation_limits.hpp"
 
 namespace dive::metrics {
 class Registry;
@@ -51,7 +52,7 @@ struct MirrorConfig {
   Millis max_staleness{300000};
   Millis token_grace{60000};  // a jti is kept this long after its exp (the validator allows clock skew)
   // A user entry is kept this long after its threshold: longer than any token issued before it lives.
-  Millis user_retention{(900 + 30 + 300) * 1000};
+  Millis user_retention{kDefaultUserRetention};
   size_t recent_events = 32;  // kept for status()
 };
 

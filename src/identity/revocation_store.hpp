@@ -17,6 +17,7 @@
 #include "common/json.hpp"
 #include "identity/revocation.hpp"
 #include "identity/revocation_backend.hpp"
+#include "identity/revocation_limits.hpp"
 
 namespace dive::metrics {
 class Registry;
@@ -31,7 +32,7 @@ class RevocationMirror;
 struct RevocationStoreConfig {
   std::string instance;  // this instance's code, carried in every event
   // How long a user entry outlives its threshold: access-token lifetime + clock skew + margin.
-  Millis user_retention{(900 + 30 + 300) * 1000};
+  Millis user_retention{kDefaultUserRetention};
   size_t flush_batch = 500;  // outbox rows read per flush
 };
 

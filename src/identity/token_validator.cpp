@@ -248,6 +248,10 @@ ValidationResult TokenValidator::check(std::string_view token, const std::string
     return rejected(R::NotYetValid, "nbf is " + std::to_string(t->nbf - now) + " s in the future");
   if (t->iat > sat_add(now, skew))
     return rejected(R::NotYetValid, "iat is " + std::to_string(t->iat - now) + " s in the future");
+  if (const auto max = static_cast<int64_t>(cfg_.max_lifetime.count());
+      max > 0 && (t->exp < t->iat || t->exp > sat_add(t->iat, max)))
+    return rejected(R::InvalidClaim, "lifetime (exp - iat) is not within 0.." + std::to_string(max) +
+                                         " s, the longest that revocation covers");
 
   auto sub_it = claims.find("sub");
   if (sub_it == claims.end()) return rejected(R::MissingClaim, "no sub claim");

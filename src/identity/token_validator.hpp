@@ -60,6 +60,10 @@ struct ValidatorConfig {
   Millis jwks_min_refresh_interval{10000};  // an unknown kid refreshes its issuer's JWKS at most this often
   Millis jwks_max_age{3600000};             // cached keys older than this are refreshed on use
   size_t cache_capacity = 100000;           // validated tokens kept
+  // Longest accepted lifetime (exp - iat); 0: any. A user revocation is kept for a bounded time
+  // (revocation.user_retention_s), so a token that lives longer than that could outlive the revocation
+  // of its user: such tokens are refused (InvalidClaim) rather than silently un-revoked later.
+  std::chrono::seconds max_lifetime{0};
 };
 
 // Why a token was refused. to_string() gives the metric label / log word.

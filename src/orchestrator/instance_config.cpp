@@ -115,6 +115,16 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"postgres", {{"shared_buffers", "32MB"}, {"fast_unsafe", test}}},
       {"revocation",
        {{"max_staleness_s", 300}, {"resync_interval_s", test ? 2 : 30}, {"user_retention_s", 1230}}},
+      // docs/IDP.md. access_token_ttl_s must stay <= revocation.user_retention_s - 30 (the idp refuses
+      // to start otherwise: a longer-lived token would outlive its user's logout).
+      {"idp",
+       {{"access_token_ttl_s", 900},
+        {"refresh_token_ttl_s", 1800},
+        {"session_max_s", 36000},
+        {"code_ttl_s", 60},
+        {"lockout_threshold", 5},
+        {"lockout_minutes", 15},
+        {"argon2", {{"memory_kib", 19456}, {"iterations", 2}, {"parallelism", 1}}}}},
       {"policy",
        {{"poll_interval_ms", test ? 250 : 1000},
         {"decision_log_capacity", 100000},

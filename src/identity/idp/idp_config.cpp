@@ -4,6 +4,8 @@
 
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
+#include "identity/revocation_limits.hpp"
+#include "identity/token_validator.hpp"
 
 namespace dive::identity::idp {
 
@@ -55,6 +57,14 @@ IdpConfig IdpConfig::from_instance(const Json& instance, const Json& secrets) {
   c.lockout_threshold = positive<int>(idp, "lockout_threshold", c.lockout_threshold);
   c.lockout_minutes = positive<int64_t>(idp, "lockout_minutes", c.lockout_minutes);
   c.key_poll_ms = positive<int64_t>(idp, "key_poll_interval_ms", c.key_poll_ms);
+  const auto covered = max_covered_lifetime(user_retention_of(instance), ValidatorConfig{}.clock_skew);
+  if (c.access_token_ttl_s > covered.count())
+    throw std::runtime_error(
+        "instance.json idp.access_token_ttl_s (" + std::to_string(c.access_token_ttl_s) +
+        " s) is longer than a logout is remembered: revocation.user_retention_s must be at "
+        "least the token lifetime + " +
+        std::to_string(ValidatorConfig{}.clock_skew.count()) +
+        " s, or the token would be accepted again after its user's logout expires");
   const Json a = idp.value("argon2", Json::object());
   c.argon2.memory_kib = positive<uint32_t>(a, "memory_kib", c.argon2.memory_kib);
   c.argon2.iterations = positive<uint32_t>(a, "iterations", c.argon2.iterations);

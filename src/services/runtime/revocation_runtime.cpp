@@ -4,6 +4,7 @@
 
 #include "identity/pg_revocation_outbox.hpp"
 #include "identity/redis_blacklist.hpp"
+#include "identity/revocation_limits.hpp"
 #include "identity/revocation_mirror.hpp"
 #include "identity/revocation_store.hpp"
 #include "identity/revocation_sync.hpp"
@@ -19,7 +20,7 @@ using identity::RevocationSource;
 
 RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptions opts) : ctx_(ctx) {
   const Json& rc = ctx.config().value("revocation", Json::object());
-  const Millis user_retention = std::chrono::seconds(rc.value("user_retention_s", 1230));
+  const Millis user_retention = identity::user_retention_of(ctx.config());
   blacklist_ = std::make_unique<identity::RedisBlacklist>(ctx.blacklist(), ctx.breaker("blacklist_redis"));
   outbox_ = std::make_unique<identity::PgRevocationOutbox>(ctx.db());
   if (opts.mirror) {

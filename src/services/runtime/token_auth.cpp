@@ -1,6 +1,7 @@
 #include "services/runtime/token_auth.hpp"
 
 #include "identity/jwks_source.hpp"
+#include "identity/revocation_limits.hpp"
 #include "identity/token_validator.hpp"
 #include "net/https_client.hpp"
 #include "services/runtime/authenticator.hpp"
@@ -21,6 +22,8 @@ TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
   vc.audience = std::move(audience);
   vc.required_token_type = "Bearer";   // an ID token is not an access token
   vc.extra_required_claims = {"jti"};  // every token must be revocable on its own
+  // ... and must not outlive the revocation of its user (revocation_limits.hpp)
+  vc.max_lifetime = identity::max_covered_lifetime(identity::user_retention_of(ctx.config()), vc.clock_skew);
   validator_ = std::make_unique<identity::TokenValidator>(vc, *jwks_, Clock::system(), &ctx.registry());
   revocation_ = std::make_unique<RevocationRuntime>(ctx);
   authenticator_ = std::make_unique<Authenticator>(*validator_, *revocation_->mirror(), &ctx.registry());

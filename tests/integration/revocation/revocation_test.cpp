@@ -310,6 +310,24 @@ TEST_F(Revocation, ABlacklistThatComesBackWithoutItsDataIsWrittenBackAndNothingI
   EXPECT_EQ(me("TST", access_token(user)), 200) << "a login after the logout is still accepted";
 }
 
+TEST_F(Revocation, ATokenThatWouldOutliveItsUsersLogoutIsRefused) {
+  // The spoke's api remembers user revocations for only 600 s (an operator's edit): a 900-s token could
+  // then outlive its user's logout by 330 s, so that api refuses tokens living longer than 570 s.
+  auto path = cli_->home() / "instances" / "tst" / "instance.json";
+  const std::string original = *try_read_file(path);
+  Json cfg = Json::parse(original);
+  cfg["revocation"]["user_retention_s"] = 600;
+  write_file_atomic(path, cfg.dump(2), 0644);
+  ASSERT_EQ(cli_->run({"spoke", "restart", "TST", "api"}).exit_code, 0);
+  std::string t = access_token("testuser-usa-4");
+  EXPECT_EQ(me("TST", t), 401);
+  EXPECT_EQ(me("USA", t), 200) << "the hub's api keeps the default 1230 s, which covers 900-s tokens";
+
+  write_file_atomic(path, original, 0644);
+  ASSERT_EQ(cli_->run({"spoke", "restart", "TST", "api"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return me("TST", t) == 200; }, 15s));
+}
+
 TEST_F(Revocation, AMirrorStaleBeyondMaxStalenessFailsClosedWith503AndRecovers) {
   // The spoke's api gets a short max_staleness (an operator's edit of instance.json, kept on restart).
   auto path = cli_->home() / "instances" / "tst" / "instance.json";

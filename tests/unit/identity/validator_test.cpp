@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -64,6 +65,33 @@ TEST_F(ValidatorTest, RequiredTokenTypeKeepsIdTokensOut) {
   EXPECT_TRUE(bearer_only.validate(token(rsa_key(), cl)));
   cl["typ"] = "ID";
   EXPECT_TRUE(v().validate(token(rsa_key(), cl)));  // not configured: not checked
+}
+
+TEST_F(ValidatorTest, TokensLivingLongerThanRevocationCoversAreRefused) {
+  ValidatorConfig c = config();
+  c.max_lifetime = 1200s;
+  TokenValidator bounded(c, source, clock);
+  Json cl = claims();
+  const int64_t iat = cl["iat"];
+  cl["exp"] = iat + 1200;
+  EXPECT_TRUE(bounded.validate(token(rsa_key(), cl))) << "exactly the bound";
+  cl["exp"] = iat + 1201;
+  auto r = bounded.validate(token(rsa_key(), cl));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.reason(), RejectReason::InvalidClaim);
+  EXPECT_NE(r.message().find("lifetime"), std::string::npos) << r.message();
+  cl["iat"] = iat - 3600;  // issued an hour ago, still unexpired: a long-lived token, refused too
+  cl["exp"] = iat + 60;
+  EXPECT_EQ(bounded.validate(token(rsa_key(), cl)).reason(), RejectReason::InvalidClaim);
+  cl["iat"] = std::numeric_limits<int64_t>::min();  // no overflow in exp - iat
+  EXPECT_EQ(bounded.validate(token(rsa_key(), cl)).reason(), RejectReason::InvalidClaim);
+  cl["iat"] = iat;
+  cl["exp"] = iat - 1;  // exp before iat (and so expired already): refused either way
+  EXPECT_FALSE(bounded.validate(token(rsa_key(), cl)));
+  // Unbounded (the default): the same long-lived token passes.
+  cl["iat"] = iat - 3600;
+  cl["exp"] = iat + 60;
+  EXPECT_TRUE(v().validate(token(rsa_key(), cl)));
 }
 
 TEST_F(ValidatorTest, SameTokenIsServedFromTheCache) {

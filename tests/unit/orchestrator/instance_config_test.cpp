@@ -33,6 +33,19 @@ TEST(InstanceConfig, TestProfileKeepsEveryBreakerCooldownAtMostFiveSeconds) {
   EXPECT_LT(c["seed"]["count"].get<int>(), d["seed"]["count"].get<int>());
 }
 
+TEST(InstanceConfig, TheIdpSectionShowsItsSettingsAndItsTokensAreCoveredByRevocation) {
+  TempDir home;
+  for (Profile p : {Profile::Dev, Profile::Test}) {
+    Json c = default_instance_config(Layout{home.path()}, "USA", p, 0);
+    EXPECT_EQ(c["idp"]["lockout_threshold"], 5);
+    EXPECT_EQ(c["idp"]["lockout_minutes"], 15);
+    EXPECT_GE(c["idp"]["argon2"]["memory_kib"].get<int>(), 19456);
+    // A logout must be remembered for longer than a token it revokes stays valid (+30 s clock skew);
+    // the idp refuses to start otherwise (tests/unit/idp/idp_config_test.cpp).
+    EXPECT_LE(c["idp"]["access_token_ttl_s"].get<int>() + 30, c["revocation"]["user_retention_s"].get<int>());
+  }
+}
+
 TEST(InstanceConfig, RewriteKeepsOperatorEditsButNotDerivedFields) {
   TempDir home;
   Layout l{home.path()};
