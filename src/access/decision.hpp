@@ -14,6 +14,10 @@ struct Decision {
   Json evaluation_details = Json::object();
 };
 
+// Appends {"allow","cached","evaluation_details","obligations","reason"} as JSON text: the bytes of the
+// same object built as a Json and dumped, without copying the (shared, immutable) decision's trees.
+void append_decision_json(std::string& out, const Decision& d, bool cached);
+
 // No decision could be had (breaker open, transport error, timeout, malformed answer). Callers fail closed.
 class PdpUnavailable : public std::runtime_error {
  public:

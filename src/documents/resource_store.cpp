@@ -175,4 +175,37 @@ Json resource_summary(const StoredResource& r) {
               {"encrypted", true}};
 }
 
+void append_resource_summary(std::string& out, const StoredResource& r) {
+  // Keys in the order nlohmann's (sorted) objects dump them.
+  auto array = [&out](const std::vector<std::string>& v) {
+    out += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, v[i]);
+    }
+    out += ']';
+  };
+  auto member = [&out](const char* key, std::string_view value) {
+    out += key;
+    append_json_string(out, value);
+  };
+  out += "{\"COI\":";
+  array(r.label.coi);
+  out += ",\"caveats\":";
+  array(r.label.caveats);
+  member(",\"classification\":", ztdf::to_string(r.label.classification));
+  member(",\"coiOperator\":", ztdf::to_string(r.label.coi_operator));
+  member(",\"createdAt\":", r.created_at);
+  member(",\"displayMarking\":", r.label.display_marking);
+  out += ",\"encrypted\":true";
+  member(",\"originatingCountry\":", r.label.originating_country);
+  out += ",\"releasabilityTo\":";
+  array(r.label.releasability_to);
+  out += ",\"releasableToIndustry\":";
+  out += r.label.releasable_to_industry ? "true" : "false";
+  member(",\"resourceId\":", r.resource_id);
+  member(",\"title\":", r.title);
+  out += '}';
+}
+
 }  // namespace dive::documents

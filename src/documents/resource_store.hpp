@@ -59,5 +59,7 @@ int64_t count_resources(pqxx::connection& conn, const std::string& source = {});
 // The list JSON of a row (no payload, no wrapped keys): resourceId, title, classification, releasabilityTo,
 // COI, coiOperator, caveats, releasableToIndustry, originatingCountry, displayMarking, createdAt, encrypted.
 Json resource_summary(const StoredResource& r);
+// Appends resource_summary(r).dump() without building the Json.
+void append_resource_summary(std::string& out, const StoredResource& r);
 
 }  // namespace dive::documents
