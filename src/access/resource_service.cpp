@@ -117,11 +117,12 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   f.with_ztdf = true;
 
   // Pages of candidates until `limit` allowed ones or the end; bounded work per request.
-  Json out = Json::array();
+  std::string items;  // the listed summaries, as JSON text separated by ','
+  int count = 0;
   int64_t next = -1;  // the cursor of the next page; -1: none
   const InputContext ctx{d_.tenant, rid};
   const InputKey key(t, "read", ctx);  // a read's input, so the list never shows what a read would refuse
-  for (int round = 0; round < 5 && static_cast<int>(out.size()) < limit; ++round) {
+  for (int round = 0; round < 5 && count < limit; ++round) {
     f.limit = std::max(limit * 2, 20);
     std::vector<documents::StoredResource> rows;
     try {
@@ -156,9 +157,12 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     size_t consumed = 0;
     for (size_t j = 0; j < decisions.size() && !full; ++j) {
       const auto& row = rows[idx[j]];
-      if (decisions[j].decision->allow) out.push_back(documents::resource_summary(row));
+      if (decisions[j].decision->allow) {
+        if (count++ > 0) items += ',';
+        documents::append_resource_summary(items, row);
+      }
       consumed = idx[j] + 1;
-      if (static_cast<int>(out.size()) == limit) full = true;
+      if (count == limit) full = true;
     }
     if (full) {
       // More may follow: the cursor is the last row looked at.
@@ -169,9 +173,13 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     f.before_seq = rows.back().seq;
     next = rows.back().seq;  // ran out of rounds: continue from here
   }
-  Json body{{"resources", out}, {"count", out.size()}};
-  body["nextCursor"] = next >= 0 ? Json(std::to_string(next)) : Json(nullptr);
-  return {200, body};
+  // {"count","nextCursor","resources"} as text (the order a Json object would dump).
+  std::string body = "{\"count\":" + std::to_string(count) + ",\"nextCursor\":";
+  body += next >= 0 ? "\"" + std::to_string(next) + "\"" : std::string("null");
+  body += ",\"resources\":[";
+  body += items;
+  body += "]}";
+  return {200, Json(), std::move(body)};
 }
 
 ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::string& id,
