@@ -8,7 +8,7 @@
 namespace dive::access {
 
 std::shared_ptr<const ParsedObject> ParsedObjects::get(std::string_view text) {
-  std::string key = sha256(text);
+  std::string key = sha256_hex(text);
   {
     std::lock_guard lock(mu_);
     if (auto it = map_.find(key); it != map_.end()) return it->second;
@@ -24,6 +24,12 @@ std::shared_ptr<const ParsedObject> ParsedObjects::get(std::string_view text) {
   if (map_.size() >= capacity_) map_.clear();  // simple bound; a miss costs one parse
   map_.emplace(std::move(key), p);
   return p;
+}
+
+std::shared_ptr<const ParsedObject> ParsedObjects::find(const std::string& sha256_hex) const {
+  std::lock_guard lock(mu_);
+  auto it = map_.find(sha256_hex);
+  return it == map_.end() ? nullptr : it->second;
 }
 
 size_t ParsedObjects::size() const {

@@ -57,22 +57,50 @@ struct ResourceService::Loaded {
 
 ResourceService::ResourceService(ResourceServiceDeps deps) : d_(std::move(deps)) {}
 
+std::vector<std::shared_ptr<const ParsedObject>> ResourceService::parsed_objects(
+    const std::vector<documents::StoredResource>& rows) {
+  std::vector<std::shared_ptr<const ParsedObject>> out(rows.size());
+  std::vector<std::string> missing;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].ztdf.empty()) continue;  // the text is here already
+    out[i] = parsed_.find(rows[i].ztdf_sha256);
+    if (!out[i]) missing.push_back(rows[i].resource_id);
+  }
+  std::map<std::string, std::string> texts;
+  if (!missing.empty())
+    texts = d_.db.with([&](pqxx::connection& c) { return documents::find_ztdf_texts(c, missing); });
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (out[i]) continue;
+    const std::string* text = &rows[i].ztdf;
+    if (text->empty()) {
+      auto it = texts.find(rows[i].resource_id);
+      if (it == texts.end()) continue;  // deleted in between
+      text = &it->second;
+    }
+    try {
+      out[i] = parsed_.get(*text);
+    } catch (const ztdf::Error&) {
+      // left null: the caller refuses it (read) or leaves it out (list)
+    }
+  }
+  return out;
+}
+
 ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, const std::string& id,
-                                          const std::string& rid, Loaded& out) {
-  std::optional<documents::StoredResource> row;
+                                          const std::string& rid, Loaded& out, bool with_text) {
+  std::vector<documents::StoredResource> rows;
   try {
-    row = d_.db.with([&](pqxx::connection& c) { return documents::find_resource(c, id, true); });
+    auto row = d_.db.with([&](pqxx::connection& c) { return documents::find_resource(c, id, with_text); });
+    if (!row) return error(404, "Not Found", "no resource " + id);
+    rows.push_back(std::move(*row));
+    out.parsed = parsed_objects(rows).front();
   } catch (const store::PgUnavailable&) {
     return unavailable("the database");
   }
-  if (!row) return error(404, "Not Found", "no resource " + id);
-  out.row = std::move(*row);
-  try {
-    out.parsed = parsed_.get(out.row.ztdf);
-  } catch (const ztdf::Error&) {
-    // A stored object that does not parse is refused like a failed integrity check.
+  out.row = std::move(rows.front());
+  // A stored object that does not parse is refused like a failed integrity check.
+  if (!out.parsed)
     return error(403, "Forbidden", "the stored object of " + id + " is not a valid ZTDF object");
-  }
   try {
     const InputContext ctx{d_.tenant, rid};
     const auto& parsed = *out.parsed;
@@ -114,7 +142,7 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   }
   if (auto it = q.find("coi"); it != q.end()) f.coi = it->second.substr(0, 64);
   if (auto it = q.find("releasableTo"); it != q.end()) f.releasable_to = it->second.substr(0, 3);
-  f.with_ztdf = true;
+  f.with_ztdf = false;  // texts are fetched only for objects not parsed yet (parsed_objects)
 
   // Pages of candidates until `limit` allowed ones or the end; bounded work per request.
   std::string items;  // the listed summaries, as JSON text separated by ','
@@ -130,20 +158,23 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     } catch (const store::PgUnavailable&) {
       return unavailable("the database");
     }
+    std::vector<std::shared_ptr<const ParsedObject>> parsed;
+    try {
+      parsed = parsed_objects(rows);
+    } catch (const store::PgUnavailable&) {
+      return unavailable("the database");
+    }
     std::vector<std::shared_ptr<const ParsedObject>> objects;
     std::vector<std::string> keys;
     std::vector<std::string> classes;
     std::vector<size_t> idx;
     for (size_t i = 0; i < rows.size(); ++i) {
-      try {
-        auto o = parsed_.get(rows[i].ztdf);
-        keys.push_back(key.key_for(o->resource_text));
-        objects.push_back(std::move(o));
-        classes.emplace_back(ztdf::to_string(rows[i].label.classification));
-        idx.push_back(i);
-      } catch (const ztdf::Error&) {
-        // unreadable object: a read would refuse it, so the list does not show it
-      }
+      // (an unreadable object is left out: a read would refuse it)
+      if (!parsed[i]) continue;
+      keys.push_back(key.key_for(parsed[i]->resource_text));
+      objects.push_back(std::move(parsed[i]));
+      classes.emplace_back(ztdf::to_string(rows[i].label.classification));
+      idx.push_back(i);
     }
     std::vector<Authorization> decisions;
     try {
@@ -203,7 +234,7 @@ ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::str
 ApiResult ResourceService::ztdf(const identity::VerifiedToken& t, const std::string& id,
                                 const std::string& rid) {
   Loaded l;
-  if (auto r = authorize_read(t, id, rid, l); r.status) return r;
+  if (auto r = authorize_read(t, id, rid, l, true); r.status) return r;
   return {200, Json(), l.row.ztdf};  // the stored text as it is
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "access/authorizer.hpp"
 #include "access/parsed_objects.hpp"
@@ -22,6 +23,9 @@
 
 namespace dive::store {
 class PgPool;
+}
+namespace dive::documents {
+struct StoredResource;
 }
 
 namespace dive::access {
@@ -60,8 +64,14 @@ class ResourceService {
  private:
   struct Loaded;
   // The stored object and the read decision on it; status != 0 when answered already (404, 403, 503).
+  // with_text: out.row.ztdf holds the stored text; otherwise it is fetched only when the object has not
+  // been parsed yet (found by the row's ztdf_sha256).
   ApiResult authorize_read(const identity::VerifiedToken& t, const std::string& id, const std::string& rid,
-                           Loaded& out);
+                           Loaded& out, bool with_text = false);
+  // The parsed objects of these rows (by their ztdf_sha256), fetching the texts of those not parsed yet
+  // in one query; nullptr for a row whose text does not parse (or that is gone). Throws PgUnavailable.
+  std::vector<std::shared_ptr<const ParsedObject>> parsed_objects(
+      const std::vector<documents::StoredResource>& rows);
 
   ResourceServiceDeps d_;
   ParsedObjects parsed_;

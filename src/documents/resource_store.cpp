@@ -24,7 +24,7 @@ std::vector<std::string> from_pg_array(const pqxx::field& f) {
 constexpr const char* kColumns =
     "seq, resource_id, title, classification, releasability_to, coi, coi_operator, caveats, "
     "releasable_to_industry, originating_country, display_marking, owner, source, COALESCE(seed_batch, ''), "
-    "kas_kid, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    "kas_kid, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ztdf_sha256";
 
 StoredResource from_row(const pqxx::row& r, bool with_ztdf) {
   StoredResource s;
@@ -45,7 +45,8 @@ StoredResource from_row(const pqxx::row& r, bool with_ztdf) {
   s.seed_batch = r[13].as<std::string>();
   s.kas_kid = r[14].as<std::string>();
   s.created_at = r[15].as<std::string>();
-  if (with_ztdf) s.ztdf = r[16].as<std::string>();
+  s.ztdf_sha256 = r[16].as<std::string>();
+  if (with_ztdf) s.ztdf = r[17].as<std::string>();
   return s;
 }
 
@@ -124,6 +125,20 @@ std::optional<StoredResource> find_resource(pqxx::connection& conn, const std::s
   auto rows = tx.exec_prepared(name, resource_id);
   if (rows.empty()) return std::nullopt;
   return from_row(rows[0], with_ztdf);
+}
+
+std::map<std::string, std::string> find_ztdf_texts(pqxx::connection& conn,
+                                                   const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> out;
+  if (ids.empty()) return out;
+  // The ids as one text[] parameter (a JSON array unpacked by the database: no quoting of our own).
+  const char* name = prepared(conn, "dive_find_ztdf_texts",
+                              "SELECT resource_id, ztdf FROM resources WHERE resource_id = ANY("
+                              "ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))");
+  pqxx::nontransaction tx(conn);
+  for (const auto& r : tx.exec_prepared(name, Json(ids).dump()))
+    out.emplace(r[0].as<std::string>(), r[1].as<std::string>());
+  return out;
 }
 
 std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFilter& f) {

@@ -5,6 +5,7 @@
 #include <pqxx/connection>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,8 +24,9 @@ struct StoredResource {
   std::string source;      // "seed" | "upload"
   std::string seed_batch;  // the seed value of a seeded document, "" otherwise
   std::string kas_kid;
-  std::string created_at;  // RFC 3339, from the database
-  std::string ztdf;        // the serialized ZTDF object (empty when a query did not ask for it)
+  std::string created_at;   // RFC 3339, from the database
+  std::string ztdf;         // the serialized ZTDF object (empty when a query did not ask for it)
+  std::string ztdf_sha256;  // hex SHA-256 of the stored text, kept by the database (migration 006)
 };
 
 // A row for insertion, from the document's ZTDF text (label, ids and kid are taken from the object).
@@ -37,6 +39,10 @@ size_t insert_resources(pqxx::connection& conn, const std::vector<StoredResource
 
 std::optional<StoredResource> find_resource(pqxx::connection& conn, const std::string& resource_id,
                                             bool with_ztdf = true);
+
+// The stored text of each of these objects that exists: resource_id -> ztdf text.
+std::map<std::string, std::string> find_ztdf_texts(pqxx::connection& conn,
+                                                   const std::vector<std::string>& ids);
 
 // The pre-filter of GET /api/resources: only rows the policy *could* allow. It never removes a row the
 // policy would allow (country must be in releasabilityTo; the level filter applies only to a canonical

@@ -3,6 +3,7 @@
 // tampered objects, and no failure of pdp, kas or redis ever yields a document or key the policy refuses.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <pqxx/pqxx>
 #include <set>
@@ -246,6 +247,41 @@ TEST_F(Resources, TheKasRefusesATamperedLabelOrWrappedKeyAndReleasesTheGenuineOn
   auto denied = api_->call("kas", "POST", "/request-key", t1, genuine);
   EXPECT_EQ(denied.status, 403);
   EXPECT_FALSE(denied.body.contains("dataKey"));
+}
+
+TEST_F(Resources, AnObjectChangedInTheDatabaseIsReadAsItIsNowNotAsItWasParsed) {
+  std::string t = api_->token("testuser-usa-5", true);
+  const std::string id = readable_doc(t);  // read, so parsed and cached by this api
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(listed(t).count(id));
+  pqxx::connection db(orch::instance_db_conninfo(orch::Layout{cli_->home()}.instance("USA")));
+  auto set_ztdf = [&](const std::string& text) {
+    pqxx::work tx(db);
+    tx.exec_params("UPDATE resources SET ztdf = $1 WHERE resource_id = $2", text, id);
+    tx.commit();
+  };
+  std::string original;
+  {
+    pqxx::nontransaction tx(db);
+    original =
+        tx.exec_params("SELECT ztdf FROM resources WHERE resource_id = $1", id)[0][0].as<std::string>();
+  }
+  struct Restore {
+    std::function<void()> f;
+    ~Restore() { f(); }
+  } restore{[&] { set_ztdf(original); }};
+
+  // Someone with database access replaces the object: the api must not answer from what it parsed before.
+  set_ztdf(R"({"manifest":"not a ZTDF object"})");
+  auto r = api_->call("api", "GET", "/api/resources/" + id, t);
+  EXPECT_EQ(r.status, 403) << r.body.dump();
+  EXPECT_NE(r.body.value("message", "").find("not a valid ZTDF object"), std::string::npos) << r.body.dump();
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources/" + id + "/ztdf", t).status, 403);
+  EXPECT_FALSE(listed(t).count(id)) << "the list does not show an object a read refuses";
+
+  set_ztdf(original);
+  EXPECT_EQ(api_->call("api", "GET", "/api/resources/" + id, t).status, 200);
+  EXPECT_TRUE(listed(t).count(id));
 }
 
 TEST_F(Resources, WithThePdpDownNothingUncachedIsReleasedAndTheBreakerOpensThenRecovers) {
