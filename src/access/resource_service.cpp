@@ -74,7 +74,9 @@ std::vector<std::shared_ptr<const ParsedObject>> ResourceService::parsed_objects
     const std::string* text = &rows[i].ztdf;
     if (text->empty()) {
       auto it = texts.find(rows[i].resource_id);
-      if (it == texts.end()) continue;  // deleted in between
+      // Deleted in between: left out. (Changed in between: the newer text is parsed, and decisions are
+      // made on it, the authority; only the summary columns of this row may lag it by one statement.)
+      if (it == texts.end()) continue;
       text = &it->second;
     }
     try {
