@@ -175,21 +175,6 @@ int64_t count_resources(pqxx::connection& conn, const std::string& source) {
   return tx.exec_params("SELECT count(*) FROM resources WHERE source = $1", source)[0][0].as<int64_t>();
 }
 
-Json resource_summary(const StoredResource& r) {
-  return Json{{"resourceId", r.resource_id},
-              {"title", r.title},
-              {"classification", ztdf::to_string(r.label.classification)},
-              {"releasabilityTo", r.label.releasability_to},
-              {"COI", r.label.coi},
-              {"coiOperator", ztdf::to_string(r.label.coi_operator)},
-              {"caveats", r.label.caveats},
-              {"releasableToIndustry", r.label.releasable_to_industry},
-              {"originatingCountry", r.label.originating_country},
-              {"displayMarking", r.label.display_marking},
-              {"createdAt", r.created_at},
-              {"encrypted", true}};
-}
-
 void append_resource_summary(std::string& out, const StoredResource& r) {
   // Keys in the order nlohmann's (sorted) objects dump them.
   auto array = [&out](const std::vector<std::string>& v) {

@@ -62,10 +62,9 @@ std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFil
 
 int64_t count_resources(pqxx::connection& conn, const std::string& source = {});
 
-// The list JSON of a row (no payload, no wrapped keys): resourceId, title, classification, releasabilityTo,
-// COI, coiOperator, caveats, releasableToIndustry, originatingCountry, displayMarking, createdAt, encrypted.
-Json resource_summary(const StoredResource& r);
-// Appends resource_summary(r).dump() without building the Json.
+// Appends the list JSON of a row (no payload, no wrapped keys) as text: {COI, caveats, classification,
+// coiOperator, createdAt, displayMarking, encrypted, originatingCountry, releasabilityTo,
+// releasableToIndustry, resourceId, title} (sorted, as a Json object would dump them).
 void append_resource_summary(std::string& out, const StoredResource& r);
 
 }  // namespace dive::documents
