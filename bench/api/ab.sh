@@ -12,16 +12,12 @@ root="$here/../.."
 home="${DIVE_HOME:-$root/.dive}"
 export DIVE_HOME="$home"
 dive="${DIVE_BIN:-$root/build/release/dive}"
-inst="$home/instances/usa"; ca="$home/ca/rootCA.pem"
-idp="$(jq -r .issuer "$inst/instance.json")"; api="$(jq -r .urls.api "$inst/instance.json")"
-password="$(jq -r .test_user_password "$inst/secrets.json")"
+. "$here/common.sh"
 tmp="$(mktemp -d)"; pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; "$dive" hub start api >/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 pairs=$1; shift
-otp="$("$dive" hub users otp testuser-usa-5)"
-TOKEN="$(curl -s --cacert "$ca" "$idp/protocol/openid-connect/token" -d grant_type=password -d client_id=dive-cli \
-  -d username=testuser-usa-5 --data-urlencode "password=$password" -d "totp=$otp" | jq -r .access_token)"
+TOKEN="$(bench_token)" || exit 1
 export TOKEN
 "$dive" hub stop api >/dev/null
 # wrk's summary as "requests/s p99 [NON2XX=n]"
@@ -32,12 +28,7 @@ for p in $(seq 1 "$pairs"); do
     pid=$!
     for _ in $(seq 1 100); do curl -s --cacert "$ca" "$api/health/ready" >/dev/null && break; sleep 0.1; done
     if [ ! -s "$tmp/reads" ]; then
-      cursor=""
-      while :; do
-        page="$(curl -s --cacert "$ca" -H "Authorization: Bearer $TOKEN" "$api/api/resources?limit=100${cursor:+&cursor=$cursor}")"
-        jq -r '.resources[].resourceId' <<<"$page" >>"$tmp/ids"
-        cursor="$(jq -r '.nextCursor // empty' <<<"$page")"; [ -n "$cursor" ] || break
-      done
+      readable_ids "$TOKEN" "$tmp/ids"
       sed 's#^#/api/resources/#' "$tmp/ids" >"$tmp/reads"; echo "/api/resources?limit=25" >"$tmp/list"
       echo "$(wc -l <"$tmp/ids") readable documents"
     fi

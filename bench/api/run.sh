@@ -13,26 +13,13 @@ root="$here/../.."
 secs="${1:-15}"
 conns="${2:-16}"
 home="${DIVE_HOME:-$root/.dive}"
-inst="$home/instances/usa"
 dive="${DIVE_BIN:-$root/build/release/dive}"
-idp="$(jq -r .issuer "$inst/instance.json")"
-api="$(jq -r .urls.api "$inst/instance.json")"
-ca="$home/ca/rootCA.pem"
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/bootstrap installs it)" >&2; exit 1; }
-password="$(jq -r .test_user_password "$inst/secrets.json")"
-otp="$(DIVE_HOME="$home" "$dive" hub users otp testuser-usa-5)"
-TOKEN="$(curl -s --cacert "$ca" "$idp/protocol/openid-connect/token" -d grant_type=password -d client_id=dive-cli \
-  -d username=testuser-usa-5 --data-urlencode "password=$password" -d "totp=$otp" | jq -r .access_token)"
+. "$here/common.sh"
+TOKEN="$(bench_token)" || exit 1
 export TOKEN
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-# The documents this user may read: every page of the list.
-cursor=""
-while :; do
-  page="$(curl -s --cacert "$ca" -H "Authorization: Bearer $TOKEN" "$api/api/resources?limit=100${cursor:+&cursor=$cursor}")"
-  jq -r '.resources[].resourceId' <<<"$page" >>"$tmp/ids"
-  cursor="$(jq -r '.nextCursor // empty' <<<"$page")"
-  [ -n "$cursor" ] || break
-done
+readable_ids "$TOKEN" "$tmp/ids"
 echo "$(wc -l <"$tmp/ids") readable documents"
 sed 's#^#/api/resources/#' "$tmp/ids" >"$tmp/reads"
 sed 's#^#/api/resources/#; s#$#/key#' "$tmp/ids" >"$tmp/keys"
