@@ -7,7 +7,9 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dive::ossl {
@@ -36,6 +38,9 @@ std::shared_ptr<EVP_PKEY> share(Pkey key);
 // Clears the thread's OpenSSL error queue (after an expected failure such as a bad signature, so that it
 // does not leak into an unrelated caller's error report).
 void clear_errors() noexcept;
+
+// notAfter of the first certificate in a PEM file, as Unix seconds; nullopt when it cannot be read.
+std::optional<int64_t> certificate_not_after(const std::string& pem_path);
 
 // Everything written to a memory BIO.
 std::string bio_contents(BIO* bio);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -269,6 +270,54 @@ std::optional<uint64_t> proc_rss_bytes(pid_t pid) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<uint64_t> open_files_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  return static_cast<uint64_t>(rl.rlim_cur);
+}
+
+std::optional<std::string> cgroup_v2_path(std::string_view text) {
+  for (const auto& line : split(std::string(text), '\n'))
+    if (line.rfind("0::", 0) == 0) return line.substr(3);
+  return std::nullopt;
+}
+
+std::optional<uint64_t> parse_memory_max(std::string_view text) {
+  auto v = parse_int(trim(std::string(text)));
+  if (!v || *v <= 0) return std::nullopt;  // "max": no limit
+  return static_cast<uint64_t>(*v);
+}
+
+std::optional<uint64_t> parse_meminfo_total(std::string_view meminfo) {
+  for (const auto& line : split(std::string(meminfo), '\n')) {
+    if (line.rfind("MemTotal:", 0) != 0) continue;
+    std::istringstream ss(line.substr(9));
+    uint64_t kb = 0;
+    if (ss >> kb && kb > 0) return kb * 1024;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> memory_limit_bytes() {
+  auto slurp = [](const std::string& path) -> std::optional<std::string> {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  std::optional<uint64_t> machine;
+  if (auto m = slurp("/proc/meminfo")) machine = parse_meminfo_total(*m);
+  if (auto cg = slurp("/proc/self/cgroup")) {
+    if (auto path = cgroup_v2_path(*cg)) {
+      if (auto max = slurp("/sys/fs/cgroup" + *path + "/memory.max")) {
+        if (auto limit = parse_memory_max(*max)) return machine ? std::min(*limit, *machine) : *limit;
+      }
+    }
+  }
+  return machine;
 }
 
 bool terminate_pid(pid_t pid, std::chrono::milliseconds grace, int sig) {

@@ -54,6 +54,16 @@ std::string proc_cmdline(pid_t pid);                 // argv joined by spaces, "
 std::optional<uint64_t> proc_start_time(pid_t pid);  // clock ticks since boot (field 22 of /proc/pid/stat)
 std::optional<uint64_t> proc_rss_bytes(pid_t pid);
 
+// Limits of this process: RLIMIT_NOFILE (soft), and the memory it may use — its cgroup's memory.max (cgroup
+// v2) when one is set, else the machine's MemTotal. nullopt when nothing can be read.
+std::optional<uint64_t> open_files_limit();
+std::optional<uint64_t> memory_limit_bytes();
+// The parsers behind memory_limit_bytes(), for tests: /proc/self/cgroup ("0::/path" -> "/path"), the text
+// of memory.max ("max" -> nullopt), and /proc/meminfo's MemTotal.
+std::optional<std::string> cgroup_v2_path(std::string_view proc_self_cgroup);
+std::optional<uint64_t> parse_memory_max(std::string_view text);
+std::optional<uint64_t> parse_meminfo_total(std::string_view meminfo);
+
 // Sends `sig` (SIGTERM by default), waits up to `grace` for the process to go, then SIGKILL (to its whole
 // process group when it leads one). Works for any pid (child or not): reaps it when it is our child. Returns
 // true when the process is gone.

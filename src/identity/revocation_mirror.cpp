@@ -57,6 +57,11 @@ RevocationMirror::RevocationMirror(MirrorConfig cfg, Clock& clock, metrics::Regi
                 ->gauge("dive_v3_revocation_mirror_age_seconds",
                         "Seconds since the revocation mirror last synchronised or received an event")
                 .unlabelled();
+  registry_
+      ->gauge("dive_v3_revocation_mirror_max_staleness_seconds",
+              "Mirror age beyond which tokens are refused (revocation.max_staleness_s)")
+      .unlabelled()
+      .set(static_cast<double>(cfg_.max_staleness.count()) / 1000.0);
   m_propagation_ =
       &registry_
            ->histogram("dive_v3_revocation_propagation_seconds",

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "metrics/registry.hpp"
+
 namespace dive::resilience {
 
 const char* to_string(Health h) {
@@ -51,6 +53,19 @@ Json HealthReport::to_json() const {
     checks_json[c.name] = std::move(j);
   }
   return Json{{"status", to_string(status)}, {"checks", checks_json}, {"reasons", degraded_reasons}};
+}
+
+HealthMetrics::HealthMetrics(metrics::Registry& registry)
+    : status_(&registry
+                   .gauge("dive_v3_health_status",
+                          "Health of this service as /health reports it: 0 healthy, 1 degraded, 2 unhealthy")
+                   .unlabelled()),
+      checks_(&registry.gauge("dive_v3_health_check_up", "1 when this health check passed, 0 when it failed",
+                              {"check"})) {}
+
+void HealthMetrics::publish(const HealthReport& report) {
+  status_->set(report.status == Health::Healthy ? 0.0 : report.status == Health::Degraded ? 1.0 : 2.0);
+  for (const auto& c : report.checks) checks_->labels({c.name}).set(c.up ? 1.0 : 0.0);
 }
 
 std::vector<CheckOutcome> run_checks(const std::vector<CheckSpec>& specs) {

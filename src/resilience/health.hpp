@@ -9,6 +9,13 @@
 #include "common/clock.hpp"
 #include "common/json.hpp"
 
+namespace dive::metrics {
+class Gauge;
+class Registry;
+template <class M>
+class Family;
+}  // namespace dive::metrics
+
 namespace dive::resilience {
 
 enum class Health { Healthy, Degraded, Unhealthy };
@@ -52,6 +59,18 @@ struct HealthReport {
 // check is down, any check is slow, or `extra_degradations` is non-empty; otherwise healthy.
 HealthReport aggregate(std::vector<CheckOutcome> outcomes,
                        const std::vector<std::string>& extra_degradations = {});
+
+// The verdict as metrics, for alerting: dive_v3_health_status (0 healthy, 1 degraded, 2 unhealthy) and
+// dive_v3_health_check_up{check} (1 when the check passed). Thread-safe (the gauges are atomic).
+class HealthMetrics {
+ public:
+  explicit HealthMetrics(metrics::Registry& registry);
+  void publish(const HealthReport& report);
+
+ private:
+  metrics::Gauge* status_;
+  metrics::Family<metrics::Gauge>* checks_;
+};
 
 // Runs every probe on its own thread; a probe that misses its timeout is reported down ("timeout").
 // The call returns within max(timeout) plus a little, whatever the probes do. Latency is real time.

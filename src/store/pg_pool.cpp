@@ -91,6 +91,16 @@ struct PgPool::Impl {
         &registry
              ->gauge("dive_v3_db_connections_total", "Database connections open (active + idle)", {"db_type"})
              .labels(label);
+    g_max = &registry
+                 ->gauge("dive_v3_db_connections_max", "Database connections the pool may open at most",
+                         {"db_type"})
+                 .labels(label);
+    g_waiting = &registry
+                     ->gauge("dive_v3_db_connections_waiting",
+                             "Requests waiting for a free database connection (the pool is at its maximum)",
+                             {"db_type"})
+                     .labels(label);
+    g_max->inc(cfg.max_size);
     c_errors = &registry
                     ->counter("dive_v3_db_connection_errors_total",
                               "Failed database connects and connections found broken", {"db_type"})
@@ -105,8 +115,10 @@ struct PgPool::Impl {
     g_active->inc(a - pub_active);
     g_idle->inc(i - pub_idle);
     g_total->inc((a + i) - (pub_active + pub_idle));
+    g_waiting->inc(waiting - pub_waiting);
     pub_active = a;
     pub_idle = i;
+    pub_waiting = waiting;
   }
 
   void count_error() {
@@ -255,6 +267,8 @@ struct PgPool::Impl {
   metrics::Gauge* g_active = nullptr;
   metrics::Gauge* g_idle = nullptr;
   metrics::Gauge* g_total = nullptr;
+  metrics::Gauge* g_max = nullptr;
+  metrics::Gauge* g_waiting = nullptr;
   metrics::Counter* c_errors = nullptr;
 
   mutable std::mutex mu;
@@ -263,6 +277,7 @@ struct PgPool::Impl {
   std::vector<Idle> idle;            // most recently returned at the back
   int active = 0;
   int connecting = 0;
+  int waiting = 0;  // callers of acquire() blocked until a connection is returned
   bool closed = false;
   resilience::Backoff backoff;
   bool down = false;
@@ -270,7 +285,7 @@ struct PgPool::Impl {
   SteadyTime retry_at{};
   std::string last_error;
   std::atomic<uint64_t> errors{0};
-  int pub_active = 0, pub_idle = 0;
+  int pub_active = 0, pub_idle = 0, pub_waiting = 0;
 
   std::mutex join_mu;
   std::thread maintainer;
@@ -366,8 +381,12 @@ PgPool::Lease PgPool::acquire() {
       return Lease(impl_, std::move(c));
     }
 
-    if (p.cv.wait_until(lk, deadline) == std::cv_status::timeout && !p.closed && p.idle.empty() &&
-        p.total_locked() >= p.cfg.max_size)
+    ++p.waiting;
+    p.publish_locked();
+    const auto woke = p.cv.wait_until(lk, deadline);
+    --p.waiting;
+    p.publish_locked();
+    if (woke == std::cv_status::timeout && !p.closed && p.idle.empty() && p.total_locked() >= p.cfg.max_size)
       throw PgUnavailable("database (" + p.cfg.db_type + "): no connection free within " +
                           std::to_string(p.cfg.acquire_timeout.count()) + " ms (all " +
                           std::to_string(p.cfg.max_size) + " in use)");
@@ -400,6 +419,8 @@ PgPool::Stats PgPool::stats() const {
   s.active = impl_->active;
   s.idle = static_cast<int>(impl_->idle.size());
   s.total = s.active + s.idle;
+  s.waiting = impl_->waiting;
+  s.max = impl_->cfg.max_size;
   s.errors = impl_->errors.load(std::memory_order_relaxed);
   return s;
 }
@@ -409,6 +430,7 @@ void PgPool::close() {
   std::vector<Impl::Idle> doomed;
   {
     std::lock_guard lk(p.mu);
+    if (!p.closed) p.g_max->dec(p.cfg.max_size);  // a closed pool opens nothing more
     p.closed = true;
     doomed.swap(p.idle);
     p.publish_locked();

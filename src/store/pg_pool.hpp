@@ -1,8 +1,9 @@
 #pragma once
 // A pool of PostgreSQL connections (libpqxx 6.4): min/max size, acquire timeout, validation of idle
-// connections, reconnect with backoff, metrics per db_type. It never blocks on a down database: the
-// min_size connections are opened by a background thread, and while the database is known to be down
-// (a connect failed and the backoff delay has not passed) acquire() fails at once with PgUnavailable.
+// connections, reconnect with backoff, metrics per db_type (active, idle, total, max, waiting, errors). It
+// never blocks on a down database: the min_size connections are opened by a background thread, and while the
+// database is known to be down (a connect failed and the backoff delay has not passed) acquire() fails at
+// once with PgUnavailable.
 #include <cstdint>
 #include <memory>
 #include <pqxx/connection>
@@ -81,6 +82,8 @@ class PgPool {
 
   struct Stats {
     int active = 0, idle = 0, total = 0;
+    int waiting = 0;  // acquire() calls blocked because every connection is leased
+    int max = 0;
     uint64_t errors = 0;
   };
   Stats stats() const;

@@ -25,12 +25,33 @@ struct RedisClient::Impl {
     connected_gauge =
         &registry->gauge("dive_v3_redis_connected", "1 while a Redis connection is open", {"name"})
              .labels({cfg.name});
+    active_gauge = &registry
+                        ->gauge("dive_v3_redis_connections_active",
+                                "Redis connections in use by a command right now", {"name"})
+                        .labels({cfg.name});
+    idle_gauge = &registry
+                      ->gauge("dive_v3_redis_connections_idle", "Redis connections open and idle in the pool",
+                              {"name"})
+                      .labels({cfg.name});
+    max_gauge =
+        &registry
+             ->gauge("dive_v3_redis_connections_max", "Redis connections the pool may open at most", {"name"})
+             .labels({cfg.name});
+    max_gauge->inc(cfg.pool_size);
   }
 
   using ConnPtr = std::unique_ptr<RedisConnection>;
 
   int live_locked() const { return static_cast<int>(idle.size()) + busy; }
-  void publish_locked() { connected_gauge->set(live_locked() > 0 ? 1.0 : 0.0); }
+  // The pool gauges move by deltas, so that clients of the same name add up.
+  void publish_locked() {
+    connected_gauge->set(live_locked() > 0 ? 1.0 : 0.0);
+    const int i = static_cast<int>(idle.size());
+    active_gauge->inc(busy - pub_busy);
+    idle_gauge->inc(i - pub_idle);
+    pub_busy = busy;
+    pub_idle = i;
+  }
 
   // Idle connections the server has closed (restart, timeout) are dropped before anyone uses them.
   void prune_locked(std::vector<ConnPtr>& doomed) {
@@ -133,6 +154,10 @@ struct RedisClient::Impl {
   std::unique_ptr<metrics::Registry> own_registry;
   metrics::Counter* errors = nullptr;
   metrics::Gauge* connected_gauge = nullptr;
+  metrics::Gauge* active_gauge = nullptr;
+  metrics::Gauge* idle_gauge = nullptr;
+  metrics::Gauge* max_gauge = nullptr;
+  int pub_busy = 0, pub_idle = 0;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -152,7 +177,9 @@ RedisClient::RedisClient(RedisConfig cfg, metrics::Registry* registry, Clock& cl
 RedisClient::~RedisClient() {
   std::lock_guard lk(impl_->mu);
   impl_->idle.clear();
+  impl_->busy = 0;
   impl_->publish_locked();
+  impl_->max_gauge->dec(impl_->cfg.pool_size);
 }
 
 RedisReply RedisClient::command(const std::vector<std::string>& args) {

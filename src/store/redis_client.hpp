@@ -47,8 +47,8 @@ struct RedisReply {
 
 // Thread-safe. Connections are opened on first use (construction never blocks), at most pool_size at once; a
 // call waits up to command_timeout for a free one. Metrics: dive_v3_redis_errors_total{name} (failed connects
-// and commands that failed, error replies included) and dive_v3_redis_connected{name} (1 while at least one
-// connection is open).
+// and commands that failed, error replies included), dive_v3_redis_connected{name} (1 while at least one
+// connection is open) and the pool's dive_v3_redis_connections_{active,idle,max}{name}.
 class RedisClient {
  public:
   RedisClient(RedisConfig cfg, metrics::Registry* registry = &metrics::Registry::global(),

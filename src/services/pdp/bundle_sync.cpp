@@ -32,6 +32,7 @@ void BundleSync::installed(const std::string& source, bool ok, const std::string
     }
   }
   api_.bundle_loaded(ok);
+  if (ok) api_.bundle_source(source);
   if (ok)
     spdlog::info("policy bundle {} active (from {})", holder_.revision().substr(0, 12), source);
   else
@@ -61,10 +62,12 @@ void BundleSync::poll_once() {
     active = policy::active_bundle_revision(c);
     return 0;
   });
+  const auto now = std::chrono::system_clock::now();
   {
     std::lock_guard lock(mu_);
-    checked_at_ = std::chrono::system_clock::now();
+    checked_at_ = now;
   }
+  api_.bundle_checked(now);
   if (active.empty() || active == holder_.revision()) return;
   std::optional<policy::StoredBundle> stored;
   db_.with([&](pqxx::connection& c) {

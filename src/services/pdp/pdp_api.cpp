@@ -45,27 +45,52 @@ PdpApi::PdpApi(policy::BundleHolder& holder, policy::DecisionLog* log, metrics::
                              {"result"});
   revision_info_ = &registry.gauge("dive_v3_policy_bundle_info",
                                    "The active data bundle revision (1 = active)", {"revision"});
+  loaded_ = &registry.gauge("dive_v3_policy_bundle_loaded", "1 while a data bundle is active").unlabelled();
+  builtin_ = &registry
+                  .gauge("dive_v3_policy_bundle_builtin",
+                         "1 while the pdp decides with its built-in tables (no bundle from its database yet)")
+                  .unlabelled();
+  last_check_ = &registry
+                     .gauge("dive_v3_policy_bundle_last_check_timestamp_seconds",
+                            "When the pdp last read its database's active bundle revision (Unix seconds)")
+                     .unlabelled();
   if (log_) {
-    auto& dropped =
-        registry.gauge("dive_v3_policy_decision_log_dropped", "Decision log records dropped (queue full)")
-            .unlabelled();
+    auto& dropped = registry
+                        .counter("dive_v3_policy_decision_log_dropped_total",
+                                 "Decision log records dropped because the queue was full")
+                        .unlabelled();
     auto& queued =
         registry.gauge("dive_v3_policy_decision_log_queue", "Decision log records waiting to be written")
             .unlabelled();
     auto& errors =
-        registry.gauge("dive_v3_policy_decision_log_write_errors", "Failed decision log writes").unlabelled();
+        registry.counter("dive_v3_policy_decision_log_write_errors_total", "Failed decision log batch writes")
+            .unlabelled();
+    // The log keeps running totals; the counters follow them (never backwards).
     registry.add_collector([this, &dropped, &queued, &errors] {
       auto s = log_->stats();
-      dropped.set(static_cast<double>(s.dropped));
       queued.set(static_cast<double>(s.queued));
-      errors.set(static_cast<double>(s.write_errors));
+      if (double d = static_cast<double>(s.dropped) - dropped.value(); d > 0) dropped.inc(d);
+      if (double e = static_cast<double>(s.write_errors) - errors.value(); e > 0) errors.inc(e);
     });
   }
-  bundle_loaded(holder_.current() != nullptr);
+  publish_bundle();
+}
+
+void PdpApi::bundle_source(const std::string& source) {
+  builtin_->set(source == "built-in" ? 1.0 : 0.0);
+}
+
+void PdpApi::bundle_checked(SystemTime at) {
+  last_check_->set(std::chrono::duration<double>(at.time_since_epoch()).count());
 }
 
 void PdpApi::bundle_loaded(bool ok) {
   loads_->labels({ok ? "ok" : "rejected"}).inc();
+  publish_bundle();
+}
+
+void PdpApi::publish_bundle() {
+  loaded_->set(holder_.current() != nullptr ? 1.0 : 0.0);
   std::lock_guard lock(revision_mu_);
   std::string rev = holder_.revision();
   if (rev == shown_revision_) return;

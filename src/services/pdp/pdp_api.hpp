@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/clock.hpp"
 #include "net/http.hpp"
 #include "policy/bundle_holder.hpp"
 #include "policy/decision_log.hpp"
@@ -29,10 +30,15 @@ class PdpApi {
   // The server's own errors in OPA's shape {"code","message"} (for ServerConfig::error_response).
   static net::Response error(int status, const std::string& code, const std::string& message,
                              const std::string& request_id);
-  // Records a bundle load attempt (metrics: loads by result, the active revision).
+  // Records a bundle load attempt (metrics: loads by result, whether a bundle is active, its revision).
   void bundle_loaded(bool ok);
+  // Where the active bundle came from ("built-in", "cache", "database (...)"): dive_v3_policy_bundle_builtin.
+  void bundle_source(const std::string& source);
+  // A successful look at the database's active revision: dive_v3_policy_bundle_last_check_timestamp_seconds.
+  void bundle_checked(SystemTime at);
 
  private:
+  void publish_bundle();  // dive_v3_policy_bundle_loaded and _info from the holder
   net::Response decide(net::Request& req, int query);
   net::Response batch(net::Request& req);
   void log(const std::string& request_id, const char* query, const std::string& input_hash, bool allow,
@@ -45,6 +51,7 @@ class PdpApi {
   metrics::Histogram* latency_;
   metrics::Family<metrics::Counter>* loads_;
   metrics::Family<metrics::Gauge>* revision_info_;
+  metrics::Gauge *loaded_, *builtin_, *last_check_;
   std::mutex revision_mu_;
   std::string shown_revision_;
 };

@@ -14,7 +14,9 @@
 #include "common/config.hpp"
 #include "common/fs.hpp"
 #include "common/logging.hpp"
+#include "common/ossl.hpp"
 #include "common/paths.hpp"
+#include "common/periodic.hpp"
 #include "common/strings.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
@@ -53,16 +55,31 @@ ServiceContext::ServiceContext(std::string service, std::string code)
   auto dir = dive_home() / "instances" / to_lower(code_);
   cfg_ = load_json(dir / "instance.json");
   secrets_ = load_json(dir / "secrets.json");
+  init();
+}
+
+ServiceContext::ServiceContext(std::string service, std::string code, Json config, Json secrets)
+    : service_(std::move(service)),
+      code_(to_upper(code)),
+      cfg_(std::move(config)),
+      secrets_(std::move(secrets)),
+      router_(std::make_shared<net::Router>()) {
+  init();
+}
+
+void ServiceContext::init() {
   // DIVE_* environment variables override instance.json leaves (common/config.hpp).
   Config c(cfg_);
   c.apply_env(Config::process_env());
   cfg_ = c.root();
   LogOptions lo;
-  lo.service = service_ + "-" + to_lower(code_);
+  lo.service = code_.empty() ? service_ : service_ + "-" + to_lower(code_);
   lo.level = cfg_["log"].value("level", "info");
   lo.json = cfg_["log"].value("json", false);
   init_logging(lo);
   metrics::register_process_metrics(registry(), service_);
+  health_metrics_ = std::make_unique<resilience::HealthMetrics>(registry());
+  export_certificate_expiry();
   server_cfg_ = std::make_unique<net::ServerConfig>();
   auto& sc = *server_cfg_;
   sc.host = "127.0.0.1";
@@ -75,6 +92,23 @@ ServiceContext::ServiceContext(std::string service, std::string code)
   sc.worker_threads = h.value("worker_threads", 16);
   sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
   sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
+}
+
+// The certificate this process serves and the CA it trusts, as loaded at start (a renewed file takes
+// effect, and shows here, when the service restarts).
+void ServiceContext::export_certificate_expiry() {
+  auto& expiry = registry().gauge(
+      "dive_v3_certificate_expiry_timestamp_seconds",
+      "notAfter of this service's TLS certificate (server) and of the CA it trusts", {"certificate"});
+  const Json& tls = cfg_.value("tls", Json::object());
+  for (const auto& [label, key] : {std::pair{"server", "cert_file"}, std::pair{"ca", "ca_file"}}) {
+    const std::string file = tls.value(key, "");
+    if (file.empty()) continue;
+    if (auto t = ossl::certificate_not_after(file))
+      expiry.labels({label}).set(static_cast<double>(*t));
+    else
+      spdlog::warn("cannot read the expiry of {} ({})", file, label);
+  }
 }
 
 ServiceContext::~ServiceContext() {
@@ -248,6 +282,7 @@ Json ServiceContext::health_report() {
     }
   }
   auto report = resilience::aggregate(resilience::run_checks(checks_), extra);
+  health_metrics_->publish(report);
   Json j = report.to_json();
   j["service"] = service_;
   j["instance"] = code_;
@@ -300,6 +335,10 @@ int ServiceContext::run() {
   install_standard_routes();
   net::HttpServer server(*server_cfg_, router_, &registry());
   server.start();
+  // The health verdict is a metric too: refreshed even when nobody asks /health (alerts rely on it).
+  Periodic health_refresh(
+      Millis(cfg_.value("health", Json::object()).value("refresh_ms", 5000)), [this] { health_report(); },
+      [](const std::string& e) { spdlog::debug("health refresh: {}", e); }, true);
   spdlog::info("{} of {} listening on {}://127.0.0.1:{}", service_, code_,
                server_cfg_->cert_file.empty() ? "http" : "https", server.port());
   sigset_t mask;

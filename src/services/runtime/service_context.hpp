@@ -42,6 +42,9 @@ class ServiceContext {
  public:
   // Loads $DIVE_HOME/instances/<code>/{instance,secrets}.json and sets up logging and metrics.
   ServiceContext(std::string service, std::string code);
+  // A service that belongs to no instance (the monitoring stack's `monitor`): its settings are given, in
+  // the same shape (ports.<service>, tls, log, http, health). `code` may be empty.
+  ServiceContext(std::string service, std::string code, Json config, Json secrets);
   ~ServiceContext();
 
   const std::string& service() const { return service_; }
@@ -66,7 +69,9 @@ class ServiceContext {
                  std::function<resilience::CheckResult()> probe);
   // A check of another DIVE service's /health/live over TLS, through its breaker.
   void add_service_check(const std::string& name, const std::string& base_url, resilience::Impact impact);
-  Json health_report();  // runs the checks (cached for a short moment) -> {status, checks, breakers, ...}
+  // Runs the checks (cached for a short moment) -> {status, checks, breakers, ...}; also published as
+  // dive_v3_health_status / dive_v3_health_check_up, refreshed every health.refresh_ms while run() serves.
+  Json health_report();
 
   // The HTTPS server's settings (from instance.json); a service may adjust them before run().
   net::ServerConfig& server_config() { return *server_cfg_; }
@@ -81,7 +86,9 @@ class ServiceContext {
   int run();
 
  private:
+  void init();
   void install_standard_routes();
+  void export_certificate_expiry();
   resilience::CheckResult ping_check(const std::string& breaker_name, store::RedisClient& client);
   void start_migrations();
 
@@ -100,6 +107,7 @@ class ServiceContext {
   std::atomic<bool> stopping_{false};
   std::thread migration_thread_;
   std::mutex health_mu_;
+  std::unique_ptr<resilience::HealthMetrics> health_metrics_;
   Json cached_health_;
   SteadyTime cached_at_{};
   std::vector<std::shared_ptr<void>> owned_;  // last member: destroyed first

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/fs.hpp"
+#include "common/ossl.hpp"
 #include "common/periodic.hpp"
 
 using namespace dive;
@@ -110,4 +111,44 @@ TEST(Periodic, RunsUntilDestroyedSurvivesErrorsAndStopsPromptly) {
   EXPECT_GE(runs.load(), 4);
   EXPECT_EQ(errors.load(), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
+TEST(ProcessLimits, ParseTheCgroupAndMeminfoTexts) {
+  EXPECT_EQ(cgroup_v2_path("0::/system.slice/dive.service\n"), "/system.slice/dive.service");
+  EXPECT_EQ(cgroup_v2_path("12:memory:/x\n0::/\n"), "/");
+  EXPECT_EQ(cgroup_v2_path("12:memory:/docker/abc\n"), std::nullopt);  // cgroup v1 only
+  EXPECT_EQ(parse_memory_max("536870912\n"), 536870912u);
+  EXPECT_EQ(parse_memory_max("max\n"), std::nullopt);
+  EXPECT_EQ(parse_memory_max(""), std::nullopt);
+  EXPECT_EQ(parse_meminfo_total("MemTotal:       24576000 kB\nMemFree: 1 kB\n"), 24576000ull * 1024);
+  EXPECT_EQ(parse_meminfo_total("MemFree: 1 kB\n"), std::nullopt);
+}
+
+TEST(ProcessLimits, ThisProcessHasADescriptorAndAMemoryLimit) {
+  auto fds = open_files_limit();
+  ASSERT_TRUE(fds.has_value());
+  EXPECT_GE(*fds, 3u);
+  auto mem = memory_limit_bytes();
+  ASSERT_TRUE(mem.has_value());
+  EXPECT_GT(*mem, proc_rss_bytes(::getpid()).value_or(0));
+}
+
+TEST(CertificateNotAfter, ReadsTheExpiryOfAPemCertificate) {
+  TempDir dir;
+  const auto cert = (dir.path() / "cert.pem").string();
+  auto r = run_capture(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+       (dir.path() / "key.pem").string(), "-out", cert, "-days", "10", "-subj", "/CN=dive-test"},
+      30s);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto not_after = ossl::certificate_not_after(cert);
+  ASSERT_TRUE(not_after.has_value());
+  const int64_t expected =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(24 * 10)).time_since_epoch())
+          .count();
+  EXPECT_NEAR(static_cast<double>(*not_after), static_cast<double>(expected), 120.0);
+  EXPECT_EQ(ossl::certificate_not_after((dir.path() / "missing.pem").string()), std::nullopt);
+  write_file_atomic(dir.path() / "junk.pem", "not a certificate\n", 0600);
+  EXPECT_EQ(ossl::certificate_not_after((dir.path() / "junk.pem").string()), std::nullopt);
 }

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "metrics/registry.hpp"
+
 using namespace dive;
 using namespace dive::resilience;
 using namespace std::chrono_literals;
@@ -33,6 +35,27 @@ TEST(Health, AggregationRules) {
   auto r = aggregate({outcome("pdp", Impact::Critical, true)}, {"circuit breaker kas is OPEN"});
   EXPECT_EQ(r.status, Health::Degraded);
   EXPECT_EQ(r.to_json()["reasons"][0], "circuit breaker kas is OPEN");
+}
+
+TEST(Health, TheVerdictIsExportedAsMetrics) {
+  metrics::Registry registry;
+  HealthMetrics m(registry);
+  auto has = [&](const std::string& line) {
+    return registry.expose().find(line + "\n") != std::string::npos;
+  };
+  m.publish(
+      aggregate({outcome("database", Impact::Critical, true), outcome("idp", Impact::Important, true)}));
+  EXPECT_TRUE(has("dive_v3_health_status 0")) << registry.expose();
+  EXPECT_TRUE(has("dive_v3_health_check_up{check=\"database\"} 1"));
+  m.publish(
+      aggregate({outcome("database", Impact::Critical, true), outcome("idp", Impact::Important, false)}));
+  EXPECT_TRUE(has("dive_v3_health_status 1"));
+  EXPECT_TRUE(has("dive_v3_health_check_up{check=\"idp\"} 0"));
+  m.publish(
+      aggregate({outcome("database", Impact::Critical, false), outcome("idp", Impact::Important, true)}));
+  EXPECT_TRUE(has("dive_v3_health_status 2"));
+  EXPECT_TRUE(has("dive_v3_health_check_up{check=\"database\"} 0"));
+  EXPECT_TRUE(has("dive_v3_health_check_up{check=\"idp\"} 1"));
 }
 
 TEST(Health, ChecksRunInParallelAndTimeOut) {

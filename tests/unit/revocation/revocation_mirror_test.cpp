@@ -198,6 +198,9 @@ TEST_F(Mirror, ItGoesStaleWithoutSyncOrEventsAndRecoversOnEither) {
   clock.advance(12s);
   mirror.update_gauges();
   EXPECT_DOUBLE_EQ(registry.gauge("dive_v3_revocation_mirror_age_seconds", "").unlabelled().value(), 12.0);
+  // The limit beside the age, so that an alert can compare them (RevocationMirrorStale, ...FailingClosed).
+  EXPECT_DOUBLE_EQ(registry.gauge("dive_v3_revocation_mirror_max_staleness_seconds", "").unlabelled().value(),
+                   300.0);
 }
 
 TEST_F(Mirror, RecentEventsAreBounded) {

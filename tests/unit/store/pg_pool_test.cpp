@@ -273,6 +273,37 @@ TEST_F(PgPoolTest, ExportsTheFourMetricsWithDbType) {
       << text;
 }
 
+TEST_F(PgPoolTest, ExportsItsMaximumAndTheRequestsWaitingForAConnection) {
+  auto cfg = config(conninfo_);
+  cfg.db_type = "waiters";
+  cfg.max_size = 1;
+  cfg.acquire_timeout = 10000ms;
+  auto pool = std::make_unique<PgPool>(cfg, &registry_);
+  auto gauge = [&](const std::string& name) {
+    const std::string text = registry_.expose();
+    const std::string key = name + "{db_type=\"waiters\"} ";
+    auto at = text.find(key);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + key.size()));
+  };
+  EXPECT_EQ(gauge("dive_v3_db_connections_max"), 1);
+  EXPECT_EQ(gauge("dive_v3_db_connections_waiting"), 0);
+  auto held = std::make_unique<PgPool::Lease>(pool->acquire());
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 2; ++i) waiters.emplace_back([&] { pool->with([](pqxx::connection&) { return 0; }); });
+  ASSERT_TRUE(wait_until([&] { return pool->stats().waiting == 2; }, 5s)) << pool->stats().waiting;
+  EXPECT_EQ(gauge("dive_v3_db_connections_waiting"), 2);
+  EXPECT_EQ(pool->stats().max, 1);
+  held.reset();  // one connection serves both waiters in turn
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(pool->stats().waiting, 0);
+  EXPECT_EQ(gauge("dive_v3_db_connections_waiting"), 0);
+  // Pools of one db_type add up; a closed pool no longer counts.
+  PgPool second(cfg, &registry_);
+  EXPECT_EQ(gauge("dive_v3_db_connections_max"), 2);
+  pool.reset();
+  EXPECT_EQ(gauge("dive_v3_db_connections_max"), 1);
+}
+
 TEST_F(PgPoolTest, CloseRefusesFurtherAcquiresAndClosesReturnedLeases) {
   auto cfg = config(conninfo_);
   cfg.min_size = 1;

@@ -51,6 +51,32 @@ TEST_F(RedisClientTest, AuthenticatesAndPings) {
   EXPECT_NE(registry_.expose().find("dive_v3_redis_connected{name=\"redis\"} 1\n"), std::string::npos);
 }
 
+TEST_F(RedisClientTest, ExportsItsPoolInUseIdleAndMaximum) {
+  auto gauge = [&](const std::string& name) {
+    const std::string text = registry_.expose();
+    const std::string key = name + "{name=\"pool\"} ";
+    auto at = text.find(key);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + key.size()));
+  };
+  {
+    RedisClient client(config(*redis_, "pool"), &registry_);
+    EXPECT_EQ(gauge("dive_v3_redis_connections_max"), 2);
+    EXPECT_EQ(gauge("dive_v3_redis_connections_active"), 0);
+    ASSERT_TRUE(client.ping());
+    EXPECT_EQ(gauge("dive_v3_redis_connections_active"), 0);
+    EXPECT_EQ(gauge("dive_v3_redis_connections_idle"), 1);
+    // A command that blocks on the server (BLPOP on an empty list, 0.4 s) holds its connection.
+    std::thread blocked([&] { client.command({"BLPOP", "dive-test-empty-list", "0.4"}); });
+    EXPECT_TRUE(wait_until([&] { return gauge("dive_v3_redis_connections_active") == 1; }, 2s));
+    blocked.join();
+    EXPECT_EQ(gauge("dive_v3_redis_connections_active"), 0);
+    EXPECT_GE(gauge("dive_v3_redis_connections_idle"), 1);
+  }
+  // A client that is gone counts for nothing.
+  EXPECT_EQ(gauge("dive_v3_redis_connections_max"), 0);
+  EXPECT_EQ(gauge("dive_v3_redis_connections_idle"), 0);
+}
+
 TEST_F(RedisClientTest, WrongPasswordIsUnavailableWithAClearMessageAndNoSecret) {
   auto cfg = config(*redis_, "blacklist");
   cfg.password = "not-the-password-42";
