@@ -64,6 +64,12 @@ CircuitBreaker::CircuitBreaker(std::string name, BreakerConfig cfg, Clock& clock
     m_transitions_ =
         &registry->counter("dive_v3_circuit_breaker_transitions_total", "Circuit breaker state transitions",
                            {"service", "from_state", "to_state"});
+    // Every transition the state machine can make exists from the start at 0, so that increase() sees
+    // the first one (a series born at 1 has no increase).
+    using S = BreakerState;
+    for (auto [from, to] : {std::pair{S::Closed, S::Open}, std::pair{S::Open, S::HalfOpen},
+                            std::pair{S::HalfOpen, S::Closed}, std::pair{S::HalfOpen, S::Open}})
+      m_transitions_->labels({name_, to_string(from), to_string(to)});
     std::lock_guard lock(mu_);
     publish_locked();
   }

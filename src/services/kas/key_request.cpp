@@ -89,6 +89,8 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
                                           "Key requests by outcome (granted, denied, invalid, integrity, "
                                           "unavailable)",
                                           {"decision"});
+  for (const char* d : {"granted", "denied", "invalid", "integrity", "unavailable"})
+    releases.labels({d});  // at 0 from the start, so that rates and increase() see the first one
   auto& latency = ctx.registry()
                       .histogram("dive_v3_kas_request_latency_seconds", "Time to answer POST /request-key")
                       .unlabelled();

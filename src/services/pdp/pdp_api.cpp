@@ -43,6 +43,7 @@ PdpApi::PdpApi(policy::BundleHolder& holder, policy::DecisionLog* log, metrics::
                   .unlabelled();
   loads_ = &registry.counter("dive_v3_policy_bundle_loads_total", "Data bundle load attempts by result",
                              {"result"});
+  for (const char* r : {"ok", "rejected"}) loads_->labels({r});  // at 0 from the start
   revision_info_ = &registry.gauge("dive_v3_policy_bundle_info",
                                    "The active data bundle revision (1 = active)", {"revision"});
   loaded_ = &registry.gauge("dive_v3_policy_bundle_loaded", "1 while a data bundle is active").unlabelled();

@@ -36,6 +36,8 @@ TEST(PdpMetrics, SayWhetherABundleIsActiveWhereItCameFromAndWhenItWasChecked) {
   policy::BundleHolder holder;
   services::pdp::PdpApi api(holder, nullptr, registry);
   EXPECT_EQ(value_of(registry, "dive_v3_policy_bundle_loaded"), 0);
+  EXPECT_EQ(value_of(registry, "dive_v3_policy_bundle_loads_total{result=\"rejected\"}"), 0);  // there, at 0
+  EXPECT_EQ(value_of(registry, "dive_v3_policy_bundle_loads_total{result=\"ok\"}"), 0);
   ASSERT_TRUE(holder.replace(policy::default_bundle()));
   api.bundle_loaded(true);
   api.bundle_source("built-in");

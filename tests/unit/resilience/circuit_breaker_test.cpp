@@ -121,6 +121,14 @@ TEST(CircuitBreaker, ExportsStateFailuresRejectsAndTransitions) {
   FakeClock clock;
   metrics::Registry reg;
   CircuitBreaker cb("pdp", cfg(2, 100ms, 1), clock, &reg);
+  // Before anything happened every transition is there at 0 (increase() must see the first one).
+  for (const char* t :
+       {"from_state=\"CLOSED\",to_state=\"OPEN\"", "from_state=\"OPEN\",to_state=\"HALF_OPEN\"",
+        "from_state=\"HALF_OPEN\",to_state=\"CLOSED\"", "from_state=\"HALF_OPEN\",to_state=\"OPEN\""})
+    EXPECT_NE(reg.expose().find(std::string("dive_v3_circuit_breaker_transitions_total{service=\"pdp\",") +
+                                t + "} 0\n"),
+              std::string::npos)
+        << t;
   std::vector<std::string> seen;
   cb.on_transition([&](BreakerState f, BreakerState t) {
     seen.push_back(std::string(to_string(f)) + ">" + to_string(t));
