@@ -80,17 +80,17 @@ int print_status(const std::string& code, bool json) {
   } else {
     std::printf("%s (%s): stopped\n", code.c_str(), orch::is_hub(code) ? "hub" : "spoke");
   }
-  std::printf("  %-16s %-9s %-8s %-8s %-9s %-6s %s\n", "SERVICE", "STATE", "HEALTHY", "PID", "RESTARTS",
+  std::printf("  %-24s %-9s %-8s %-8s %-9s %-6s %s\n", "SERVICE", "STATE", "HEALTHY", "PID", "RESTARTS",
               "PORT", "RSS");
   for (const auto& s : st["services"]) {
     std::string pid = s["pid"].is_null() ? "-" : std::to_string(s["pid"].get<int>());
     std::string rss = s.contains("rssBytes") ? format_bytes(s["rssBytes"].get<uint64_t>()) : "-";
     std::string port = s.contains("port") ? std::to_string(s["port"].get<int>()) : "-";
-    std::printf("  %-16s %-9s %-8s %-8s %-9d %-6s %s\n", s["name"].get<std::string>().c_str(),
+    std::printf("  %-24s %-9s %-8s %-8s %-9d %-6s %s\n", s["name"].get<std::string>().c_str(),
                 s["state"].get<std::string>().c_str(), s.value("healthy", false) ? "yes" : "no", pid.c_str(),
                 s.value("restarts", 0), port.c_str(), rss.c_str());
     if (s.contains("lastExit") && !s["lastExit"].is_null() && s["state"] != "running")
-      std::printf("  %-16s last exit: %s\n", "", s["lastExit"].get<std::string>().c_str());
+      std::printf("  %-24s last exit: %s\n", "", s["lastExit"].get<std::string>().c_str());
   }
   return kOk;
 }

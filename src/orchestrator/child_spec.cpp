@@ -12,11 +12,29 @@ const std::vector<std::string>& service_names() {
   return names;
 }
 
+std::vector<std::string> exporter_names(bool hub) {
+  std::vector<std::string> out{"postgres-exporter", "redis-exporter"};
+  if (hub) out.push_back("redis-blacklist-exporter");
+  return out;
+}
+
 std::vector<std::string> child_names(bool hub) {
   std::vector<std::string> out{"postgres", "redis"};
   if (hub) out.push_back("redis-blacklist");
   for (const auto& s : service_names()) out.push_back(s);
+  for (const auto& e : exporter_names(hub)) out.push_back(e);
   return out;
+}
+
+std::filesystem::path exporter_web_config(const InstancePaths& paths) {
+  return paths.certs / "exporter-web.yml";
+}
+
+std::string exporter_web_config_text(const InstancePaths& paths) {
+  return "# TLS of this instance's Prometheus exporters (written by ./dive deploy).\n"
+         "tls_server_config:\n"
+         "  cert_file: " +
+         paths.cert_file.string() + "\n  key_file: " + paths.key_file.string() + "\n";
 }
 
 std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, const InstancePaths& paths,
@@ -71,6 +89,53 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
     s.log_path = paths.log(svc).string();
     out.push_back(s);
   }
+
+  // The exporters (Debian's packages), on DIVE's own ports, over TLS with the instance certificate. They
+  // run as long as the instance does: pg_up / redis_up say whether what they watch answers.
+  const Json& ex = cfg.value("exporters", Json::object());
+  if (!ex.value("enabled", true)) return out;
+  ChildSpec pgx;
+  pgx.name = "postgres-exporter";
+  pgx.port = cfg["ports"].value("postgres_exporter", 0);
+  pgx.argv = {ex.value("postgres_binary", "prometheus-postgres-exporter"),
+              "--web.listen-address=127.0.0.1:" + std::to_string(pgx.port),
+              "--web.config.file=" + exporter_web_config(paths).string(), "--log.level=warn"};
+  pgx.env["DATA_SOURCE_URI"] = "127.0.0.1:" + std::to_string(spec.port) + "/" +
+                               cfg["database"].value("name", "dive") + "?sslmode=disable&connect_timeout=2";
+  pgx.env["DATA_SOURCE_USER"] = cfg["database"].value("user", "dive");
+  pgx.env["DATA_SOURCE_PASS"] = secrets.at("postgres_password");
+  pgx.probe = ProbeKind::Https;
+  pgx.ready_path = pgx.live_path = "/";  // its landing page; /metrics would query the database
+  pgx.log_path = paths.log(pgx.name).string();
+  out.push_back(pgx);
+
+  auto redis_exporter = [&](const std::string& name, int redis_port, int port, const std::string& password) {
+    ChildSpec x;
+    x.name = name;
+    x.port = port;
+    x.argv = {ex.value("redis_binary", "prometheus-redis-exporter"),
+              "-redis.addr",
+              "redis://127.0.0.1:" + std::to_string(redis_port),
+              "-web.listen-address",
+              "127.0.0.1:" + std::to_string(port),
+              "-tls-server-cert-file",
+              paths.cert_file.string(),
+              "-tls-server-key-file",
+              paths.key_file.string(),
+              "-connection-timeout",
+              "2s"};
+    x.env["REDIS_PASSWORD"] = password;
+    x.probe = ProbeKind::Https;
+    x.ready_path = x.live_path = "/health";
+    x.log_path = paths.log(name).string();
+    return x;
+  };
+  out.push_back(redis_exporter("redis-exporter", cfg["redis"]["port"],
+                               cfg["ports"].value("redis_exporter", 0), secrets.at("redis_password")));
+  if (hub)
+    out.push_back(redis_exporter("redis-blacklist-exporter", cfg["blacklist_redis"]["port"],
+                                 cfg["blacklist_redis"].value("exporter_port", 0),
+                                 secrets.at("blacklist_redis_password")));
   return out;
 }
 

@@ -312,7 +312,10 @@ class Deploy {
     auto named = named_ports(ip.ports);
     named.erase(std::remove_if(named.begin(), named.end(), [](auto& p) { return p.first == "web"; }),
                 named.end());
-    if (hub_) named.emplace_back("blacklist redis", blacklist_redis_port(o_.port_shift));
+    if (hub_) {
+      named.emplace_back("blacklist redis", blacklist_redis_port(o_.port_shift));
+      named.emplace_back("blacklist redis exporter", blacklist_redis_exporter_port(o_.port_shift));
+    }
     // Another deployed instance with the same offset (ISO codes can collide) and running.
     for (const auto& other : layout_.deployed_codes()) {
       if (other == o_.code) continue;
@@ -365,6 +368,7 @@ class Deploy {
           errc::kCertGeneration, e.what(),
           "check that mkcert works: CAROOT=" + layout_.ca_dir().string() + " mkcert -ecdsa localhost");
     }
+    write_file_atomic(exporter_web_config(paths_), exporter_web_config_text(paths_), 0644);
     store::PgClusterSpec pg;
     pg.data_dir = paths_.pg_data;
     pg.port = static_cast<uint16_t>(cfg_["ports"]["postgres"].get<int>());
@@ -394,6 +398,15 @@ class Deploy {
   // ---------------------------------------------------------------- DEPLOYING
   void start_services() {
     bool was_running = supervisor_running(paths_);
+    if (was_running && !supervises_every_child()) {
+      // A supervisor started by an older dive that runs fewer processes (before the exporters): replace it,
+      // so that it runs what this binary's instances are made of.
+      out_.info("the running supervisor predates this version's processes: restarting the instance");
+      // The hub's orchestration database goes down with it: reconnect (and re-take the lock) once it is back.
+      if (hub_) db_.reset();
+      stop_instance(paths_, 60s);
+      was_running = false;
+    }
     if (was_running && changed_) {
       // Services read their configuration and certificate at start; the data stores keep running.
       out_.info("already running: restarting its services for the new configuration");
@@ -437,6 +450,18 @@ class Deploy {
           "see ./dive " + std::string(hub_ ? "hub logs" : "spoke logs " + o_.code) + " <service>");
     }
     out_.ok("all services running and healthy");
+  }
+
+  bool supervises_every_child() const {
+    Json st = instance_status(paths_, hub_);
+    std::set<std::string> running;
+    for (const auto& s : st["services"]) running.insert(s.value("name", ""));
+    for (const auto& name : child_names(hub_)) {
+      const bool exporter = name.find("-exporter") != std::string::npos;
+      if (exporter && !cfg_.value("exporters", Json::object()).value("enabled", true)) continue;
+      if (!running.count(name)) return false;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- CONFIGURING

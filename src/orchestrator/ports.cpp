@@ -69,12 +69,21 @@ InstancePorts resolve_ports(const std::string& code, int shift) {
     r.group = PortGroup::Hash;
   }
   int o = r.offset + shift;
-  r.ports = Ports{3000 + o, 4000 + o, 8443 + o, 9100 + o, 10000 + o, 5432 + o, 6379 + o};
+  r.ports =
+      Ports{3000 + o, 4000 + o, 8443 + o, 9100 + o, 10000 + o, 5432 + o, 6379 + o, 11000 + o, 11300 + o};
   return r;
 }
 
 int blacklist_redis_port(int shift) {
   return 6999 + shift;
+}
+
+int blacklist_redis_exporter_port(int shift) {
+  return 11600 + shift;
+}
+
+MonitoringPorts monitoring_ports(int shift) {
+  return MonitoringPorts{9090 + shift, 9093 + shift, 9095 + shift, 9097 + shift};
 }
 
 int port_shift_from_env() {
@@ -94,8 +103,15 @@ std::string instance_name(const std::string& code) {
 }
 
 std::vector<std::pair<std::string, int>> named_ports(const Ports& p) {
-  return {{"web", p.web}, {"api", p.api},           {"idp", p.idp},    {"pdp", p.pdp},
-          {"kas", p.kas}, {"postgres", p.postgres}, {"redis", p.redis}};
+  return {{"web", p.web},
+          {"api", p.api},
+          {"idp", p.idp},
+          {"pdp", p.pdp},
+          {"kas", p.kas},
+          {"postgres", p.postgres},
+          {"redis", p.redis},
+          {"postgres_exporter", p.postgres_exporter},
+          {"redis_exporter", p.redis_exporter}};
 }
 
 Json InstancePorts::to_json() const {

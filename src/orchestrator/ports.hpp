@@ -19,6 +19,12 @@ const char* to_string(PortGroup g);  // "nato", "partner", "test", "iso", "hash"
 
 struct Ports {
   int web = 0, api = 0, idp = 0, pdp = 0, kas = 0, postgres = 0, redis = 0;
+  int postgres_exporter = 0, redis_exporter = 0;  // DIVE's own bases 11000 and 11300 (data/ports.json)
+};
+
+// One monitoring stack per $DIVE_HOME (docs/MONITORING.md): 9090, 9093, 9095, 9097, + shift.
+struct MonitoringPorts {
+  int prometheus = 0, alertmanager = 0, monitor = 0, grafana = 0;
 };
 
 struct InstancePorts {
@@ -27,7 +33,8 @@ struct InstancePorts {
   PortGroup group = PortGroup::Hash;
   Ports ports;
   Json to_json() const;
-  // {"code","offset","group","ports":{web,api,idp,pdp,kas,postgres,redis}} with keys in that order.
+  // {"code","offset","group","ports":{web,api,idp,pdp,kas,postgres,redis,postgres_exporter,redis_exporter}}
+  // with keys in that order.
   std::string to_json_text() const;
 };
 
@@ -38,8 +45,10 @@ uint32_t posix_cksum(std::string_view data);
 
 // Offset and ports for a code (already normalized), with `shift` added to every port.
 InstancePorts resolve_ports(const std::string& code, int shift = 0);
-// The shared token-revocation Redis on the hub: 6999 + shift.
+// The shared token-revocation Redis on the hub: 6999 + shift; its exporter 11600 + shift.
 int blacklist_redis_port(int shift = 0);
+int blacklist_redis_exporter_port(int shift = 0);
+MonitoringPorts monitoring_ports(int shift = 0);
 // DIVE_PORT_SHIFT from the environment (0 when unset); throws std::invalid_argument on a bad value.
 int port_shift_from_env();
 std::string instance_name(const std::string& code);  // "France", "Test Instance", or the code itself

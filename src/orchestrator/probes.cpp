@@ -103,13 +103,13 @@ bool RealProber::ready(const ChildSpec& c) {
     case ProbeKind::Redis:
       return redis_ping(c.port, c.password, timeout_);
     case ProbeKind::Https:
-      return https_ok(c.port, "/health/ready");
+      return https_ok(c.port, c.ready_path);
   }
   return false;
 }
 
 bool RealProber::live(const ChildSpec& c) {
-  if (c.probe == ProbeKind::Https) return https_ok(c.port, "/health/live");
+  if (c.probe == ProbeKind::Https) return https_ok(c.port, c.live_path);
   return ready(c);
 }
 

@@ -79,7 +79,7 @@ TEST(Ports, ExamplePortsAndBases) {
 TEST(Ports, JsonFormIsExact) {
   EXPECT_EQ(
       resolve_ports("TST").to_json_text(),
-      R"({"code":"TST","offset":200,"group":"test","ports":{"web":3200,"api":4200,"idp":8643,"pdp":9300,"kas":10200,"postgres":5632,"redis":6579}})");
+      R"({"code":"TST","offset":200,"group":"test","ports":{"web":3200,"api":4200,"idp":8643,"pdp":9300,"kas":10200,"postgres":5632,"redis":6579,"postgres_exporter":11200,"redis_exporter":11500}})");
 }
 
 TEST(Ports, ShiftMovesEveryPort) {
@@ -95,8 +95,48 @@ TEST(Ports, NoTwoPortsOfOneInstanceCollideAcrossTheTable) {
   for (int o : {0, 31, 93, 140, 214}) {
     auto p = resolve_ports("USA").ports;
     std::set<int> seen;
-    for (int base : {p.web, p.api, p.idp, p.pdp, p.kas, p.postgres, p.redis})
+    for (int base :
+         {p.web, p.api, p.idp, p.pdp, p.kas, p.postgres, p.redis, p.postgres_exporter, p.redis_exporter})
       EXPECT_TRUE(seen.insert(base + o).second);
     EXPECT_FALSE(seen.count(6999));
   }
+}
+
+TEST(Ports, DiveOwnBasesAreThoseOfTheDataFile) {
+  const Json& d = data();
+  auto p = resolve_ports("FRA", 7).ports;
+  EXPECT_EQ(p.postgres_exporter, d["dive_bases"]["postgres_exporter"].get<int>() + 10 + 7);
+  EXPECT_EQ(p.redis_exporter, d["dive_bases"]["redis_exporter"].get<int>() + 10 + 7);
+  EXPECT_EQ(blacklist_redis_port(7), d["dive_hub_ports"]["blacklist_redis"].get<int>() + 7);
+  EXPECT_EQ(blacklist_redis_exporter_port(7), d["dive_hub_ports"]["blacklist_redis_exporter"].get<int>() + 7);
+  auto m = monitoring_ports(7);
+  const Json& mp = d["dive_monitoring_ports"];
+  EXPECT_EQ(m.prometheus, mp["prometheus"].get<int>() + 7);
+  EXPECT_EQ(m.alertmanager, mp["alertmanager"].get<int>() + 7);
+  EXPECT_EQ(m.monitor, mp["monitor"].get<int>() + 7);
+  EXPECT_EQ(m.grafana, mp["grafana"].get<int>() + 7);
+}
+
+TEST(Ports, MonitoringAndHubPortsCollideWithNoInstancePortOfAnyOffset) {
+  // Every instance port of every offset (0..214), against the ports that exist once per home.
+  std::set<int> instance_ports;
+  for (int o = 0; o <= 214; ++o) {
+    auto p = resolve_ports("USA").ports;
+    for (int base :
+         {p.web, p.api, p.idp, p.pdp, p.kas, p.postgres, p.redis, p.postgres_exporter, p.redis_exporter})
+      instance_ports.insert(base + o);
+  }
+  auto m = monitoring_ports();
+  std::set<int> singles{blacklist_redis_port(),
+                        blacklist_redis_exporter_port(),
+                        m.prometheus,
+                        m.alertmanager,
+                        m.alertmanager + 1 /* its cluster port, never opened */,
+                        m.monitor,
+                        m.grafana};
+  EXPECT_EQ(singles.size(), 7u);
+  for (int port : singles) EXPECT_FALSE(instance_ports.count(port)) << port;
+  // The exporters' own defaults are instance ports: never used.
+  EXPECT_TRUE(instance_ports.count(9187));
+  EXPECT_TRUE(instance_ports.count(9121));
 }
