@@ -4,6 +4,7 @@
 #include "cli/context.hpp"
 #include "cli/instance_ops.hpp"
 #include "common/strings.hpp"
+#include "orchestrator/monitoring_stack.hpp"
 #include "orchestrator/ports.hpp"
 
 namespace dive::cli {
@@ -12,11 +13,14 @@ void add_federation_commands(CLI::App& app) {
   static std::string spokes = "FRA,GBR";
   static std::string profile;
   static int seed = -1;
+  static bool no_monitoring = false;
   auto* up =
       app.add_subcommand("up", "Deploy (or resume) the hub and its spokes, verified, and print their URLs");
   up->add_option("--spokes", spokes, "Comma-separated spoke codes (default FRA,GBR; \"\" for none)");
   up->add_option("--seed", seed, "Documents to seed per instance");
   up->add_option("--profile", profile, "dev (default) or test");
+  up->add_flag("--no-monitoring", no_monitoring,
+               "Do not start Prometheus and Alertmanager (./dive monitoring up later)");
   up->callback([] {
     std::vector<std::string> codes;
     for (const auto& s : split(spokes, ',')) {
@@ -42,6 +46,14 @@ void add_federation_commands(CLI::App& app) {
       if (r != kOk) rc = (rc == kRefused || r == kRefused) ? kRefused : kFailed;
     std::vector<std::string> all{std::string(orch::kHubCode)};
     all.insert(all.end(), codes.begin(), codes.end());
+    if (!no_monitoring) {
+      orch::MonitoringOptions mo;
+      if (!profile.empty()) mo.profile = orch::parse_profile(profile);
+      mo.port_shift = resolve_port_shift(std::string(orch::kHubCode));
+      mo.dive_exe = ctx().exe;
+      if (orch::monitoring_up(ctx().layout, mo, ctx().out.with_prefix("MON")) != kOk && rc == kOk)
+        rc = kFailed;
+    }
     print_urls(all);
     auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -52,12 +64,15 @@ void add_federation_commands(CLI::App& app) {
     ctx().exit_code = rc;
   });
 
-  auto* down = app.add_subcommand("down", "Stop every instance (spokes first, then the hub); data is kept");
+  auto* down = app.add_subcommand(
+      "down", "Stop every instance (spokes first, then the hub) and the monitoring stack; data is kept");
   down->callback([] {
     auto codes = ctx().layout.deployed_codes();
     std::stable_partition(codes.begin(), codes.end(), [](const std::string& c) { return !orch::is_hub(c); });
     if (codes.empty()) ctx().out.info("no instances under " + ctx().layout.instances_dir().string());
     for (const auto& c : codes) stop_one(c, ctx().out);
+    if (int n = orch::monitoring_down(ctx().layout); n > 0)
+      ctx().out.ok("monitoring stopped (" + std::to_string(n) + " processes)");
   });
 }
 

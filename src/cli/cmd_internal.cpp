@@ -1,6 +1,7 @@
 // Internal commands run by the supervisor and the CLI itself:
 //   dive serve <api|idp|pdp|kas> --instance CODE      one service, in the foreground
-//   dive supervise --instance CODE [--foreground]     the per-instance supervisor
+//   dive serve monitor                                 the monitoring stack's receiver and metrics
+//   dive supervise --instance CODE | --monitoring      a supervisor (instance, or the monitoring stack)
 #include <unistd.h>
 
 #include "cli/context.hpp"
@@ -10,6 +11,7 @@
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/file_lock.hpp"
 #include "orchestrator/instance_config.hpp"
+#include "orchestrator/monitoring_stack.hpp"
 #include "orchestrator/pidfile.hpp"
 #include "orchestrator/supervisor.hpp"
 #include "services/service_main.hpp"
@@ -20,9 +22,9 @@ void add_internal_commands(CLI::App& app) {
   static std::string svc, code, data, decision_log = "-";
   static int port = 0;
   auto* serve = app.add_subcommand("serve", "Run one service in the foreground (the supervisor does this)");
-  serve->add_option("SERVICE", svc, "api, idp, pdp or kas")
+  serve->add_option("SERVICE", svc, "api, idp, pdp, kas, or monitor (the monitoring stack's, no --instance)")
       ->required()
-      ->check(CLI::IsMember({"api", "idp", "pdp", "kas"}));
+      ->check(CLI::IsMember({"api", "idp", "pdp", "kas", "monitor"}));
   serve->add_option("--instance", code, "Instance code");
   serve->add_option("--data", data, "pdp without an instance: the data bundle file");
   serve->add_option("--port", port, "pdp without an instance: the port on 127.0.0.1 (plain HTTP)")
@@ -33,7 +35,10 @@ void add_internal_commands(CLI::App& app) {
       "Examples:\n  dive serve pdp --data data/policy-bundle.json --port 18181\n  dive serve api --instance "
       "USA");
   serve->callback([] {
-    if (!code.empty()) {
+    if (svc == "monitor") {
+      if (!code.empty() || !data.empty() || port != 0) throw UsageError("serve monitor takes no options");
+      ctx().exit_code = services::serve_monitor();
+    } else if (!code.empty()) {
       if (!data.empty() || port != 0) throw UsageError("--data/--port are for a pdp without --instance");
       ctx().exit_code = services::serve(svc, parse_code(code));
     } else if (svc == "pdp" && !data.empty() && port != 0) {
@@ -45,16 +50,33 @@ void add_internal_commands(CLI::App& app) {
   });
 
   static std::string sup_code;
-  auto* sup =
-      app.add_subcommand("supervise", "Run an instance's supervisor in the foreground (deploy/up start it)");
-  sup->add_option("--instance", sup_code, "Instance code")->required();
+  static bool sup_monitoring = false;
+  auto* sup = app.add_subcommand(
+      "supervise",
+      "Run an instance's (or the monitoring stack's) supervisor in the foreground (up starts it)");
+  auto* inst_opt = sup->add_option("--instance", sup_code, "Instance code");
+  auto* mon_opt = sup->add_flag("--monitoring", sup_monitoring, "The monitoring stack's supervisor");
+  inst_opt->excludes(mon_opt);
   sup->callback([] {
-    auto c = parse_code(sup_code);
-    auto paths = ctx().layout.instance(c);
-    Json cfg = orch::read_instance_config(paths);
-    Json secrets = orch::read_secrets(paths);
+    if (sup_code.empty() && !sup_monitoring)
+      throw UsageError("supervise needs --instance CODE or --monitoring");
+    orch::InstancePaths paths;
+    Json cfg, secrets;
+    std::vector<orch::ChildSpec> children;
+    if (sup_monitoring) {
+      paths = ctx().layout.monitoring();
+      cfg = orch::read_monitor_config(ctx().layout);
+      cfg["code"] = "monitoring";
+      children = orch::monitoring_children(ctx().layout, cfg, ctx().exe);
+    } else {
+      auto c = parse_code(sup_code);
+      paths = ctx().layout.instance(c);
+      cfg = orch::read_instance_config(paths);
+      secrets = orch::read_secrets(paths);
+      children = orch::build_children(cfg, secrets, paths, ctx().exe);
+    }
     LogOptions lo;
-    lo.service = "supervisor-" + to_lower(c);
+    lo.service = "supervisor-" + to_lower(paths.code);
     lo.level = cfg["log"].value("level", "info");
     lo.json = cfg["log"].value("json", false);
     init_logging(lo);
@@ -63,12 +85,12 @@ void add_internal_commands(CLI::App& app) {
     int holder = -1;
     auto lock = orch::FileLock::try_acquire(paths.supervisor_lock, &holder);
     if (!lock) {
-      ctx().out.fail("a supervisor of " + c + " is already running (pid " + std::to_string(holder) + ")");
+      ctx().out.fail("a supervisor of " + paths.code + " is already running (pid " + std::to_string(holder) +
+                     ")");
       ctx().exit_code = kFailed;
       return;
     }
     orch::write_pid_record(paths.supervisor_pid, ::getpid());
-    auto children = orch::build_children(cfg, secrets, paths, ctx().exe);
     orch::RealProber prober(cfg["tls"]["ca_file"].get<std::string>());
     orch::Supervisor s(orch::SupervisorOptions::from_config(cfg, paths), std::move(children), prober);
     ctx().exit_code = s.run();

@@ -48,7 +48,8 @@ void add_federation_commands(CLI::App& app);  // up, down
 void add_nuke_command(CLI::App& app);
 void add_orchdb_command(CLI::App& app);
 void add_policy_command(CLI::App& app);
-void add_internal_commands(CLI::App& app);  // serve, supervise
+void add_internal_commands(CLI::App& app);    // serve, supervise
+void add_monitoring_commands(CLI::App& app);  // monitoring ..., alerts
 void add_seed_commands(CLI::App& app);
 void add_kas_commands(CLI::App& app);  // hub kas, spoke kas (after add_instance_commands)      // hub seed,
                                        // spoke seed (after add_instance_commands)

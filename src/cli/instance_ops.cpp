@@ -7,6 +7,7 @@
 #include "common/strings.hpp"
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/instance_control.hpp"
+#include "orchestrator/monitoring_stack.hpp"
 #include "orchestrator/pipeline.hpp"
 
 namespace dive::cli {
@@ -49,12 +50,15 @@ int start_one(const std::string& code, const orch::Console& out) {
              (orch::is_hub(code) ? "hub status" : "spoke status " + code));
     return kFailed;
   }
+  orch::write_instance_targets(ctx().layout, code);  // monitored again (down stopped that)
   out.ok(code + " running and healthy (" + format_duration_ms(ms) + ")");
   return kOk;
 }
 
 int stop_one(const std::string& code, const orch::Console& out) {
   auto paths = ctx().layout.instance(code);
+  // Stopped on purpose: no longer scraped, so no alert says it is down.
+  orch::remove_instance_targets(ctx().layout, code);
   int n = orch::stop_instance(paths, 60s);
   out.ok(code + (n > 0 ? " stopped (" + std::to_string(n) + " processes)" : " was not running"));
   return kOk;

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_nuke_command(app);
   add_orchdb_command(app);
   add_policy_command(app);
+  add_monitoring_commands(app);
   add_internal_commands(app);
   try {
     app.parse(argc, argv);

@@ -27,6 +27,11 @@ fs::path dive_home() {
   return fs::path(home && *home ? home : "/tmp") / ".dive";
 }
 
+fs::path monitoring_assets_dir() {
+  if (const char* d = std::getenv("DIVE_MONITORING_ASSETS"); d && *d) return fs::absolute(d);
+  return checkout_root() / "monitoring";
+}
+
 fs::path data_dir() {
   if (const char* d = std::getenv("DIVE_DATA"); d && *d) return fs::absolute(d);
   return checkout_root() / "data";

@@ -12,5 +12,8 @@ std::filesystem::path checkout_root();
 std::filesystem::path dive_home();
 // Reference data (clearance tables, seed templates...): DIVE_DATA, else <checkout>/data.
 std::filesystem::path data_dir();
+// The monitoring stack's sources (rules, Alertmanager configuration, dashboards): DIVE_MONITORING_ASSETS,
+// else <checkout>/monitoring.
+std::filesystem::path monitoring_assets_dir();
 
 }  // namespace dive

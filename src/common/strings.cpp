@@ -18,6 +18,23 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t at = 0;
+  while (!from.empty()) {
+    size_t next = s.find(from, at);
+    if (next == std::string_view::npos) break;
+    out.append(s.substr(at, next - at)).append(to);
+    at = next + from.size();
+  }
+  out.append(s.substr(at));
+  return out;
+}
+
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;

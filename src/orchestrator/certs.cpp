@@ -72,9 +72,13 @@ std::string asn1_time_iso(const ASN1_TIME* t) {
 }  // namespace
 
 CertReport verify_instance_cert(const Layout& layout, const std::string& code) {
+  return verify_cert_at(layout, layout.instance(code), instance_sans(code));
+}
+
+CertReport verify_cert_at(const Layout& layout, const InstancePaths& paths,
+                          const std::vector<std::string>& sans) {
   CertReport r;
-  r.code = code;
-  auto paths = layout.instance(code);
+  r.code = paths.code;
   X509Ptr cert = load_cert(paths.cert_file);
   if (!cert) {
     r.error = "no certificate at " + paths.cert_file.string();
@@ -82,7 +86,7 @@ CertReport verify_instance_cert(const Layout& layout, const std::string& code) {
   }
   r.present = true;
   r.sans = cert_sans(cert.get());
-  for (const auto& want : instance_sans(code))
+  for (const auto& want : sans)
     if (std::find(r.sans.begin(), r.sans.end(), want) == r.sans.end()) r.missing_sans.push_back(want);
   int days = 0, secs = 0;
   if (ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(cert.get())) == 1) r.days_left = days;
@@ -126,13 +130,18 @@ void copy_ca_into(const Layout& layout, const InstancePaths& p) {
 }  // namespace
 
 bool generate_instance_cert(const Layout& layout, const std::string& code, bool force) {
-  auto paths = layout.instance(code);
+  return generate_cert_at(layout, layout.instance(code), instance_sans(code), force);
+}
+
+bool generate_cert_at(const Layout& layout, const InstancePaths& paths, const std::vector<std::string>& sans,
+                      bool force) {
+  const std::string& code = paths.code;
   ensure_dir(layout.ca_dir(), 0700);
   ensure_dir(paths.certs, 0755);
   // One mkcert at a time: the first run creates the CA, and two creating it at once would each make one.
   auto lock = FileLock::acquire(layout.ca_dir() / ".lock", std::chrono::seconds(120));
   if (!force && fs::exists(layout.ca_cert())) {
-    auto r = verify_instance_cert(layout, code);
+    auto r = verify_cert_at(layout, paths, sans);
     if (r.present && r.chain_ok && r.missing_sans.empty() && r.days_left > 30) {
       if (!r.ca_copy_ok) copy_ca_into(layout, paths);
       return false;
@@ -142,7 +151,7 @@ bool generate_instance_cert(const Layout& layout, const std::string& code, bool 
     throw std::runtime_error("mkcert is not installed (scripts/bootstrap installs it)");
   SpawnOptions o;
   o.argv = {"mkcert", "-ecdsa", "-cert-file", paths.cert_file.string(), "-key-file", paths.key_file.string()};
-  for (const auto& s : instance_sans(code)) o.argv.push_back(s);
+  for (const auto& s : sans) o.argv.push_back(s);
   o.env["CAROOT"] = layout.ca_dir().string();
   o.env_unset = {"JAVA_HOME"};  // mkcert probes Java trust stores otherwise; we never install anywhere
   auto r = run_capture(o, std::chrono::seconds(60));

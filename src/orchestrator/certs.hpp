@@ -17,6 +17,10 @@ std::vector<std::string> instance_sans(const std::string& code);
 // when a certificate was (re)generated.
 bool generate_instance_cert(const Layout& layout, const std::string& code, bool force);
 
+// The same for any set of paths with a certs/ dir (the monitoring stack's): cert_file, key_file, ca_file.
+bool generate_cert_at(const Layout& layout, const InstancePaths& paths, const std::vector<std::string>& sans,
+                      bool force);
+
 // Copies the CA certificate (never its key) into every deployed instance's certs/. Returns the codes.
 std::vector<std::string> sync_ca(const Layout& layout);
 
@@ -34,5 +38,7 @@ struct CertReport {
   Json to_json() const;
 };
 CertReport verify_instance_cert(const Layout& layout, const std::string& code);
+CertReport verify_cert_at(const Layout& layout, const InstancePaths& paths,
+                          const std::vector<std::string>& sans);
 
 }  // namespace dive::orch

@@ -29,13 +29,17 @@ std::string log_tail(const std::filesystem::path& p, size_t max_lines) {
 }  // namespace
 
 Json instance_status(const InstancePaths& paths, bool hub) {
+  return supervised_status(paths, child_names(hub));
+}
+
+Json supervised_status(const InstancePaths& paths, const std::vector<std::string>& names) {
   if (auto r = supervisor_request(paths.socket, Json{{"cmd", "status"}}); r && r->value("ok", false)) {
     Json s = (*r)["status"];
     s["running"] = true;
     return s;
   }
   Json services = Json::array();
-  for (const auto& name : child_names(hub)) {
+  for (const auto& name : names) {
     Json s = {{"name", name}, {"state", "stopped"}, {"pid", nullptr}, {"restarts", 0}, {"healthy", false}};
     // A process recorded by us but without a supervisor: left over from a crash. Say so.
     if (auto rec = read_pid_record(paths.pidfile(name)); rec && record_is_live(*rec)) {
@@ -56,11 +60,12 @@ void start_supervisor(const InstancePaths& paths, const std::filesystem::path& d
   ensure_dir(paths.run, 0700);
   ensure_dir(paths.logs, 0755);
   SpawnOptions o;
-  o.argv = {dive_exe.string(), "supervise", "--instance", paths.code};
+  o.argv = {dive_exe.string()};
+  o.argv.insert(o.argv.end(), paths.supervise_args.begin(), paths.supervise_args.end());
   o.stdout_path = paths.log("supervisor").string();
   o.new_session = true;
   // The supervisor must find the same state dir whatever the caller's environment says.
-  o.env["DIVE_HOME"] = paths.dir.parent_path().parent_path().string();
+  o.env["DIVE_HOME"] = paths.home.string();
   pid_t pid = spawn(o);
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < deadline) {

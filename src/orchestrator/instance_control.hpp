@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/json.hpp"
 #include "orchestrator/layout.hpp"
@@ -15,6 +16,8 @@ namespace dive::orch {
 // The supervisor's status, or a synthesized one ("stopped" everywhere) when no supervisor answers.
 // Adds "running": bool and "instance".
 Json instance_status(const InstancePaths& paths, bool hub);
+// The same for any supervised unit (the monitoring stack): `names` are its children when none answers.
+Json supervised_status(const InstancePaths& paths, const std::vector<std::string>& names);
 bool supervisor_running(const InstancePaths& paths);
 
 // Spawns `dive supervise --instance CODE` detached (own session, log in logs/supervisor.log) unless one

@@ -10,6 +10,7 @@ namespace dive::orch {
 InstancePaths Layout::instance(const std::string& code) const {
   InstancePaths p;
   p.code = to_upper(code);
+  p.home = home;
   p.dir = instances_dir() / to_lower(code);
   p.instance_json = p.dir / "instance.json";
   p.secrets_json = p.dir / "secrets.json";
@@ -26,6 +27,26 @@ InstancePaths Layout::instance(const std::string& code) const {
   p.supervisor_pid = p.run / "supervisor.pid";
   p.supervisor_lock = p.run / "supervisor.lock";
   p.deploy_lock = p.run / "deploy.lock";
+  p.supervise_args = {"supervise", "--instance", p.code};
+  return p;
+}
+
+InstancePaths Layout::monitoring() const {
+  InstancePaths p;
+  p.code = "monitoring";
+  p.home = home;
+  p.dir = monitoring_dir();
+  p.certs = p.dir / "certs";
+  p.cert_file = p.certs / "cert.pem";
+  p.key_file = p.certs / "key.pem";
+  p.ca_file = p.certs / "ca.pem";
+  p.logs = p.dir / "logs";
+  p.run = p.dir / "run";
+  p.socket = p.run / "supervisor.sock";
+  p.supervisor_pid = p.run / "supervisor.pid";
+  p.supervisor_lock = p.run / "supervisor.lock";
+  p.deploy_lock = p.run / "up.lock";
+  p.supervise_args = {"supervise", "--monitoring"};
   return p;
 }
 

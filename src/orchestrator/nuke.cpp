@@ -5,6 +5,7 @@
 #include "common/strings.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/instance_control.hpp"
+#include "orchestrator/monitoring_stack.hpp"
 #include "orchestrator/orch_db.hpp"
 #include "orchestrator/pidfile.hpp"
 #include "orchestrator/pipeline.hpp"
@@ -47,6 +48,7 @@ bool nuke_instance(const Layout& layout, const std::string& code, const Console&
     return false;
   }
   close_state(layout, code, out);
+  remove_instance_targets(layout, code);  // Prometheus stops scraping it (file-based discovery)
   std::error_code ec;
   fs::remove_all(paths.dir, ec);
   if (ec) {
@@ -71,6 +73,17 @@ bool nuke_all(const Layout& layout, const Console& out) {
   bool ok = true;
   for (const auto& c : codes) ok = nuke_instance(layout, c, out) && ok;
   if (!ok) return false;
+  // The monitoring stack of this home: stopped by its recorded pids, then removed with its data.
+  const auto mon = layout.monitoring();
+  if (fs::exists(mon.dir)) {
+    int n = stop_instance(mon, 30s);
+    if (!live_records(mon.run).empty()) {
+      out.fail("monitoring: recorded processes still running; " + mon.dir.string() + " not deleted");
+      return false;
+    }
+    fs::remove_all(mon.dir, ec);
+    out.ok("monitoring removed" + (n > 0 ? " (stopped " + std::to_string(n) + " processes)" : std::string()));
+  }
   fs::remove_all(layout.instances_dir(), ec);
   fs::remove_all(layout.ca_dir(), ec);
   fs::remove(layout.home, ec);  // only when empty: DIVE_HOME may hold things that are not ours

@@ -306,6 +306,44 @@ void OrchDb::breaker_reset(const std::string& op) {
   tx.commit();
 }
 
+Json OrchDb::monitoring_snapshot(pqxx::connection& c) {
+  pqxx::read_transaction tx(c);
+  Json deployments = Json::array();
+  for (const auto& row : tx.exec(R"SQL(
+      WITH cur AS (SELECT DISTINCT ON (instance_code) instance_code, state FROM deployment_states
+                   ORDER BY instance_code, "timestamp" DESC, id DESC),
+           fin AS (SELECT DISTINCT ON (instance_code) instance_code, state AS result, "timestamp" AS finished
+                   FROM deployment_states WHERE state IN ('COMPLETE', 'FAILED')
+                   ORDER BY instance_code, "timestamp" DESC, id DESC)
+      SELECT cur.instance_code, cur.state, fin.result, extract(epoch FROM fin.finished)::float8,
+             extract(epoch FROM fin.finished - (SELECT max(s."timestamp") FROM deployment_states s
+                                                WHERE s.instance_code = fin.instance_code
+                                                  AND s.state = 'INITIALIZING' AND s."timestamp" <= fin.finished))::float8
+      FROM cur LEFT JOIN fin USING (instance_code)
+      WHERE cur.state <> 'UNKNOWN' ORDER BY 1)SQL")) {
+    Json d = {{"instance_code", row[0].c_str()}, {"state", row[1].c_str()}};
+    if (!row[2].is_null()) d["last_result"] = row[2].c_str();
+    if (!row[3].is_null()) d["last_finished_seconds"] = row[3].as<double>();
+    if (!row[4].is_null()) d["last_duration_seconds"] = row[4].as<double>();
+    deployments.push_back(d);
+  }
+  Json breakers = Json::array();
+  for (const auto& row :
+       tx.exec("SELECT operation_name, state, failure_count FROM circuit_breakers ORDER BY 1")) {
+    const std::string op = row[0].c_str();
+    auto colon = op.find(':');
+    breakers.push_back(Json{{"operation", colon == std::string::npos ? op : op.substr(0, colon)},
+                            {"instance_code", colon == std::string::npos ? "" : op.substr(colon + 1)},
+                            {"state", row[1].c_str()},
+                            {"failures", row[2].as<int>()}});
+  }
+  Json errors = Json::array();
+  for (const auto& row : tx.exec("SELECT instance_code, count(*) FROM orchestration_errors "
+                                 "WHERE NOT resolved AND instance_code IS NOT NULL GROUP BY 1 ORDER BY 1"))
+    errors.push_back(Json{{"instance_code", row[0].c_str()}, {"unresolved", row[1].as<int64_t>()}});
+  return Json{{"deployments", deployments}, {"breakers", breakers}, {"errors", errors}};
+}
+
 Json OrchDb::status_report() {
   Json out;
   out["schemaVersion"] = store::current_schema_version(*conn_);  // before our transaction: it opens its own

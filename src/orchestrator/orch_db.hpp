@@ -94,6 +94,12 @@ class OrchDb {
 
   static int64_t lock_key(const std::string& code);  // cksum("deployment_<code lower>")
 
+  // What monitoring exports (monitoring/monitor_metrics.hpp), read on any connection to the orchestration
+  // database without applying migrations: per deployed instance its current state and its last finished
+  // deploy (result, duration, time), every persisted breaker, and unresolved errors per instance.
+  // Instances whose state is UNKNOWN (never deployed, or nuked) are left out.
+  static Json monitoring_snapshot(pqxx::connection& c);
+
  private:
   std::unique_ptr<pqxx::connection> conn_;
   std::optional<std::string> held_lock_;

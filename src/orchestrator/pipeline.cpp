@@ -19,6 +19,7 @@
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/file_lock.hpp"
 #include "orchestrator/instance_control.hpp"
+#include "orchestrator/monitoring_stack.hpp"
 #include "orchestrator/orch_db.hpp"
 #include "orchestrator/pidfile.hpp"
 #include "orchestrator/policy_publish.hpp"
@@ -449,6 +450,7 @@ class Deploy {
               join(bad, ", "),
           "see ./dive " + std::string(hub_ ? "hub logs" : "spoke logs " + o_.code) + " <service>");
     }
+    write_instance_targets(layout_, o_.code);  // scraped by the monitoring stack from now on
     out_.ok("all services running and healthy");
   }
 

@@ -317,7 +317,8 @@ Json Supervisor::status() {
               {"wanted", c.want_up},
               {"readyTimedOut", c.ready_timed_out},
               {"lastExit", c.last_exit.empty() ? Json(nullptr) : Json(c.last_exit)},
-              {"backoffMs", c.last_delay.count()}};
+              {"backoffMs", c.last_delay.count()},
+              {"argv", c.spec.argv}};  // never secrets: those travel in the environment
     if (c.pid > 0) {
       s["uptimeMs"] = std::chrono::duration_cast<Millis>(now - c.started_at).count();
       if (auto rss = proc_rss_bytes(c.pid)) s["rssBytes"] = *rss;

@@ -15,5 +15,7 @@ void wire_kas(ServiceContext& ctx);
 int serve(const std::string& service, const std::string& code);
 // `dive serve pdp --data FILE --port N [--decision-log FILE|-|off]`: no instance, plain HTTP on loopback.
 int serve_pdp_standalone(const std::string& data_file, int port, const std::string& decision_log);
+// `dive serve monitor`: the monitoring stack's receiver and metrics (docs/MONITORING.md), one per $DIVE_HOME.
+int serve_monitor();
 
 }  // namespace dive::services

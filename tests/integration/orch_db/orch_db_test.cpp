@@ -165,3 +165,45 @@ TEST_F(OrchDbTest, MigrationsAreAppliedOnceByConcurrentStarters) {
   pqxx::nontransaction tx(c);
   EXPECT_EQ(tx.exec("SELECT count(*) FROM schema_migrations")[0][0].as<int>(), 1);
 }
+
+TEST_F(OrchDbTest, TheMonitoringSnapshotHasEachInstancesLastDeployAndTheBreakers) {
+  OrchDb db(conninfo_);
+  for (auto s : {DeployState::Initializing, DeployState::Deploying, DeployState::Configuring,
+                 DeployState::Verifying, DeployState::Complete})
+    db.set_state("MOA", s, "test");
+  // A redeploy of MOA that fails in DEPLOYING: the last finished deploy is the failure.
+  db.set_state("MOA", DeployState::Initializing, "again");
+  std::this_thread::sleep_for(20ms);  // a measurable duration between INITIALIZING and FAILED
+  db.set_state("MOA", DeployState::Failed, "DEPLOYING: boom");
+  db.breaker_failure("deploy:MOA", 1, "boom");
+  db.record_error("MOA", errc::kServiceStart, 2, "deploying", "boom");
+  db.set_state("MOB", DeployState::Initializing, "in progress, never finished");
+  pqxx::connection c(conninfo_);
+  Json snap = OrchDb::monitoring_snapshot(c);
+  Json moa, mob;
+  for (const auto& d : snap["deployments"]) {
+    if (d["instance_code"] == "MOA") moa = d;
+    if (d["instance_code"] == "MOB") mob = d;
+  }
+  ASSERT_FALSE(moa.is_null()) << snap.dump();
+  EXPECT_EQ(moa["state"], "FAILED");
+  EXPECT_EQ(moa["last_result"], "FAILED");
+  EXPECT_GT(moa["last_duration_seconds"].get<double>(), 0.015);
+  EXPECT_LT(moa["last_duration_seconds"].get<double>(), 60);
+  EXPECT_GT(moa["last_finished_seconds"].get<double>(), 1.7e9);
+  ASSERT_FALSE(mob.is_null());
+  EXPECT_EQ(mob["state"], "INITIALIZING");
+  EXPECT_FALSE(mob.contains("last_result"));  // nothing finished yet
+  bool breaker = false;
+  for (const auto& b : snap["breakers"])
+    if (b["operation"] == "deploy" && b["instance_code"] == "MOA") {
+      breaker = true;
+      EXPECT_EQ(b["state"], "OPEN");  // threshold 1
+      EXPECT_EQ(b["failures"], 1);
+    }
+  EXPECT_TRUE(breaker) << snap.dump();
+  bool errors = false;
+  for (const auto& e : snap["errors"])
+    if (e["instance_code"] == "MOA") errors = e["unresolved"].get<int>() >= 1;
+  EXPECT_TRUE(errors) << snap.dump();
+}

@@ -19,6 +19,15 @@ TEST(Strings, Basics) {
   EXPECT_EQ(format_duration_ms(2500), "2.5 s");
 }
 
+TEST(Strings, EndsWithAndReplaceAll) {
+  EXPECT_TRUE(ends_with("usa.dive.json", ".dive.json"));
+  EXPECT_FALSE(ends_with("json", ".dive.json"));
+  EXPECT_EQ(replace_all("${H}/a/${H}", "${H}", "/home"), "/home/a//home");
+  EXPECT_EQ(replace_all("aaa", "a", "aa"), "aaaaaa");  // no rescanning of what was put in
+  EXPECT_EQ(replace_all("abc", "x", "y"), "abc");
+  EXPECT_EQ(replace_all("abc", "", "y"), "abc");
+}
+
 TEST(Strings, ParseIntTakesTheWholeStringOrNothing) {
   EXPECT_EQ(parse_int("10"), 10);
   EXPECT_EQ(parse_int("-7"), -7);
