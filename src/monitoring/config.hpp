@@ -21,7 +21,7 @@ struct StackSettings {
 // Scrape jobs: dive (the C++ services, HTTPS), postgres, redis (exporters, HTTPS), monitor (honor_labels:
 // its series name the instance and process they describe), prometheus, alertmanager. Targets of the first
 // three come from targets/*.<job>.json. The test profile scrapes and evaluates every second (the postgres
-// job every 5 s: its exporter is slow to answer while the database is down).
+// job every 2 s: its exporter takes a second to answer while the database is down).
 Json prometheus_config(const StackSettings& s);
 
 // The repository's Alertmanager configuration made this home's: the built-in webhook's URL points at the

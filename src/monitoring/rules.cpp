@@ -60,7 +60,7 @@ std::string format_duration(Millis d) {
 
 Millis test_profile_for(Millis production) {
   if (production.count() <= 0) return Millis(0);
-  return std::clamp(Millis(production.count() / 20), Millis(1000), Millis(10000));
+  return std::clamp(Millis(production.count() / 10), Millis(1000), Millis(15000));
 }
 
 Json test_profile_rules(Json rule_file) {

@@ -18,8 +18,8 @@ std::optional<Millis> parse_duration(std::string_view text);
 // The shortest Prometheus spelling: 90000 ms -> "1m30s", 0 -> "0s".
 std::string format_duration(Millis d);
 
-// The `for:` of the test profile: a twentieth of the production one, from 1 s to 10 s (0 stays 0). The
-// order is kept, so a cause (1m -> 3s) still fires before what follows from it (2m -> 6s).
+// The `for:` of the test profile: a tenth of the production one, from 1 s to 15 s (0 stays 0). The order
+// and most of the gaps are kept, so a cause (1m -> 6s) still fires before what follows from it (2m -> 12s).
 Millis test_profile_for(Millis production);
 // A rule file with every `for:` replaced by test_profile_for(). Throws on a `for:` that is not a duration.
 Json test_profile_rules(Json rule_file);

@@ -20,7 +20,10 @@ int choose_port_shift(const std::vector<std::string>& codes) {
   size_t start = static_cast<size_t>(::getpid()) % candidates.size();
   for (size_t k = 0; k < candidates.size(); ++k) {
     int s = candidates[(start + k) % candidates.size()];
-    bool ok = orch::port_free(orch::blacklist_redis_port(s));
+    auto m = orch::monitoring_ports(s);
+    bool ok = orch::port_free(orch::blacklist_redis_port(s)) &&
+              orch::port_free(orch::blacklist_redis_exporter_port(s));
+    for (int p : {m.prometheus, m.alertmanager, m.monitor, m.grafana}) ok = ok && orch::port_free(p);
     for (const auto& c : codes) {
       for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports))
         ok = ok && orch::port_free(port);

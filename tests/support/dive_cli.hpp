@@ -13,7 +13,8 @@
 
 namespace dive::testing {
 
-// A shift (multiple of 100, in 10000..20000) at which every port of `codes` (and the blacklist) is free.
+// A shift (multiple of 100, in 10000..20000) at which every port of `codes` (with their exporters), the
+// blacklist and its exporter, and the monitoring stack's ports are free.
 int choose_port_shift(const std::vector<std::string>& codes);
 
 class DiveCli {
