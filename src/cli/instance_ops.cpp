@@ -41,6 +41,7 @@ int start_one(const std::string& code, const orch::Console& out) {
   auto paths = ctx().layout.instance(code);
   auto t0 = std::chrono::steady_clock::now();
   out.step("starting " + code);
+  orch::write_instance_targets(ctx().layout, code);  // monitored again (down stopped that), healthy or not
   orch::start_supervisor(paths, ctx().exe);
   bool ok = orch::wait_until_healthy(paths, 180s);
   auto ms =
@@ -50,7 +51,6 @@ int start_one(const std::string& code, const orch::Console& out) {
              (orch::is_hub(code) ? "hub status" : "spoke status " + code));
     return kFailed;
   }
-  orch::write_instance_targets(ctx().layout, code);  // monitored again (down stopped that)
   out.ok(code + " running and healthy (" + format_duration_ms(ms) + ")");
   return kOk;
 }

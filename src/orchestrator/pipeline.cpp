@@ -426,6 +426,9 @@ class Deploy {
                           "see " + paths_.log("postgres").string());
       attach_db();
     }
+    // Meant to run from now on: scraped by the monitoring stack, so an instance that never gets healthy
+    // alerts too.
+    write_instance_targets(layout_, o_.code);
     std::map<std::string, bool> announced;
     auto t0 = std::chrono::steady_clock::now();
     bool ok = wait_until_healthy(paths_, o_.policy.health_timeout, [&](const Json& st) {
@@ -450,7 +453,6 @@ class Deploy {
               join(bad, ", "),
           "see ./dive " + std::string(hub_ ? "hub logs" : "spoke logs " + o_.code) + " <service>");
     }
-    write_instance_targets(layout_, o_.code);  // scraped by the monitoring stack from now on
     out_.ok("all services running and healthy");
   }
 

@@ -25,6 +25,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+int64_t now_ms();
+
+// Prints (and records in the test's XML) how long a step took: the figures of docs/PERFORMANCE.md.
+void report(const char* what, int64_t since_ms) {
+  const int64_t ms = now_ms() - since_ms;
+  std::printf("[ TIMING   ] %s after %lld ms\n", what, static_cast<long long>(ms));
+  ::testing::Test::RecordProperty(what, static_cast<int>(ms));
+}
+
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -348,6 +357,7 @@ TEST_F(LiveMonitoring, AStoppedPdpFiresCircuitBreakerOpenWithin30sAndItResolvesW
       },
       30s, 500ms))
       << a.dump(2);
+  report("pdp stopped: CircuitBreakerOpen delivered", stopped);
   // The operator's view says what it is and where the runbook is.
   auto human = cli_->run({"alerts"});
   EXPECT_NE(human.output.find("CircuitBreakerOpen"), std::string::npos) << human.output;
@@ -363,6 +373,7 @@ TEST_F(LiveMonitoring, AStoppedPdpFiresCircuitBreakerOpenWithin30sAndItResolvesW
       },
       30s, 500ms))
       << a.dump(2);
+  report("pdp started: CircuitBreakerOpen resolved", started);
 }
 
 TEST_F(LiveMonitoring, AStoppedBlacklistRedisFiresItsWarningAndNothingCritical) {
@@ -377,6 +388,7 @@ TEST_F(LiveMonitoring, AStoppedBlacklistRedisFiresItsWarningAndNothingCritical) 
       [&] { return !delivered(a = alerts(), stopped, "firing", is("BlacklistRedisDown")).empty(); }, 30s,
       500ms))
       << a.dump(2);
+  report("blacklist stopped: BlacklistRedisDown delivered", stopped);
   // What follows from it has been evaluated too (the services' blacklist breakers opened) and is inhibited.
   EXPECT_TRUE(wait_until(
       [&] {
@@ -401,6 +413,7 @@ TEST_F(LiveMonitoring, AStoppedBlacklistRedisFiresItsWarningAndNothingCritical) 
       [&] { return !delivered(a = alerts(), started, "resolved", is("BlacklistRedisDown")).empty(); }, 30s,
       500ms))
       << a.dump(2);
+  report("blacklist started: BlacklistRedisDown resolved", started);
 }
 
 TEST_F(LiveMonitoring, AStoppedPostgreSQLSendsOneCriticalRootCauseNotification) {
@@ -416,6 +429,7 @@ TEST_F(LiveMonitoring, AStoppedPostgreSQLSendsOneCriticalRootCauseNotification) 
       },
       30s, 500ms))
       << a.dump(2);
+  report("postgres stopped: PostgreSQLDown delivered", stopped);
   // The api's unhealthy verdict follows from it: evaluated, firing in Alertmanager, inhibited.
   EXPECT_TRUE(wait_until([&] { return in_alertmanager(a = alerts(), "suppressed", "InstanceUnhealthy"); },
                          30s, 500ms))
@@ -443,6 +457,7 @@ TEST_F(LiveMonitoring, AStoppedPostgreSQLSendsOneCriticalRootCauseNotification) 
       },
       30s, 500ms))
       << a.dump(2);
+  report("postgres started: PostgreSQLDown resolved", started);
 }
 
 TEST_F(LiveMonitoring, DownStopsTheStackKeepsItsDataAndUpBringsItBack) {
