@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "cli/context.hpp"
+#include "cli/instance_ops.hpp"
 #include "common/strings.hpp"
 #include "monitoring/notifications.hpp"
 #include "orchestrator/logs.hpp"
@@ -47,18 +48,7 @@ int print_monitoring_status(bool json) {
                 format_duration_ms(st["supervisor"]["uptimeMs"].get<int64_t>()).c_str());
   else
     std::printf("monitoring (profile %s): stopped\n", st.value("profile", "dev").c_str());
-  std::printf("  %-14s %-9s %-8s %-8s %-9s %-6s %s\n", "SERVICE", "STATE", "HEALTHY", "PID", "RESTARTS",
-              "PORT", "RSS");
-  for (const auto& s : st["services"]) {
-    std::string pid = s["pid"].is_null() ? "-" : std::to_string(s["pid"].get<int>());
-    std::string rss = s.contains("rssBytes") ? format_bytes(s["rssBytes"].get<uint64_t>()) : "-";
-    std::string port = s.contains("port") ? std::to_string(s["port"].get<int>()) : "-";
-    std::printf("  %-14s %-9s %-8s %-8s %-9d %-6s %s\n", s["name"].get<std::string>().c_str(),
-                s["state"].get<std::string>().c_str(), s.value("healthy", false) ? "yes" : "no", pid.c_str(),
-                s.value("restarts", 0), port.c_str(), rss.c_str());
-    if (s.contains("lastExit") && !s["lastExit"].is_null() && s["state"] != "running")
-      std::printf("  %-14s last exit: %s\n", "", s["lastExit"].get<std::string>().c_str());
-  }
+  print_process_table(st["services"]);
   const Json& p = st["ports"];
   std::printf("Prometheus https://localhost:%d   Alertmanager https://localhost:%d   (CA %s)\n",
               p.value("prometheus", 0), p.value("alertmanager", 0), ctx().layout.ca_cert().string().c_str());

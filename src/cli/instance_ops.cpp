@@ -84,19 +84,25 @@ int print_status(const std::string& code, bool json) {
   } else {
     std::printf("%s (%s): stopped\n", code.c_str(), orch::is_hub(code) ? "hub" : "spoke");
   }
-  std::printf("  %-24s %-9s %-8s %-8s %-9s %-6s %s\n", "SERVICE", "STATE", "HEALTHY", "PID", "RESTARTS",
+  print_process_table(st["services"]);
+  return kOk;
+}
+
+void print_process_table(const Json& services) {
+  int width = 7;  // "SERVICE"
+  for (const auto& s : services) width = std::max(width, static_cast<int>(s.value("name", "").size()));
+  std::printf("  %-*s %-9s %-8s %-8s %-9s %-6s %s\n", width, "SERVICE", "STATE", "HEALTHY", "PID", "RESTARTS",
               "PORT", "RSS");
-  for (const auto& s : st["services"]) {
+  for (const auto& s : services) {
     std::string pid = s["pid"].is_null() ? "-" : std::to_string(s["pid"].get<int>());
     std::string rss = s.contains("rssBytes") ? format_bytes(s["rssBytes"].get<uint64_t>()) : "-";
     std::string port = s.contains("port") ? std::to_string(s["port"].get<int>()) : "-";
-    std::printf("  %-24s %-9s %-8s %-8s %-9d %-6s %s\n", s["name"].get<std::string>().c_str(),
+    std::printf("  %-*s %-9s %-8s %-8s %-9d %-6s %s\n", width, s["name"].get<std::string>().c_str(),
                 s["state"].get<std::string>().c_str(), s.value("healthy", false) ? "yes" : "no", pid.c_str(),
                 s.value("restarts", 0), port.c_str(), rss.c_str());
     if (s.contains("lastExit") && !s["lastExit"].is_null() && s["state"] != "running")
-      std::printf("  %-24s last exit: %s\n", "", s["lastExit"].get<std::string>().c_str());
+      std::printf("  %-*s last exit: %s\n", width, "", s["lastExit"].get<std::string>().c_str());
   }
-  return kOk;
 }
 
 int service_verb(const std::string& code, const std::string& verb, const std::string& svc,

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.hpp"
 #include "orchestrator/console.hpp"
 
 namespace dive::cli {
@@ -15,6 +16,8 @@ int stop_one(const std::string& code, const orch::Console& out);
 int print_status(const std::string& code, bool json);
 int service_verb(const std::string& code, const std::string& verb, const std::string& svc,
                  const orch::Console& out);
+// The table of a supervisor's processes (state, health, pid, restarts, port, memory, last exit).
+void print_process_table(const Json& services);
 // The URL table printed after `up`.
 void print_urls(const std::vector<std::string>& codes);
 

@@ -107,10 +107,10 @@ Profile resolve_monitoring_profile(const Layout& layout, const MonitoringOptions
 
 // Writes `text` to `path` only after `check` accepted it as `path`.new (same directory, so relative paths
 // resolve alike); `check` returns the tool's complaint, or "" when it is content.
-bool replace_checked(const fs::path& path, const std::string& text,
+bool replace_checked(const fs::path& path, const std::string& text, unsigned mode,
                      const std::function<std::string(const fs::path&)>& check) {
   const fs::path next = path.string() + ".new";
-  write_file_atomic(next, text, 0644);
+  write_file_atomic(next, text, mode);
   if (const std::string problem = check(next); !problem.empty()) {
     std::error_code ec;
     fs::remove(next, ec);
@@ -195,7 +195,8 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
   if (!settings.contains("retention")) settings["retention"] = test ? "1d" : "15d";
   if (!settings.contains("receivers")) settings["receivers"] = Json::array();
   settings["profile"] = to_string(profile);
-  if (!monitoring::parse_duration(settings.value("retention", "")))
+  if (!settings["retention"].is_string() ||
+      !monitoring::parse_duration(settings["retention"].get<std::string>()))
     throw std::runtime_error(f.settings.string() + ": retention must be a duration such as 15d (is \"" +
                              settings["retention"].dump() + "\")");
   const auto ports = monitoring_ports(opts.port_shift);
@@ -220,7 +221,7 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
       f.prometheus_yml,
       generated_header("src/monitoring/config.cpp", to_string(profile)) +
           monitoring::to_yaml(monitoring::prometheus_config(s)),
-      [](const fs::path& p) {
+      0644, [](const fs::path& p) {
         return tool_check({"promtool", "check", "config", p.string()}, "the Prometheus configuration");
       });
   Json am;
@@ -233,12 +234,13 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
   replace_checked(
       f.alertmanager_yml,
       generated_header("monitoring/alertmanager.yml", to_string(profile)) + monitoring::to_yaml(am),
+      0600,  // an operator's receivers may carry credentials
       [&](const fs::path& p) {
         std::string problem =
             tool_check({"amtool", "check-config", p.string()}, "the Alertmanager configuration");
         return problem.empty() ? problem : problem + "\n(check the receivers in " + f.settings.string() + ")";
       });
-  write_file_atomic(f.settings, settings.dump(2) + "\n", 0644);
+  write_file_atomic(f.settings, settings.dump(2) + "\n", 0600);
 
   const bool grafana = settings.value("grafana", Json::object()).value("enabled", true) &&
                        find_executable("grafana-server").has_value();
@@ -420,7 +422,7 @@ int monitoring_up(const Layout& layout, const MonitoringOptions& opts, const Con
   try {
     cfg = prepare_monitoring(layout, opts);
   } catch (const std::exception& e) {
-    out.fail(std::string("monitoring configuration refused; nothing changed: ") + e.what());
+    out.fail(std::string("monitoring configuration refused (the running stack keeps its own): ") + e.what());
     return 1;
   }
   out.ok("configuration written to " + f.dir.string() + " (profile " + cfg.value("profile", "dev") + ")");

@@ -42,7 +42,8 @@ struct MonitoringOptions {
 // Writes every generated file (settings.json is created once and then only read; the certificate, the
 // webhook token and the generated configuration are (re)written). The operator's settings and the generated
 // Prometheus and Alertmanager configurations are validated (promtool, amtool) before they replace the old
-// ones: an invalid setting throws std::runtime_error with the tool's message and changes nothing.
+// ones: an invalid setting throws std::runtime_error with the tool's message, and the running stack keeps
+// the configuration it has. settings.json and alertmanager.yml are mode 600 (receivers carry credentials).
 // Returns the monitor's configuration (monitor.json).
 Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts);
 Json read_monitor_config(const Layout& layout);  // throws when monitoring was never prepared

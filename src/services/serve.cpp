@@ -9,14 +9,17 @@
 
 namespace dive::services {
 
-int serve(const std::string& service, const std::string& code) {
-  // Block the stop signals before any thread exists, so only run()'s sigwait receives them.
+void block_stop_signals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+}
+
+int serve(const std::string& service, const std::string& code) {
+  block_stop_signals();
   try {
     ServiceContext ctx(service, code);
     if (service == "api")

@@ -11,6 +11,10 @@ void wire_idp(ServiceContext& ctx);
 void wire_pdp(ServiceContext& ctx);
 void wire_kas(ServiceContext& ctx);
 
+// Before any thread exists: SIGTERM/SIGINT blocked (only ServiceContext::run()'s sigwait receives them),
+// SIGPIPE ignored.
+void block_stop_signals();
+
 // Entry point of `dive serve <api|idp|pdp|kas> --instance CODE`: runs until SIGTERM/SIGINT.
 int serve(const std::string& service, const std::string& code);
 // `dive serve pdp --data FILE --port N [--decision-log FILE|-|off]`: no instance, plain HTTP on loopback.

@@ -4,8 +4,6 @@
 // and it exports what no instance process can: each monitored instance's supervisor view (up, wanted,
 // restarts, last exit of every process) and the orchestration database's deployment state and CLI
 // breakers, refreshed in the background and appended to its own /metrics.
-#include <signal.h>
-
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -148,12 +146,7 @@ void wire_monitor(ServiceContext& ctx, const orch::Layout& layout, const std::st
 }  // namespace
 
 int serve_monitor() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  block_stop_signals();
   try {
     const auto layout = orch::Layout::from_env();
     Json cfg = orch::read_monitor_config(layout);

@@ -58,8 +58,13 @@ TEST_F(Deployed, StatusReportsEveryProcessRunningAndHealthy) {
       EXPECT_TRUE(s["pid"].is_number()) << s.dump();
       EXPECT_EQ(s["restarts"], 0) << s.dump();
     }
-    std::set<std::string> want{"postgres", "redis", "pdp", "idp", "kas", "api"};
-    if (code == "USA") want.insert("redis-blacklist");
+    // The exporters of its stores (docs/MONITORING.md) run beside them, supervised like the rest.
+    std::set<std::string> want{"postgres",          "redis",         "pdp", "idp", "kas", "api",
+                               "postgres-exporter", "redis-exporter"};
+    if (code == "USA") {
+      want.insert("redis-blacklist");
+      want.insert("redis-blacklist-exporter");
+    }
     EXPECT_EQ(names, want) << code;
   }
   auto human = cli_->run({"hub", "status"});
