@@ -22,7 +22,7 @@ namespace {
 
 struct Args {
   bool hub = true;
-  std::string code, svc, profile;
+  std::string code, svc, profile, host, bind;
   int seed = -1;
   bool json = false, follow = false;
   size_t lines = 50;
@@ -47,10 +47,17 @@ void add_family(CLI::App& app, bool hub) {
   code_opt(deploy);
   deploy->add_option("--profile", a->profile, "dev (default) or test (short timeouts, small seed)");
   deploy->add_option("--seed", a->seed, "Documents to seed");
+  deploy->add_option("--host", a->host,
+                     "Public host name or IPv4 address of the instance (its URLs, issuer and certificate; "
+                     "default localhost, kept across redeploys)");
+  deploy->add_option(
+      "--bind", a->bind,
+      "IPv4 address its services listen on (default: --host when it is an address, else 127.0.0.1; "
+      "0.0.0.0 for every interface)");
   deploy->callback([a] {
     std::optional<int> seed;
     if (a->seed >= 0) seed = a->seed;
-    ctx().exit_code = deploy_one(a->resolved(), a->profile, seed, ctx().out);
+    ctx().exit_code = deploy_one(a->resolved(), a->profile, seed, ctx().out, a->host, a->bind);
   });
 
   auto* up = fam->add_subcommand("up", "Start an already deployed instance and wait until it is healthy");

@@ -24,9 +24,16 @@ void require_deployed(const std::string& code) {
 }  // namespace
 
 int deploy_one(const std::string& code, const std::string& profile_flag, std::optional<int> seed,
-               const orch::Console& out) {
+               const orch::Console& out, const std::string& host, const std::string& bind) {
   orch::DeployOptions o;
   o.code = code;
+  if (!host.empty() || !bind.empty()) {
+    try {
+      o.placement = orch::make_placement(host, bind);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
   o.profile = resolve_profile(profile_flag, code);
   o.port_shift = resolve_port_shift(code);
   o.seed_count = seed;

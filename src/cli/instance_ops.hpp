@@ -9,8 +9,9 @@
 
 namespace dive::cli {
 
+// `host`/`bind`: --host/--bind (both empty: the instance keeps its placement).
 int deploy_one(const std::string& code, const std::string& profile_flag, std::optional<int> seed,
-               const orch::Console& out);
+               const orch::Console& out, const std::string& host = "", const std::string& bind = "");
 int start_one(const std::string& code, const orch::Console& out);
 int stop_one(const std::string& code, const orch::Console& out);
 int print_status(const std::string& code, bool json);

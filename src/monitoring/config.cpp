@@ -157,9 +157,10 @@ Json alertmanager_config(Json base, const StackSettings& s) {
 }
 
 std::vector<std::pair<std::string, Json>> instance_targets(const std::string& code, const Json& ports,
-                                                           int blacklist_exporter_port) {
+                                                           int blacklist_exporter_port,
+                                                           const std::string& host) {
   auto group = [&](int port, const std::string& component) {
-    return Json{{"targets", Json::array({local(port)})},
+    return Json{{"targets", Json::array({host + ":" + std::to_string(port)})},
                 {"labels", {{"instance_code", code}, {"component", component}}}};
   };
   const std::string file = to_lower(code);

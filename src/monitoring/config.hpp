@@ -35,7 +35,9 @@ Json alertmanager_config(Json base, const StackSettings& s);
 // The discovery files of one instance: {file name, content} for "<code>.dive.json" (api, idp, pdp, kas),
 // "<code>.postgres.json" and "<code>.redis.json" (the hub's also lists its blacklist Redis). `ports` is the
 // instance.json "ports" object; `blacklist_exporter_port` is 0 for a spoke.
+// `host`: where Prometheus reaches the instance (its public host, in its certificate).
 std::vector<std::pair<std::string, Json>> instance_targets(const std::string& code, const Json& ports,
-                                                           int blacklist_exporter_port);
+                                                           int blacklist_exporter_port,
+                                                           const std::string& host = "localhost");
 
 }  // namespace dive::monitoring

@@ -14,6 +14,7 @@
 #include "common/process.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/file_lock.hpp"
+#include "orchestrator/instance_config.hpp"
 
 namespace dive::orch {
 
@@ -22,6 +23,19 @@ std::vector<std::string> instance_sans(const std::string& code) {
   return {"localhost",          "127.0.0.1",          "::1",
           c + ".dive.local",    "dive-" + c + "-api", "dive-" + c + "-idp",
           "dive-" + c + "-pdp", "dive-" + c + "-kas"};
+}
+
+std::vector<std::string> instance_sans(const Layout& layout, const std::string& code) {
+  auto sans = instance_sans(code);
+  try {
+    auto where = Placement::from_config(read_instance_config(layout.instance(code)));
+    for (const auto& extra : {where.host, where.bind})
+      if (extra != "0.0.0.0" && std::find(sans.begin(), sans.end(), extra) == sans.end())
+        sans.push_back(extra);
+  } catch (const std::exception&) {
+    // not deployed yet: the defaults
+  }
+  return sans;
 }
 
 namespace {
@@ -72,7 +86,7 @@ std::string asn1_time_iso(const ASN1_TIME* t) {
 }  // namespace
 
 CertReport verify_instance_cert(const Layout& layout, const std::string& code) {
-  return verify_cert_at(layout, layout.instance(code), instance_sans(code));
+  return verify_cert_at(layout, layout.instance(code), instance_sans(layout, code));
 }
 
 CertReport verify_cert_at(const Layout& layout, const InstancePaths& paths,
@@ -130,7 +144,7 @@ void copy_ca_into(const Layout& layout, const InstancePaths& p) {
 }  // namespace
 
 bool generate_instance_cert(const Layout& layout, const std::string& code, bool force) {
-  return generate_cert_at(layout, layout.instance(code), instance_sans(code), force);
+  return generate_cert_at(layout, layout.instance(code), instance_sans(layout, code), force);
 }
 
 bool generate_cert_at(const Layout& layout, const InstancePaths& paths, const std::vector<std::string>& sans,

@@ -9,8 +9,10 @@
 
 namespace dive::orch {
 
-// localhost, 127.0.0.1, ::1, <code>.dive.local, dive-<code>-{api,idp,pdp,kas} (code lower-case).
+// localhost, 127.0.0.1, ::1, <code>.dive.local, dive-<code>-{api,idp,pdp,kas} (code lower-case), and the
+// instance's host and bind address when they are others (from its instance.json, when deployed).
 std::vector<std::string> instance_sans(const std::string& code);
+std::vector<std::string> instance_sans(const Layout& layout, const std::string& code);
 
 // Runs mkcert for the instance (creating the CA on first use). Skips when a valid certificate with every
 // SAN exists and `force` is false. Also copies the CA certificate into the instance's certs/. Returns true

@@ -2,6 +2,7 @@
 
 #include <csignal>
 
+#include "orchestrator/instance_config.hpp"
 #include "store/local_postgres.hpp"
 #include "store/local_redis.hpp"
 
@@ -42,6 +43,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   std::vector<ChildSpec> out;
   const std::string code = cfg.at("code");
   const bool hub = cfg.value("role", "") == "hub";
+  const Placement where = Placement::from_config(cfg);
   const auto who = store::postgres_run_as();
 
   ChildSpec pg;
@@ -85,6 +87,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
     s.argv = {dive_exe.string(), "serve", svc, "--instance", code};
     s.env["DIVE_HOME"] = cfg.at("home").get<std::string>();
     s.probe = ProbeKind::Https;
+    s.host = where.local_address();
     s.port = cfg["ports"][svc];
     s.log_path = paths.log(svc).string();
     out.push_back(s);
@@ -98,13 +101,14 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   pgx.name = "postgres-exporter";
   pgx.port = cfg["ports"].value("postgres_exporter", 0);
   pgx.argv = {ex.value("postgres_binary", "prometheus-postgres-exporter"),
-              "--web.listen-address=127.0.0.1:" + std::to_string(pgx.port),
+              "--web.listen-address=" + where.bind + ":" + std::to_string(pgx.port),
               "--web.config.file=" + exporter_web_config(paths).string(), "--log.level=warn"};
   pgx.env["DATA_SOURCE_URI"] = "127.0.0.1:" + std::to_string(spec.port) + "/" +
                                cfg["database"].value("name", "dive") + "?sslmode=disable&connect_timeout=2";
   pgx.env["DATA_SOURCE_USER"] = cfg["database"].value("user", "dive");
   pgx.env["DATA_SOURCE_PASS"] = secrets.at("postgres_password");
   pgx.probe = ProbeKind::Https;
+  pgx.host = where.local_address();
   pgx.ready_path = pgx.live_path = "/";  // its landing page; /metrics would query the database
   pgx.log_path = paths.log(pgx.name).string();
   out.push_back(pgx);
@@ -117,7 +121,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
               "-redis.addr",
               "redis://127.0.0.1:" + std::to_string(redis_port),
               "-web.listen-address",
-              "127.0.0.1:" + std::to_string(port),
+              where.bind + ":" + std::to_string(port),
               "-tls-server-cert-file",
               paths.cert_file.string(),
               "-tls-server-key-file",
@@ -126,6 +130,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
               "2s"};
     x.env["REDIS_PASSWORD"] = password;
     x.probe = ProbeKind::Https;
+    x.host = where.local_address();
     x.ready_path = x.live_path = "/health";
     x.log_path = paths.log(name).string();
     return x;

@@ -30,7 +30,8 @@ struct ChildSpec {
   std::string user, password;          // postgres / redis credentials for the probe (never logged)
   std::vector<std::string> databases;  // postgres: created on first readiness
   std::string log_path;                // stdout and stderr are appended here
-  // Https probes: GET these paths on https://localhost:<port>, verified against the CA; 200 passes.
+  // Https probes: GET these paths on https://<host>:<port>, verified against the CA; 200 passes.
+  std::string host = "localhost";
   std::string ready_path = "/health/ready", live_path = "/health/live";
   bool is_service() const { return probe == ProbeKind::Https; }
 };

@@ -1,5 +1,8 @@
 #include "orchestrator/instance_config.hpp"
 
+#include <arpa/inet.h>
+
+#include <cctype>
 #include <stdexcept>
 
 #include "common/fs.hpp"
@@ -25,17 +28,61 @@ bool is_hub(const std::string& code) {
   return code == kHubCode;
 }
 
+Placement Placement::from_config(const Json& cfg) {
+  Placement p;
+  p.host = cfg.value("host", p.host);
+  p.bind = cfg.value("bind", p.bind);
+  return p;
+}
+
+namespace {
+bool ipv4_literal(const std::string& s) {
+  in_addr a{};
+  return ::inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+}  // namespace
+
+Placement make_placement(const std::string& host, const std::string& bind) {
+  Placement p;
+  if (!host.empty()) {
+    bool name_ok = host.size() <= 253 && host.front() != '-' && host.front() != '.';
+    for (char c : host)
+      name_ok = name_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
+    if (!name_ok)
+      throw std::invalid_argument(
+          "--host must be a host name or an IPv4 address, without scheme or port (got '" + host + "')");
+    p.host = to_lower(host);
+    p.bind = ipv4_literal(host) ? host : "127.0.0.1";
+  }
+  if (!bind.empty()) {
+    if (!ipv4_literal(bind))
+      throw std::invalid_argument("--bind must be an IPv4 address such as 10.0.0.5 or 0.0.0.0 (got '" + bind +
+                                  "')");
+    p.bind = bind;
+  }
+  return p;
+}
+
 namespace {
 Json breaker(int fail, int timeout_ms, int succ) {
   return Json{{"failure_threshold", fail}, {"timeout_ms", timeout_ms}, {"success_threshold", succ}};
 }
-std::string url(int port) {
-  return "https://localhost:" + std::to_string(port);
-}
 }  // namespace
 
-Json default_instance_config(const Layout& layout, const std::string& code, Profile profile, int shift) {
+Json default_instance_config(const Layout& layout, const std::string& code, Profile profile, int shift,
+                             const Placement& placement) {
   const bool test = profile == Profile::Test;
+  auto url = [&](int port) { return "https://" + placement.host + ":" + std::to_string(port); };
+  // The hub's URLs: from its instance.json when it is deployed in this home (it may have a host of its own).
+  const auto hub_placement = [&] {
+    if (is_hub(code)) return placement;
+    try {
+      return Placement::from_config(read_instance_config(layout.instance(std::string(kHubCode))));
+    } catch (const std::exception&) {
+      return Placement{};
+    }
+  }();
+  auto hub_url = [&](int port) { return "https://" + hub_placement.host + ":" + std::to_string(port); };
   const auto ip = resolve_ports(code, shift);
   const auto hub = resolve_ports(std::string(kHubCode), shift);
   const auto paths = layout.instance(code);
@@ -51,6 +98,8 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"home", layout.home.string()},
       {"data_dir", dive::data_dir().string()},  // reference data (seed users and documents, tables)
       {"dir", paths.dir.string()},
+      {"host", placement.host},
+      {"bind", placement.bind},
       {"port_shift", shift},
       {"offset", ip.offset},
       {"ports",
@@ -93,8 +142,8 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"exporters", {{"enabled", true}}},
       {"hub",
        {{"code", kHubCode},
-        {"api_url", url(hub.ports.api)},
-        {"idp_url", url(hub.ports.idp)},
+        {"api_url", hub_url(hub.ports.api)},
+        {"idp_url", hub_url(hub.ports.idp)},
         {"postgres_port", hub.ports.postgres}}},
       {"breakers",
        {{"pdp", breaker(5, cd(60000), 2)},
@@ -163,9 +212,19 @@ Json read_instance_config(const InstancePaths& p) {
   }
 }
 
-Json write_instance_config(const Layout& layout, const std::string& code, Profile profile, int port_shift) {
+Json write_instance_config(const Layout& layout, const std::string& code, Profile profile, int port_shift,
+                           const std::optional<Placement>& placement) {
   auto paths = layout.instance(code);
-  Json fresh = default_instance_config(layout, code, profile, port_shift);
+  Placement where;
+  if (placement) {
+    where = *placement;
+  } else if (auto text = try_read_file(paths.instance_json)) {
+    try {
+      where = Placement::from_config(Json::parse(*text));
+    } catch (const std::exception&) {
+    }
+  }
+  Json fresh = default_instance_config(layout, code, profile, port_shift, where);
   Json result = fresh;
   if (auto text = try_read_file(paths.instance_json)) {
     Json existing;
@@ -180,8 +239,8 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
       result = merge_json(fresh, existing);
       // Derived fields always follow the table and the layout.
       for (const char* k :
-           {"code", "name", "role", "home", "data_dir", "dir", "port_shift", "offset", "ports", "urls",
-            "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
+           {"code", "name", "role", "home", "data_dir", "dir", "host", "bind", "port_shift", "offset",
+            "ports", "urls", "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
         result[k] = fresh[k];
       result["database"]["port"] = fresh["database"]["port"];
     }

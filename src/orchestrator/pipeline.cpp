@@ -328,14 +328,27 @@ class Deploy {
                               std::to_string(op.ports.api) + ")",
                           "stop it first: ./dive spoke down " + other);
     }
+    // Services and exporters listen on the instance's bind address; its stores on 127.0.0.1.
+    const std::string bind = placement().bind;
     for (const auto& [name, port] : named) {
-      if (port_free(port)) continue;
+      const bool store = name == "postgres" || name == "redis" || name == "blacklist redis";
+      if (port_free(port, store ? "127.0.0.1" : bind)) continue;
       auto h = port_holder(port);
       if (h && ours.count(h->pid)) continue;  // the listener is a process this instance's supervisor started
       throw StepFailure(errc::kInstanceConflict,
                         "port " + std::to_string(port) + " (" + name + " of " + o_.code + ") is in use by " +
                             describe_holder(h),
                         "stop that process, or deploy beside it with DIVE_PORT_SHIFT=<n>");
+    }
+  }
+
+  // Where the instance will listen: --host/--bind, else what it has, else the default.
+  Placement placement() const {
+    if (o_.placement) return *o_.placement;
+    try {
+      return Placement::from_config(read_instance_config(paths_));
+    } catch (const std::exception&) {
+      return Placement{};
     }
   }
 
@@ -350,7 +363,7 @@ class Deploy {
     auto before =
         try_read_file(paths_.instance_json).value_or("") + try_read_file(paths_.secrets_json).value_or("");
     secrets_ = ensure_secrets(paths_, blacklist_pw);
-    cfg_ = write_instance_config(layout_, o_.code, o_.profile, o_.port_shift);
+    cfg_ = write_instance_config(layout_, o_.code, o_.profile, o_.port_shift, o_.placement);
     if (o_.seed_count) {
       cfg_["seed"]["count"] = *o_.seed_count;
       write_file_atomic(paths_.instance_json, cfg_.dump(2) + "\n", 0644);

@@ -34,6 +34,8 @@ struct DeployOptions {
   Profile profile = Profile::Dev;
   int port_shift = 0;
   std::optional<int> seed_count;
+  std::optional<Placement>
+      placement;  // --host/--bind; absent: the instance keeps its own (default localhost)
   std::filesystem::path dive_exe;
   OrchPolicy policy;
 };

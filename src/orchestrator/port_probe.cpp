@@ -17,15 +17,17 @@ namespace dive::orch {
 
 namespace fs = std::filesystem;
 
-bool port_free(int port) {
+bool port_free(int port, const std::string& address) {
   if (port <= 0 || port > 65535) return false;
+  in_addr addr{};
+  if (::inet_pton(AF_INET, address.c_str(), &addr) != 1) return false;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_addr = addr;
   a.sin_port = htons(static_cast<uint16_t>(port));
   bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 1) == 0;
   ::close(fd);

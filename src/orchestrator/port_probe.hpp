@@ -7,8 +7,9 @@
 
 namespace dive::orch {
 
-// True when nothing listens on the port (a bind to 127.0.0.1 with SO_REUSEADDR succeeds).
-bool port_free(int port);
+// True when nothing listens on the port (a bind to `address` — an IPv4 literal, 127.0.0.1 by default — with
+// SO_REUSEADDR succeeds).
+bool port_free(int port, const std::string& address = "127.0.0.1");
 
 struct PortHolder {
   pid_t pid = -1;       // -1 when the listener's process is not visible to us

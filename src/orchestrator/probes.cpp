@@ -78,9 +78,9 @@ RealProber::RealProber(const std::string& ca_file, std::chrono::milliseconds tim
 
 RealProber::~RealProber() = default;
 
-bool RealProber::https_ok(int port, const std::string& path) {
+bool RealProber::https_ok(const std::string& host, int port, const std::string& path) {
   net::ClientRequest r;
-  r.url = "https://localhost:" + std::to_string(port) + path;
+  r.url = "https://" + host + ":" + std::to_string(port) + path;
   r.timeout = timeout_;
   try {
     return http_->send(r).status == 200;
@@ -103,13 +103,13 @@ bool RealProber::ready(const ChildSpec& c) {
     case ProbeKind::Redis:
       return redis_ping(c.port, c.password, timeout_);
     case ProbeKind::Https:
-      return https_ok(c.port, c.ready_path);
+      return https_ok(c.host, c.port, c.ready_path);
   }
   return false;
 }
 
 bool RealProber::live(const ChildSpec& c) {
-  if (c.probe == ProbeKind::Https) return https_ok(c.port, c.live_path);
+  if (c.probe == ProbeKind::Https) return https_ok(c.host, c.port, c.live_path);
   return ready(c);
 }
 

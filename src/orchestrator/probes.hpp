@@ -16,7 +16,8 @@ class Prober {
  public:
   virtual ~Prober() = default;
   // True when the child answers as ready: PostgreSQL accepts our credentials (and its databases exist),
-  // Redis answers PING after AUTH, a service answers 200 on /health/ready over verified TLS.
+  // Redis answers PING after AUTH, a service answers 200 on its ready path (https://<host>:<port>) over
+  // verified TLS.
   virtual bool ready(const ChildSpec& child) = 0;
   // Liveness of a service (GET /health/live); data stores count as live when ready.
   virtual bool live(const ChildSpec& child) { return ready(child); }
@@ -31,7 +32,7 @@ class RealProber final : public Prober {
   bool live(const ChildSpec& child) override;
 
  private:
-  bool https_ok(int port, const std::string& path);
+  bool https_ok(const std::string& host, int port, const std::string& path);
   std::unique_ptr<net::HttpTransport> http_;
   std::chrono::milliseconds timeout_;
   bool databases_ensured_ = false;

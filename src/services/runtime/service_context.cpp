@@ -82,7 +82,7 @@ void ServiceContext::init() {
   export_certificate_expiry();
   server_cfg_ = std::make_unique<net::ServerConfig>();
   auto& sc = *server_cfg_;
-  sc.host = "127.0.0.1";
+  sc.host = cfg_.value("bind", "127.0.0.1");  // the instance's bind address (instance_config.hpp Placement)
   sc.port = static_cast<uint16_t>(cfg_["ports"][service_].get<int>());
   sc.cert_file = cfg_["tls"].value("cert_file", "");
   sc.key_file = cfg_["tls"].value("key_file", "");
@@ -339,8 +339,8 @@ int ServiceContext::run() {
   Periodic health_refresh(
       Millis(cfg_.value("health", Json::object()).value("refresh_ms", 5000)), [this] { health_report(); },
       [](const std::string& e) { spdlog::debug("health refresh: {}", e); }, true);
-  spdlog::info("{} of {} listening on {}://127.0.0.1:{}", service_, code_,
-               server_cfg_->cert_file.empty() ? "http" : "https", server.port());
+  spdlog::info("{} of {} listening on {}://{}:{}", service_, code_,
+               server_cfg_->cert_file.empty() ? "http" : "https", server_cfg_->host, server.port());
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);

@@ -174,6 +174,8 @@ TEST(Targets, AnInstanceHasItsServicesItsExportersAndTheHubItsBlacklist) {
   EXPECT_EQ(files[1].second[0]["targets"][0], "localhost:11010");
   EXPECT_EQ(files[2].first, "fra.redis.json");
   EXPECT_EQ(files[2].second.size(), 1u);
+  auto placed = instance_targets("FRA", ports, 0, "127.0.0.2");  // an instance on a host of its own
+  EXPECT_EQ(placed[0].second[0]["targets"][0], "127.0.0.2:4010");
   auto hub = instance_targets("USA", ports, 11600);
   ASSERT_EQ(hub[2].second.size(), 2u);
   EXPECT_EQ(hub[2].second[1]["labels"]["component"], "redis-blacklist");

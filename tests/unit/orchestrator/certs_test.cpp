@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "common/fs.hpp"
+#include "orchestrator/instance_config.hpp"
 
 using namespace dive;
 using namespace dive::orch;
@@ -48,4 +49,17 @@ TEST(Certs, SansCoverEveryServiceName) {
   EXPECT_EQ(instance_sans("FRA"),
             (std::vector<std::string>{"localhost", "127.0.0.1", "::1", "fra.dive.local", "dive-fra-api",
                                       "dive-fra-idp", "dive-fra-pdp", "dive-fra-kas"}));
+}
+
+TEST(Certs, ADeployedInstanceAlsoCoversItsHostAndBindAddress) {
+  TempDir home;
+  Layout l{home.path()};
+  EXPECT_EQ(instance_sans(l, "GBR"), instance_sans("GBR"));  // not deployed: the defaults
+  write_instance_config(l, "GBR", Profile::Test, 0, make_placement("dive.gbr.example", "10.0.0.7"));
+  auto sans = instance_sans(l, "GBR");
+  EXPECT_EQ(sans.size(), instance_sans("GBR").size() + 2);
+  EXPECT_EQ(sans[sans.size() - 2], "dive.gbr.example");
+  EXPECT_EQ(sans.back(), "10.0.0.7");
+  write_instance_config(l, "GBR", Profile::Test, 0, make_placement("127.0.0.1", "0.0.0.0"));
+  EXPECT_EQ(instance_sans(l, "GBR"), instance_sans("GBR"));  // nothing new; 0.0.0.0 is no address to name
 }

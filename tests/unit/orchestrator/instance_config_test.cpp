@@ -60,6 +60,50 @@ TEST(InstanceConfig, RewriteKeepsOperatorEditsButNotDerivedFields) {
   EXPECT_EQ(test["breakers"]["pdp"]["failure_threshold"], 5);
 }
 
+TEST(Placement, HostAndBindFromTheCommandLine) {
+  Placement def;
+  EXPECT_EQ(def.host, "localhost");
+  EXPECT_EQ(def.bind, "127.0.0.1");
+  auto ip = make_placement("127.0.0.2", "");
+  EXPECT_EQ(ip.host, "127.0.0.2");
+  EXPECT_EQ(ip.bind, "127.0.0.2");  // an address is also where to listen
+  auto name = make_placement("Dive.FRA.example", "");
+  EXPECT_EQ(name.host, "dive.fra.example");
+  EXPECT_EQ(name.bind, "127.0.0.1");  // a name: listening beyond loopback is the operator's choice
+  auto all = make_placement("dive.fra.example", "0.0.0.0");
+  EXPECT_EQ(all.bind, "0.0.0.0");
+  EXPECT_EQ(all.local_address(), "127.0.0.1");
+  EXPECT_EQ(make_placement("", "10.1.2.3").host, "localhost");
+  for (const char* bad : {"https://x.example", "x.example:443", "a b", "-x", "x/y"})
+    EXPECT_THROW(make_placement(bad, ""), std::invalid_argument) << bad;
+  for (const char* bad : {"localhost", "::1", "10.0.0", "x"})
+    EXPECT_THROW(make_placement("", bad), std::invalid_argument) << bad;
+}
+
+TEST(Placement, UrlsIssuerAndTheHubsUrlsFollowTheHostAndAreKeptAcrossRedeploys) {
+  TempDir home;
+  Layout l{home.path()};
+  Json hub = write_instance_config(l, "USA", Profile::Test, 0, make_placement("127.0.0.2", ""));
+  EXPECT_EQ(hub["host"], "127.0.0.2");
+  EXPECT_EQ(hub["bind"], "127.0.0.2");
+  EXPECT_EQ(hub["urls"]["api"], "https://127.0.0.2:4000");
+  EXPECT_EQ(hub["issuer"], "https://127.0.0.2:8443/realms/dive-v3-broker-usa");
+  // A spoke of this home finds the hub where it is.
+  Json fra = write_instance_config(l, "FRA", Profile::Test, 0);
+  EXPECT_EQ(fra["urls"]["api"], "https://localhost:4010");
+  EXPECT_EQ(fra["hub"]["api_url"], "https://127.0.0.2:4000");
+  // A redeploy without --host keeps the placement; an edit of the derived fields is put back.
+  hub["urls"]["api"] = "https://elsewhere:1";
+  write_file_atomic(l.instance("USA").instance_json, hub.dump());
+  Json again = write_instance_config(l, "USA", Profile::Test, 0);
+  EXPECT_EQ(again["host"], "127.0.0.2");
+  EXPECT_EQ(again["urls"]["api"], "https://127.0.0.2:4000");
+  Json moved =
+      write_instance_config(l, "USA", Profile::Test, 0, make_placement("dive.usa.example", "0.0.0.0"));
+  EXPECT_EQ(moved["issuer"], "https://dive.usa.example:8443/realms/dive-v3-broker-usa");
+  EXPECT_EQ(moved["bind"], "0.0.0.0");
+}
+
 TEST(InstanceConfig, SecretsAreGeneratedOnceWithMode600) {
   TempDir home;
   auto p = Layout{home.path()}.instance("FRA");
