@@ -87,6 +87,8 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
   const auto hub = resolve_ports(std::string(kHubCode), shift);
   const auto paths = layout.instance(code);
   const auto& p = ip.ports;
+  Json ports_json = Json::object();  // every port of the table (ports.hpp named_ports), by name
+  for (const auto& [name, port] : named_ports(p)) ports_json[name] = port;
   // Cooldowns: DESIGN §6 defaults; the test profile keeps every cooldown <= 5 s.
   auto cd = [&](int normal_ms) { return test ? std::min(normal_ms, 3000) : normal_ms; };
   Json j = {
@@ -102,16 +104,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"bind", placement.bind},
       {"port_shift", shift},
       {"offset", ip.offset},
-      {"ports",
-       {{"web", p.web},
-        {"api", p.api},
-        {"idp", p.idp},
-        {"pdp", p.pdp},
-        {"kas", p.kas},
-        {"postgres", p.postgres},
-        {"redis", p.redis},
-        {"postgres_exporter", p.postgres_exporter},
-        {"redis_exporter", p.redis_exporter}}},
+      {"ports", ports_json},
       {"urls",
        {{"web", url(p.web)},
         {"api", url(p.api)},

@@ -173,7 +173,6 @@ TEST_F(OrchDbTest, TheMonitoringSnapshotHasEachInstancesLastDeployAndTheBreakers
     db.set_state("MOA", s, "test");
   // A redeploy of MOA that fails in DEPLOYING: the last finished deploy is the failure.
   db.set_state("MOA", DeployState::Initializing, "again");
-  std::this_thread::sleep_for(20ms);  // a measurable duration between INITIALIZING and FAILED
   db.set_state("MOA", DeployState::Failed, "DEPLOYING: boom");
   db.breaker_failure("deploy:MOA", 1, "boom");
   db.record_error("MOA", errc::kServiceStart, 2, "deploying", "boom");
@@ -188,7 +187,7 @@ TEST_F(OrchDbTest, TheMonitoringSnapshotHasEachInstancesLastDeployAndTheBreakers
   ASSERT_FALSE(moa.is_null()) << snap.dump();
   EXPECT_EQ(moa["state"], "FAILED");
   EXPECT_EQ(moa["last_result"], "FAILED");
-  EXPECT_GT(moa["last_duration_seconds"].get<double>(), 0.015);
+  EXPECT_GT(moa["last_duration_seconds"].get<double>(), 0.0);  // clock_timestamp(): the later row is later
   EXPECT_LT(moa["last_duration_seconds"].get<double>(), 60);
   EXPECT_GT(moa["last_finished_seconds"].get<double>(), 1.7e9);
   ASSERT_FALSE(mob.is_null());
