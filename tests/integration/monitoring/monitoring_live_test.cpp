@@ -478,3 +478,22 @@ TEST_F(LiveMonitoring, DownStopsTheStackKeepsItsDataAndUpBringsItBack) {
   EXPECT_NE(up.output.find("profile test"), std::string::npos) << up.output;  // remembered
   EXPECT_TRUE(cli_->run_json({"monitoring", "status", "--json"}).value("running", false));
 }
+
+TEST_F(LiveMonitoring, ABadOperatorReceiverIsRefusedAndTheRunningStackKeepsItsConfiguration) {
+  const auto settings = cli_->home() / "monitoring" / "settings.json";
+  const auto am = cli_->home() / "monitoring" / "alertmanager.yml";
+  const std::string good = read_file(settings), running = read_file(am);
+  Json bad = Json::parse(good);
+  // An email receiver without a smarthost (none set globally either): Alertmanager would refuse it.
+  bad["receivers"] = Json::parse(R"([{"name": "oncall", "email_configs": [{"to": "oncall@example.org"}]}])");
+  write_file_atomic(settings, bad.dump(2), 0600);
+  auto r = cli_->run({"monitoring", "up"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("smarthost"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("settings.json"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(am), running);
+  EXPECT_FALSE(fs::exists(am.string() + ".new"));
+  EXPECT_TRUE(cli_->run_json({"monitoring", "status", "--json"}).value("running", false));
+  write_file_atomic(settings, good, 0600);
+  EXPECT_EQ(cli_->run({"monitoring", "up"}).exit_code, 0);
+}
