@@ -8,6 +8,7 @@
 #include "cli/instance_ops.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/child_spec.hpp"
+#include "orchestrator/federation_ops.hpp"
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/logs.hpp"
 #include "orchestrator/pipeline.hpp"
@@ -22,7 +23,7 @@ namespace {
 
 struct Args {
   bool hub = true;
-  std::string code, svc, profile, host, bind;
+  std::string code, svc, profile, host, bind, join, hub_url, hub_fp;
   int seed = -1;
   bool json = false, follow = false;
   size_t lines = 50;
@@ -54,10 +55,29 @@ void add_family(CLI::App& app, bool hub) {
       "--bind", a->bind,
       "IPv4 address its services listen on (default: --host when it is an address, else 127.0.0.1; "
       "0.0.0.0 for every interface)");
+  if (!hub) {
+    deploy->add_option("--join", a->join,
+                       "Join a hub on another machine with the one-time token of ./dive hub enroll CODE");
+    deploy->add_option(
+        "--hub", a->hub_url,
+        "Register at this hub (https://host:port of its api) without a token: the spoke waits as "
+        "pending until the hub's operator approves it");
+    deploy->add_option("--hub-ca-fingerprint", a->hub_fp,
+                       "SHA-256 fingerprint of the hub's CA (with --hub): the only CA this spoke will accept "
+                       "for it");
+  }
   deploy->callback([a] {
     std::optional<int> seed;
     if (a->seed >= 0) seed = a->seed;
-    ctx().exit_code = deploy_one(a->resolved(), a->profile, seed, ctx().out, a->host, a->bind);
+    orch::JoinOptions join;
+    if (!a->hub) {
+      try {
+        join = orch::make_join_options(a->join, a->hub_url, a->hub_fp, a->resolved());
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
+    }
+    ctx().exit_code = deploy_one(a->resolved(), a->profile, seed, ctx().out, a->host, a->bind, join);
   });
 
   auto* up = fam->add_subcommand("up", "Start an already deployed instance and wait until it is healthy");
@@ -102,7 +122,7 @@ void add_family(CLI::App& app, bool hub) {
   logs->add_option("-n,--lines", a->lines, "Lines per log (default 50)");
   logs->callback([a] {
     auto code = a->resolved();
-    auto names = orch::child_names(orch::is_hub(code));
+    auto names = orch::child_names(orch::is_anchor(ctx().layout.instance(code)));
     names.push_back("supervisor");
     if (!a->svc.empty()) {
       if (std::find(names.begin(), names.end(), a->svc) == names.end())

@@ -24,9 +24,11 @@ void require_deployed(const std::string& code) {
 }  // namespace
 
 int deploy_one(const std::string& code, const std::string& profile_flag, std::optional<int> seed,
-               const orch::Console& out, const std::string& host, const std::string& bind) {
+               const orch::Console& out, const std::string& host, const std::string& bind,
+               const orch::JoinOptions& join) {
   orch::DeployOptions o;
   o.code = code;
+  o.join = join;
   if (!host.empty() || !bind.empty()) {
     try {
       o.placement = orch::make_placement(host, bind);
@@ -74,7 +76,7 @@ int stop_one(const std::string& code, const orch::Console& out) {
 int print_status(const std::string& code, bool json) {
   auto paths = ctx().layout.instance(code);
   bool deployed = std::filesystem::exists(paths.instance_json);
-  Json st = orch::instance_status(paths, orch::is_hub(code));
+  Json st = orch::instance_status(paths, orch::is_anchor(paths));
   st["deployed"] = deployed;
   if (json) {
     std::printf("%s\n", st.dump(2).c_str());
@@ -114,7 +116,7 @@ void print_process_table(const Json& services) {
 
 int service_verb(const std::string& code, const std::string& verb, const std::string& svc,
                  const orch::Console& out) {
-  auto names = orch::child_names(orch::is_hub(code));
+  auto names = orch::child_names(orch::is_anchor(ctx().layout.instance(code)));
   if (std::find(names.begin(), names.end(), svc) == names.end())
     throw UsageError("no service '" + svc + "' in " + code + " (one of: " + join(names, ", ") + ")");
   auto paths = ctx().layout.instance(code);

@@ -6,12 +6,15 @@
 
 #include "common/json.hpp"
 #include "orchestrator/console.hpp"
+#include "orchestrator/federation_ops.hpp"
 
 namespace dive::cli {
 
 // `host`/`bind`: --host/--bind (both empty: the instance keeps its placement).
+// `join`: a spoke joining a hub on another machine (--join / --hub).
 int deploy_one(const std::string& code, const std::string& profile_flag, std::optional<int> seed,
-               const orch::Console& out, const std::string& host = "", const std::string& bind = "");
+               const orch::Console& out, const std::string& host = "", const std::string& bind = "",
+               const orch::JoinOptions& join = {});
 int start_one(const std::string& code, const orch::Console& out);
 int stop_one(const std::string& code, const orch::Console& out);
 int print_status(const std::string& code, bool json);

@@ -67,6 +67,7 @@ constexpr uint32_t kMaxResponseHeader = 64 * 1024;
 
 struct Conn {
   std::string key;
+  std::shared_ptr<asio::ssl::context> tls_ctx;  // the context the stream was made with (outlives it)
   std::optional<TlsStream> tls;
   std::optional<tcp::socket> plain;
   SteadyTime idle_since{};
@@ -155,6 +156,22 @@ class HttpsClient::Impl {
   }
 
   ClientResponse send(const ClientRequest& req);
+  // Loads the new CA file now (throws when it cannot be), then swaps it in on the I/O thread: new
+  // connections verify against it; pooled connections and cached TLS sessions are dropped.
+  void set_ca_file(const std::string& ca_file) {
+    auto ctx = detail::make_client_tls_context(ca_file, cfg_.verify);
+    std::promise<void> done;
+    asio::post(ioc_, [this, ctx, &done] {
+      tls_ctx_ = ctx;
+      for (auto& [k, vec] : idle_)
+        for (auto& c : vec) c->close();
+      idle_.clear();
+      idle_count_ = 0;
+      sessions_.clear();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
   Stats stats() const {
     return Stats{connects_.load(), reuses_.load(), errors_.load(), idle_count_.load(), resumed_.load()};
   }
@@ -296,10 +313,12 @@ class HttpsClient::Impl::Call : public std::enable_shared_from_this<Call> {
     }
     conn_ = std::make_unique<Conn>();
     conn_->key = key_;
-    if (https)
-      conn_->tls.emplace(client_.ioc_, *client_.tls_ctx_);
-    else
+    if (https) {
+      conn_->tls_ctx = client_.tls_ctx_;
+      conn_->tls.emplace(client_.ioc_, *conn_->tls_ctx);
+    } else {
       conn_->plain.emplace(client_.ioc_);
+    }
     arm(std::min(deadline_, std::chrono::steady_clock::now() + client_.cfg_.connect_timeout), true);
     error_code ec;
     auto addr = asio::ip::make_address(url_.host, ec);
@@ -470,6 +489,10 @@ HttpsClient::~HttpsClient() = default;
 ClientResponse HttpsClient::send(const ClientRequest& req) {
   return impl_->send(req);
 }
+void HttpsClient::set_ca_file(const std::string& ca_file) {
+  impl_->set_ca_file(ca_file);
+}
+
 HttpsClient::Stats HttpsClient::stats() const {
   return impl_->stats();
 }

@@ -68,6 +68,10 @@ class HttpsClient final : public HttpTransport {
   HttpsClient& operator=(const HttpsClient&) = delete;
 
   ClientResponse send(const ClientRequest& req) override;  // thread-safe; blocking for the caller
+  // Verifies servers against another PEM bundle from now on (a federation's CA set changed). Throws
+  // std::runtime_error, keeping the current one, when the file cannot be loaded. Thread-safe; never call
+  // it from the client's own I/O thread.
+  void set_ca_file(const std::string& ca_file);
 
   struct Stats {
     uint64_t connects = 0, reuses = 0, errors = 0;

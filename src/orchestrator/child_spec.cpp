@@ -43,6 +43,8 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   std::vector<ChildSpec> out;
   const std::string code = cfg.at("code");
   const bool hub = cfg.value("role", "") == "hub";
+  // The hub, or a spoke on a machine of its own: the orchestration database and the revocation store.
+  const bool anchor = hub || cfg.value("standalone", false);
   const Placement where = Placement::from_config(cfg);
   const auto who = store::postgres_run_as();
 
@@ -61,7 +63,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   pg.user = cfg["database"].value("user", "dive");
   pg.password = secrets.at("postgres_password");
   pg.databases = {cfg["database"].value("name", "dive")};
-  if (hub) pg.databases.push_back("orchestration");
+  if (anchor) pg.databases.push_back("orchestration");
   pg.log_path = paths.log("postgres").string();
   out.push_back(pg);
 
@@ -77,7 +79,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
     return r;
   };
   out.push_back(redis("redis", paths.redis_dir, cfg["redis"]["port"], secrets.at("redis_password")));
-  if (hub)
+  if (anchor)
     out.push_back(redis("redis-blacklist", paths.blacklist_dir, cfg["blacklist_redis"]["port"],
                         secrets.at("blacklist_redis_password")));
 
@@ -137,7 +139,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   };
   out.push_back(redis_exporter("redis-exporter", cfg["redis"]["port"],
                                cfg["ports"].value("redis_exporter", 0), secrets.at("redis_password")));
-  if (hub)
+  if (anchor)
     out.push_back(redis_exporter("redis-blacklist-exporter", cfg["blacklist_redis"]["port"],
                                  cfg["blacklist_redis"].value("exporter_port", 0),
                                  secrets.at("blacklist_redis_password")));

@@ -28,6 +28,19 @@ bool is_hub(const std::string& code) {
   return code == kHubCode;
 }
 
+bool is_anchor(const Json& cfg) {
+  return cfg.value("role", "") == "hub" || cfg.value("standalone", false);
+}
+
+bool is_anchor(const InstancePaths& paths) {
+  if (is_hub(paths.code)) return true;
+  try {
+    return is_anchor(read_instance_config(paths));
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 Placement Placement::from_config(const Json& cfg) {
   Placement p;
   p.host = cfg.value("host", p.host);
@@ -96,6 +109,9 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"code", code},
       {"name", instance_name(code)},
       {"role", is_hub(code) ? "hub" : "spoke"},
+      // A spoke in a home without a hub (another machine): it keeps its own orchestration database and
+      // revocation store, and reaches its hub over the network (docs/FEDERATION.md).
+      {"standalone", !is_hub(code) && !fs::exists(layout.instance(std::string(kHubCode)).instance_json)},
       {"profile", to_string(profile)},
       {"home", layout.home.string()},
       {"data_dir", dive::data_dir().string()},  // reference data (seed users and documents, tables)
@@ -160,6 +176,8 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"health_interval_ms", test ? 500 : 2000},
         {"liveness_failures", 6}}},
       {"log", {{"level", "info"}, {"json", false}}},
+      // docs/FEDERATION.md: heartbeats to the hub (stale after three missed) and trust-bundle polling.
+      {"federation", {{"heartbeat_interval_ms", test ? 1000 : 30000}, {"bundle_poll_ms", test ? 500 : 1000}}},
       {"seed", {{"count", test ? 50 : 500}}},
       {"postgres", {{"shared_buffers", "32MB"}, {"fast_unsafe", test}}},
       {"revocation",
@@ -232,7 +250,7 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
       result = merge_json(fresh, existing);
       // Derived fields always follow the table and the layout.
       for (const char* k :
-           {"code", "name", "role", "home", "data_dir", "dir", "host", "bind", "port_shift", "offset",
+           {"code", "name", "role", "standalone", "home", "data_dir", "dir", "host", "bind", "port_shift", "offset",
             "ports", "urls", "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
         result[k] = fresh[k];
       result["database"]["port"] = fresh["database"]["port"];

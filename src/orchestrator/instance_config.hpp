@@ -13,6 +13,11 @@ const char* to_string(Profile p);
 std::optional<Profile> parse_profile(std::string_view s);
 
 bool is_hub(const std::string& code);  // USA (also accepted as HUB by the CLI)
+// The hub, or a standalone spoke (a home without a hub): it runs the orchestration database and the
+// revocation store itself. From instance.json (false when it cannot be read).
+bool is_anchor(const Json& cfg);
+struct InstancePaths;
+bool is_anchor(const InstancePaths& paths);
 
 // Where an instance is reached and where it listens: `host`, its public name or IPv4 address (in its URLs,
 // its issuer and its certificate), and `bind`, the IPv4 address its services listen on (0.0.0.0: every

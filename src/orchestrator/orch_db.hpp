@@ -33,6 +33,7 @@ inline constexpr const char* kServiceUnhealthy = "1202";
 inline constexpr const char* kServiceTimeout = "1204";
 inline constexpr const char* kHealthCheck = "1401";
 inline constexpr const char* kDatabaseCheck = "1406";
+inline constexpr const char* kFederationJoin = "1601";  // the hub (or the pinned CA) refused the join
 inline constexpr const char* kUnknown = "1501";
 inline constexpr const char* kStateInvalid = "1505";
 inline constexpr const char* kStateRollback = "STATE_ROLLBACK";

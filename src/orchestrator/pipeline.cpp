@@ -15,6 +15,7 @@
 #include "common/fs.hpp"
 #include "common/process.hpp"
 #include "common/strings.hpp"
+#include "federation/instance_state.hpp"
 #include "orchestrator/certs.hpp"
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/file_lock.hpp"
@@ -66,8 +67,17 @@ OrchPolicy OrchPolicy::for_profile(Profile p) {
   return o;
 }
 
-std::string orchestration_conninfo(const Layout& layout) {
-  auto hub = layout.instance(std::string(kHubCode));
+std::string orchestration_conninfo(const Layout& layout, const std::string& code) {
+  // The hub's database; in a home without a hub, the standalone spoke's own.
+  std::string owner = std::string(kHubCode);
+  if (!hub_in_home(layout)) {
+    owner = code;
+    if (owner.empty()) {
+      auto codes = layout.deployed_codes();
+      if (!codes.empty()) owner = codes.front();
+    }
+  }
+  auto hub = layout.instance(owner);
   Json cfg = read_instance_config(hub);
   Json sec = read_secrets(hub);
   return store::pg_conninfo("127.0.0.1", static_cast<uint16_t>(cfg["ports"]["postgres"].get<int>()),
@@ -95,7 +105,12 @@ struct BreakerRefused : std::runtime_error {
 class Deploy {
  public:
   Deploy(const Layout& layout, const DeployOptions& opts, const Console& out)
-      : layout_(layout), o_(opts), out_(out), paths_(layout.instance(opts.code)), hub_(is_hub(opts.code)) {}
+      : layout_(layout),
+        o_(opts),
+        out_(out),
+        paths_(layout.instance(opts.code)),
+        hub_(is_hub(opts.code)),
+        anchor_(hub_ || !hub_in_home(layout)) {}
 
   DeployResult run() {
     auto start = std::chrono::steady_clock::now();
@@ -165,7 +180,7 @@ class Deploy {
 
   void attach_db() {
     if (db_) return;
-    db_ = std::make_unique<OrchDb>(orchestration_conninfo(layout_));
+    db_ = std::make_unique<OrchDb>(orchestration_conninfo(layout_, o_.code));
     check_breaker();
     std::string holder;
     if (!db_->acquire_deploy_lock(o_.code, o_.policy.lock_timeout, &holder))
@@ -274,11 +289,7 @@ class Deploy {
           "another deploy of " + o_.code + " is in progress (pid " + std::to_string(holder) + ")",
           "wait for it to finish");
 
-    if (!hub_) {
-      auto hub_paths = layout_.instance(std::string(kHubCode));
-      if (!fs::exists(hub_paths.instance_json))
-        throw StepFailure(errc::kInstanceConflict, "the hub is not deployed; a spoke needs it",
-                          "run ./dive hub deploy first");
+    if (!anchor_) {
       try {
         attach_db();
       } catch (const BreakerRefused&) {
@@ -289,9 +300,19 @@ class Deploy {
         throw StepFailure(errc::kDatabaseCheck, std::string("the hub is not running: ") + e.what(),
                           "start it with ./dive hub up");
       }
-    } else if (fs::exists(paths_.instance_json)) {
+    } else if (!hub_ && o_.join.empty() &&
+               !fs::exists(federation::FederationPaths::of(paths_.dir).hub_json)) {
+      throw StepFailure(
+          errc::kInstanceConflict,
+          "no hub is deployed under " + layout_.home.string() + " and " + o_.code + " has not joined one",
+          "deploy the hub here first (./dive hub deploy), or join a hub on another machine: "
+          "./dive spoke deploy " +
+              o_.code + " --join TOKEN (from ./dive hub enroll " + o_.code +
+              " on the hub), or --hub URL --hub-ca-fingerprint FP");
+    }
+    if (anchor_ && fs::exists(paths_.instance_json)) {
       try {
-        attach_db();  // a running hub: check the breaker and lock right away
+        attach_db();  // a running hub (or standalone spoke): check the breaker and lock right away
       } catch (const BreakerRefused&) {
         throw;
       } catch (const StepFailure&) {
@@ -313,7 +334,7 @@ class Deploy {
     auto named = named_ports(ip.ports);
     named.erase(std::remove_if(named.begin(), named.end(), [](auto& p) { return p.first == "web"; }),
                 named.end());
-    if (hub_) {
+    if (anchor_) {
       named.emplace_back("blacklist redis", blacklist_redis_port(o_.port_shift));
       named.emplace_back("blacklist redis exporter", blacklist_redis_exporter_port(o_.port_shift));
     }
@@ -358,7 +379,7 @@ class Deploy {
     ensure_dir(paths_.logs, 0755);
     ensure_dir(paths_.certs, 0755);
     std::optional<std::string> blacklist_pw;
-    if (!hub_)
+    if (!anchor_)
       blacklist_pw = read_secrets(layout_.instance(std::string(kHubCode))).at("blacklist_redis_password");
     auto before =
         try_read_file(paths_.instance_json).value_or("") + try_read_file(paths_.secrets_json).value_or("");
@@ -398,7 +419,7 @@ class Deploy {
     r.port = static_cast<uint16_t>(cfg_["redis"]["port"].get<int>());
     r.password = secrets_.at("redis_password");
     store::redis_write_config(r);
-    if (hub_) {
+    if (anchor_) {
       store::RedisServerSpec b;
       b.dir = paths_.blacklist_dir;
       b.port = static_cast<uint16_t>(cfg_["blacklist_redis"]["port"].get<int>());
@@ -417,7 +438,7 @@ class Deploy {
       // so that it runs what this binary's instances are made of.
       out_.info("the running supervisor predates this version's processes: restarting the instance");
       // The hub's orchestration database goes down with it: reconnect (and re-take the lock) once it is back.
-      if (hub_) db_.reset();
+      if (anchor_) db_.reset();
       stop_instance(paths_, 60s);
       was_running = false;
     }
@@ -433,9 +454,10 @@ class Deploy {
       start_supervisor(paths_, o_.dive_exe);
       out_.info("supervisor started (log " + paths_.log("supervisor").string() + ")");
     }
-    if (hub_ && !db_) {
+    if (anchor_ && !db_) {
       if (!wait_for_service(paths_, "postgres", "running", true, 60s))
-        throw StepFailure(errc::kServiceTimeout, "PostgreSQL of the hub did not become ready within 60 s",
+        throw StepFailure(errc::kServiceTimeout,
+                          "PostgreSQL of " + o_.code + " did not become ready within 60 s",
                           "see " + paths_.log("postgres").string());
       attach_db();
     }
@@ -455,7 +477,7 @@ class Deploy {
       }
     });
     if (!ok) {
-      Json st = instance_status(paths_, hub_);
+      Json st = instance_status(paths_, anchor_);
       std::vector<std::string> bad;
       for (const auto& s : st["services"])
         if (!(s["state"] == "running" && s.value("healthy", false)))
@@ -470,10 +492,10 @@ class Deploy {
   }
 
   bool supervises_every_child() const {
-    Json st = instance_status(paths_, hub_);
+    Json st = instance_status(paths_, anchor_);
     std::set<std::string> running;
     for (const auto& s : st["services"]) running.insert(s.value("name", ""));
-    for (const auto& name : child_names(hub_)) {
+    for (const auto& name : child_names(anchor_)) {
       const bool exporter = name.find("-exporter") != std::string::npos;
       if (exporter && !cfg_.value("exporters", Json::object()).value("enabled", true)) continue;
       if (!running.count(name)) return false;
@@ -496,16 +518,65 @@ class Deploy {
                                  std::to_string(expected));
     });
     out_.ok("instance database schema at version " + std::to_string(expected));
+    join_federation();
     publish_policy();
   }
 
-  // The deployment's data bundle (trusting every deployed instance's issuer) goes to this instance and to
-  // every other running one, whose pdps pick it up; this instance's pdp must serve it before we go on.
+  // The federation: the hub keeps its bundle key; a spoke of this home joins its hub directly; a spoke on
+  // another machine joins over the network with --join / --hub (docs/FEDERATION.md).
+  void join_federation() {
+    if (hub_) {
+      if (ensure_bundle_key(paths_)) out_.info("trust bundle signing key created");
+      return;
+    }
+    if (!anchor_) {
+      join_local_spoke(layout_, o_.code);
+      out_.ok("joined the hub of this home");
+      return;
+    }
+    auto fp = federation::FederationPaths::of(paths_.dir);
+    if (o_.join.empty()) {
+      if (auto link = federation::read_hub_link(fp)) out_.info("federated with hub " + link->hub_url);
+      return;
+    }
+    JoinResult r;
+    retrying("joining the hub", [&] {
+      try {
+        r = join_remote_hub(layout_, o_.code, o_.join);
+      } catch (const JoinRefused& e) {
+        throw StepFailure(errc::kFederationJoin, e.what(), e.remedy);
+      }
+    });
+    if (r.status == "pending") {
+      out_.warn("registered at " + o_.join.hub_url +
+                ": pending until the hub's operator runs ./dive hub spokes approve " + o_.code);
+      return;
+    }
+    out_.ok("joined hub " + o_.join.hub_url + " (" + r.status + ")");
+    // The api's federation agent fetches and applies the trust bundle; wait for it (bounded).
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (federation_status_file(layout_, o_.code).value("bundleRevision", int64_t{0}) <
+           std::max<int64_t>(r.bundle_revision, 1)) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        out_.warn("the trust bundle of the hub is not applied yet; see ./dive federation status");
+        return;
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+    out_.ok("trust bundle applied (revision " +
+            std::to_string(federation_status_file(layout_, o_.code).value("bundleRevision", int64_t{0})) +
+            ")");
+  }
+
+  // The pdp data of the federation (trusting the issuers of its approved instances) goes to this instance and
+  // to every other running one of this home, whose pdps pick it up; this instance's pdp must serve it before
+  // we go on.
   void publish_policy() {
-    Json bundle = deployment_bundle_for(layout_);
+    Json bundle = deployment_bundle_for(layout_, o_.code);
     std::vector<std::string> targets{o_.code};
-    for (const auto& other : layout_.deployed_codes())
-      if (other != o_.code && supervisor_running(layout_.instance(other))) targets.push_back(other);
+    if (!anchor_ || hub_)
+      for (const auto& other : layout_.deployed_codes())
+        if (other != o_.code && supervisor_running(layout_.instance(other))) targets.push_back(other);
     std::string revision;
     for (const auto& r : publish_bundle(layout_, bundle, "deployment", targets)) {
       if (r.code == o_.code) {
@@ -587,6 +658,7 @@ class Deploy {
   const Console& out_;
   InstancePaths paths_;
   bool hub_;
+  bool anchor_;  // the hub, or a spoke in a home without one: its own orchestration database
   Json cfg_, secrets_;
   std::unique_ptr<OrchDb> db_;
   std::vector<std::function<void(OrchDb&)>> pending_;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "orchestrator/console.hpp"
+#include "orchestrator/federation_ops.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/layout.hpp"
 #include "resilience/retry.hpp"
@@ -38,6 +39,7 @@ struct DeployOptions {
       placement;  // --host/--bind; absent: the instance keeps its own (default localhost)
   std::filesystem::path dive_exe;
   OrchPolicy policy;
+  JoinOptions join;  // a spoke on another machine: --join TOKEN, or --hub URL --hub-ca-fingerprint FP
 };
 
 struct DeployResult {
@@ -49,7 +51,8 @@ struct DeployResult {
 
 DeployResult deploy_instance(const Layout& layout, const DeployOptions& opts, const Console& out);
 
-// libpq connection string of the orchestration database (hub PostgreSQL, hub credentials).
-std::string orchestration_conninfo(const Layout& layout);
+// libpq connection string of the orchestration database: the hub's PostgreSQL; in a home without a hub,
+// that of the standalone spoke `code` (empty: the first deployed instance).
+std::string orchestration_conninfo(const Layout& layout, const std::string& code = "");
 
 }  // namespace dive::orch

@@ -3,7 +3,9 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "federation/instance_state.hpp"
 #include "net/https_client.hpp"
+#include "orchestrator/federation_ops.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/ports.hpp"
@@ -15,17 +17,17 @@ namespace dive::orch {
 
 using namespace std::chrono_literals;
 
-Json deployment_bundle_for(const Layout& layout) {
-  std::vector<policy::TrustedInstance> instances;
-  for (const auto& code : layout.deployed_codes()) {
-    try {
-      Json cfg = read_instance_config(layout.instance(code));
-      instances.push_back({code, cfg.value("name", code), cfg.value("issuer", "")});
-    } catch (const std::exception&) {
-      // an unreadable instance is not trusted
-    }
+Json deployment_bundle_for(const Layout& layout, const std::string& code) {
+  if (hub_in_home(layout)) return federation::policy_bundle_for(sync_hub_federation(layout).members);
+  std::string me = code;
+  if (me.empty()) {
+    auto codes = layout.deployed_codes();
+    if (codes.empty()) throw std::runtime_error("no instance is deployed under " + layout.home.string());
+    me = codes.front();
   }
-  return policy::deployment_bundle(instances);
+  if (auto applied = applied_bundle(layout, me)) return federation::policy_bundle_for(applied->members);
+  Json cfg = read_instance_config(layout.instance(me));
+  return federation::policy_bundle_for({federation::member_from_instance(cfg, "", "", "")});
 }
 
 std::vector<PublishResult> publish_bundle(const Layout& layout, const Json& bundle, const std::string& source,

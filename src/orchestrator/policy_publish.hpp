@@ -11,8 +11,11 @@
 
 namespace dive::orch {
 
-// The deployment bundle for the instances deployed under `layout`.
-Json deployment_bundle_for(const Layout& layout);
+// The pdp data of the federation as seen from `code` (docs/FEDERATION.md): with a hub in this home, the
+// trusted issuers of its current trust bundle (synchronised first: spokes of this home registered, a new
+// revision signed when membership changed); in a home without a hub, the bundle the instance applied last
+// (or only itself before its first bundle).
+Json deployment_bundle_for(const Layout& layout, const std::string& code = "");
 
 struct PublishResult {
   std::string code;

@@ -47,7 +47,7 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
     add("configuration", false, e.what());
     return rep;
   }
-  const bool hub = cfg.value("role", "") == "hub";
+  const bool hub = is_anchor(cfg);  // it hosts the revocation store itself
 
   // 1. Processes, as the supervisor sees them.
   Json st = instance_status(paths, hub);

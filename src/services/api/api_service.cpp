@@ -2,6 +2,7 @@
 // DESIGN §6 (unhealthy without database or pdp; degraded without idp, kas, redis or the blacklist) and
 // token authentication with the /api/auth routes, and the document routes (/api/resources).
 #include "services/api/auth_routes.hpp"
+#include "services/api/federation.hpp"
 #include "services/api/resource_routes.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
@@ -18,7 +19,8 @@ void wire_api(ServiceContext& ctx) {
   auto auth = std::make_shared<TokenAuth>(ctx, "dive-api");
   ctx.keep(auth);
   add_auth_routes(ctx, *auth);
-  add_resource_routes(ctx, *auth);
+  auto federation = add_federation(ctx);
+  add_resource_routes(ctx, *auth, *federation);
 }
 
 }  // namespace dive::services

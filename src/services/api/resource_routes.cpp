@@ -1,9 +1,13 @@
 #include "services/api/resource_routes.hpp"
 
 #include <memory>
+#include <optional>
 
 #include "access/resource_service.hpp"
+#include "common/strings.hpp"
 #include "documents/kas_keys.hpp"
+#include "federation/fanout.hpp"
+#include "services/api/federation.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
 #include "store/pg_pool.hpp"
@@ -27,7 +31,42 @@ net::Response respond(access::ApiResult r, const net::Request& req) {
 
 }  // namespace
 
-void add_resource_routes(ServiceContext& ctx, TokenAuth& auth) {
+namespace {
+
+// A request for a document of another instance (doc-<CODE>-...), answered by that instance with the
+// caller's own token; nullopt when the document is this instance's.
+std::optional<net::Response> route_to_origin(ServiceContext& ctx, FederationView& fed, net::Request& req,
+                                             const std::string& suffix, Millis timeout) {
+  const std::string& id = req.params["id"];
+  const std::string origin = federation::origin_of(id);
+  if (origin.empty() || origin == ctx.code()) return std::nullopt;
+  auto partner = fed.partner(origin);
+  if (!partner)
+    return net::Response::error(
+        404, "Not Found",
+        "resource " + id + " belongs to " + origin + ", which is not a member of this federation",
+        req.request_id);
+  auto f = federation::forward_to_origin(*partner, ctx.http(), req.method, "/api/resources/" + id + suffix,
+                                         req.body, req.bearer_token().value_or(""), req.request_id, timeout);
+  if (f.outcome == federation::Forwarded::Outcome::Answered) {
+    auto r = net::Response::text(f.status, std::move(f.body), f.content_type);
+    r.headers.set("X-Dive-Origin", origin);
+    return r;
+  }
+  Json body{{"error", "Service Unavailable"},
+            {"reason", "origin_unavailable"},
+            {"origin", origin},
+            {"message", "the origin instance " + origin + " of " + id + " is not reachable: " + f.error},
+            {"requestId", req.request_id}};
+  auto r = net::Response::json(503, body);
+  r.headers.set("Retry-After", "5");
+  r.headers.set("X-Dive-Origin", origin);
+  return r;
+}
+
+}  // namespace
+
+void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& fed) {
   const Json& urls = ctx.config()["urls"];
   const Json api_cfg = ctx.config().value("api", Json::object());
   auto p = std::make_shared<ApiParts>();
@@ -57,17 +96,59 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth) {
   r.add("POST", "/api/resources", auth.protect([rs](net::Request& req, const identity::VerifiedToken& t) {
     return respond(rs->upload(t, req.body, req.request_id), req);
   }));
-  r.add("GET", "/api/resources/{id}", auth.protect([rs](net::Request& req, const identity::VerifiedToken& t) {
-    return respond(rs->read(t, req.params["id"], req.request_id), req);
-  }));
+  const Millis origin_timeout(api_cfg.value("origin_timeout_ms", 5000));
+  ServiceContext* c = &ctx;
+  FederationView* fv = &fed;
+  r.add("GET", "/api/resources/{id}",
+        auth.protect([rs, c, fv, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
+          if (auto routed = route_to_origin(*c, *fv, req, "", origin_timeout)) return std::move(*routed);
+          return respond(rs->read(t, req.params["id"], req.request_id), req);
+        }));
   r.add("GET", "/api/resources/{id}/ztdf",
-        auth.protect([rs](net::Request& req, const identity::VerifiedToken& t) {
+        auth.protect([rs, c, fv, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
+          if (auto routed = route_to_origin(*c, *fv, req, "/ztdf", origin_timeout)) return std::move(*routed);
           return respond(rs->ztdf(t, req.params["id"], req.request_id), req);
         }));
   r.add("POST", "/api/resources/{id}/key",
-        auth.protect([rs](net::Request& req, const identity::VerifiedToken& t) {
+        auth.protect([rs, c, fv, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
+          if (auto routed = route_to_origin(*c, *fv, req, "/key", origin_timeout)) return std::move(*routed);
           return respond(
               rs->key(t, req.params["id"], req.body, req.bearer_token().value_or(""), req.request_id), req);
+        }));
+
+  // Federated search: this instance's own list and every partner's, merged (docs/FEDERATION.md).
+  const Millis search_deadline(api_cfg.value("federated_search_deadline_ms", 3000));
+  r.add("GET", "/api/resources/federated-search",
+        auth.protect([rs, c, fv, search_deadline](net::Request& req, const identity::VerifiedToken& t) {
+          federation::SearchRequest sr;
+          sr.deadline = search_deadline;
+          sr.bearer_token = req.bearer_token().value_or("");
+          for (const char* k : {"query", "classification", "releasableTo", "coi"})
+            if (auto it = req.query.find(k); it != req.query.end() && !it->second.empty())
+              sr.query[k] = it->second;
+          if (auto it = req.query.find("limit"); it != req.query.end()) {
+            auto v = parse_int(it->second);
+            if (!v || *v < 1 || *v > 100)
+              return net::Response::error(400, "Bad Request",
+                                          "limit must be a whole number between 1 and 100", req.request_id);
+            sr.limit = static_cast<int>(*v);
+          }
+          // The own page first: a bad filter is the caller's error (400), not a partial result.
+          auto own = rs->list(
+              t,
+              [&] {
+                auto q = sr.query;
+                q["limit"] = std::to_string(sr.limit);
+                return q;
+              }(),
+              req.request_id);
+          if (own.status >= 400 && own.status < 500) return respond(std::move(own), req);
+          Json own_body = own.text.empty() ? own.body : Json::parse(own.text);
+          auto local = [&](const std::map<std::string, std::string>&) {
+            return std::pair{own.status, own_body};
+          };
+          auto res = federation::federated_search(c->code(), local, fv->partners(), c->http(), sr);
+          return net::Response::json(200, res.to_json());
         }));
 }
 

@@ -7,11 +7,13 @@
 #include "identity/revocation_mirror.hpp"
 #include "identity/token_validator.hpp"
 #include "metrics/registry.hpp"
+#include "services/runtime/issuer_allow_list.hpp"
 
 namespace dive::services {
 
 namespace {
-constexpr const char* kResultNames[] = {"ok", "missing", "invalid", "revoked", "keys_unavailable", "stale"};
+constexpr const char* kResultNames[] = {
+    "ok", "missing", "invalid", "revoked", "keys_unavailable", "stale", "country_not_allowed"};
 }
 
 std::string revocation_subject(const identity::VerifiedToken& t) {
@@ -24,8 +26,8 @@ int64_t issued_ms(const identity::VerifiedToken& t) {
 }
 
 Authenticator::Authenticator(identity::TokenValidator& validator, const identity::RevocationMirror& mirror,
-                             metrics::Registry* registry)
-    : validator_(validator), mirror_(mirror) {
+                             metrics::Registry* registry, const IssuerAllowList* countries)
+    : validator_(validator), mirror_(mirror), countries_(countries) {
   if (!registry) return;
   auto& fam =
       registry->counter("dive_v3_auth_requests_total", "Bearer-token authentications by result", {"result"});
@@ -59,6 +61,14 @@ Authenticator::Outcome Authenticator::authenticate(const net::Request& req) cons
     return fail(Invalid, 401, "Invalid or expired token", req);
   }
   const auto& t = v.token();
+  if (countries_ && !countries_->country_allowed(t.issuer, t.claim_string("countryOfAffiliation"))) {
+    spdlog::warn(
+        "request {} {} {}: token {} of issuer {} claims countryOfAffiliation '{}', which that issuer "
+        "may not assert",
+        req.request_id, req.method, req.path, t.raw_hash.substr(0, 16), t.issuer,
+        identity::log_safe(t.claim_string("countryOfAffiliation")));
+    return fail(CountryNotAllowed, 401, "Invalid or expired token", req);
+  }
   // Fail closed: a mirror that may have missed revocations cannot vouch for any token.
   if (mirror_.stale()) {
     spdlog::warn("request {} refused: revocation mirror not synchronised for {} ms", req.request_id,

@@ -27,6 +27,8 @@ class Counter;
 
 namespace dive::services {
 
+class IssuerAllowList;
+
 // The user a token speaks for, as revocation knows it: uniqueID, else sub.
 std::string revocation_subject(const identity::VerifiedToken& t);
 // The token's issue time in ms (iat_ms when present, else iat * 1000).
@@ -41,18 +43,20 @@ class Authenticator {
   };
 
   // With a registry, counts dive_v3_auth_requests_total{result}.
+  // With `countries`, a token is accepted only when its issuer may claim its countryOfAffiliation.
   Authenticator(identity::TokenValidator& validator, const identity::RevocationMirror& mirror,
-                metrics::Registry* registry = nullptr);
+                metrics::Registry* registry = nullptr, const IssuerAllowList* countries = nullptr);
 
   Outcome authenticate(const net::Request& req) const;
 
  private:
-  enum Result { Ok, Missing, Invalid, Revoked, KeysUnavailable, Stale, kResults };
+  enum Result { Ok, Missing, Invalid, Revoked, KeysUnavailable, Stale, CountryNotAllowed, kResults };
   Outcome fail(Result r, int status, const std::string& message, const net::Request& req) const;
   void count(Result r) const;
 
   identity::TokenValidator& validator_;
   const identity::RevocationMirror& mirror_;
+  const IssuerAllowList* countries_;
   metrics::Counter* m_[kResults] = {};
 };
 

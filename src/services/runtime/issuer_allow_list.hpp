@@ -4,6 +4,7 @@
 // bundle lists every deployed instance, so a federation partner is trusted once the orchestrator has
 // published it. The active revision is polled (a cheap query); on a change the validator's allow-list is
 // replaced (which also empties its token cache).
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,13 @@ class PgPool;
 
 namespace dive::services {
 
+// The countries each issuer's tokens may claim (countryOfAffiliation), from the bundle's trusted_issuers
+// (allowed_countries, else country, else tenant); the own issuer may claim `own_country` unless the bundle
+// says otherwise. An issuer absent from the map is not trusted at all (the allow-list refuses it first).
+std::map<std::string, std::vector<std::string>> issuer_countries_from(const std::string& own_issuer,
+                                                                      const std::string& own_country,
+                                                                      const Json& bundle_content);
+
 // Own issuer first, then the bundle's trusted issuers (sorted, without duplicates). A bundle without its
 // own trusted_issuers table adds nothing (the policy's built-in defaults are not identity providers here).
 std::vector<std::string> allowed_issuers_from(const std::string& own_issuer, const Json& bundle_content);
@@ -29,17 +37,21 @@ std::vector<std::string> allowed_issuers_from(const std::string& own_issuer, con
 class IssuerAllowList {
  public:
   IssuerAllowList(store::PgPool& db, identity::TokenValidator& validator, std::string own_issuer,
-                  Millis poll_every);
+                  std::string own_country, Millis poll_every);
   ~IssuerAllowList();
   Json status() const;  // {revision, issuers, lastError}
+  // True when a token of `issuer` may claim `country` (docs/FEDERATION.md: a partner's IdP cannot mint
+  // users of another nation). Thread-safe.
+  bool country_allowed(const std::string& issuer, const std::string& country) const;
 
  private:
   void poll_once();
 
   store::PgPool& db_;
   identity::TokenValidator& validator_;
-  std::string own_;
+  std::string own_, own_country_;
   mutable std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> countries_;
   std::string revision_, last_error_;
   std::unique_ptr<Periodic> poller_;  // last: stopped first
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/config.hpp"
+#include "common/encoding.hpp"
 #include "common/fs.hpp"
 #include "common/logging.hpp"
 #include "common/ossl.hpp"
@@ -124,8 +125,10 @@ resilience::CircuitBreaker& ServiceContext::breaker(const std::string& name) {
   std::lock_guard lock(breakers_mu_);
   auto& slot = breakers_[name];
   if (!slot) {
-    auto conf = resilience::BreakerConfig::from_json(cfg_["breakers"].value(name, Json::object()),
-                                                     breaker_defaults(name));
+    // partner:<CODE> (one per federation partner) takes the "federation" settings.
+    const std::string key = name.rfind("partner:", 0) == 0 ? "federation" : name;
+    auto conf = resilience::BreakerConfig::from_json(cfg_["breakers"].value(key, Json::object()),
+                                                     breaker_defaults(key));
     slot = std::make_unique<resilience::CircuitBreaker>(name, conf, Clock::system(), &registry());
   }
   return *slot;
@@ -134,7 +137,38 @@ resilience::CircuitBreaker& ServiceContext::breaker(const std::string& name) {
 void ServiceContext::connect(const Dependencies& deps) {
   net::ClientConfig cc;
   cc.ca_file = cfg_["tls"].value("ca_file", "");
-  http_ = std::make_unique<net::HttpsClient>(cc);
+  // A federated instance trusts the CA set of its trust bundle (written by the api's federation agent,
+  // docs/FEDERATION.md): loaded now when present, and followed while the service runs.
+  const std::string trust = cfg_.contains("dir") ? cfg_.value("dir", "") + "/federation/trust.pem" : "";
+  if (!trust.empty()) {
+    if (auto text = try_read_file(trust); text && !text->empty()) {
+      try {
+        net::ClientConfig fc = cc;
+        fc.ca_file = trust;
+        http_ = std::make_unique<net::HttpsClient>(fc);
+        trust_digest_ = sha256_hex(*text);
+      } catch (const std::exception& e) {
+        spdlog::error("federation CA set {} not loaded ({}); trusting this instance's CA only", trust,
+                      e.what());
+      }
+    }
+  }
+  if (!http_) http_ = std::make_unique<net::HttpsClient>(cc);
+  if (!trust.empty())
+    trust_watch_ = std::make_unique<Periodic>(Millis(500), [this, trust] {
+      auto text = try_read_file(trust);
+      if (!text || text->empty()) return;
+      auto digest = sha256_hex(*text);
+      if (digest == trust_digest_) return;
+      try {
+        http_->set_ca_file(trust);
+        trust_digest_ = digest;
+        spdlog::info("outbound TLS now trusts the federation CA set {} ({})", trust, digest.substr(0, 12));
+      } catch (const std::exception& e) {
+        if (trust_error_ != digest) spdlog::error("federation CA set {} not loaded: {}", trust, e.what());
+        trust_error_ = digest;
+      }
+    });
   if (deps.database) {
     const Json& d = cfg_["database"];
     store::PgPoolConfig pc;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/json.hpp"
+#include "common/periodic.hpp"
 #include "net/http.hpp"
 #include "resilience/circuit_breaker.hpp"
 #include "resilience/health.hpp"
@@ -100,6 +101,8 @@ class ServiceContext {
   std::unique_ptr<store::PgPool> db_;
   std::unique_ptr<store::RedisClient> redis_, blacklist_;
   std::unique_ptr<net::HttpsClient> http_;
+  std::string trust_digest_, trust_error_;  // the federation CA set loaded (its watcher's thread only)
+  std::unique_ptr<Periodic> trust_watch_;   // after http_: stopped before it goes
   std::mutex breakers_mu_;
   std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>> breakers_;
   std::vector<resilience::CheckSpec> checks_;

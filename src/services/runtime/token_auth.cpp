@@ -26,10 +26,11 @@ TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
   vc.max_lifetime = identity::max_covered_lifetime(identity::user_retention_of(ctx.config()), vc.clock_skew);
   validator_ = std::make_unique<identity::TokenValidator>(vc, *jwks_, Clock::system(), &ctx.registry());
   revocation_ = std::make_unique<RevocationRuntime>(ctx);
-  authenticator_ = std::make_unique<Authenticator>(*validator_, *revocation_->mirror(), &ctx.registry());
   const Json& policy = ctx.config().value("policy", Json::object());
-  issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own,
+  issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own, ctx.code(),
                                                Millis(policy.value("poll_interval_ms", 1000)));
+  authenticator_ =
+      std::make_unique<Authenticator>(*validator_, *revocation_->mirror(), &ctx.registry(), issuers_.get());
 }
 
 TokenAuth::~TokenAuth() = default;

@@ -1,0 +1,563 @@
+#include "services/api/federation.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+
+#include "common/encoding.hpp"
+#include "common/fs.hpp"
+#include "common/periodic.hpp"
+#include "documents/kas_keys.hpp"
+#include "federation/enrollment.hpp"
+#include "federation/instance_state.hpp"
+#include "federation/registry.hpp"
+#include "federation/trust_bundle.hpp"
+#include "identity/keys.hpp"
+#include "metrics/registry.hpp"
+#include "net/https_client.hpp"
+#include "services/runtime/service_context.hpp"
+#include "store/pg_pool.hpp"
+
+namespace dive::services {
+
+namespace fed = dive::federation;
+using namespace std::chrono_literals;
+
+namespace {
+
+int64_t fed_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_own_ca(const ServiceContext& ctx) {
+  return try_read_file(ctx.config()["tls"].value("ca_file", "")).value_or("");
+}
+
+// The instance's KAS key (kid, public PEM) from its database, created when the kas has none yet.
+std::pair<std::string, std::string> own_kas_key(ServiceContext& ctx) {
+  auto kek = documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", ""));
+  return ctx.db().with([&](pqxx::connection& c) {
+    auto k = documents::ensure_active_kas_key(c, kek);
+    return std::pair{k.kid, k.public_key.to_pem()};
+  });
+}
+
+// ---------------------------------------------------------------- the agent (every instance)
+
+class Agent : public FederationView {
+ public:
+  explicit Agent(ServiceContext& ctx)
+      : ctx_(ctx),
+        paths_(fed::FederationPaths::of(ctx.config().value("dir", ""))),
+        hub_(ctx.config().value("role", "") == "hub") {
+    const Json& f = ctx.config().value("federation", Json::object());
+    heartbeat_every_ = Millis(f.value("heartbeat_interval_ms", 30000));
+    auto& reg = ctx.registry();
+    applied_gauge_ = &reg.gauge("dive_v3_federation_bundle_revision",
+                                "Trust bundle revision this instance applied (0: none)")
+                          .unlabelled();
+    refused_ = &reg.counter("dive_v3_federation_bundle_refused_total",
+                            "Trust bundles refused (bad signature, older revision, malformed)", {"reason"});
+    if (hub_) {
+      spoke_up_ = &reg.gauge("dive_v3_federation_spoke_up",
+                             "1 when an approved spoke's heartbeats are current, else 0", {"spoke"});
+      last_beat_ = &reg.gauge("dive_v3_federation_last_heartbeat_timestamp_seconds",
+                              "Unix time of the spoke's last heartbeat (0: never)", {"spoke"});
+      spoke_status_ = &reg.gauge("dive_v3_federation_spoke_status",
+                                 "1 for the spoke's current registry status", {"spoke", "status"});
+    }
+    load_applied();
+    poll_ = std::make_unique<Periodic>(
+        Millis(f.value("bundle_poll_ms", 1000)), [this] { tick(); },
+        [this](const std::string& e) { set_error("bundle", e); }, true);
+  }
+  ~Agent() { poll_.reset(); }
+
+  Json status() const {
+    std::lock_guard lock(mu_);
+    Json members = Json::array();
+    for (const auto& m : applied_.members)
+      members.push_back(Json{{"code", m.code},
+                             {"role", m.role},
+                             {"apiUrl", m.api_url},
+                             {"issuer", m.issuer},
+                             {"allowedCountries", m.allowed_countries},
+                             {"trustLevel", m.trust_level},
+                             {"maxClassification", m.max_classification}});
+    return Json{{"code", ctx_.code()},
+                {"role", hub_ ? "hub" : "spoke"},
+                {"federated", hub_ || link_.has_value()},
+                {"hubUrl", link_ ? Json(link_->hub_url) : Json(nullptr)},
+                {"registryStatus", registry_status_.empty() ? Json(nullptr) : Json(registry_status_)},
+                {"bundleRevision", applied_.revision},
+                {"appliedAtMs", applied_at_ms_},
+                {"members", members},
+                {"lastHeartbeatMs", last_heartbeat_ms_ ? Json(last_heartbeat_ms_) : Json(nullptr)},
+                {"errors", errors_}};
+  }
+
+  std::vector<fed::Partner> partners() override {
+    auto b = applied();
+    std::map<std::string, fed::PartnerStatus> skip;
+    {
+      std::lock_guard lock(mu_);
+      skip = peer_skip_;
+    }
+    std::vector<fed::Partner> out;
+    for (const auto& m : b.members) {
+      if (m.code == ctx_.code()) continue;
+      fed::Partner p{m.code, m.api_url, &ctx_.breaker("partner:" + m.code), std::nullopt};
+      if (auto it = skip.find(m.code); it != skip.end()) p.skip = it->second;
+      out.push_back(std::move(p));
+    }
+    // Suspended instances are no longer members: listed so that a search reports them.
+    for (const auto& [code, st] : skip)
+      if (st == fed::PartnerStatus::Suspended && !b.member(code) && code != ctx_.code())
+        out.push_back(fed::Partner{code, "", nullptr, st});
+    return out;
+  }
+
+  std::optional<fed::Partner> partner(const std::string& code) override {
+    auto b = applied();
+    const auto* m = b.member(code);
+    if (!m || code == ctx_.code()) return std::nullopt;
+    return fed::Partner{m->code, m->api_url, &ctx_.breaker("partner:" + m->code), std::nullopt};
+  }
+
+  // The members of the applied bundle (for federated search and origin routing).
+  fed::TrustBundle applied() const {
+    std::lock_guard lock(mu_);
+    return applied_;
+  }
+
+ private:
+  void set_error(const std::string& what, const std::string& e) {
+    std::lock_guard lock(mu_);
+    if (errors_.value(what, "") != e) spdlog::warn("federation {}: {}", what, e);
+    errors_[what] = e;
+  }
+  void clear_error(const std::string& what) {
+    std::lock_guard lock(mu_);
+    errors_.erase(what);
+  }
+
+  std::optional<identity::VerifyKey> bundle_key() {
+    std::string pem;
+    if (hub_) {
+      auto text = try_read_file(paths_.bundle_key);
+      if (!text) return std::nullopt;
+      pem = identity::SigningKey::from_pem(*text).public_key().to_pem();
+    } else {
+      if (!link_) return std::nullopt;
+      pem = link_->bundle_key_pem;
+    }
+    return identity::VerifyKey::from_pem(pem);
+  }
+
+  // At start: the bundle applied before (verified again), so a restart does not forget its trust.
+  void load_applied() {
+    try {
+      link_ = fed::read_hub_link(paths_);
+    } catch (const std::exception& e) {
+      set_error("config", e.what());
+    }
+    auto jws = try_read_file(paths_.bundle_jws);
+    auto key = bundle_key();
+    if (!jws || !key) return;
+    auto v = fed::verify_bundle(*jws, *key);
+    if (v.outcome != fed::VerifyOutcome::Ok) {
+      set_error("bundle", "the stored bundle is not valid (" + v.error + "); waiting for the hub's");
+      return;
+    }
+    std::lock_guard lock(mu_);
+    applied_ = v.bundle;
+    applied_jws_ = *jws;
+    applied_gauge_->set(static_cast<double>(applied_.revision));
+  }
+
+  void tick() {
+    if (hub_) {
+      hub_tick();
+    } else if (link_) {
+      spoke_tick();
+    } else {
+      try {
+        link_ = fed::read_hub_link(paths_);  // joined after this process started
+      } catch (const std::exception& e) {
+        set_error("config", e.what());
+      }
+    }
+  }
+
+  // Offers a bundle (as received) to this instance: verified, not older, applied.
+  void offer(const std::string& jws) {
+    auto key = bundle_key();
+    if (!key) throw std::runtime_error("no bundle key to verify the trust bundle with");
+    auto v = fed::verify_bundle(jws, *key);
+    if (v.outcome != fed::VerifyOutcome::Ok) {
+      refused_->labels({fed::to_string(v.outcome)}).inc();
+      throw std::runtime_error("trust bundle refused, keeping revision " +
+                               std::to_string(applied().revision) + ": " + v.error);
+    }
+    int64_t have = applied().revision;
+    if (v.bundle.revision < have) {
+      refused_->labels({"older"}).inc();
+      throw std::runtime_error("trust bundle refused: revision " + std::to_string(v.bundle.revision) +
+                               " is older than the applied " + std::to_string(have));
+    }
+    if (v.bundle.revision == have && jws == applied_jws_) return;
+    std::string own_ca = read_own_ca(ctx_);
+    std::string policy_rev = ctx_.db().with(
+        [&](pqxx::connection& c) { return fed::apply_bundle(c, paths_, v.bundle, jws, own_ca); });
+    {
+      std::lock_guard lock(mu_);
+      applied_ = v.bundle;
+      applied_jws_ = jws;
+      applied_at_ms_ = fed_now_ms();
+      errors_.erase("bundle");
+    }
+    applied_gauge_->set(static_cast<double>(v.bundle.revision));
+    spdlog::info("trust bundle {} applied: {} members, pdp data {}", v.bundle.revision,
+                 v.bundle.members.size(), policy_rev.substr(0, 12));
+    write_status();
+  }
+
+  void write_status() {
+    try {
+      ensure_dir(paths_.dir, 0755);
+      write_file_atomic(paths_.status_json, status().dump(2) + "\n", 0644);
+    } catch (const std::exception&) {
+    }
+  }
+
+  void hub_tick() {
+    auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
+    if (latest && latest->revision != applied().revision) offer(latest->jws);
+    clear_error("bundle");
+    // Spokes' liveness as metrics.
+    auto spokes = ctx_.db().with([](pqxx::connection& c) { return fed::list_spokes(c); });
+    auto now = std::chrono::system_clock::now();
+    std::map<std::string, fed::PartnerStatus> skip;
+    for (const auto& s : spokes) {
+      if (s.status == fed::SpokeStatus::Suspended) skip[s.reg.code] = fed::PartnerStatus::Suspended;
+      if (s.stale(now, heartbeat_every_)) skip[s.reg.code] = fed::PartnerStatus::Stale;
+    }
+    {
+      std::lock_guard lock(mu_);
+      peer_skip_ = skip;
+    }
+    for (const auto& s : spokes) {
+      const bool up =
+          s.status == fed::SpokeStatus::Approved && s.last_heartbeat && !s.stale(now, heartbeat_every_);
+      spoke_up_->labels({s.reg.code}).set(up ? 1 : 0);
+      last_beat_->labels({s.reg.code})
+          .set(s.last_heartbeat ? std::chrono::duration<double>(s.last_heartbeat->time_since_epoch()).count()
+                                : 0);
+      for (auto st : {fed::SpokeStatus::Pending, fed::SpokeStatus::Approved, fed::SpokeStatus::Suspended,
+                      fed::SpokeStatus::Revoked})
+        spoke_status_->labels({s.reg.code, fed::to_string(st)}).set(s.status == st ? 1 : 0);
+    }
+  }
+
+  net::ClientRequest hub_request(const std::string& method, const std::string& path) {
+    net::ClientRequest r;
+    r.method = method;
+    r.url = link_->hub_url + path;
+    r.timeout = 3s;
+    if (credential_.empty()) reload_credential();
+    r.headers.set("Authorization", fed::credential_header({ctx_.code(), credential_}));
+    return r;
+  }
+
+  // secrets.json's federation_credential, read again when the hub refuses it (the deploy writes it after the
+  // api started; an operator stores a rotated one with ./dive spoke credential).
+  void reload_credential() {
+    try {
+      auto text = try_read_file(ctx_.config().value("dir", "") + "/secrets.json");
+      if (text) credential_ = Json::parse(*text).value("federation_credential", "");
+    } catch (const std::exception&) {
+    }
+  }
+
+  void spoke_tick() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_beat_sent_ >= heartbeat_every_) {
+      last_beat_sent_ = now;
+      try {
+        heartbeat();
+        clear_error("heartbeat");
+      } catch (const std::exception& e) {
+        set_error("heartbeat", e.what());
+      }
+      write_status();  // ./dive federation status reads it
+    }
+    auto req = hub_request("GET", "/api/federation/bundle");
+    int64_t have = applied().revision;
+    if (have > 0) req.headers.set("If-None-Match", "\"" + std::to_string(have) + "\"");
+    auto resp = ctx_.http().send(req);
+    if (resp.status == 304) {
+      clear_error("bundle");
+      return;
+    }
+    if (resp.status == 403) {
+      std::string st;
+      try {
+        st = resp.json().value("status", "");
+      } catch (const std::exception&) {
+      }
+      set_registry_status(st.empty() ? "refused" : st);
+      throw std::runtime_error("the hub does not serve this instance the trust bundle (status " +
+                               (st.empty() ? std::string("unknown") : st) + ")");
+    }
+    if (resp.status == 401) {
+      reload_credential();
+      set_registry_status("unauthenticated");
+      throw std::runtime_error("the hub does not accept this instance's credential (rotated or revoked?)");
+    }
+    if (resp.status != 200)
+      throw std::runtime_error("the hub answered " + std::to_string(resp.status) + " for the trust bundle");
+    set_registry_status("approved");
+    offer(resp.body);
+  }
+
+  void set_registry_status(const std::string& s) {
+    bool changed;
+    {
+      std::lock_guard lock(mu_);
+      changed = registry_status_ != s;
+      registry_status_ = s;
+    }
+    if (changed) write_status();
+  }
+
+  void heartbeat() {
+    Json health = ctx_.health_report();
+    auto req = hub_request("POST", "/api/federation/heartbeat");
+    req.headers.set("Content-Type", "application/json");
+    req.body = Json{{"health", Json{{"status", health.value("status", "unknown")}}},
+                    {"bundleRevision", applied().revision}}
+                   .dump();
+    auto resp = ctx_.http().send(req);
+    if (resp.status == 200) {
+      Json j = resp.json();
+      std::map<std::string, fed::PartnerStatus> skip;
+      const Json peers = j.value("peers", Json::object());
+      for (auto it = peers.begin(); it != peers.end(); ++it)
+        skip[it.key()] =
+            it.value() == "suspended" ? fed::PartnerStatus::Suspended : fed::PartnerStatus::Stale;
+      std::lock_guard lock(mu_);
+      last_heartbeat_ms_ = fed_now_ms();
+      registry_status_ = j.value("status", registry_status_);
+      peer_skip_ = std::move(skip);
+      return;
+    }
+    if (resp.status == 401) reload_credential();
+    throw std::runtime_error("the hub answered " + std::to_string(resp.status) + " to the heartbeat");
+  }
+
+  ServiceContext& ctx_;
+  fed::FederationPaths paths_;
+  bool hub_;
+  Millis heartbeat_every_{30000};
+  std::optional<fed::HubLink> link_;  // the poller's thread only (after construction)
+  std::string credential_;            // the poller's thread only
+  std::chrono::steady_clock::time_point last_beat_sent_{};
+  metrics::Gauge* applied_gauge_ = nullptr;
+  metrics::Family<metrics::Counter>* refused_ = nullptr;
+  metrics::Family<metrics::Gauge>*spoke_up_ = nullptr, *last_beat_ = nullptr, *spoke_status_ = nullptr;
+  mutable std::mutex mu_;
+  fed::TrustBundle applied_;
+  std::string applied_jws_;
+  int64_t applied_at_ms_ = 0, last_heartbeat_ms_ = 0;
+  std::string registry_status_;
+  Json errors_ = Json::object();
+  std::map<std::string, fed::PartnerStatus> peer_skip_;  // from the hub: suspended or stale peers
+  std::unique_ptr<Periodic> poll_;                       // last: stopped first
+};
+
+// ---------------------------------------------------------------- the hub's registry routes
+
+net::Response refuse(int status, const std::string& error, const std::string& message,
+                     const net::Request& req, Json extra = Json::object()) {
+  extra["error"] = error;
+  extra["message"] = message;
+  extra["requestId"] = req.request_id;
+  return net::Response::json(status, extra);
+}
+
+class HubRegistry {
+ public:
+  explicit HubRegistry(ServiceContext& ctx)
+      : ctx_(ctx), paths_(fed::FederationPaths::of(ctx.config().value("dir", ""))) {
+    heartbeat_every_ =
+        Millis(ctx.config().value("federation", Json::object()).value("heartbeat_interval_ms", 30000));
+  }
+
+  net::Response ca(const net::Request&) {
+    return net::Response::text(200, read_own_ca(ctx_), "application/x-pem-file");
+  }
+
+  net::Response register_spoke(const net::Request& req) {
+    Json body;
+    try {
+      body = Json::parse(req.body);
+    } catch (const Json::parse_error&) {
+      return refuse(400, "bad_request", "the body must be JSON", req);
+    }
+    fed::Registration reg;
+    try {
+      reg = fed::Registration::from_json(body.value("registration", Json()));
+    } catch (const std::exception& e) {
+      return refuse(400, "bad_request", std::string("invalid registration: ") + e.what(), req);
+    }
+    if (reg.code == ctx_.code()) return refuse(409, "conflict", reg.code + " is the hub's own code", req);
+    auto key = signing_key();
+    if (!key)
+      return refuse(503, "federation_unavailable", "the hub has no bundle key yet (redeploy the hub)", req);
+    std::string token = body.value("enrollmentToken", "");
+    auto res = ctx_.db().with([&](pqxx::connection& c) {
+      return fed::register_spoke(c, reg, token, "register from " + req.remote_ip, secure_token(32));
+    });
+    switch (res.outcome) {
+      case fed::RegisterOutcome::Approved:
+      case fed::RegisterOutcome::Pending:
+        break;
+      case fed::RegisterOutcome::TokenUnknown:
+        return refuse(403, "enrollment_refused", "the enrollment token is not known for " + reg.code, req,
+                      Json{{"reason", "token_unknown"}});
+      case fed::RegisterOutcome::TokenUsed:
+        return refuse(403, "enrollment_refused", "the enrollment token was used already; ask for a new one",
+                      req, Json{{"reason", "token_used"}});
+      case fed::RegisterOutcome::TokenExpired:
+        return refuse(403, "enrollment_refused", "the enrollment token expired; ask for a new one", req,
+                      Json{{"reason", "token_expired"}});
+      case fed::RegisterOutcome::AlreadyEnrolled:
+        return refuse(409, "already_enrolled",
+                      reg.code + " is already enrolled; its operator rotates its credential at the hub", req,
+                      Json{{"reason", "already_enrolled"}});
+      case fed::RegisterOutcome::Revoked:
+        return refuse(403, "enrollment_refused", reg.code + " was revoked by the hub", req,
+                      Json{{"reason", "revoked"}});
+    }
+    int64_t revision = 0;
+    if (res.outcome == fed::RegisterOutcome::Approved) revision = publish(*key);
+    spdlog::info("federation: {} registered from {} ({})", reg.code, req.remote_ip,
+                 fed::to_string(res.outcome));
+    return net::Response::json(res.outcome == fed::RegisterOutcome::Approved ? 201 : 202,
+                               Json{{"status", fed::to_string(res.status)},
+                                    {"code", reg.code},
+                                    {"credential", res.credential},
+                                    {"hubCode", ctx_.code()},
+                                    {"bundleKeyPem", key->public_key().to_pem()},
+                                    {"bundleRevision", revision}});
+  }
+
+  net::Response heartbeat(const net::Request& req) {
+    auto spoke = authenticate(req);
+    if (!spoke) return refuse(401, "unauthorized", "unknown spoke or wrong credential", req);
+    Json body;
+    try {
+      body = Json::parse(req.body.empty() ? "{}" : req.body);
+    } catch (const Json::parse_error&) {
+      return refuse(400, "bad_request", "the body must be JSON", req);
+    }
+    if (!body.is_object()) return refuse(400, "bad_request", "the body must be a JSON object", req);
+    Json health = body.value("health", Json::object());
+    if (!health.is_object()) health = Json::object();
+    int64_t rev = body.contains("bundleRevision") && body["bundleRevision"].is_number_integer()
+                      ? body["bundleRevision"].get<int64_t>()
+                      : 0;
+    auto st = ctx_.db().with(
+        [&](pqxx::connection& c) { return fed::record_heartbeat(c, spoke->reg.code, health, rev); });
+    if (!st)
+      return refuse(403, "not_approved", spoke->reg.code + " is " + fed::to_string(spoke->status), req,
+                    Json{{"status", fed::to_string(spoke->status)}});
+    auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
+    // The peers the spoke should not call: suspended, or without recent heartbeats.
+    Json peers = Json::object();
+    auto now = std::chrono::system_clock::now();
+    for (const auto& s : ctx_.db().with([](pqxx::connection& c) { return fed::list_spokes(c); })) {
+      if (s.reg.code == spoke->reg.code) continue;
+      if (s.status == fed::SpokeStatus::Suspended)
+        peers[s.reg.code] = "suspended";
+      else if (s.stale(now, heartbeat_every_))
+        peers[s.reg.code] = "stale";
+    }
+    return net::Response::json(200, Json{{"peers", peers},
+                                         {"status", fed::to_string(*st)},
+                                         {"bundleRevision", latest ? latest->revision : 0},
+                                         {"heartbeatIntervalMs", heartbeat_every_.count()}});
+  }
+
+  net::Response bundle(const net::Request& req) {
+    auto spoke = authenticate(req);
+    if (!spoke) return refuse(401, "unauthorized", "unknown spoke or wrong credential", req);
+    if (spoke->status != fed::SpokeStatus::Approved)
+      return refuse(403, "not_approved", spoke->reg.code + " is " + fed::to_string(spoke->status), req,
+                    Json{{"status", fed::to_string(spoke->status)}});
+    auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
+    if (!latest) return refuse(503, "federation_unavailable", "no trust bundle published yet", req);
+    std::string etag = "\"" + std::to_string(latest->revision) + "\"";
+    if (req.headers.get("If-None-Match").value_or("") == etag) {
+      net::Response r;
+      r.status = 304;
+      r.headers.set("ETag", etag);
+      return r;
+    }
+    auto r = net::Response::text(200, latest->jws, "application/jose");
+    r.headers.set("ETag", etag);
+    return r;
+  }
+
+ private:
+  std::optional<fed::SpokeRecord> authenticate(const net::Request& req) {
+    auto c = fed::parse_credential_header(req.headers.get("Authorization").value_or(""));
+    if (c.code.empty()) return std::nullopt;
+    return ctx_.db().with(
+        [&](pqxx::connection& conn) { return fed::authenticate_spoke(conn, c.code, c.secret); });
+  }
+
+  std::optional<identity::SigningKey> signing_key() {
+    auto text = try_read_file(paths_.bundle_key);
+    if (!text) return std::nullopt;
+    return identity::SigningKey::from_pem(*text);
+  }
+
+  int64_t publish(const identity::SigningKey& key) {
+    auto [kid, pem] = own_kas_key(ctx_);
+    auto hub = fed::member_from_instance(ctx_.config(), read_own_ca(ctx_), kid, pem);
+    return ctx_.db().with([&](pqxx::connection& c) {
+      return fed::publish_bundle(c, fed::bundle_from_registry(hub, fed::list_spokes(c)), key).revision;
+    });
+  }
+
+  ServiceContext& ctx_;
+  fed::FederationPaths paths_;
+  Millis heartbeat_every_{30000};
+};
+
+}  // namespace
+
+std::shared_ptr<FederationView> add_federation(ServiceContext& ctx) {
+  auto agent = std::make_shared<Agent>(ctx);
+  ctx.keep(agent);
+  auto& r = ctx.router();
+  r.add("GET", "/api/federation/status",
+        [a = agent.get()](net::Request&) { return net::Response::json(200, a->status()); });
+  if (ctx.config().value("role", "") != "hub") return agent;
+  auto hub = std::make_shared<HubRegistry>(ctx);
+  ctx.keep(hub);
+  r.add("GET", "/api/federation/ca", [h = hub.get()](net::Request& req) { return h->ca(req); });
+  r.add("POST", "/api/federation/register",
+        [h = hub.get()](net::Request& req) { return h->register_spoke(req); });
+  r.add("POST", "/api/federation/heartbeat",
+        [h = hub.get()](net::Request& req) { return h->heartbeat(req); });
+  r.add("GET", "/api/federation/bundle", [h = hub.get()](net::Request& req) { return h->bundle(req); });
+  return agent;
+}
+
+}  // namespace dive::services
