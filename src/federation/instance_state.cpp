@@ -93,10 +93,11 @@ Registration registration_from_instance(const Json& cfg, const std::string& ca_p
 
 std::string apply_bundle(pqxx::connection& c, const FederationPaths& p, const TrustBundle& b,
                          const std::string& jws, const std::string& own_ca_pem) {
-  std::string rev =
-      policy::store_bundle(c, policy_bundle_for(b.members), "federation:" + std::to_string(b.revision), true);
+  // The CA set first: a service that sees a newly trusted issuer can already fetch its keys.
   ensure_dir(p.dir, 0755);
   write_file_atomic(p.trust_pem, ca_set_pem(b, own_ca_pem), 0644);
+  std::string rev =
+      policy::store_bundle(c, policy_bundle_for(b.members), "federation:" + std::to_string(b.revision), true);
   write_file_atomic(p.bundle_jws, jws, 0644);
   return rev;
 }

@@ -43,8 +43,8 @@ TrustMember member_from_instance(const Json& cfg, const std::string& ca_pem, con
 Registration registration_from_instance(const Json& cfg, const std::string& ca_pem,
                                         const std::string& kas_kid, const std::string& kas_public_pem);
 
-// Applies a verified bundle to this instance: its pdp data (a policy bundle, activated in the instance
-// database; the pdp and the issuer allow-lists follow it), the CA set (trust.pem, written atomically), and
+// Applies a verified bundle to this instance: the CA set (trust.pem, written atomically), its pdp data (a
+// policy bundle, activated in the instance database; the pdp and the issuer allow-lists follow it), and
 // the bundle itself (bundle.jws). Throws on a failure (nothing later is written). Returns the policy
 // bundle's revision.
 std::string apply_bundle(pqxx::connection& c, const FederationPaths& p, const TrustBundle& b,

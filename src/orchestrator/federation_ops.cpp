@@ -152,43 +152,43 @@ JoinOptions make_join_options(const std::string& token, const std::string& hub_u
   return o;
 }
 
+std::string fetch_pinned_hub_ca(const JoinOptions& o) {
+  net::ClientConfig cc;
+  cc.verify = false;  // not trusted yet: what we receive is checked against the pinned fingerprint below
+  net::HttpsClient http(cc);
+  net::ClientRequest req;
+  req.url = o.hub_url + "/api/federation/ca";
+  req.timeout = 5s;
+  net::ClientResponse resp;
+  try {
+    resp = http.send(req);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot reach the hub at " + o.hub_url + ": " + e.what());
+  }
+  if (resp.status != 200)
+    throw JoinRefused("the hub at " + o.hub_url + " answered " + std::to_string(resp.status) + " for its CA",
+                      "check the URL: it is the hub's api (./dive hub enroll prints it)");
+  std::string got;
+  try {
+    got = fed::fingerprint_of_pem(resp.body);
+  } catch (const std::exception&) {
+    throw JoinRefused("the hub at " + o.hub_url + " sent no CA certificate", "check the URL");
+  }
+  if (got != o.ca_fingerprint)
+    throw JoinRefused("the CA of " + o.hub_url + " has fingerprint " + fed::display_fingerprint(got) +
+                          ", not the pinned " + fed::display_fingerprint(o.ca_fingerprint) +
+                          ": refusing to join (wrong hub, or someone in between)",
+                      "check the fingerprint with the hub's operator (./dive hub enroll prints it)");
+  return resp.body;
+}
+
 JoinResult join_remote_hub(const Layout& layout, const std::string& code, const JoinOptions& o) {
   auto paths = layout.instance(code);
   auto fp = fed::FederationPaths::of(paths.dir);
   Json cfg = read_instance_config(paths);
   const std::string own_ca = read_ca(cfg);
 
-  // 1. The hub's CA, trusted only when its fingerprint is the one the operator was given.
-  std::string hub_ca;
-  {
-    net::ClientConfig cc;
-    cc.verify = false;  // not trusted yet: what we receive is checked against the pinned fingerprint below
-    net::HttpsClient http(cc);
-    net::ClientRequest req;
-    req.url = o.hub_url + "/api/federation/ca";
-    req.timeout = 5s;
-    net::ClientResponse resp;
-    try {
-      resp = http.send(req);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot reach the hub at " + o.hub_url + ": " + e.what());
-    }
-    if (resp.status != 200)
-      throw std::runtime_error("the hub at " + o.hub_url + " answered " + std::to_string(resp.status) +
-                               " for its CA (is it a DIVE hub?)");
-    hub_ca = resp.body;
-    std::string got;
-    try {
-      got = fed::fingerprint_of_pem(hub_ca);
-    } catch (const std::exception&) {
-      throw std::runtime_error("the hub at " + o.hub_url + " sent no CA certificate");
-    }
-    if (got != o.ca_fingerprint)
-      throw JoinRefused("the CA of " + o.hub_url + " has fingerprint " + fed::display_fingerprint(got) +
-                            ", not the pinned " + fed::display_fingerprint(o.ca_fingerprint) +
-                            ": refusing to join (wrong hub, or someone in between)",
-                        "check the fingerprint with the hub's operator (./dive hub enroll prints it)");
-  }
+  const std::string hub_ca = fetch_pinned_hub_ca(o);
   ensure_dir(fp.dir, 0755);
   write_file_atomic(fp.hub_ca, hub_ca, 0644);
   if (!fs::exists(fp.trust_pem)) write_file_atomic(fp.trust_pem, own_ca + "\n" + hub_ca, 0644);

@@ -48,6 +48,9 @@ struct JoinRefused : std::runtime_error {
   JoinRefused(const std::string& what, std::string fix) : std::runtime_error(what), remedy(std::move(fix)) {}
   std::string remedy;
 };
+// The hub's CA certificate (PEM), fetched without trust and accepted only when its SHA-256 is the pinned
+// fingerprint. Throws JoinRefused (wrong fingerprint, not a hub) or std::runtime_error (unreachable).
+std::string fetch_pinned_hub_ca(const JoinOptions& o);
 // A spoke on another machine joins its hub (after its own stores run: the registration carries its KAS key).
 // Throws std::runtime_error with the hub's reason (fingerprint mismatch, token used/expired/unknown, ...).
 JoinResult join_remote_hub(const Layout& layout, const std::string& code, const JoinOptions& o);

@@ -249,9 +249,9 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
     if (same_profile && existing.is_object()) {
       result = merge_json(fresh, existing);
       // Derived fields always follow the table and the layout.
-      for (const char* k :
-           {"code", "name", "role", "standalone", "home", "data_dir", "dir", "host", "bind", "port_shift", "offset",
-            "ports", "urls", "realm", "issuer", "tls", "redis", "blacklist_redis", "hub", "profile"})
+      for (const char* k : {"code",   "name", "role",       "standalone",      "home",  "data_dir", "dir",
+                            "host",   "bind", "port_shift", "offset",          "ports", "urls",     "realm",
+                            "issuer", "tls",  "redis",      "blacklist_redis", "hub",   "profile"})
         result[k] = fresh[k];
       result["database"]["port"] = fresh["database"]["port"];
     }

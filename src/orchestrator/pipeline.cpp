@@ -323,6 +323,17 @@ class Deploy {
       }
     }
     check_ports();
+    if (!o_.join.empty()) {
+      // Before anything is set up: the hub answers and its CA is the pinned one.
+      try {
+        fetch_pinned_hub_ca(o_.join);
+      } catch (const JoinRefused& e) {
+        throw StepFailure(errc::kFederationJoin, e.what(), e.remedy);
+      } catch (const std::exception& e) {
+        throw StepFailure(errc::kFederationJoin, e.what(), "check the hub's URL and that its api is up");
+      }
+      out_.info("hub " + o_.join.hub_url + " answers with the pinned CA");
+    }
     out_.ok("preflight passed");
   }
 

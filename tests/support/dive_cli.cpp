@@ -24,9 +24,10 @@ int choose_port_shift(const std::vector<std::string>& codes) {
     bool ok = orch::port_free(orch::blacklist_redis_port(s)) &&
               orch::port_free(orch::blacklist_redis_exporter_port(s));
     for (int p : {m.prometheus, m.alertmanager, m.monitor, m.grafana}) ok = ok && orch::port_free(p);
+    // Free on 127.0.0.2 too: tests place instances there (the stand-in for another machine).
     for (const auto& c : codes) {
       for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports))
-        ok = ok && orch::port_free(port);
+        ok = ok && orch::port_free(port) && orch::port_free(port, "127.0.0.2");
     }
     if (ok) return s;
   }

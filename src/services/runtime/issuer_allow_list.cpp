@@ -51,8 +51,13 @@ std::map<std::string, std::vector<std::string>> issuer_countries_from(const std:
 }
 
 IssuerAllowList::IssuerAllowList(store::PgPool& db, identity::TokenValidator& validator,
-                                 std::string own_issuer, std::string own_country, Millis poll_every)
-    : db_(db), validator_(validator), own_(std::move(own_issuer)), own_country_(std::move(own_country)) {
+                                 std::string own_issuer, std::string own_country, Millis poll_every,
+                                 std::function<void()> before_change)
+    : db_(db),
+      validator_(validator),
+      own_(std::move(own_issuer)),
+      own_country_(std::move(own_country)),
+      before_change_(std::move(before_change)) {
   countries_[own_] = {own_country_};
   validator_.set_allowed_issuers({own_});
   poller_ = std::make_unique<Periodic>(
@@ -80,6 +85,7 @@ void IssuerAllowList::poll_once() {
   }
   auto stored = db_.with([](pqxx::connection& c) { return policy::load_active_bundle(c); });
   if (!stored) return;
+  if (before_change_) before_change_();
   auto issuers = allowed_issuers_from(own_, stored->content);
   auto countries = issuer_countries_from(own_, own_country_, stored->content);
   {

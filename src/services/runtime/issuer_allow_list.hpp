@@ -4,6 +4,7 @@
 // bundle lists every deployed instance, so a federation partner is trusted once the orchestrator has
 // published it. The active revision is polled (a cheap query); on a change the validator's allow-list is
 // replaced (which also empties its token cache).
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,8 +37,10 @@ std::vector<std::string> allowed_issuers_from(const std::string& own_issuer, con
 
 class IssuerAllowList {
  public:
+  // `before_change` runs before a new list is applied (the service's CA set is refreshed there, so that a
+  // newly trusted partner's keys can be fetched at once).
   IssuerAllowList(store::PgPool& db, identity::TokenValidator& validator, std::string own_issuer,
-                  std::string own_country, Millis poll_every);
+                  std::string own_country, Millis poll_every, std::function<void()> before_change = {});
   ~IssuerAllowList();
   Json status() const;  // {revision, issuers, lastError}
   // True when a token of `issuer` may claim `country` (docs/FEDERATION.md: a partner's IdP cannot mint
@@ -50,6 +53,7 @@ class IssuerAllowList {
   store::PgPool& db_;
   identity::TokenValidator& validator_;
   std::string own_, own_country_;
+  std::function<void()> before_change_;
   mutable std::mutex mu_;
   std::map<std::string, std::vector<std::string>> countries_;
   std::string revision_, last_error_;

@@ -121,6 +121,23 @@ metrics::Registry& ServiceContext::registry() {
   return metrics::Registry::global();
 }
 
+void ServiceContext::refresh_trust() {
+  if (trust_file_.empty() || !http_) return;
+  std::lock_guard lock(trust_mu_);
+  auto text = try_read_file(trust_file_);
+  if (!text || text->empty()) return;
+  auto digest = sha256_hex(*text);
+  if (digest == trust_digest_) return;
+  try {
+    http_->set_ca_file(trust_file_);
+    trust_digest_ = digest;
+    spdlog::info("outbound TLS now trusts the federation CA set {} ({})", trust_file_, digest.substr(0, 12));
+  } catch (const std::exception& e) {
+    if (trust_error_ != digest) spdlog::error("federation CA set {} not loaded: {}", trust_file_, e.what());
+    trust_error_ = digest;
+  }
+}
+
 resilience::CircuitBreaker& ServiceContext::breaker(const std::string& name) {
   std::lock_guard lock(breakers_mu_);
   auto& slot = breakers_[name];
@@ -154,21 +171,8 @@ void ServiceContext::connect(const Dependencies& deps) {
     }
   }
   if (!http_) http_ = std::make_unique<net::HttpsClient>(cc);
-  if (!trust.empty())
-    trust_watch_ = std::make_unique<Periodic>(Millis(500), [this, trust] {
-      auto text = try_read_file(trust);
-      if (!text || text->empty()) return;
-      auto digest = sha256_hex(*text);
-      if (digest == trust_digest_) return;
-      try {
-        http_->set_ca_file(trust);
-        trust_digest_ = digest;
-        spdlog::info("outbound TLS now trusts the federation CA set {} ({})", trust, digest.substr(0, 12));
-      } catch (const std::exception& e) {
-        if (trust_error_ != digest) spdlog::error("federation CA set {} not loaded: {}", trust, e.what());
-        trust_error_ = digest;
-      }
-    });
+  trust_file_ = trust;
+  if (!trust.empty()) trust_watch_ = std::make_unique<Periodic>(Millis(500), [this] { refresh_trust(); });
   if (deps.database) {
     const Json& d = cfg_["database"];
     store::PgPoolConfig pc;

@@ -60,7 +60,10 @@ class ServiceContext {
   store::PgPool& db();
   store::RedisClient& redis();
   store::RedisClient& blacklist();
-  net::HttpsClient& http();  // verifies against the instance's CA
+  net::HttpsClient& http();  // verifies against the instance's CA (and the federation's CA set)
+  // Loads the federation CA set now if it changed (also done every 500 ms): called before a newly trusted
+  // issuer is accepted, so that its keys can be fetched. Thread-safe.
+  void refresh_trust();
   // The breaker of a named dependency ("database", "pdp", "idp", "kas", "redis", ...), created on first use
   // with the instance's configuration for that name.
   resilience::CircuitBreaker& breaker(const std::string& name);
@@ -101,7 +104,9 @@ class ServiceContext {
   std::unique_ptr<store::PgPool> db_;
   std::unique_ptr<store::RedisClient> redis_, blacklist_;
   std::unique_ptr<net::HttpsClient> http_;
-  std::string trust_digest_, trust_error_;  // the federation CA set loaded (its watcher's thread only)
+  std::string trust_file_;                  // <dir>/federation/trust.pem ("" without an instance dir)
+  std::mutex trust_mu_;                     // guards the two below
+  std::string trust_digest_, trust_error_;  // the federation CA set loaded
   std::unique_ptr<Periodic> trust_watch_;   // after http_: stopped before it goes
   std::mutex breakers_mu_;
   std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>> breakers_;

@@ -28,7 +28,8 @@ TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
   revocation_ = std::make_unique<RevocationRuntime>(ctx);
   const Json& policy = ctx.config().value("policy", Json::object());
   issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own, ctx.code(),
-                                               Millis(policy.value("poll_interval_ms", 1000)));
+                                               Millis(policy.value("poll_interval_ms", 1000)),
+                                               [&ctx] { ctx.refresh_trust(); });
   authenticator_ =
       std::make_unique<Authenticator>(*validator_, *revocation_->mirror(), &ctx.registry(), issuers_.get());
 }
