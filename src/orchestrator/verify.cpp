@@ -1,8 +1,12 @@
 #include "orchestrator/verify.hpp"
 
+#include <functional>
+
+#include "common/strings.hpp"
 #include "net/https_client.hpp"
 #include "orchestrator/certs.hpp"
 #include "orchestrator/child_spec.hpp"
+#include "orchestrator/federation_ops.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/policy_publish.hpp"
@@ -31,6 +35,67 @@ Json VerifyReport::to_json() const {
     arr.push_back(Json{{"name", c.name}, {"ok", c.ok}, {"warning", c.warning}, {"detail", c.detail}});
   return Json{{"code", code}, {"ok", ok()}, {"passed", passed()}, {"total", checks.size()}, {"checks", arr}};
 }
+
+namespace {
+
+using AddCheck = std::function<void(std::string, bool, std::string, bool)>;
+
+void verify_federation(const Layout& layout, const std::string& code, const AddCheck& add) {
+  Json st = federation_status_file(layout, code);
+  const bool hub = is_hub(code);
+  if (!hub && !st.value("federated", false) && !st.contains("hubUrl")) {
+    add("federation", true, "the api has not reported its federation state yet", true);
+    return;
+  }
+  const int64_t rev = st.value("bundleRevision", int64_t{0});
+  Json errors = st.value("errors", Json::object());
+  std::string err_text;
+  for (auto it = errors.begin(); it != errors.end(); ++it)
+    err_text += (err_text.empty() ? "" : "; ") + it.key() + ": " + it.value().get<std::string>();
+  if (!hub) {
+    const std::string reg =
+        st.value("registryStatus", Json("")).is_string() ? st.value("registryStatus", "") : "";
+    if (reg == "unauthenticated") {
+      add("federation registration", false,
+          "the hub refuses this spoke's credential (rotated or revoked: ./dive spoke credential " + code +
+              ")",
+          false);
+    } else if (reg == "approved") {
+      add("federation registration", true, "approved at " + st.value("hubUrl", ""), false);
+    } else {
+      add("federation registration", true,
+          (reg.empty() ? std::string("not confirmed yet") : reg) + " at " + st.value("hubUrl", ""), true);
+    }
+  }
+  if (rev > 0)
+    add("trust bundle", true,
+        "revision " + std::to_string(rev) + " applied, " +
+            std::to_string(st.value("members", Json::array()).size()) + " members" +
+            (err_text.empty() ? "" : " (" + err_text + ")"),
+        !err_text.empty());
+  else
+    add("trust bundle", true, "none applied yet" + (err_text.empty() ? "" : " (" + err_text + ")"), true);
+  if (hub) {
+    try {
+      auto interval = heartbeat_interval(layout);
+      auto now = std::chrono::system_clock::now();
+      int approved = 0;
+      std::vector<std::string> stale;
+      for (const auto& s : list_spokes(layout)) {
+        if (s.status == federation::SpokeStatus::Approved) ++approved;
+        if (s.stale(now, interval)) stale.push_back(s.reg.code);
+      }
+      add("federation spokes", true,
+          std::to_string(approved) + " approved" +
+              (stale.empty() ? "" : ", stale (no heartbeat): " + join(stale, ", ")),
+          !stale.empty());
+    } catch (const std::exception& e) {
+      add("federation spokes", false, e.what(), false);
+    }
+  }
+}
+
+}  // namespace
 
 VerifyReport verify_instance(const Layout& layout, const std::string& code) {
   VerifyReport rep;
@@ -137,6 +202,10 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
   } else {
     add("certificate", false, cert.error.empty() ? "invalid" : cert.error);
   }
+
+  // 6. Federation (docs/FEDERATION.md): the trust bundle applied, this spoke's standing at its hub, the
+  // hub's spokes. A partner's trouble is a warning: this instance keeps working on its last bundle.
+  verify_federation(layout, code, add);
   return rep;
 }
 

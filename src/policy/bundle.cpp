@@ -106,6 +106,13 @@ void parse_issuers(const Json& v, Bundle& b) {
     const Json* tenant = member(meta, "tenant");
     if (!tenant || !tenant->is_string()) fail(path + ".tenant must be a string");
     b.issuer_tenant.emplace(issuer, tenant->get<std::string>());
+    if (const Json* cap = member(meta, "max_classification")) {
+      if (!cap->is_string() || !canonical_rank(cap->get<std::string>()))
+        fail(path +
+             ".max_classification must be one of UNCLASSIFIED, RESTRICTED, CONFIDENTIAL, SECRET, "
+             "TOP_SECRET");
+      b.issuer_max_classification.emplace(issuer, cap->get<std::string>());
+    }
   }
 }
 

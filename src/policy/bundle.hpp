@@ -64,10 +64,13 @@ struct Bundle {
   std::string revision;  // hex SHA-256 of the canonical JSON text of the bundle document
   PolicyOptions options;
 
-  StringSet country_codes;                                // valid ISO 3166-1 alpha-3 codes
-  StringMap<TermTable> equivalency;                       // country → national terms
-  StringMap<std::vector<std::string>> coi_members;        // COI → member countries
-  StringMap<std::string> issuer_tenant;                   // trusted issuer URL → tenant
+  StringSet country_codes;                          // valid ISO 3166-1 alpha-3 codes
+  StringMap<TermTable> equivalency;                 // country → national terms
+  StringMap<std::vector<std::string>> coi_members;  // COI → member countries
+  StringMap<std::string> issuer_tenant;             // trusted issuer URL → tenant
+  // trusted issuer URL → the highest classification its users may be granted (a federation's per-spoke
+  // cap, trusted_issuers.<iss>.max_classification; absent: no cap)
+  StringMap<std::string> issuer_max_classification;
   StringMap<StringSet> federation_matrix;                 // tenant → tenants it may access
   bool has_tenant_configs = false;                        // data.tenant_configs present
   StringMap<std::string> industry_max;                    // tenant → industry_max_classification

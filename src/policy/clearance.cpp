@@ -110,6 +110,18 @@ Violation insufficient_clearance(const EvalContext& c) {
   if (classification.defined() && !is_valid(classification))
     return "Invalid clearance level: " + sprintf_arg(classification, 's') +
            " (valid: " + std::string(kCanonicalSetText) + ")";
+  // DIVE's federation: the classification cap of the token's issuer (a spoke's users are never granted
+  // more than its cap, whatever their own clearance says).
+  if (const Field& issuer = in[F::kIssuer]; issuer.is_string() && classification.is_string()) {
+    if (auto it = c.bundle.issuer_max_classification.find(issuer.str);
+        it != c.bundle.issuer_max_classification.end()) {
+      const auto cap = canonical_rank(it->second);
+      const auto res = canonical_rank(classification.str);
+      if (cap && res && *res > *cap)
+        return "Insufficient clearance: the issuer's classification cap is " + it->second +
+               ", resource requires " + classification.str;
+    }
+  }
   return std::nullopt;
 }
 

@@ -37,7 +37,9 @@ class Federation : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.output;
 
     // FRA: another "machine" (127.0.0.2), joined by a one-time token.
-    Json enroll = hub_->run_json({"hub", "enroll", "FRA", "--ttl", "10m", "--json"});
+    // FRA's users are capped at CONFIDENTIAL wherever they go.
+    Json enroll = hub_->run_json(
+        {"hub", "enroll", "FRA", "--ttl", "10m", "--max-classification", "CONFIDENTIAL", "--json"});
     fra_token_ = enroll.value("token", "");
     hub_url_ = enroll.value("hubUrl", "");
     hub_fp_ = enroll.value("caFingerprint", "");
@@ -75,6 +77,13 @@ class Federation : public ::testing::Test {
       ASSERT_EQ(up.status, 201) << code << ": " << up.body.dump();
       briefs_[code] = up.body.value("resourceId", "");
     }
+    auto secret = usa_api_->call("api", "POST", "/api/resources", usa_api_->token("testuser-usa-5", true),
+                                 Json{{"title", "Coalition secret USA"},
+                                      {"content", base64_encode("Coalition secret from USA")},
+                                      {"classification", "SECRET"},
+                                      {"releasabilityTo", {"USA", "FRA", "GBR"}}});
+    ASSERT_EQ(secret.status, 201) << secret.body.dump();
+    usa_secret_ = secret.body.value("resourceId", "");
     // Every instance has applied a bundle with all three members.
     for (auto* cli : {hub_, fra_, gbr_}) {
       bool three = wait_until(
@@ -128,6 +137,7 @@ class Federation : public ::testing::Test {
   static std::string fra_token_, hub_url_, hub_fp_, fra_join_output_, gbr_join_output_;
   static bool gbr_pending_seen_;
   static std::map<std::string, std::string> briefs_;  // code -> its "Coalition brief" document
+  static std::string usa_secret_;                     // a SECRET USA document releasable to the three
 };
 DiveCli* Federation::hub_ = nullptr;
 DiveCli* Federation::fra_ = nullptr;
@@ -139,6 +149,7 @@ std::string Federation::fra_token_, Federation::hub_url_, Federation::hub_fp_, F
     Federation::gbr_join_output_;
 bool Federation::gbr_pending_seen_ = false;
 std::map<std::string, std::string> Federation::briefs_;
+std::string Federation::usa_secret_;
 
 // A registration body for `code`, as a spoke would send it (the hub checks its shape before the token).
 Json registration(const DiveCli& cli, const std::string& code, const std::string& token) {
@@ -165,6 +176,7 @@ TEST_F(Federation, SpokesJoinByTokenAndByApprovalAndTheRegistryShowsThem) {
   EXPECT_EQ(fra.value("status", ""), "approved");
   EXPECT_EQ(fra.value("source", ""), "remote");
   EXPECT_EQ(fra.value("host", ""), "127.0.0.2");
+  EXPECT_EQ(fra.value("maxClassification", ""), "CONFIDENTIAL");
   EXPECT_EQ(fra.value("apiUrl", ""), fra_->instance_config("FRA")["urls"]["api"]);
   EXPECT_EQ(spoke_status("GBR"), "approved");
   // Every change is audited.
@@ -288,6 +300,26 @@ TEST_F(Federation, AFrenchUserFindsDocumentsOfAllThreeAndDecryptsAnAmericanOneFr
   // Bad input is the caller's error, not a partial answer.
   EXPECT_EQ(search(*fra_api_, token, "limit=0").status, 400);
   EXPECT_EQ(search(*fra_api_, token, "classification=COSMIC").status, 400);
+}
+
+TEST_F(Federation, ASpokesClassificationCapHoldsOnEveryInstance) {
+  // A British user reads the SECRET USA document from the GBR api; a French TOP_SECRET user (FRA is capped
+  // at CONFIDENTIAL) is refused it, and finds nothing above CONFIDENTIAL anywhere.
+  const std::string gbr = gbr_api_->token("testuser-gbr-5", true);
+  auto read = gbr_api_->call("api", "GET", "/api/resources/" + usa_secret_, gbr);
+  EXPECT_EQ(read.status, 200) << read.body.dump();
+  const std::string fra = fra_api_->token("testuser-fra-5", true);
+  auto refused = fra_api_->call("api", "GET", "/api/resources/" + usa_secret_, fra);
+  EXPECT_EQ(refused.status, 403) << refused.body.dump();
+  EXPECT_NE(refused.body.dump().find("classification cap is CONFIDENTIAL"), std::string::npos)
+      << refused.body.dump();
+  auto r = search(*fra_api_, fra);
+  ASSERT_EQ(r.status, 200);
+  ASSERT_FALSE(r.body["resources"].empty());
+  for (const auto& d : r.body["resources"]) {
+    const std::string cls = d.value("classification", "");
+    EXPECT_TRUE(cls == "UNCLASSIFIED" || cls == "RESTRICTED" || cls == "CONFIDENTIAL") << d.dump();
+  }
 }
 
 TEST_F(Federation, AnIdpAssertingAnotherNationIsRefusedEverywhere) {

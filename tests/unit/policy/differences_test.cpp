@@ -108,3 +108,33 @@ TEST(Differences, UnknownOrMistypedOptionsRejectTheBundle) {
 }
 
 }  // namespace
+
+// DIVE's federation: an issuer's classification cap (trusted_issuers.<iss>.max_classification) bounds what
+// its users are granted, whatever their clearance; without a cap nothing changes.
+TEST(FederationCap, AnIssuersCapBoundsItsUsersClearance) {
+  Json doc = load_json(data_file("policy-bundle.json"));
+  Json in = base_input();
+  in["subject"]["clearance"] = "TOP_SECRET";
+  in["resource"]["classification"] = "SECRET";
+  ASSERT_TRUE(doc["trusted_issuers"].is_object());
+  const std::string iss = doc["trusted_issuers"].begin().key();
+  in["subject"]["issuer"] = iss;
+  const Json uncapped = decide(in, *parse_bundle(doc));
+  ASSERT_TRUE(uncapped["allow"].get<bool>()) << uncapped["reason"];
+  doc["trusted_issuers"][iss]["max_classification"] = "CONFIDENTIAL";
+  const auto capped_bundle = parse_bundle(doc);
+  const Json capped = decide(in, *capped_bundle);
+  EXPECT_FALSE(capped["allow"].get<bool>());
+  EXPECT_EQ(
+      capped["reason"],
+      "Insufficient clearance: the issuer's classification cap is CONFIDENTIAL, resource requires SECRET");
+  EXPECT_FALSE(capped["evaluation_details"]["checks"]["clearance_sufficient"].get<bool>());
+  in["resource"]["classification"] = "CONFIDENTIAL";
+  EXPECT_EQ(decide(in, *capped_bundle)["allow"], uncapped["allow"]) << "at the cap: as without it";
+  // Another issuer's users are not capped by it.
+  doc["trusted_issuers"][iss]["max_classification"] = "TOP_SECRET";
+  in["resource"]["classification"] = "SECRET";
+  EXPECT_EQ(decide(in, *parse_bundle(doc))["allow"], uncapped["allow"]);
+  doc["trusted_issuers"][iss]["max_classification"] = "COSMIC";
+  EXPECT_THROW(parse_bundle(doc), BundleError);
+}
