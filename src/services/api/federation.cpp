@@ -235,10 +235,7 @@ class Agent : public FederationView {
   }
 
   void hub_tick() {
-    auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
-    if (latest && latest->revision != applied().revision) offer(latest->jws);
-    clear_error("bundle");
-    // Spokes' liveness as metrics.
+    // Spokes' liveness (metrics, peers not to call) first: a refused bundle below must not freeze them.
     auto spokes = ctx_.db().with([](pqxx::connection& c) { return fed::list_spokes(c); });
     auto now = std::chrono::system_clock::now();
     std::map<std::string, fed::PartnerStatus> skip;
@@ -261,6 +258,9 @@ class Agent : public FederationView {
                       fed::SpokeStatus::Revoked})
         spoke_status_->labels({s.reg.code, fed::to_string(st)}).set(s.status == st ? 1 : 0);
     }
+    auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
+    if (latest && latest->revision != applied().revision) offer(latest->jws);
+    clear_error("bundle");
   }
 
   net::ClientRequest hub_request(const std::string& method, const std::string& path) {
