@@ -177,7 +177,10 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"liveness_failures", 6}}},
       {"log", {{"level", "info"}, {"json", false}}},
       // docs/FEDERATION.md: heartbeats to the hub (stale after three missed) and trust-bundle polling.
-      {"federation", {{"heartbeat_interval_ms", test ? 1000 : 30000}, {"bundle_poll_ms", test ? 500 : 1000}}},
+      {"federation",
+       {{"heartbeat_interval_ms", test ? 1000 : 30000},
+        {"bundle_poll_ms", test ? 500 : 1000},
+        {"revocation_relay_ms", test ? 1000 : 2000}}},
       {"seed", {{"count", test ? 50 : 500}}},
       {"postgres", {{"shared_buffers", "32MB"}, {"fast_unsafe", test}}},
       {"revocation",

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -15,6 +16,9 @@
 #include "federation/registry.hpp"
 #include "federation/trust_bundle.hpp"
 #include "identity/keys.hpp"
+#include "identity/redis_blacklist.hpp"
+#include "identity/revocation_event.hpp"
+#include "identity/revocation_limits.hpp"
 #include "metrics/registry.hpp"
 #include "net/https_client.hpp"
 #include "services/runtime/service_context.hpp"
@@ -70,6 +74,10 @@ class Agent : public FederationView {
       spoke_status_ = &reg.gauge("dive_v3_federation_spoke_status",
                                  "1 for the spoke's current registry status", {"spoke", "status"});
     }
+    relay_every_ = Millis(f.value("revocation_relay_ms", 2000));
+    user_retention_ = identity::user_retention_of(ctx.config());
+    relayed_ = &reg.counter("dive_v3_federation_revocations_relayed_total",
+                            "Revocations relayed across machines through the hub", {"direction"});
     load_applied();
     poll_ = std::make_unique<Periodic>(
         Millis(f.value("bundle_poll_ms", 1000)), [this] { tick(); },
@@ -295,6 +303,15 @@ class Agent : public FederationView {
       }
       write_status();  // ./dive federation status reads it
     }
+    if (!link_->same_home && now - last_relay_ >= relay_every_) {
+      last_relay_ = now;
+      try {
+        relay_revocations();
+        clear_error("revocations");
+      } catch (const std::exception& e) {
+        set_error("revocations", e.what());
+      }
+    }
     auto req = hub_request("GET", "/api/federation/bundle");
     int64_t have = applied().revision;
     if (have > 0) req.headers.set("If-None-Match", "\"" + std::to_string(have) + "\"");
@@ -334,6 +351,54 @@ class Agent : public FederationView {
     if (changed) write_status();
   }
 
+  // A spoke on another machine has a revocation store of its own: its own revocations go to the hub's (and so
+  // to every instance of the hub's home), and the others' come back into its own (docs/FEDERATION.md).
+  void relay_revocations() {
+    identity::RedisBlacklist own(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
+    Json out = Json::array();
+    std::map<std::string, int64_t> sending;
+    for (const auto& e : own.snapshot()) {
+      if (e.instance != ctx_.code()) continue;  // only what this instance revoked (no echo)
+      auto it = sent_.find(e.key());
+      if (it != sent_.end() && it->second >= e.value) continue;
+      out.push_back(e.to_json());
+      sending[e.key()] = e.value;
+    }
+    if (!out.empty()) {
+      auto req = hub_request("POST", "/api/federation/revocations");
+      req.headers.set("Content-Type", "application/json");
+      req.body = Json{{"events", out}}.dump();
+      auto resp = ctx_.http().send(req);
+      if (resp.status != 200)
+        throw std::runtime_error("the hub answered " + std::to_string(resp.status) +
+                                 " to relayed revocations");
+      for (const auto& [k, v] : sending) sent_[k] = v;
+      relayed_->labels({"out"}).inc(static_cast<double>(out.size()));
+    }
+    auto req = hub_request("GET", "/api/federation/revocations");
+    if (!relay_etag_.empty()) req.headers.set("If-None-Match", relay_etag_);
+    auto resp = ctx_.http().send(req);
+    if (resp.status == 304) return;
+    if (resp.status != 200)
+      throw std::runtime_error("the hub answered " + std::to_string(resp.status) + " for the revocations");
+    Json body = resp.json();
+    size_t applied = 0;
+    for (const auto& j : body.value("events", Json::array())) {
+      auto e = identity::RevocationEvent::from_json(j);
+      if (!e || e->instance == ctx_.code()) continue;
+      auto it = received_.find(e->key());
+      if (it != received_.end() && it->second >= e->value) continue;
+      own.push(*e, user_retention_);
+      received_[e->key()] = e->value;
+      ++applied;
+    }
+    relay_etag_ = resp.headers.get("ETag").value_or("");
+    if (applied > 0) {
+      relayed_->labels({"in"}).inc(static_cast<double>(applied));
+      spdlog::info("federation: {} revocations of other instances applied from the hub", applied);
+    }
+  }
+
   void heartbeat() {
     Json health = ctx_.health_report();
     auto req = hub_request("POST", "/api/federation/heartbeat");
@@ -365,6 +430,13 @@ class Agent : public FederationView {
   Millis heartbeat_every_{30000};
   std::optional<fed::HubLink> link_;  // the poller's thread only (after construction)
   std::string credential_;            // the poller's thread only
+  // Revocation relay (the poller's thread only): what was sent to / taken from the hub, by key.
+  Millis relay_every_{2000};
+  std::chrono::seconds user_retention_{0};
+  std::chrono::steady_clock::time_point last_relay_{};
+  std::map<std::string, int64_t> sent_, received_;
+  std::string relay_etag_;
+  metrics::Family<metrics::Counter>* relayed_ = nullptr;
   std::chrono::steady_clock::time_point last_beat_sent_{};
   metrics::Gauge* applied_gauge_ = nullptr;
   metrics::Family<metrics::Counter>* refused_ = nullptr;
@@ -493,6 +565,70 @@ class HubRegistry {
                                          {"heartbeatIntervalMs", heartbeat_every_.count()}});
   }
 
+  // A spoke's own revocations into the hub's revocation store (only events it made: no spoke revokes
+  // another nation's users or tokens).
+  net::Response push_revocations(const net::Request& req) {
+    auto spoke = authenticate(req);
+    if (!spoke) return refuse(401, "unauthorized", "unknown spoke or wrong credential", req);
+    if (spoke->status != fed::SpokeStatus::Approved && spoke->status != fed::SpokeStatus::Suspended)
+      return refuse(403, "not_approved", spoke->reg.code + " is " + fed::to_string(spoke->status), req,
+                    Json{{"status", fed::to_string(spoke->status)}});
+    Json body;
+    try {
+      body = Json::parse(req.body);
+    } catch (const Json::parse_error&) {
+      return refuse(400, "bad_request", "the body must be JSON", req);
+    }
+    if (!body.is_object() || !body.contains("events") || !body["events"].is_array() ||
+        body["events"].size() > 10000)
+      return refuse(400, "bad_request", "expected {\"events\": [...]} (at most 10000)", req);
+    std::vector<identity::RevocationEvent> events;
+    for (const auto& j : body["events"]) {
+      auto e = identity::RevocationEvent::from_json(j);
+      if (!e) return refuse(400, "bad_request", "an event is not a revocation event", req);
+      if (e->instance != spoke->reg.code)
+        return refuse(403, "forbidden", spoke->reg.code + " may relay only its own revocations", req);
+      events.push_back(std::move(*e));
+    }
+    identity::RedisBlacklist hub(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
+    try {
+      for (const auto& e : events) hub.push(e, identity::user_retention_of(ctx_.config()));
+    } catch (const std::exception& e) {
+      return refuse(503, "unavailable", std::string("the revocation store is unavailable: ") + e.what(), req);
+    }
+    return net::Response::json(200, Json{{"accepted", events.size()}});
+  }
+
+  // Every revocation in the hub's store, for spokes on other machines (ETag: they poll).
+  net::Response pull_revocations(const net::Request& req) {
+    auto spoke = authenticate(req);
+    if (!spoke) return refuse(401, "unauthorized", "unknown spoke or wrong credential", req);
+    if (spoke->status == fed::SpokeStatus::Revoked || spoke->status == fed::SpokeStatus::Pending)
+      return refuse(403, "not_approved", spoke->reg.code + " is " + fed::to_string(spoke->status), req,
+                    Json{{"status", fed::to_string(spoke->status)}});
+    identity::RedisBlacklist hub(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
+    std::vector<identity::RevocationEvent> all;
+    try {
+      all = hub.snapshot();
+    } catch (const std::exception& e) {
+      return refuse(503, "unavailable", std::string("the revocation store is unavailable: ") + e.what(), req);
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.key() < b.key(); });
+    Json events = Json::array();
+    for (const auto& e : all) events.push_back(e.to_json());
+    std::string text = Json{{"events", events}}.dump();
+    std::string etag = "\"" + sha256_hex(text).substr(0, 32) + "\"";
+    if (req.headers.get("If-None-Match").value_or("") == etag) {
+      net::Response r;
+      r.status = 304;
+      r.headers.set("ETag", etag);
+      return r;
+    }
+    auto r = net::Response::text(200, std::move(text), "application/json");
+    r.headers.set("ETag", etag);
+    return r;
+  }
+
   net::Response bundle(const net::Request& req) {
     auto spoke = authenticate(req);
     if (!spoke) return refuse(401, "unauthorized", "unknown spoke or wrong credential", req);
@@ -557,6 +693,10 @@ std::shared_ptr<FederationView> add_federation(ServiceContext& ctx) {
   r.add("POST", "/api/federation/heartbeat",
         [h = hub.get()](net::Request& req) { return h->heartbeat(req); });
   r.add("GET", "/api/federation/bundle", [h = hub.get()](net::Request& req) { return h->bundle(req); });
+  r.add("POST", "/api/federation/revocations",
+        [h = hub.get()](net::Request& req) { return h->push_revocations(req); });
+  r.add("GET", "/api/federation/revocations",
+        [h = hub.get()](net::Request& req) { return h->pull_revocations(req); });
   return agent;
 }
 

@@ -11,7 +11,8 @@
 //
 // On every instance, the federation agent: it applies each new trust bundle (the hub reads its own
 // database; a spoke polls its hub with its credential), verifies it with the hub's key, refuses an older
-// revision or a bad signature (keeping what it has), and on a spoke sends heartbeats. Its state is served at
+// revision or a bad signature (keeping what it has), and on a spoke sends heartbeats; a spoke on another
+// machine also relays revocations both ways every federation.revocation_relay_ms. Its state is served at
 //   GET  /api/federation/status      applied revision, members, registry status, last errors
 #include <memory>
 #include <optional>

@@ -15,6 +15,7 @@
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "dive_cli.hpp"
+#include "net/https_client.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/layout.hpp"
 #include "servers.hpp"
@@ -320,6 +321,58 @@ TEST_F(Federation, ASpokesClassificationCapHoldsOnEveryInstance) {
     const std::string cls = d.value("classification", "");
     EXPECT_TRUE(cls == "UNCLASSIFIED" || cls == "RESTRICTED" || cls == "CONFIDENTIAL") << d.dump();
   }
+}
+
+TEST_F(Federation, ALogoutOnOneMachineRevokesTheUsersTokensOnTheOthers) {
+  // FRA and GBR each have a revocation store of their own: revocations travel through the hub.
+  const std::string fra = fra_api_->login("testuser-fra-2").value("access_token", "");
+  const std::string gbr = gbr_api_->login("testuser-gbr-2").value("access_token", "");
+  ASSERT_FALSE(fra.empty());
+  ASSERT_FALSE(gbr.empty());
+  for (const auto* api : {usa_api_, fra_api_, gbr_api_}) {
+    ASSERT_EQ(api->call("api", "GET", "/api/auth/me", fra).status, 200);
+    ASSERT_EQ(api->call("api", "GET", "/api/auth/me", gbr).status, 200);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(fra_api_->call("api", "POST", "/api/auth/logout", fra).status, 200);
+  ASSERT_EQ(gbr_api_->call("api", "POST", "/api/auth/logout", gbr).status, 200);
+  bool everywhere = wait_until(
+      [&] {
+        for (const auto* api : {usa_api_, fra_api_, gbr_api_})
+          if (api->call("api", "GET", "/api/auth/me", fra).status != 401 ||
+              api->call("api", "GET", "/api/auth/me", gbr).status != 401)
+            return false;
+        return true;
+      },
+      20s, 100ms);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("[ TIMING ] logouts at FRA and GBR refused on all three instances after %lld ms\n",
+              static_cast<long long>(ms));
+  EXPECT_TRUE(everywhere) << "USA " << usa_api_->call("api", "GET", "/api/auth/me", fra).status << "/"
+                          << usa_api_->call("api", "GET", "/api/auth/me", gbr).status << ", GBR "
+                          << gbr_api_->call("api", "GET", "/api/auth/me", fra).status << ", FRA "
+                          << fra_api_->call("api", "GET", "/api/auth/me", gbr).status;
+  // A spoke cannot relay a revocation it did not make (another nation's user).
+  Json cred = orch::read_secrets(orch::Layout{fra_->home()}.instance("FRA"));
+  net::ClientConfig cc;
+  cc.ca_file = hub_->ca_file().string();
+  net::HttpsClient http(cc);
+  net::ClientRequest req;
+  req.method = "POST";
+  req.url = hub_url_ + "/api/federation/revocations";
+  req.headers.set("Authorization", "DiveSpoke FRA." + cred.value("federation_credential", ""));
+  req.headers.set("Content-Type", "application/json");
+  req.body = Json{{"events",
+                   {{{"type", "user"},
+                     {"uniqueID", "testuser-usa-1"},
+                     {"at", 1},
+                     {"revokedAt", 1},
+                     {"instance", "USA"}}}}}
+                 .dump();
+  EXPECT_EQ(http.send(req).status, 403);
+  req.headers.set("Authorization", "DiveSpoke FRA.wrong");
+  EXPECT_EQ(http.send(req).status, 401);
 }
 
 TEST_F(Federation, AnIdpAssertingAnotherNationIsRefusedEverywhere) {
