@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "common/encoding.hpp"
 #include "common/fs.hpp"
@@ -52,6 +53,8 @@ std::pair<std::string, std::string> own_kas_key(ServiceContext& ctx) {
 
 // ---------------------------------------------------------------- the agent (every instance)
 
+// Shared between the request threads (status, partners, partner: under mu_) and its poller thread (everything
+// else, which only that thread touches).
 class Agent : public FederationView {
  public:
   explicit Agent(ServiceContext& ctx)
@@ -88,7 +91,7 @@ class Agent : public FederationView {
   Json status() const {
     std::lock_guard lock(mu_);
     Json members = Json::array();
-    for (const auto& m : applied_.members)
+    for (const auto& m : applied_->members)
       members.push_back(Json{{"code", m.code},
                              {"role", m.role},
                              {"apiUrl", m.api_url},
@@ -98,10 +101,10 @@ class Agent : public FederationView {
                              {"maxClassification", m.max_classification}});
     return Json{{"code", ctx_.code()},
                 {"role", hub_ ? "hub" : "spoke"},
-                {"federated", hub_ || link_.has_value()},
-                {"hubUrl", link_ ? Json(link_->hub_url) : Json(nullptr)},
+                {"federated", hub_ || !hub_url_.empty()},
+                {"hubUrl", hub_url_.empty() ? Json(nullptr) : Json(hub_url_)},
                 {"registryStatus", registry_status_.empty() ? Json(nullptr) : Json(registry_status_)},
-                {"bundleRevision", applied_.revision},
+                {"bundleRevision", applied_->revision},
                 {"appliedAtMs", applied_at_ms_},
                 {"members", members},
                 {"lastHeartbeatMs", last_heartbeat_ms_ ? Json(last_heartbeat_ms_) : Json(nullptr)},
@@ -109,7 +112,8 @@ class Agent : public FederationView {
   }
 
   std::vector<fed::Partner> partners() override {
-    auto b = applied();
+    const auto snapshot = applied();
+    const fed::TrustBundle& b = *snapshot;
     std::map<std::string, fed::PartnerStatus> skip;
     {
       std::lock_guard lock(mu_);
@@ -130,14 +134,14 @@ class Agent : public FederationView {
   }
 
   std::optional<fed::Partner> partner(const std::string& code) override {
-    auto b = applied();
-    const auto* m = b.member(code);
+    const auto snapshot = applied();
+    const auto* m = snapshot->member(code);
     if (!m || code == ctx_.code()) return std::nullopt;
     return fed::Partner{m->code, m->api_url, &ctx_.breaker("partner:" + m->code), std::nullopt};
   }
 
-  // The members of the applied bundle (for federated search and origin routing).
-  fed::TrustBundle applied() const {
+  // The applied bundle (for federated search and origin routing): a shared, immutable snapshot.
+  std::shared_ptr<const fed::TrustBundle> applied() const {
     std::lock_guard lock(mu_);
     return applied_;
   }
@@ -168,11 +172,7 @@ class Agent : public FederationView {
 
   // At start: the bundle applied before (verified again), so a restart does not forget its trust.
   void load_applied() {
-    try {
-      link_ = fed::read_hub_link(paths_);
-    } catch (const std::exception& e) {
-      set_error("config", e.what());
-    }
+    read_link();
     auto jws = try_read_file(paths_.bundle_jws);
     auto key = bundle_key();
     if (!jws || !key) return;
@@ -182,9 +182,20 @@ class Agent : public FederationView {
       return;
     }
     std::lock_guard lock(mu_);
-    applied_ = v.bundle;
+    applied_ = std::make_shared<const fed::TrustBundle>(v.bundle);
     applied_jws_ = *jws;
-    applied_gauge_->set(static_cast<double>(applied_.revision));
+    applied_gauge_->set(static_cast<double>(applied_->revision));
+  }
+
+  // hub.json (absent until this instance joined a hub).
+  void read_link() {
+    try {
+      link_ = fed::read_hub_link(paths_);
+    } catch (const std::exception& e) {
+      set_error("config", e.what());
+    }
+    std::lock_guard lock(mu_);
+    hub_url_ = link_ ? link_->hub_url : "";
   }
 
   void tick() {
@@ -193,11 +204,7 @@ class Agent : public FederationView {
     } else if (link_) {
       spoke_tick();
     } else {
-      try {
-        link_ = fed::read_hub_link(paths_);  // joined after this process started
-      } catch (const std::exception& e) {
-        set_error("config", e.what());
-      }
+      read_link();  // joined after this process started
     }
   }
 
@@ -209,9 +216,9 @@ class Agent : public FederationView {
     if (v.outcome != fed::VerifyOutcome::Ok) {
       refused_->labels({fed::to_string(v.outcome)}).inc();
       throw std::runtime_error("trust bundle refused, keeping revision " +
-                               std::to_string(applied().revision) + ": " + v.error);
+                               std::to_string(applied()->revision) + ": " + v.error);
     }
-    int64_t have = applied().revision;
+    int64_t have = applied()->revision;
     if (v.bundle.revision < have) {
       refused_->labels({"older"}).inc();
       throw std::runtime_error("trust bundle refused: revision " + std::to_string(v.bundle.revision) +
@@ -223,7 +230,7 @@ class Agent : public FederationView {
         [&](pqxx::connection& c) { return fed::apply_bundle(c, paths_, v.bundle, jws, own_ca); });
     {
       std::lock_guard lock(mu_);
-      applied_ = v.bundle;
+      applied_ = std::make_shared<const fed::TrustBundle>(v.bundle);
       applied_jws_ = jws;
       applied_at_ms_ = fed_now_ms();
       errors_.erase("bundle");
@@ -267,7 +274,7 @@ class Agent : public FederationView {
         spoke_status_->labels({s.reg.code, fed::to_string(st)}).set(s.status == st ? 1 : 0);
     }
     auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
-    if (latest && latest->revision != applied().revision) offer(latest->jws);
+    if (latest && latest->revision != applied()->revision) offer(latest->jws);
     clear_error("bundle");
   }
 
@@ -313,7 +320,7 @@ class Agent : public FederationView {
       }
     }
     auto req = hub_request("GET", "/api/federation/bundle");
-    int64_t have = applied().revision;
+    int64_t have = applied()->revision;
     if (have > 0) req.headers.set("If-None-Match", "\"" + std::to_string(have) + "\"");
     auto resp = ctx_.http().send(req);
     if (resp.status == 304) {
@@ -357,8 +364,10 @@ class Agent : public FederationView {
     identity::RedisBlacklist own(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
     Json out = Json::array();
     std::map<std::string, int64_t> sending;
+    std::set<std::string> present;
     for (const auto& e : own.snapshot()) {
       if (e.instance != ctx_.code()) continue;  // only what this instance revoked (no echo)
+      present.insert(e.key());
       auto it = sent_.find(e.key());
       if (it != sent_.end() && it->second >= e.value) continue;
       out.push_back(e.to_json());
@@ -375,6 +384,7 @@ class Agent : public FederationView {
       for (const auto& [k, v] : sending) sent_[k] = v;
       relayed_->labels({"out"}).inc(static_cast<double>(out.size()));
     }
+    std::erase_if(sent_, [&](const auto& kv) { return !present.count(kv.first); });  // expired here
     auto req = hub_request("GET", "/api/federation/revocations");
     if (!relay_etag_.empty()) req.headers.set("If-None-Match", relay_etag_);
     auto resp = ctx_.http().send(req);
@@ -383,15 +393,18 @@ class Agent : public FederationView {
       throw std::runtime_error("the hub answered " + std::to_string(resp.status) + " for the revocations");
     Json body = resp.json();
     size_t applied = 0;
+    std::set<std::string> at_hub;
     for (const auto& j : body.value("events", Json::array())) {
       auto e = identity::RevocationEvent::from_json(j);
       if (!e || e->instance == ctx_.code()) continue;
+      at_hub.insert(e->key());
       auto it = received_.find(e->key());
       if (it != received_.end() && it->second >= e->value) continue;
       own.push(*e, user_retention_);
       received_[e->key()] = e->value;
       ++applied;
     }
+    std::erase_if(received_, [&](const auto& kv) { return !at_hub.count(kv.first); });  // expired at the hub
     relay_etag_ = resp.headers.get("ETag").value_or("");
     if (applied > 0) {
       relayed_->labels({"in"}).inc(static_cast<double>(applied));
@@ -404,7 +417,7 @@ class Agent : public FederationView {
     auto req = hub_request("POST", "/api/federation/heartbeat");
     req.headers.set("Content-Type", "application/json");
     req.body = Json{{"health", Json{{"status", health.value("status", "unknown")}}},
-                    {"bundleRevision", applied().revision}}
+                    {"bundleRevision", applied()->revision}}
                    .dump();
     auto resp = ctx_.http().send(req);
     if (resp.status == 200) {
@@ -442,7 +455,8 @@ class Agent : public FederationView {
   metrics::Family<metrics::Counter>* refused_ = nullptr;
   metrics::Family<metrics::Gauge>*spoke_up_ = nullptr, *last_beat_ = nullptr, *spoke_status_ = nullptr;
   mutable std::mutex mu_;
-  fed::TrustBundle applied_;
+  std::shared_ptr<const fed::TrustBundle> applied_ = std::make_shared<const fed::TrustBundle>();
+  std::string hub_url_;  // of link_, for status()
   std::string applied_jws_;
   int64_t applied_at_ms_ = 0, last_heartbeat_ms_ = 0;
   std::string registry_status_;
