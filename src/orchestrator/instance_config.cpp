@@ -9,6 +9,7 @@
 #include "common/paths.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "federation/instance_state.hpp"
 #include "orchestrator/ports.hpp"
 #include "store/local_postgres.hpp"
 
@@ -96,10 +97,24 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
     }
   }();
   auto hub_url = [&](int port) { return "https://" + hub_placement.host + ":" + std::to_string(port); };
+  const bool standalone = !is_hub(code) && !fs::exists(layout.instance(std::string(kHubCode)).instance_json);
   const auto ip = resolve_ports(code, shift);
   const auto hub = resolve_ports(std::string(kHubCode), shift);
   const auto paths = layout.instance(code);
   const auto& p = ip.ports;
+  // Where the hub is: in this home (its ports), or, for a standalone spoke, the hub it joined (hub.json).
+  Json hub_section{{"code", kHubCode},
+                   {"api_url", hub_url(hub.ports.api)},
+                   {"idp_url", hub_url(hub.ports.idp)},
+                   {"postgres_port", hub.ports.postgres}};
+  if (standalone) {
+    hub_section = Json{{"code", kHubCode}, {"api_url", nullptr}};
+    try {
+      if (auto link = federation::read_hub_link(federation::FederationPaths::of(paths.dir)))
+        hub_section = Json{{"code", link->hub_code}, {"api_url", link->hub_url}};
+    } catch (const std::exception&) {
+    }
+  }
   Json ports_json = Json::object();  // every port of the table (ports.hpp named_ports), by name
   for (const auto& [name, port] : named_ports(p)) ports_json[name] = port;
   // Cooldowns: DESIGN §6 defaults; the test profile keeps every cooldown <= 5 s.
@@ -111,7 +126,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"role", is_hub(code) ? "hub" : "spoke"},
       // A spoke in a home without a hub (another machine): it keeps its own orchestration database and
       // revocation store, and reaches its hub over the network (docs/FEDERATION.md).
-      {"standalone", !is_hub(code) && !fs::exists(layout.instance(std::string(kHubCode)).instance_json)},
+      {"standalone", standalone},
       {"profile", to_string(profile)},
       {"home", layout.home.string()},
       {"data_dir", dive::data_dir().string()},  // reference data (seed users and documents, tables)
@@ -149,11 +164,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"exporter_port", blacklist_redis_exporter_port(shift)}}},
       // The Prometheus exporters of this instance's PostgreSQL and Redis (docs/MONITORING.md).
       {"exporters", {{"enabled", true}}},
-      {"hub",
-       {{"code", kHubCode},
-        {"api_url", hub_url(hub.ports.api)},
-        {"idp_url", hub_url(hub.ports.idp)},
-        {"postgres_port", hub.ports.postgres}}},
+      {"hub", hub_section},
       {"breakers",
        {{"pdp", breaker(5, cd(60000), 2)},
         {"idp", breaker(3, cd(30000), 2)},

@@ -57,7 +57,8 @@ void write_instance_targets(const Layout& layout, const std::string& code) {
   const auto files = monitoring_files(layout);
   ensure_dir(files.targets, 0755);
   const bool exporters = cfg.value("exporters", Json::object()).value("enabled", true);
-  const int blacklist = cfg.value("role", "") == "hub" ? cfg["blacklist_redis"].value("exporter_port", 0) : 0;
+  // The hub and a standalone spoke run a revocation Redis (and its exporter) of their own.
+  const int blacklist = is_anchor(cfg) ? cfg["blacklist_redis"].value("exporter_port", 0) : 0;
   for (const auto& [name, content] :
        monitoring::instance_targets(code, cfg["ports"], blacklist, Placement::from_config(cfg).host)) {
     if (!exporters && !ends_with(name, ".dive.json")) continue;

@@ -558,6 +558,10 @@ class Deploy {
         throw StepFailure(errc::kFederationJoin, e.what(), e.remedy);
       }
     });
+    if (auto link = federation::read_hub_link(fp)) {  // instance.json names the hub it joined
+      cfg_["hub"] = Json{{"code", link->hub_code}, {"api_url", link->hub_url}};
+      write_file_atomic(paths_.instance_json, cfg_.dump(2) + "\n", 0644);
+    }
     if (r.status == "pending") {
       out_.warn("registered at " + o_.join.hub_url +
                 ": pending until the hub's operator runs ./dive hub spokes approve " + o_.code);

@@ -180,6 +180,11 @@ TEST_F(Federation, SpokesJoinByTokenAndByApprovalAndTheRegistryShowsThem) {
   EXPECT_EQ(fra.value("maxClassification", ""), "CONFIDENTIAL");
   EXPECT_EQ(fra.value("apiUrl", ""), fra_->instance_config("FRA")["urls"]["api"]);
   EXPECT_EQ(spoke_status("GBR"), "approved");
+  // A spoke in a home without a hub is standalone and names the hub it joined.
+  Json fra_cfg = fra_->instance_config("FRA");
+  EXPECT_TRUE(fra_cfg.value("standalone", false));
+  EXPECT_EQ(fra_cfg["hub"].value("api_url", ""), hub_url_);
+  EXPECT_FALSE(hub_->instance_config("USA").value("standalone", true));
   // Every change is audited.
   auto audit = hub_->run({"hub", "spokes", "audit", "GBR"});
   EXPECT_NE(audit.output.find("approve"), std::string::npos) << audit.output;
