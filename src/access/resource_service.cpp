@@ -294,6 +294,21 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   } catch (const ztdf::FormatError& e) {
     return error(400, "Bad Request", e.what());
   }
+  // Multi-KAS: the partners' KASes the data key is wrapped for too (from the federation's KAS registry).
+  std::vector<std::string> kas_instances;
+  if (!strs("kasInstances", kas_instances) || kas_instances.size() > ztdf::kMaxKeyAccessObjects - 1)
+    return error(400, "Bad Request", "kasInstances must be an array of at most 15 instance codes");
+  std::vector<ztdf::KasPublicKey> partner_kas;
+  for (const auto& code : kas_instances) {
+    if (code == d_.tenant) continue;
+    auto k = d_.kas_registry.kas_of ? d_.kas_registry.kas_of(code) : std::nullopt;
+    if (!k)
+      return error(
+          400, "Bad Request",
+          "kasInstances: " + code.substr(0, 8) + " is not a member of the federation with a KAS key");
+    if (std::none_of(partner_kas.begin(), partner_kas.end(), [&](const auto& p) { return p.url == k->url; }))
+      partner_kas.push_back(std::move(*k));
+  }
   std::string id = "doc-" + d_.tenant + "-" + secure_token(12);
   ztdf::Policy policy{id, label};
   Authorization a;
@@ -307,12 +322,14 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   try {
     documents::KasKey kas =
         d_.db.with([&](pqxx::connection& c) { return documents::ensure_active_kas_key(c, d_.kek); });
+    std::vector<ztdf::KasPublicKey> kas_keys{documents::kas_public_key(kas, d_.kas_url)};
+    kas_keys.insert(kas_keys.end(), partner_kas.begin(), partner_kas.end());
     ztdf::ObjectInfo info;
     info.object_id = id;
     info.owner = t.claim_string("uniqueID");
     info.owner_organization = d_.tenant;
     if (auto ct = str("contentType")) info.content_type = *ct;
-    ztdf::Object obj = ztdf::encrypt(*plain, label, {documents::kas_public_key(kas, d_.kas_url)}, info);
+    ztdf::Object obj = ztdf::encrypt(*plain, label, kas_keys, info);
     auto row = documents::stored_from_ztdf(ztdf::serialize(obj), *title, info.owner, "upload", "");
     d_.db.with([&](pqxx::connection& c) { return documents::insert_resources(c, {row}); });
     return {201, Json{{"resourceId", id},
@@ -341,18 +358,25 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
   Loaded l;
   if (auto r = authorize_read(t, id, rid, l); r.status) return r;
   const ztdf::Object& object = l.parsed->object;
-  const ztdf::KeyAccessObject* kao = &object.key_access.front();
+  // The KASes to ask, in order: this instance's (through its breaker), then the federation's other KASes the
+  // object is wrapped for (the KAS registry says which URLs are members'), each deciding by its own policy.
+  std::vector<const ztdf::KeyAccessObject*> kaos;
   for (const auto& k : object.key_access)
-    if (k.url == d_.kas_url) kao = &k;
-  Json req_body{{"policy", ztdf::to_json(object.policy)}, {"kao", ztdf::to_json(*kao)}};
-  if (!client_key.is_null()) req_body["clientPublicKey"] = client_key;
+    if (k.url == d_.kas_url) kaos.push_back(&k);
+  for (const auto& k : object.key_access)
+    if (k.url != d_.kas_url && d_.kas_registry.is_member_kas && d_.kas_registry.is_member_kas(k.url))
+      kaos.push_back(&k);
+  if (kaos.empty()) kaos.push_back(&object.key_access.front());
 
   net::ClientResponse resp;
-  try {
-    resp = d_.kas_breaker.run([&] {
+  bool answered = false;
+  for (const ztdf::KeyAccessObject* kao : kaos) {
+    Json req_body{{"policy", ztdf::to_json(object.policy)}, {"kao", ztdf::to_json(*kao)}};
+    if (!client_key.is_null()) req_body["clientPublicKey"] = client_key;
+    auto call = [&] {
       net::ClientRequest req;
       req.method = "POST";
-      req.url = d_.kas_url + "/request-key";
+      req.url = kao->url + "/request-key";
       req.headers.set("Authorization", "Bearer " + bearer);
       req.headers.set("Content-Type", "application/json");
       req.headers.set("X-Request-Id", rid);
@@ -361,10 +385,16 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
       auto r = d_.http.send(req);
       if (r.status >= 500) throw std::runtime_error("kas answered HTTP " + std::to_string(r.status));
       return r;
-    });
-  } catch (const std::exception&) {
-    return unavailable("the key access service");
+    };
+    try {
+      resp = kao->url == d_.kas_url ? d_.kas_breaker.run(call) : call();
+      answered = true;
+      break;
+    } catch (const std::exception&) {
+      // this KAS is unavailable: the next one the object is wrapped for
+    }
   }
+  if (!answered) return unavailable("the key access service");
   Json kas;
   try {
     kas = resp.json();

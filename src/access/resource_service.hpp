@@ -4,14 +4,18 @@
 //                                         what a read would allow (the same complete input as a read)
 //   read   GET  /api/resources/{id}       label, marking, ZTDF metadata (wrapped keys, no payload), decision
 //   ztdf   GET  /api/resources/{id}/ztdf  the whole object, authorized like a read
-//   upload POST /api/resources            PDP with operation "upload", then encrypted to the KAS key
+//   upload POST /api/resources            PDP with operation "upload", then encrypted to the KAS key (and
+//                                         to the KASes of the partners in kasInstances: multi-KAS)
 //   key    POST /api/resources/{id}/key   PEP read decision, then the KAS on the caller's behalf (the
 //                                         caller's token forwarded): decrypted content, or the key
-//                                         rewrapped to clientPublicKey
+//                                         rewrapped to clientPublicKey; when this KAS does not answer, the
+//                                         partner KASes the object is also wrapped for, in order
 // Fail closed everywhere: no decision (pdp down, nothing cached) is 503, never a document.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +24,7 @@
 #include "identity/verified_token.hpp"
 #include "net/https_client.hpp"
 #include "resilience/circuit_breaker.hpp"
+#include "ztdf/key_access.hpp"
 
 namespace dive::store {
 class PgPool;
@@ -38,6 +43,16 @@ struct ApiResult {
   std::string text;  // when set, the JSON body as text already (large bodies built without a DOM)
 };
 
+// The KAS registry of the federation (the trust bundle's members), as the document routes need it:
+// a partner's KAS key for wrapping, and which partner a key-access object's KAS URL belongs to. Empty
+// functions: no federation (one KAS).
+struct KasRegistry {
+  // The KAS of member `code` (url, kid, public key), or nullopt when it is not a member with a KAS key.
+  std::function<std::optional<ztdf::KasPublicKey>(const std::string& code)> kas_of;
+  // True when `url` is the KAS of a member of the federation (a key-access object it may be asked for).
+  std::function<bool(const std::string& url)> is_member_kas;
+};
+
 struct ResourceServiceDeps {
   store::PgPool& db;
   Authorizer& authorizer;
@@ -47,6 +62,7 @@ struct ResourceServiceDeps {
   std::string tenant;   // this instance's code
   std::string kek;      // kas_key_encryption_key (raw), to create the first KAS key if the kas has not yet
   Millis kas_timeout{5000};
+  KasRegistry kas_registry = {};
 };
 
 class ResourceService {

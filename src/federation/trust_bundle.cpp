@@ -83,11 +83,8 @@ TrustMember TrustMember::from_record(const SpokeRecord& r) {
 Json TrustBundle::to_json() const {
   Json ms = Json::array();
   for (const auto& m : members) ms.push_back(m.to_json());
-  return Json{{"revision", revision},
-              {"hub", hub},
-              {"iat", issued_at_ms / 1000},
-              {"issuedAtMs", issued_at_ms},
-              {"members", ms}};
+  return Json{{"revision", revision},       {"hub", hub},    {"iat", issued_at_ms / 1000},
+              {"issuedAtMs", issued_at_ms}, {"members", ms}, {"suspended", suspended}};
 }
 
 TrustBundle TrustBundle::from_json(const Json& j) {
@@ -101,6 +98,9 @@ TrustBundle TrustBundle::from_json(const Json& j) {
   if (!j.contains("members") || !j["members"].is_array())
     throw std::invalid_argument("the bundle has no members");
   for (const auto& m : j["members"]) b.members.push_back(TrustMember::from_json(m));
+  if (j.contains("suspended") && j["suspended"].is_array())
+    for (const auto& c : j["suspended"])
+      if (c.is_string()) b.suspended.push_back(c.get<std::string>());
   return b;
 }
 
@@ -208,6 +208,8 @@ TrustBundle bundle_from_registry(const TrustMember& hub, const std::vector<Spoke
   for (const auto& s : spokes)
     if (s.status == SpokeStatus::Approved && s.reg.code != hub.code)
       b.members.push_back(TrustMember::from_record(s));
+  for (const auto& s : spokes)
+    if (s.status == SpokeStatus::Suspended) b.suspended.push_back(s.reg.code);
   return b;
 }
 

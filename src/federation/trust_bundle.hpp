@@ -37,6 +37,7 @@ struct TrustBundle {
   std::string hub;  // the hub's code
   int64_t issued_at_ms = 0;
   std::vector<TrustMember> members;  // approved instances only (the hub first)
+  std::vector<std::string> suspended;  // codes of suspended spokes: not trusted, reported as such by searches
   Json to_json() const;
   static TrustBundle from_json(const Json& j);  // throws std::invalid_argument
   const TrustMember* member(const std::string& code) const;

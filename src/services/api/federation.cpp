@@ -126,7 +126,9 @@ class Agent : public FederationView {
       if (auto it = skip.find(m.code); it != skip.end()) p.skip = it->second;
       out.push_back(std::move(p));
     }
-    // Suspended instances are no longer members: listed so that a search reports them.
+    // Suspended instances are no longer members: listed so that a search reports them (the bundle names them;
+    // the hub's heartbeat answers too).
+    for (const auto& code : b.suspended) skip.emplace(code, fed::PartnerStatus::Suspended);
     for (const auto& [code, st] : skip)
       if (st == fed::PartnerStatus::Suspended && !b.member(code) && code != ctx_.code())
         out.push_back(fed::Partner{code, "", nullptr, st});
@@ -138,6 +140,20 @@ class Agent : public FederationView {
     const auto* m = snapshot->member(code);
     if (!m || code == ctx_.code()) return std::nullopt;
     return fed::Partner{m->code, m->api_url, &ctx_.breaker("partner:" + m->code), std::nullopt};
+  }
+
+  std::optional<Kas> kas_of(const std::string& code) override {
+    const auto snapshot = applied();
+    const auto* m = snapshot->member(code);
+    if (!m || m->kas_url.empty() || m->kas_public_key.empty()) return std::nullopt;
+    return Kas{m->kas_url, m->kas_kid, m->kas_public_key};
+  }
+
+  bool is_member_kas(const std::string& url) override {
+    const auto snapshot = applied();
+    for (const auto& m : snapshot->members)
+      if (m.kas_url == url) return true;
+    return false;
   }
 
   // The applied bundle (for federated search and origin routing): a shared, immutable snapshot.

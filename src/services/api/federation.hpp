@@ -34,6 +34,12 @@ class FederationView {
   virtual std::vector<federation::Partner> partners() = 0;
   // One of them by code; nullopt when it is not a member of the applied bundle.
   virtual std::optional<federation::Partner> partner(const std::string& code) = 0;
+  // The KAS registry: a member's KAS (url, kid, public key PEM), and whether a URL is a member's KAS.
+  struct Kas {
+    std::string url, kid, public_key_pem;
+  };
+  virtual std::optional<Kas> kas_of(const std::string& code) = 0;
+  virtual bool is_member_kas(const std::string& url) = 0;
 };
 
 std::shared_ptr<FederationView> add_federation(ServiceContext& ctx);

@@ -80,7 +80,18 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
   p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
       ctx.db(), *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),
       documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", "")),
-      Millis(api_cfg.value("kas_timeout_ms", 5000))});
+      Millis(api_cfg.value("kas_timeout_ms", 5000)),
+      access::KasRegistry{
+          [f = &fed](const std::string& code) -> std::optional<ztdf::KasPublicKey> {
+            auto k = f->kas_of(code);
+            if (!k) return std::nullopt;
+            try {
+              return ztdf::KasPublicKey{k->url, k->kid, ztdf::PublicKey::from_pem(k->public_key_pem)};
+            } catch (const std::exception&) {
+              return std::nullopt;  // a member whose KAS key does not parse is not wrapped for
+            }
+          },
+          [f = &fed](const std::string& url) { return f->is_member_kas(url); }}});
   access::ResourceService* rs = p->resources.get();
   access::DecisionCache* cache = p->cache.get();
   ctx.keep(p);

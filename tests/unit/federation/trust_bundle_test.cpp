@@ -119,6 +119,12 @@ TEST(TrustBundle, RegistryGivesHubFirstThenApprovedSpokesOnly) {
   ASSERT_EQ(b.members.size(), 2u);
   EXPECT_EQ(b.members[0].code, "USA");
   EXPECT_EQ(b.members[1].code, "FRA");
+  // A suspended spoke is named (searches report it), without being trusted.
+  EXPECT_EQ(b.suspended, std::vector<std::string>{"GBR"});
+  auto key = identity::SigningKey::generate_ec_p256();
+  auto v = verify_bundle(sign_bundle(b, key), key.public_key());
+  ASSERT_EQ(v.outcome, VerifyOutcome::Ok);
+  EXPECT_EQ(v.bundle.suspended, std::vector<std::string>{"GBR"});
 }
 
 }  // namespace
