@@ -342,7 +342,9 @@ void add_federation_status(CLI::App& app) {
       std::printf(
           "%s (%s): hub %s, registry %s, trust bundle %lld, last heartbeat %s\n",
           inst.value("code", "").c_str(), inst.value("role", "").c_str(),
-          inst["hubUrl"].is_string() ? inst["hubUrl"].get<std::string>().c_str() : "(this instance)",
+          inst["hubUrl"].is_string()        ? inst["hubUrl"].get<std::string>().c_str()
+          : inst.value("role", "") == "hub" ? "(this instance)"
+                                            : "(not joined yet: its api has not reported)",
           inst["registryStatus"].is_string() ? inst["registryStatus"].get<std::string>().c_str() : "-",
           static_cast<long long>(inst.value("bundleRevision", int64_t{0})),
           inst["lastHeartbeatMs"].is_number()

@@ -1,5 +1,6 @@
 #include "orchestrator/federation_ops.hpp"
 
+#include <mutex>
 #include <pqxx/pqxx>
 
 #include "common/fs.hpp"
@@ -86,7 +87,17 @@ bool ensure_bundle_key(const InstancePaths& hub) {
   return true;
 }
 
+namespace {
+// `./dive up` deploys spokes in parallel threads, each of which registers the home's spokes: one at a time,
+// so that a spoke's credential is created once and the registry holds its hash.
+std::recursive_mutex& local_registration_mutex() {
+  static std::recursive_mutex mu;
+  return mu;
+}
+}  // namespace
+
 void join_local_spoke(const Layout& layout, const std::string& code) {
+  std::lock_guard lock(local_registration_mutex());
   auto paths = layout.instance(code);
   auto hub = hub_paths(layout);
   Json cfg = read_instance_config(paths);
@@ -109,6 +120,7 @@ void join_local_spoke(const Layout& layout, const std::string& code) {
 }
 
 fed::TrustBundle sync_hub_federation(const Layout& layout) {
+  std::lock_guard lock(local_registration_mutex());
   auto hub = hub_paths(layout);
   ensure_bundle_key(hub);
   for (const auto& code : layout.deployed_codes()) {
