@@ -282,7 +282,7 @@ TEST_F(LiveMonitoring, TheMetricsEmittedByCodeReachPrometheus) {
 
 TEST_F(LiveMonitoring, EveryDashboardQueryEvaluatesAndNearlyAllReturnDataUnderLightTraffic) {
   // Light traffic of every kind the dashboards show: sign-ins (one failed), a list, reads, an object, a
-  // key request, a refused token.
+  // key request, a federated search, a refused token.
   const std::string token = api_->token("testuser-usa-5", true);
   ASSERT_FALSE(token.empty());
   auto list = api_->call("api", "GET", "/api/resources?limit=20", token);
@@ -294,6 +294,7 @@ TEST_F(LiveMonitoring, EveryDashboardQueryEvaluatesAndNearlyAllReturnDataUnderLi
     for (const auto& id : ids) api_->call("api", "GET", "/api/resources/" + id, token);
   api_->call("api", "GET", "/api/resources/" + ids.front() + "/ztdf", token);
   api_->call("api", "POST", "/api/resources/" + ids.front() + "/key", token, Json::object());
+  api_->call("api", "GET", "/api/resources/federated-search?limit=5", token);  // federation.json
   EXPECT_EQ(api_->call("api", "GET", "/api/resources", "not-a-token").status, 401);
   net::ClientRequest bad;
   bad.method = "POST";

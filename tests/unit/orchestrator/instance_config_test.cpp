@@ -16,11 +16,20 @@ TEST(InstanceConfig, DefaultsFollowThePortTableAndRole) {
   EXPECT_EQ(hub["role"], "hub");
   EXPECT_EQ(hub["ports"]["api"], 4000);
   EXPECT_EQ(hub["issuer"], "https://localhost:8443/realms/dive-v3-broker-usa");
+  // A spoke in a home without a hub is standalone: it knows no hub until it joins one.
+  Json alone = default_instance_config(l, "TST", Profile::Test, 100);
+  EXPECT_EQ(alone["role"], "spoke");
+  EXPECT_TRUE(alone["standalone"].get<bool>());
+  EXPECT_TRUE(alone["hub"]["api_url"].is_null());
+  // Beside a hub: the hub's ports.
+  write_instance_config(l, "USA", Profile::Test, 100);
   Json tst = default_instance_config(l, "TST", Profile::Test, 100);
-  EXPECT_EQ(tst["role"], "spoke");
+  EXPECT_FALSE(tst["standalone"].get<bool>());
+  EXPECT_FALSE(hub["standalone"].get<bool>());
   EXPECT_EQ(tst["ports"]["idp"], 8743);
   EXPECT_EQ(tst["blacklist_redis"]["port"], 7099);
   EXPECT_EQ(tst["hub"]["postgres_port"], 5532);
+  EXPECT_EQ(tst["hub"]["api_url"], "https://localhost:4100");
 }
 
 TEST(InstanceConfig, TestProfileKeepsEveryBreakerCooldownAtMostFiveSeconds) {
