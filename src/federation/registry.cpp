@@ -350,6 +350,17 @@ void register_local_spoke(pqxx::connection& c, const Registration& reg, const st
   tx.commit();
 }
 
+bool remove_local_spoke(pqxx::connection& c, const std::string& code, const std::string& actor) {
+  pqxx::work tx(c);
+  auto rows = tx.exec_params(
+      "DELETE FROM federation_spokes WHERE code = $1 AND source = 'local' RETURNING status", code);
+  if (rows.empty()) return false;
+  audit(tx, code, "remove", actor, parse_status(rows[0][0].as<std::string>()), std::nullopt,
+        Json{{"reason", "the instance was removed from the hub's home"}});
+  tx.commit();
+  return true;
+}
+
 ChangeResult change_spoke(pqxx::connection& c, const std::string& code, Action a, const ChangeOptions& o,
                           const std::string& new_credential) {
   ChangeResult res;

@@ -96,6 +96,10 @@ RegisterResult register_spoke(pqxx::connection& c, const Registration& reg, cons
 // A spoke deployed in the hub's own home: approved directly (source "local"); the credential is replaced.
 void register_local_spoke(pqxx::connection& c, const Registration& reg, const std::string& credential_hash);
 
+// A spoke of the hub's own home that was nuked leaves the registry (audited as "remove"); a remote spoke is
+// never removed this way (revoke it). True when a row was deleted.
+bool remove_local_spoke(pqxx::connection& c, const std::string& code, const std::string& actor);
+
 // ---- operator actions
 enum class ChangeOutcome { Done, NotFound, NotAllowed };
 struct ChangeResult {

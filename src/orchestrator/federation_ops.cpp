@@ -289,6 +289,23 @@ pqxx::connection hub_db(const Layout& layout) {
 }
 }  // namespace
 
+std::string forget_local_spoke(const Layout& layout, const std::string& code) {
+  if (is_hub(code) || !hub_in_home(layout)) return "";
+  try {
+    std::lock_guard lock(local_registration_mutex());
+    bool removed = false;
+    {
+      pqxx::connection c(instance_db_conninfo(hub_paths(layout), 3));
+      removed = fed::remove_local_spoke(c, code, "nuke");
+    }
+    if (!removed) return "";
+    auto b = sync_hub_federation(layout);
+    return "removed from the federation registry (trust bundle revision " + std::to_string(b.revision) + ")";
+  } catch (const std::exception& e) {
+    return std::string("federation registry not updated (hub database not reachable: ") + e.what() + ")";
+  }
+}
+
 Enrollment create_enrollment(const Layout& layout, const EnrollOptions& o) {
   auto hub = hub_paths(layout);
   Json hub_cfg = read_instance_config(hub);

@@ -60,6 +60,11 @@ std::optional<federation::TrustBundle> applied_bundle(const Layout& layout, cons
 // The agent's status file (status.json), {} when absent.
 Json federation_status_file(const Layout& layout, const std::string& code);
 
+// A spoke of this home that was nuked (its directory gone): out of the registry (source "local" only; a
+// remote spoke is revoked by the operator), and a new trust bundle without it. Returns what was done, "" when
+// nothing (also when the hub's database does not answer: said in the text).
+std::string forget_local_spoke(const Layout& layout, const std::string& code);
+
 // ---- hub operator commands (hub in this home)
 struct EnrollOptions {
   std::string code;

@@ -1,5 +1,7 @@
 #include "orchestrator/nuke.hpp"
 
+#include "orchestrator/federation_ops.hpp"
+
 #include <algorithm>
 
 #include "common/strings.hpp"
@@ -32,7 +34,7 @@ void close_state(const Layout& layout, const std::string& code, const Console& o
 }
 }  // namespace
 
-bool nuke_instance(const Layout& layout, const std::string& code, const Console& out) {
+bool nuke_instance(const Layout& layout, const std::string& code, const Console& out, bool leave_federation) {
   auto paths = layout.instance(code);
   if (!fs::exists(paths.dir)) {
     out.info(code + ": nothing to remove");
@@ -55,6 +57,10 @@ bool nuke_instance(const Layout& layout, const std::string& code, const Console&
     out.fail("cannot remove " + paths.dir.string() + ": " + ec.message());
     return false;
   }
+  // A spoke of the hub's home leaves the federation registry (after its directory: the registry is rebuilt
+  // from the spokes still deployed here).
+  if (leave_federation)
+    if (auto said = forget_local_spoke(layout, code); !said.empty()) out.info(said);
   out.ok(code + " removed");
   return true;
 }
@@ -71,7 +77,7 @@ bool nuke_all(const Layout& layout, const Console& out) {
   // Spokes before the hub, so their state can still be closed in the hub's database.
   std::stable_partition(codes.begin(), codes.end(), [](const std::string& c) { return !is_hub(c); });
   bool ok = true;
-  for (const auto& c : codes) ok = nuke_instance(layout, c, out) && ok;
+  for (const auto& c : codes) ok = nuke_instance(layout, c, out, false) && ok;
   if (!ok) return false;
   // The monitoring stack of this home: stopped by its recorded pids, then removed with its data.
   const auto mon = layout.monitoring();

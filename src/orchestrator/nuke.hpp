@@ -12,7 +12,10 @@ namespace dive::orch {
 // Stops and removes one instance. For a spoke, its orchestration state is closed (-> UNKNOWN) in the
 // hub's database when that is reachable. Returns false when a recorded process could not be stopped
 // (then nothing is deleted).
-bool nuke_instance(const Layout& layout, const std::string& code, const Console& out);
+// `leave_federation`: a spoke of the hub's home is removed from the federation registry too (nuke all skips
+// it: the hub goes as well).
+bool nuke_instance(const Layout& layout, const std::string& code, const Console& out,
+                   bool leave_federation = true);
 // Every instance (spokes first, the hub last), then the CA.
 bool nuke_all(const Layout& layout, const Console& out);
 
