@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <array>
 #include <stdexcept>
@@ -117,6 +118,17 @@ std::string sha384(std::string_view data) {
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char out[32];
+  size_t len = 0;
+  static const char kKeyless[1] = {0};  // EVP_Q_mac wants a non-null key pointer
+  if (!EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.empty() ? kKeyless : key.data(), key.size(),
+                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, sizeof out, &len) ||
+      len != sizeof out)
+    throw std::runtime_error("HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 }  // namespace dive

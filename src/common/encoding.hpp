@@ -12,8 +12,9 @@ std::string base64url_encode(std::string_view bytes);             // no padding
 std::optional<std::string> base64url_decode(std::string_view text);
 std::string hex_encode(std::string_view bytes);
 
-std::string sha256(std::string_view data);  // raw 32 bytes
-std::string sha384(std::string_view data);  // raw 48 bytes
+std::string sha256(std::string_view data);                             // raw 32 bytes
+std::string sha384(std::string_view data);                             // raw 48 bytes
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
 inline std::string sha256_hex(std::string_view data) {
   return hex_encode(sha256(data));
 }

@@ -27,7 +27,43 @@ class JsonPayloadFlag final : public spdlog::custom_flag_formatter {
     return std::make_unique<JsonPayloadFlag>();
   }
 };
+
+// %& : the message payload with control characters escaped, so that a client-controlled string (a request
+// path with %0a, a header) can never start a forged line or move the cursor in a terminal.
+class TextPayloadFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string esc = text_escape(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(esc.data(), esc.data() + esc.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TextPayloadFlag>();
+  }
+};
 }  // namespace
+
+std::string text_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
 
 void init_logging(const LogOptions& opts) {
   spdlog::sink_ptr sink;
@@ -43,7 +79,8 @@ void init_logging(const LogOptions& opts) {
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","service":")" + svc +
         R"(","pid":%P,"thread":%t,"msg":"%*"})");
   } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [" + opts.service + "] %v");
+    formatter->add_flag<TextPayloadFlag>('&').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [" + opts.service +
+                                                          "] %&");
   }
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(opts.level));

@@ -17,5 +17,8 @@ struct LogOptions {
 void init_logging(const LogOptions& opts);
 // Escapes a string for inclusion in a JSON string literal (used by the JSON formatter).
 std::string json_escape(std::string_view s);
+// Control characters (newline, CR, tab, ESC, ...) as \n, \r, \t, \xNN: what the text formatter writes, so
+// that no client-controlled string forges a log line. Other bytes (UTF-8 included) are kept.
+std::string text_escape(std::string_view s);
 
 }  // namespace dive

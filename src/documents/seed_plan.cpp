@@ -1,5 +1,7 @@
 #include "documents/seed_plan.hpp"
 
+#include "common/encoding.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -125,9 +127,9 @@ SeedPlan SeedPlan::from_seed_json(const Json& seed, const std::string& code) {
 DocumentSpec SeedPlan::document(uint64_t index, uint64_t seed_random) const {
   Draw d(seed_random, index);
   DocumentSpec s;
-  char idx[16];
-  std::snprintf(idx, sizeof idx, "%05llu", static_cast<unsigned long long>(index));
-  s.resource_id = "doc-" + code_ + "-seed-" + std::to_string(seed_random) + "-" + idx;
+  const std::string mac =
+      hmac_sha256(id_key_, "dive-seed-id:" + std::to_string(seed_random) + ":" + std::to_string(index));
+  s.resource_id = "doc-" + code_ + "-" + base64url_encode(std::string_view(mac).substr(0, 12));
 
   auto level = pick_weighted(
       classifications_, [](const auto& c) { return c.second; }, classification_total_, d);

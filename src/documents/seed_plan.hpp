@@ -30,7 +30,7 @@ struct CoiTemplate {
 };
 
 struct DocumentSpec {
-  std::string resource_id;  // doc-<CODE>-seed-<seed_random>-<index, 5 digits>
+  std::string resource_id;  // doc-<CODE>-<16 base64url characters: 96 keyed bits> (set_id_key)
   std::string title;
   std::string template_name;
   ztdf::SecurityLabel label;  // creation_date and display_marking left empty (set when encrypted)
@@ -43,6 +43,11 @@ class SeedPlan {
   static SeedPlan from_seed_json(const Json& seed, const std::string& code);
 
   DocumentSpec document(uint64_t index, uint64_t seed_random) const;
+  // The key document ids are derived with: "doc-<CODE>-" + 96 bits of HMAC-SHA256(key, seed:index), so that
+  // one id seen reveals nothing about the others (the same key and seed still give the same ids). The
+  // orchestrator derives it from the instance's secrets; without one, ids are still random-looking but only
+  // as hard to guess as the seed.
+  void set_id_key(std::string key) { id_key_ = std::move(key); }
 
   const std::string& code() const { return code_; }
   const std::vector<CoiTemplate>& templates() const { return templates_; }
@@ -51,6 +56,7 @@ class SeedPlan {
 
  private:
   std::string code_;
+  std::string id_key_;
   std::vector<std::pair<ztdf::Classification, double>> classifications_;
   std::vector<CoiTemplate> templates_;
   std::vector<std::string> prefixes_, subjects_;

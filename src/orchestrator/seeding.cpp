@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/encoding.hpp"
 #include "common/fs.hpp"
 #include "common/random.hpp"
 #include "documents/kas_keys.hpp"
@@ -27,6 +28,8 @@ SeedReport seed_instance(const Layout& layout, const SeedRequest& req) {
   auto text = try_read_file(seed_file);
   if (!text) throw std::runtime_error("cannot read " + seed_file.string());
   documents::SeedPlan plan = documents::SeedPlan::from_seed_json(Json::parse(*text), req.code);
+  // Unguessable ids (issue 11 §7): keyed by a secret of the instance, separated from its use as a KEK.
+  plan.set_id_key(hmac_sha256(kek, "dive-seed-document-ids"));
 
   pqxx::connection conn(instance_db_conninfo(paths, 5));
   documents::KasKey key = documents::ensure_active_kas_key(conn, kek);

@@ -422,3 +422,24 @@ TEST_F(Resources, AKasKeyRotationKeepsOlderDocumentsReadableAndWrapsNewOnesToThe
   EXPECT_EQ(base64_decode(k.body["content"].get<std::string>()).value_or(""), "new key");
   EXPECT_EQ(cli_->run({"spoke", "kas", "rotate-key", "ZZZ"}).exit_code, 64) << "not deployed: usage error";
 }
+
+TEST_F(Resources, AClientControlledNewlineNeverForgesALogLine) {
+  // %0a in the path is decoded to a newline; the api logs the refused request with its path.
+  const std::string forged = "2026-01-01T00:00:00.000Z info  [api-usa] forged-admin-login";
+  auto r =
+      api_->call("api", "GET",
+                 "/api/resources/doc-x%0a2026-01-01T00:00:00.000Z%20info%20%20[api-usa]%20forged-admin-login",
+                 "not-a-token");
+  EXPECT_EQ(r.status, 401);
+  const auto log = cli_->home() / "instances" / "usa" / "logs" / "api.log";
+  std::string text;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        text = read_file(log);
+        return text.find("forged-admin-login") != std::string::npos;
+      },
+      10s, 100ms))
+      << "the refused request was not logged";
+  EXPECT_NE(text.find("doc-x\\n" + forged), std::string::npos) << "escaped on the request's own line";
+  EXPECT_EQ(text.find("\n" + forged), std::string::npos) << "a forged line starts the next line";
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/fs.hpp"
 #include "common/logging.hpp"
 
@@ -34,6 +36,23 @@ TEST(Json, LimitedParserRejectsNulBytesAndOverflowingNumbers) {
 
 TEST(Logging, JsonEscape) {
   EXPECT_EQ(json_escape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+}
+
+TEST(Logging, TextModeKeepsEveryMessageOnOneLine) {
+  TempDir d;
+  auto file = (d.path() / "svc.log").string();
+  init_logging(LogOptions{"api-usa", "info", false, file});
+  // A request path with %0a decoded, as a forged line would arrive.
+  spdlog::info("request GET /api/x\n2026-01-01T00:00:00.000Z info  [api-usa] admin logged in\r\x1b[2J done");
+  spdlog::default_logger()->flush();
+  auto text = read_file(file);
+  init_logging(LogOptions{});  // back to stderr for the other tests
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  EXPECT_NE(text.find("/api/x\\n2026-01-01T00:00:00.000Z info  [api-usa] admin logged in\\r\\x1b[2J done"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text_escape("caf\xc3\xa9 \x7f"), "caf\xc3\xa9 \\x7f");
 }
 
 TEST(Logging, JsonLinesModeWritesOneParsableObjectPerLine) {

@@ -36,7 +36,17 @@ TEST(SeedPlan, SameSeedAndIndexGiveTheSameDocumentAndOthersDiffer) {
   EXPECT_EQ(a.title, b.title);
   EXPECT_EQ(a.label, b.label);
   EXPECT_EQ(a.content, b.content);
-  EXPECT_EQ(a.resource_id, "doc-USA-seed-7-00042");
+  // "doc-USA-" + 96 bits (16 base64url characters), keyed: another key gives other ids, the seed and
+  // index do not show.
+  EXPECT_EQ(a.resource_id.rfind("doc-USA-", 0), 0u);
+  EXPECT_EQ(a.resource_id.size(), 8u + 16u);
+  EXPECT_EQ(a.resource_id.find("42"), std::string::npos);
+  EXPECT_NE(a.resource_id, plan.document(43, 7).resource_id);
+  SeedPlan keyed = SeedPlan::from_seed_json(seed_json(), "USA");
+  keyed.set_id_key("instance secret");
+  EXPECT_NE(keyed.document(42, 7).resource_id, a.resource_id);
+  EXPECT_EQ(keyed.document(42, 7).resource_id, keyed.document(42, 7).resource_id);
+  EXPECT_EQ(keyed.document(42, 7).title, a.title);
   // Another seed value changes the choices of most documents (not only the id).
   int differ = 0;
   for (int i = 1; i <= 50; ++i)

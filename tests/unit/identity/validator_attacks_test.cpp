@@ -2,8 +2,8 @@
 // by a validator that skipped the check under test: forged tokens are signed by a key the validator
 // trusts wherever that is possible, so only the check in question stands between them and acceptance.
 #include <gtest/gtest.h>
-#include <openssl/hmac.h>
 
+#include "common/encoding.hpp"
 #include "identity/jws.hpp"
 #include "identity/token_validator.hpp"
 #include "identity_test_util.hpp"
@@ -14,17 +14,7 @@ using namespace dive::identity;
 using namespace dive::identity::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char out[32];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
-}  // namespace
+// HMAC-SHA256: dive::hmac_sha256 (common/encoding.hpp).
 
 TEST_F(ValidatorTest, AcceptsValidTokensOfEachAlgorithm) {
   for (const SigningKey* k : {&rsa_key(), &ps_key(), &ec_key()}) {
