@@ -32,13 +32,19 @@ class RevocationCheck {
   virtual bool is_revoked(const std::string& jti, const std::string& unique_id, int64_t issued_ms) const = 0;
 };
 
-// The issue time the rule above uses: claims' iat_ms when it is an integer, else iat * 1000.
-// (Defined inline so both sides agree without linking anything.)
+// The issue time the rule above uses: claims' iat_ms when it is an integer within the second that iat names
+// ([iat * 1000, iat * 1000 + 999]), else iat * 1000. An iat_ms outside that second is ignored: an issuer (or a
+// partner's compromised one) must not move a token past a user revocation by claiming a later millisecond
+// than its signed iat. (Defined inline so both sides agree without linking anything.)
 template <class Claims>
 int64_t issued_ms_of(const Claims& claims, int64_t iat_s) {
+  const int64_t floor_ms = iat_s * 1000;
   auto it = claims.find("iat_ms");
-  if (it != claims.end() && it->is_number_integer()) return it->template get<int64_t>();
-  return iat_s * 1000;
+  if (it != claims.end() && it->is_number_integer()) {
+    const int64_t ms = it->template get<int64_t>();
+    if (ms >= floor_ms && ms <= floor_ms + 999) return ms;
+  }
+  return floor_ms;
 }
 
 }  // namespace dive::identity

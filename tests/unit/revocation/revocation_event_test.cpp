@@ -32,5 +32,11 @@ TEST(RevocationEvent, MalformedMessagesAreRefused) {
 TEST(RevocationEvent, IssueTimeIsIatMsWhenPresentElseIatInMs) {
   EXPECT_EQ(issued_ms_of(Json{{"iat", 1700000000}, {"iat_ms", 1700000000456}}, 1700000000), 1700000000456);
   EXPECT_EQ(issued_ms_of(Json{{"iat", 1700000000}}, 1700000000), 1700000000000);
+  // iat_ms is bounded by iat: a later (or earlier) millisecond than the signed second is ignored, so no
+  // token can claim to be issued after a revocation it predates.
+  EXPECT_EQ(issued_ms_of(Json{{"iat", 1700000000}, {"iat_ms", 1700000000999}}, 1700000000), 1700000000999);
+  EXPECT_EQ(issued_ms_of(Json{{"iat", 1700000000}, {"iat_ms", 1700000001000}}, 1700000000), 1700000000000);
+  EXPECT_EQ(issued_ms_of(Json{{"iat", 1700000000}, {"iat_ms", 1800000000000}}, 1700000000), 1700000000000);
+  EXPECT_EQ(issued_ms_of(Json{{"iat", 1700000000}, {"iat_ms", 1699999999999}}, 1700000000), 1700000000000);
   EXPECT_EQ(issued_ms_of(Json{{"iat_ms", "1700000000456"}}, 1700000000), 1700000000000);
 }
