@@ -12,6 +12,7 @@ struct Decision {
   std::string reason;
   Json obligations = Json::array();
   Json evaluation_details = Json::object();
+  std::string policy_revision;  // the pdp's data bundle revision it decided with ("" when not said)
 };
 
 // Appends {"allow","cached","evaluation_details","obligations","reason"} as JSON text: the bytes of the

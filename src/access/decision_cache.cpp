@@ -52,17 +52,30 @@ std::shared_ptr<const Decision> DecisionCache::get(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
-  if (it->second.expires_ms <= now) {
+  if (it->second.expires_ms <= now ||
+      (!revision_.empty() && it->second.decision->policy_revision != revision_)) {
     map_.erase(it);
     return nullptr;
   }
   return it->second.decision;
 }
 
+void DecisionCache::set_revision(std::string revision) {
+  std::lock_guard lock(mu_);
+  revision_ = std::move(revision);
+}
+
+std::string DecisionCache::revision() const {
+  std::lock_guard lock(mu_);
+  return revision_;
+}
+
 void DecisionCache::put(const std::string& key, std::shared_ptr<const Decision> d,
                         std::string_view classification) {
   int64_t now = steady_ms(clock_);
   std::lock_guard lock(mu_);
+  // Decided with other data than the instance's active bundle (the pdp has not switched yet): not kept.
+  if (!revision_.empty() && d->policy_revision != revision_) return;
   if (map_.size() >= capacity_) evict_locked(now);
   map_[key] = Entry{std::move(d), now + ttl_for(classification).count()};
 }

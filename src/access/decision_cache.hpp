@@ -2,7 +2,10 @@
 // Decisions cached by a hash of the complete PDP input minus its time and request id (DESIGN §5 step 4),
 // for a classification-dependent TTL: TOP_SECRET 15 s, SECRET 30 s, CONFIDENTIAL 60 s, otherwise 300 s.
 // Everything else in the input — subject attributes, acr/amr, operation, the whole label, the tenant — is
-// part of the key, so a cached decision is only ever reused for an identical question.
+// part of the key, so a cached decision is only ever reused for an identical question — and only under the
+// policy data it was decided with: entries carry the pdp's bundle revision, and once the instance's active
+// revision changes (set_revision, polled from its database) older entries are misses and decisions made
+// with another revision are not stored. Thread-safe.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,12 +34,16 @@ class DecisionCache {
   void put(const std::string& key, std::shared_ptr<const Decision> d, std::string_view classification);
   size_t size() const;
   void clear();
+  // The active bundle revision of the instance ("" until known: entries of any revision are then used).
+  void set_revision(std::string revision);
+  std::string revision() const;
 
  private:
   struct Entry {
     std::shared_ptr<const Decision> decision;
     int64_t expires_ms;
   };
+  std::string revision_;  // guarded by mu_
   void evict_locked(int64_t now);
 
   Clock& clock_;

@@ -18,7 +18,7 @@ PdpClient::PdpClient(net::HttpTransport& http, resilience::CircuitBreaker& break
                      Millis timeout)
     : http_(http), breaker_(breaker), base_(std::move(base_url)), timeout_(timeout) {}
 
-Json PdpClient::post(const std::string& path, const std::string& body) {
+Json PdpClient::post(const std::string& path, const std::string& body, std::string* revision) {
   try {
     return breaker_.run([&] {
       net::ClientRequest req;
@@ -29,6 +29,7 @@ Json PdpClient::post(const std::string& path, const std::string& body) {
       req.timeout = timeout_;
       auto resp = http_.send(req);
       if (resp.status != 200) throw PdpUnavailable("the pdp answered HTTP " + std::to_string(resp.status));
+      if (revision) *revision = resp.headers.get("X-Dive-Policy-Revision").value_or("");
       try {
         return resp.json();
       } catch (const std::exception&) {
@@ -45,16 +46,20 @@ Json PdpClient::post(const std::string& path, const std::string& body) {
 }
 
 Decision PdpClient::decide(const Json& input) {
-  Json body = post("/v1/data/dive/authz/decision", Json{{"input", input}}.dump());
+  std::string revision;
+  Json body = post("/v1/data/dive/authz/decision", Json{{"input", input}}.dump(), &revision);
   if (!body.contains("result")) throw PdpUnavailable("the pdp answered without a result");
-  return decision_from_result(body["result"]);
+  Decision d = decision_from_result(body["result"]);
+  d.policy_revision = std::move(revision);
+  return d;
 }
 
 std::vector<Decision> PdpClient::decide_batch(const std::vector<Json>& inputs) {
   if (inputs.empty()) return {};
   Json req{{"inputs", Json::object()}};
   for (size_t i = 0; i < inputs.size(); ++i) req["inputs"][std::to_string(i)] = inputs[i];
-  Json body = post("/v1/batch/data/dive/authz/decision", req.dump());
+  std::string revision;
+  Json body = post("/v1/batch/data/dive/authz/decision", req.dump(), &revision);
   const Json& responses = body.contains("responses") ? body["responses"] : Json();
   if (!responses.is_object()) throw PdpUnavailable("the pdp batch answer has no responses");
   std::vector<Decision> out;
@@ -64,6 +69,7 @@ std::vector<Decision> PdpClient::decide_batch(const std::vector<Json>& inputs) {
     if (it == responses.end() || !it->contains("result"))
       throw PdpUnavailable("the pdp batch answer lacks input " + std::to_string(i));
     out.push_back(decision_from_result((*it)["result"]));
+    out.back().policy_revision = revision;
   }
   return out;
 }

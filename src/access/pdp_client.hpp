@@ -16,13 +16,15 @@ class PdpClient {
   PdpClient(net::HttpTransport& http, resilience::CircuitBreaker& breaker, std::string base_url,
             Millis timeout = Millis(2000));
 
-  // Throws PdpUnavailable. A non-200 answer, or one without a result, is a failure of the PDP.
+  // Throws PdpUnavailable. A non-200 answer, or one without a result, is a failure of the PDP. The decision
+  // carries the bundle revision the pdp decided with (its X-Dive-Policy-Revision header).
   Decision decide(const Json& input);
   // One batch request (≤ 1,000 inputs); the answers in input order. Throws PdpUnavailable.
   std::vector<Decision> decide_batch(const std::vector<Json>& inputs);
 
  private:
-  Json post(const std::string& path, const std::string& body);
+  // The answer's JSON; `revision` gets its X-Dive-Policy-Revision (the pdp's bundle revision).
+  Json post(const std::string& path, const std::string& body, std::string* revision = nullptr);
 
   net::HttpTransport& http_;
   resilience::CircuitBreaker& breaker_;

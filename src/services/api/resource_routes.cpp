@@ -2,11 +2,14 @@
 
 #include <memory>
 #include <optional>
+#include <pqxx/pqxx>
 
 #include "access/resource_service.hpp"
+#include "common/periodic.hpp"
 #include "common/strings.hpp"
 #include "documents/kas_keys.hpp"
 #include "federation/fanout.hpp"
+#include "policy/bundle_store.hpp"
 #include "services/api/federation.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
@@ -21,6 +24,7 @@ struct ApiParts {
   std::unique_ptr<access::DecisionCache> cache;
   std::unique_ptr<access::Authorizer> authorizer;
   std::unique_ptr<access::ResourceService> resources;
+  std::unique_ptr<Periodic> revision_poll;  // last: stopped first (it writes into the cache)
 };
 
 net::Response respond(access::ApiResult r, const net::Request& req) {
@@ -94,6 +98,15 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
           [f = &fed](const std::string& url) { return f->is_member_kas(url); }}});
   access::ResourceService* rs = p->resources.get();
   access::DecisionCache* cache = p->cache.get();
+  // The decision cache follows the instance's active policy bundle: a change takes effect at once
+  // (docs/POLICY.md).
+  p->revision_poll = std::make_unique<Periodic>(
+      Millis(ctx.config().value("policy", Json::object()).value("poll_interval_ms", 1000)),
+      [cache, c = &ctx] {
+        cache->set_revision(
+            c->db().with([](pqxx::connection& conn) { return policy::active_bundle_revision(conn); }));
+      },
+      [](const std::string&) {}, true);
   ctx.keep(p);
 
   ctx.add_check("cache", resilience::Impact::Important, [cache] {

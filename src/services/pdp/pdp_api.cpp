@@ -146,7 +146,9 @@ net::Response PdpApi::decide(net::Request& req, int q) {
     (a.allow ? allow_ : deny_)->inc();
     static const char* names[] = {"decision", "allow", "reason"};
     log(req.request_id, names[q], sha256_hex(req.body), a.allow, a.reason, us, bundle->revision);
-    return json_text(200, std::move(a.body));
+    auto resp = json_text(200, std::move(a.body));
+    resp.headers.set("X-Dive-Policy-Revision", bundle->revision);  // decision caches key on it
+    return resp;
   } catch (const policy::InvalidInput& e) {
     error_->inc();
     return json_text(400, policy::error_body(e.what()).dump());
@@ -175,7 +177,9 @@ net::Response PdpApi::batch(net::Request& req) {
         log(req.request_id + "#" + item.id, "batch", hash, item.allow, item.reason, per, bundle->revision);
       }
     }
-    return json_text(a.stats.partial() ? 207 : 200, std::move(a.body));
+    auto resp = json_text(a.stats.partial() ? 207 : 200, std::move(a.body));
+    resp.headers.set("X-Dive-Policy-Revision", bundle->revision);
+    return resp;
   } catch (const policy::InvalidInput& e) {
     error_->inc();
     return json_text(400, policy::error_body(e.what()).dump());

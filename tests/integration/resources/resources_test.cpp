@@ -14,6 +14,7 @@
 #include "common/random.hpp"
 #include "dive_cli.hpp"
 #include "orchestrator/instance_config.hpp"
+#include "policy/bundle_store.hpp"
 #include "servers.hpp"
 
 using namespace dive;
@@ -442,4 +443,38 @@ TEST_F(Resources, AClientControlledNewlineNeverForgesALogLine) {
       << "the refused request was not logged";
   EXPECT_NE(text.find("doc-x\\n" + forged), std::string::npos) << "escaped on the request's own line";
   EXPECT_EQ(text.find("\n" + forged), std::string::npos) << "a forged line starts the next line";
+}
+
+TEST_F(Resources, APolicyBundleChangeReversesACachedAllowAtOnce) {
+  const std::string t = api_->token("testuser-usa-5", true);  // TOP_SECRET
+  std::string id;
+  for (const auto& d : all_docs())
+    if (d.classification != "UNCLASSIFIED" &&
+        api_->call("api", "GET", "/api/resources/" + d.id, t).status == 200)
+      id = d.id;
+  ASSERT_FALSE(id.empty());
+  auto again = api_->call("api", "GET", "/api/resources/" + id, t);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_TRUE(again.body["decision"].value("cached", false)) << "decisions are cached between bundle changes";
+
+  // The operator caps the hub's own users at UNCLASSIFIED: the cached allow must not outlive the change.
+  Json bundle;
+  {
+    pqxx::connection c(orch::instance_db_conninfo(orch::Layout{cli_->home()}.instance("USA")));
+    bundle = policy::load_active_bundle(c)->content;
+  }
+  const std::string issuer = cli_->instance_config("USA")["issuer"];
+  ASSERT_TRUE(bundle["trusted_issuers"].contains(issuer)) << bundle.dump();
+  bundle["trusted_issuers"][issuer]["max_classification"] = "UNCLASSIFIED";
+  TempDir d;
+  write_file_atomic(d.path() / "capped.json", bundle.dump(), 0644);
+  auto load = cli_->run({"policy", "load", (d.path() / "capped.json").string(), "USA"});
+  ASSERT_EQ(load.exit_code, 0) << load.output;
+  bool denied = wait_until([&] { return api_->call("api", "GET", "/api/resources/" + id, t).status == 403; },
+                           5s, 100ms);
+  EXPECT_TRUE(denied) << "still allowed from the cache (SECRET and CONFIDENTIAL allows are cached 30-60 s)";
+  auto back = cli_->run({"policy", "reload", "USA"});
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  EXPECT_TRUE(wait_until([&] { return api_->call("api", "GET", "/api/resources/" + id, t).status == 200; },
+                         10s, 100ms));
 }

@@ -70,6 +70,24 @@ TEST(Authorizer, CachesTheIdenticalQuestionAndAsksAgainForAnotherOne) {
   EXPECT_EQ(r.pdp.calls, 2);
 }
 
+TEST(Authorizer, APolicyBundleChangeEndsEveryCachedDecisionAtOnce) {
+  AuthzRig r;
+  r.cache.set_revision("rev-1");
+  EXPECT_TRUE(r.authorizer.authorize(input("SECRET"), "SECRET").decision->allow);
+  EXPECT_TRUE(r.authorizer.authorize(input("SECRET"), "SECRET").cached);
+  // The operator publishes a bundle that denies; the instance's active revision changes before the pdp
+  // has switched: the pdp's answers under the old data are not kept, and the cached allow is gone.
+  r.pdp.rule = [](const Json&) { return std::pair<bool, std::string>{false, "Insufficient clearance"}; };
+  r.cache.set_revision("rev-2");
+  auto during = r.authorizer.authorize(input("SECRET"), "SECRET");
+  EXPECT_FALSE(during.cached) << "a decision of the previous bundle is not reused";
+  EXPECT_FALSE(r.authorizer.authorize(input("SECRET"), "SECRET").cached) << "rev-1 answers are not stored";
+  r.pdp.revision = "rev-2";  // the pdp serves the new bundle
+  EXPECT_FALSE(r.authorizer.authorize(input("SECRET"), "SECRET").decision->allow);
+  EXPECT_TRUE(r.authorizer.authorize(input("SECRET"), "SECRET").cached);
+  EXPECT_EQ(r.pdp.calls, 4);
+}
+
 TEST(Authorizer, FailsClosedWithoutAnUnexpiredCachedDecision) {
   AuthzRig r;
   r.pdp.rule = [](const Json&) { return std::pair<bool, std::string>{false, "Insufficient clearance"}; };

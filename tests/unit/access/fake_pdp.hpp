@@ -15,6 +15,7 @@ class FakePdp : public net::HttpTransport {
   };
   bool down = false;
   int status = 200;
+  std::string revision = "rev-1";  // its data bundle revision (X-Dive-Policy-Revision)
   int calls = 0;
 
   net::ClientResponse send(const net::ClientRequest& req) override {
@@ -22,6 +23,7 @@ class FakePdp : public net::HttpTransport {
     if (down) throw net::TransportError(net::TransportError::Kind::Connect, "connection refused");
     net::ClientResponse r;
     r.status = status;
+    if (!revision.empty()) r.headers.set("X-Dive-Policy-Revision", revision);
     Json body = Json::parse(req.body);
     auto decide = [&](const Json& input) {
       auto [allow, reason] = rule(input);
