@@ -204,7 +204,8 @@ SearchResult federated_search(const std::string& self_code, const LocalSearch& l
     // Every call carries the deadline as its own timeout; the transport ends it by then.
     Call c = f.get();
     for (auto& r : c.resources) {
-      if (!r.is_object()) continue;
+      // A partner answers for its own documents only: an entry naming another origin is dropped.
+      if (!r.is_object() || origin_of(r.value("resourceId", "")) != c.outcome.code) continue;
       r["originInstance"] = c.outcome.code;
       all.push_back(std::move(r));
     }
