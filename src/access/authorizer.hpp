@@ -1,5 +1,5 @@
 #pragma once
-// The PEP's decision step (DESIGN §5 step 4): an unexpired cached decision for the identical input, else
+// The PEP's decision step (docs/DOCUMENTS.md): an unexpired cached decision for the identical input, else
 // the PDP (through its breaker). Fail closed: when the PDP cannot answer and nothing unexpired is cached,
 // PdpUnavailable — never a weaker local rule.
 // Metrics: dive_v3_authorization_decisions_total{decision}, dive_v3_authorization_latency_seconds{cached},

@@ -1,5 +1,5 @@
 #pragma once
-// Decisions cached by a hash of the complete PDP input minus its time and request id (DESIGN §5 step 4),
+// Decisions cached by a hash of the complete PDP input minus its time and request id (docs/DOCUMENTS.md),
 // for a classification-dependent TTL: TOP_SECRET 15 s, SECRET 30 s, CONFIDENTIAL 60 s, otherwise 300 s.
 // Everything else in the input — subject attributes, acr/amr, operation, the whole label, the tenant — is
 // part of the key, so a cached decision is only ever reused for an identical question — and only under the

@@ -1,5 +1,5 @@
 #pragma once
-// The key access decision of the kas (POST /request-key {policy, kao, clientPublicKey?}), DESIGN §8:
+// The key access decision of the kas (POST /request-key {policy, kao, clientPublicKey?}), docs/DOCUMENTS.md:
 //   1. parse the request strictly (400 on anything malformed, naming the member);
 //   2. find the KAS private key of kao.kid (400 when this KAS has no such key);
 //   3. unwrap and verify the policy binding (403 + integrity event when the policy or the wrapped key was

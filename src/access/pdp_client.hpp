@@ -1,5 +1,5 @@
 #pragma once
-// The PDP over HTTPS, through its circuit breaker and with a deadline per call (DESIGN §5 step 4).
+// The PDP over HTTPS, through its circuit breaker and with a deadline per call (docs/DOCUMENTS.md).
 #include <string>
 #include <vector>
 

@@ -12,7 +12,7 @@
 
 namespace dive::cli {
 
-// Exit codes (DESIGN §2).
+// Exit codes (docs/ORCHESTRATION.md).
 inline constexpr int kOk = 0;
 inline constexpr int kFailed = 1;
 inline constexpr int kRefused = 2;  // an open orchestration circuit breaker

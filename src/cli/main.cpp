@@ -1,4 +1,4 @@
-// dive: the one command that deploys, operates and serves a DIVE federation (DESIGN §2).
+// dive: the one command that deploys, operates and serves a DIVE federation (docs/ORCHESTRATION.md).
 #include <spdlog/spdlog.h>
 
 #include <cstdio>

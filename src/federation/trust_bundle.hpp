@@ -36,7 +36,7 @@ struct TrustBundle {
   int64_t revision = 0;
   std::string hub;  // the hub's code
   int64_t issued_at_ms = 0;
-  std::vector<TrustMember> members;  // approved instances only (the hub first)
+  std::vector<TrustMember> members;    // approved instances only (the hub first)
   std::vector<std::string> suspended;  // codes of suspended spokes: not trusted, reported as such by searches
   Json to_json() const;
   static TrustBundle from_json(const Json& j);  // throws std::invalid_argument

@@ -33,8 +33,8 @@ class RevocationCheck {
 };
 
 // The issue time the rule above uses: claims' iat_ms when it is an integer within the second that iat names
-// ([iat * 1000, iat * 1000 + 999]), else iat * 1000. An iat_ms outside that second is ignored: an issuer (or a
-// partner's compromised one) must not move a token past a user revocation by claiming a later millisecond
+// ([iat * 1000, iat * 1000 + 999]), else iat * 1000. An iat_ms outside that second is ignored: an issuer (or
+// a partner's compromised one) must not move a token past a user revocation by claiming a later millisecond
 // than its signed iat. (Defined inline so both sides agree without linking anything.)
 template <class Claims>
 int64_t issued_ms_of(const Claims& claims, int64_t iat_s) {

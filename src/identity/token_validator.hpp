@@ -1,5 +1,5 @@
 #pragma once
-// Bearer-token validation (DESIGN §5 step 2): signature against the issuer's JWKS, issuer allow-list,
+// Bearer-token validation (docs/REVOCATION.md): signature against the issuer's JWKS, issuer allow-list,
 // audience, exp/nbf/iat with skew, algorithm allow-list; validated tokens cached by SHA-256 of the whole
 // token until exp.
 //

@@ -117,7 +117,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
   }
   Json ports_json = Json::object();  // every port of the table (ports.hpp named_ports), by name
   for (const auto& [name, port] : named_ports(p)) ports_json[name] = port;
-  // Cooldowns: DESIGN §6 defaults; the test profile keeps every cooldown <= 5 s.
+  // Cooldowns: the defaults of docs/ORCHESTRATION.md; the test profile keeps every cooldown <= 5 s.
   auto cd = [&](int normal_ms) { return test ? std::min(normal_ms, 3000) : normal_ms; };
   Json j = {
       {"version", 1},

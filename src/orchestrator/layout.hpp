@@ -1,5 +1,5 @@
 #pragma once
-// The on-disk layout of an instance under $DIVE_HOME (DESIGN §3).
+// The on-disk layout of an instance under $DIVE_HOME (docs/ORCHESTRATION.md).
 #include <filesystem>
 #include <string>
 #include <vector>

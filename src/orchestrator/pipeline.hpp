@@ -1,5 +1,5 @@
 #pragma once
-// The deploy pipeline (DESIGN §2), hub and spoke alike:
+// The deploy pipeline (docs/ORCHESTRATION.md), hub and spoke alike:
 //   PREFLIGHT -> INITIALIZATION -> DEPLOYING -> CONFIGURING -> SEEDING -> VERIFYING -> COMPLETE | FAILED
 // Every state change is validated and recorded in the orchestration database (the hub's PostgreSQL); one
 // deploy per instance at a time (a file lock plus the database's advisory lock, held for the whole run);

@@ -1,6 +1,6 @@
 #pragma once
 // The data bundle of a deployment, published to the instances' databases, where each pdp picks it up
-// (DESIGN §7: operators change data, not code). The deployment bundle trusts the issuers of every deployed
+// (docs/POLICY.md: operators change data, not code). The deployment bundle trusts the issuers of every deployed
 // instance (https://localhost:<idp port>/realms/dive-v3-broker-<code>, tenant = code).
 #include <optional>
 #include <string>

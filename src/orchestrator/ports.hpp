@@ -1,5 +1,5 @@
 #pragma once
-// The one port table of DIVE (DESIGN §4): an offset per instance code, then base + offset.
+// The one port table of DIVE (docs/ORCHESTRATION.md): an offset per instance code, then base + offset.
 // NATO 0-31, partners 32-37, test codes 200-214, other listed ISO codes (sum of ASCII) % 160 + 40,
 // anything else POSIX cksum("CODE\n") % 20 + 48. DIVE_PORT_SHIFT adds to every port.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// kas: the key access service (DESIGN §8). POST /request-key releases a document's data key only to an
+// kas: the key access service (docs/DOCUMENTS.md). POST /request-key releases a document's data key only to an
 // authenticated, unrevoked caller, for a policy proven bound to the key, on a fresh pdp decision.
 #include "services/kas/key_request.hpp"
 #include "services/runtime/service_context.hpp"

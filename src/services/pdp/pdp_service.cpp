@@ -1,4 +1,4 @@
-// pdp: the policy decision point of an instance (DESIGN §7, spec/policy.md). Decisions are pure and need
+// pdp: the policy decision point of an instance (docs/POLICY.md, spec/policy.md). Decisions are pure and need
 // nothing but the data bundle, so the database (bundle revisions, decision log) is not critical: with it
 // down the pdp keeps deciding with the bundle it has and logs what it can.
 #include <spdlog/spdlog.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Bearer-token authentication shared by api and kas (DESIGN §5 steps 2–3): the token from the
+// Bearer-token authentication shared by api and kas (docs/REVOCATION.md): the token from the
 // Authorization header is fully validated (TokenValidator), then checked against the in-memory
 // revocation mirror. Fails closed: 503 when the issuer's keys cannot be fetched or when the mirror has
 // not synchronised for longer than revocation.max_staleness. A refusal is 401

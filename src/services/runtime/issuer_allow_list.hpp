@@ -1,5 +1,5 @@
 #pragma once
-// The issuers api and kas accept tokens from (DESIGN §5 step 2): the own idp's issuer (instance.json
+// The issuers api and kas accept tokens from (docs/REVOCATION.md): the own idp's issuer (instance.json
 // "issuer") plus the trusted issuers of the active policy bundle in the instance database — the deployment
 // bundle lists every deployed instance, so a federation partner is trusted once the orchestrator has
 // published it. The active revision is polled (a cheap query); on a change the validator's allow-list is

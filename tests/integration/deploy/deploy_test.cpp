@@ -87,7 +87,7 @@ TEST_F(Deployed, EveryServiceAnswersHealthOverVerifiedTls) {
       EXPECT_EQ(cli_->https_get(port, "/health/ready").first, 200);
     }
   }
-  // The api reports each dependency of DESIGN §6 it has in this build.
+  // The api reports each dependency of docs/ORCHESTRATION.md it has in this build.
   Json api = Json::parse(cli_->https_get(cli_->port("USA", "api"), "/health").second);
   for (const char* dep : {"database", "pdp", "idp", "kas", "redis", "blacklistRedis"})
     EXPECT_EQ(api["checks"][dep]["status"], "up") << dep << " " << api.dump();

@@ -38,7 +38,7 @@ TEST(Object, PlaintextsOfEveryShape) {
 TEST(Object, JsonShape) {
   const Object o = two_kas_object();
   const Json j = to_json(o);
-  // Top level: the four parts of DESIGN §8.
+  // Top level: the four parts of docs/DOCUMENTS.md.
   EXPECT_EQ(j.size(), 4u);
   const Json& m = j.at("manifest");
   EXPECT_EQ(m.at("version"), "1.0");
