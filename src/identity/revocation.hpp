@@ -30,6 +30,9 @@ class RevocationCheck {
  public:
   virtual ~RevocationCheck() = default;
   virtual bool is_revoked(const std::string& jti, const std::string& unique_id, int64_t issued_ms) const = 0;
+  // True when the answers above cannot be trusted (never synchronised, or not for too long): callers fail
+  // closed (503, or refuse) instead of taking "not revoked" for an answer.
+  virtual bool stale() const = 0;
 };
 
 // The issue time the rule above uses: claims' iat_ms when it is an integer within the second that iat names

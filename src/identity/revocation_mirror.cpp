@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 
 #include "common/encoding.hpp"
 #include "metrics/registry.hpp"
@@ -124,6 +125,7 @@ bool RevocationMirror::apply(const RevocationEvent& e, RevocationSource source) 
     if (changed) {
       note_new(e, source);
       set_size_gauges();
+      ++generation_;
     }
   }
   if (source == RevocationSource::PubSub) {
@@ -156,6 +158,7 @@ std::vector<RevocationEvent> RevocationMirror::reconcile(const std::vector<Revoc
         note_new(RevocationEvent{k, id, entry.value, entry.revoked_at_ms, ""}, RevocationSource::Resync);
       }
       mine[id] = entry;
+      ++generation_;
     }
     // Entries the store lacks. What was applied while the snapshot was read may simply be newer than it;
     // what expires within a second would be gone before it is written back.
@@ -179,6 +182,59 @@ void RevocationMirror::mark_synced(SteadyTime at) {
   last_sync_ns_ = steady_ns(at);
   last_sync_wall_ms_ = clock_.unix_millis();
   synced_once_ = true;
+  has_baseline_ = true;
+}
+
+Json RevocationMirror::snapshot() const {
+  std::shared_lock lock(mu_);
+  Json tokens = Json::array(), users = Json::array();
+  for (const auto& [id, e] : tokens_) tokens.push_back(Json::array({id, e.value, e.revoked_at_ms}));
+  for (const auto& [id, e] : users_) users.push_back(Json::array({id, e.value, e.revoked_at_ms}));
+  const int64_t last = has_baseline_.load() ? last_sync_wall_ms_.load() : 0;
+  return Json{{"version", 1},
+              {"lastSyncAt", last > 0 ? Json(last) : Json(nullptr)},
+              {"tokens", std::move(tokens)},
+              {"users", std::move(users)}};
+}
+
+size_t RevocationMirror::restore(const Json& copy) {
+  auto bad = [](const std::string& why) { return std::invalid_argument("revocation mirror copy: " + why); };
+  if (!copy.is_object() || copy.value("version", 0) != 1) throw bad("not a version 1 copy");
+  std::vector<RevocationEvent> events;
+  for (Kind k : {Kind::Token, Kind::User}) {
+    const Json& list = copy.value(k == Kind::Token ? "tokens" : "users", Json::array());
+    if (!list.is_array()) throw bad("entries are not a list");
+    for (const auto& row : list) {
+      if (!row.is_array() || row.size() != 3 || !row[0].is_string() || !row[1].is_number_integer() ||
+          !row[2].is_number_integer())
+        throw bad("an entry is not [id, value, revokedAt]");
+      events.push_back(
+          RevocationEvent{k, row[0].get<std::string>(), row[1].get<int64_t>(), row[2].get<int64_t>(), ""});
+    }
+  }
+  const Json& last = copy.value("lastSyncAt", Json(nullptr));
+  if (!last.is_null() && !last.is_number_integer()) throw bad("lastSyncAt is not a time");
+  const auto now = clock_.now();
+  const int64_t now_ms = clock_.unix_millis();
+  size_t merged = 0;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& e : events) {
+      const int64_t ends_ms = e.kind == Kind::Token ? e.value * 1000 + cfg_.token_grace.count()
+                                                    : e.value + cfg_.user_retention.count();
+      if (e.id.empty() || ends_ms < now_ms) continue;
+      if (merge(e.kind == Kind::Token ? tokens_ : users_, e, SteadyTime{})) ++merged;
+    }
+    set_size_gauges();
+    if (merged) ++generation_;
+  }
+  if (last.is_number_integer() && !has_baseline_.load()) {
+    const int64_t ago_ms = std::max<int64_t>(0, now_ms - last.get<int64_t>());
+    last_sync_ns_ = steady_ns(now - Millis(ago_ms));
+    last_sync_wall_ms_ = last.get<int64_t>();
+    has_baseline_ = true;
+  }
+  return merged;
 }
 
 size_t RevocationMirror::prune() {

@@ -13,7 +13,12 @@
 // a logout is accepted. Entries leave the mirror only by expiring: a resync adds what the mirror lacked
 // and reports what the shared store lacks (it lost data), it never un-revokes. age() is the time since the
 // last successful resync or received event; the mirror is stale when that exceeds max_staleness (callers fail
-// closed).
+// closed). A mirror that has never synchronised is stale: until its first resync (or a restore of its durable
+// copy) it knows nothing of what was revoked elsewhere, so it must not answer "not revoked".
+//
+// Durability: snapshot() is what a process keeps in its instance directory; restore() loads it at start
+// with the wall-clock time of its last real sync, so a restart while the blacklist is unreachable still
+// enforces what was known and counts staleness from that sync (not from the restart).
 //
 // Metrics (with a registry): dive_v3_revocations_total{kind,source} (entries new to the mirror),
 // dive_v3_revocation_mirror_size{kind}, dive_v3_revocation_mirror_age_seconds (set by update_gauges()),
@@ -77,8 +82,22 @@ class RevocationMirror final : public RevocationCheck {
   size_t prune();
 
   Millis age() const;
-  bool stale() const { return age() > cfg_.max_staleness; }
+  // Never synchronised (nor restored), or not synchronised for longer than max_staleness.
+  bool stale() const override { return !has_baseline_.load() || age() > cfg_.max_staleness; }
   bool synced_once() const { return synced_once_.load(); }
+  // Bumped by every change of the entries: a caller persists the mirror when it moved.
+  uint64_t generation() const { return generation_.load(); }
+  // Wall-clock ms of the last real sync (or of the restored copy's); 0 when there is none.
+  int64_t last_sync_at_ms() const { return has_baseline_.load() ? last_sync_wall_ms_.load() : 0; }
+
+  // The durable copy: {"version":1,"lastSyncAt":<ms>|null,"tokens":[[jti,exp_s,revokedAt]],
+  // "users":[[uniqueID,threshold_ms,revokedAt]]}. lastSyncAt is null before the first real sync (a copy
+  // that was never synchronised restores entries but no freshness).
+  Json snapshot() const;
+  // Merges a durable copy (unexpired entries only) and, when it carries lastSyncAt, takes that as the last
+  // sync (age counts from it; a time in the future counts as now). Returns the entries merged; throws
+  // std::invalid_argument on a copy of the wrong shape (nothing merged then).
+  size_t restore(const Json& copy);
   size_t size(RevocationEvent::Kind kind) const;
   const MirrorConfig& config() const { return cfg_; }
 
@@ -108,6 +127,8 @@ class RevocationMirror final : public RevocationCheck {
   std::atomic<int64_t> last_sync_ns_;  // steady time of the last sync or event
   std::atomic<int64_t> last_sync_wall_ms_{0};
   std::atomic<bool> synced_once_{false};
+  std::atomic<bool> has_baseline_{false};  // synced, or restored with a last sync time
+  std::atomic<uint64_t> generation_{0};
 
   metrics::Registry* registry_ = nullptr;
   metrics::Counter* m_new_[2][4] = {};  // [kind][source]

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/fs.hpp"
 #include "identity/pg_revocation_outbox.hpp"
 #include "identity/redis_blacklist.hpp"
 #include "identity/revocation_limits.hpp"
@@ -32,6 +33,9 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
                      .counter("dive_v3_revocation_restored_total",
                               "Unexpired revocations the blacklist had lost, written back by this process")
                      .unlabelled();
+    if (ctx.config().contains("dir"))
+      copy_path_ = ctx.config().value("dir", "") + "/state/" + ctx.service() + "-revocation-mirror.json";
+    restore_copy();
     std::weak_ptr<identity::RevocationMirror> weak = mirror_;
     ctx.registry().add_collector([weak] {
       if (auto m = weak.lock()) m->update_gauges();
@@ -42,8 +46,24 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
       identity::RevocationStoreConfig{.instance = ctx.code(), .user_retention = user_retention},
       &ctx.registry());
 
+  if (mirror_) {
+    // One synchronous read of the blacklist before serving (bounded by the Redis timeouts): a mirror that
+    // never synchronised refuses every token, so the first requests should not meet an empty one.
+    try {
+      resync();
+    } catch (const std::exception& e) {
+      last_resync_error_ = e.what();
+      spdlog::warn("revocation mirror: the blacklist is unreachable at start ({}); {}", e.what(),
+                   mirror_->stale() ? "tokens are refused (503) until it answers"
+                                    : "enforcing the durable copy until it answers");
+    }
+  }
   flusher_ = std::make_unique<Periodic>(
-      Millis(rc.value("flush_interval_ms", 1000)), [this] { store_->flush(); },
+      Millis(rc.value("flush_interval_ms", 1000)),
+      [this] {
+        store_->flush();
+        save_copy();
+      },
       [](const std::string& e) { spdlog::warn("revocation outbox flush failed: {}", e); }, true);
   if (!mirror_) return;
 
@@ -60,6 +80,7 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
   sc.name = "blacklist-subscriber";
   sc.host = ctx.config()["blacklist_redis"].value("host", "127.0.0.1");
   sc.port = static_cast<uint16_t>(ctx.config()["blacklist_redis"].value("port", 6379));
+  sc.user = ctx.secrets().value("blacklist_redis_user", "");
   sc.password = ctx.secrets().value("blacklist_redis_password", "");
   subscriber_ = std::make_unique<store::RedisSubscriber>(
       sc, std::vector<std::string>{std::string(identity::kTokenChannel), std::string(identity::kUserChannel)},
@@ -89,6 +110,49 @@ RevocationRuntime::~RevocationRuntime() {
   subscriber_.reset();
   flusher_.reset();
   resync_.reset();
+  try {
+    save_copy();
+  } catch (const std::exception& e) {
+    spdlog::warn("revocation mirror: could not keep its copy at exit: {}", e.what());
+  }
+}
+
+void RevocationRuntime::restore_copy() {
+  if (copy_path_.empty()) return;
+  auto text = try_read_file(copy_path_);
+  if (!text) {
+    spdlog::info("revocation mirror: no durable copy yet ({})", copy_path_);
+    return;
+  }
+  try {
+    const size_t n = mirror_->restore(Json::parse(*text));
+    spdlog::info(
+        "revocation mirror: restored {} unexpired entr{} from its durable copy (last synchronised {})", n,
+        n == 1 ? "y" : "ies",
+        mirror_->last_sync_at_ms() == 0 ? std::string("never")
+                                        : std::to_string(mirror_->age().count() / 1000) + " s ago");
+  } catch (const std::exception& e) {
+    // A damaged copy is set aside, never trusted: the mirror starts empty and stale until it synchronises.
+    std::error_code ec;
+    std::filesystem::rename(copy_path_, copy_path_ + ".damaged", ec);
+    spdlog::error("revocation mirror: its durable copy {} is unreadable ({}); moved aside, starting stale",
+                  copy_path_, e.what());
+  }
+  saved_generation_ = mirror_->generation();
+}
+
+void RevocationRuntime::save_copy() {
+  if (!mirror_ || copy_path_.empty()) return;
+  const uint64_t gen = mirror_->generation();
+  const int64_t synced = mirror_->last_sync_at_ms();
+  std::lock_guard lock(save_mu_);
+  // Written when an entry changed, and at most every 30 s for a newer sync time alone.
+  if (gen == saved_generation_ && synced - saved_sync_ms_ < 30000) return;
+  const auto dir = std::filesystem::path(copy_path_).parent_path();
+  if (!std::filesystem::exists(dir)) ensure_dir(dir, 0700);  // (as root, the supervisor made it shared)
+  write_file_atomic(copy_path_, mirror_->snapshot().dump(), 0600);
+  saved_generation_ = gen;
+  saved_sync_ms_ = synced;
 }
 
 void RevocationRuntime::resync() {
@@ -100,6 +164,7 @@ void RevocationRuntime::resync() {
         "its append-only file, or flushed?); pushed {} back{}{}",
         r.missing, r.restored, r.error.empty() ? "" : "; stopped: ", r.error);
   if (r.restored > 0) restored_->inc(static_cast<double>(r.restored));
+  save_copy();
   std::lock_guard lock(mu_);
   if (r.missing > 0)
     last_restore_ =

@@ -9,6 +9,10 @@
 //   ctx.keep(rev);
 //   rev->store().revoke_user(uid, now_ms);
 //
+// The mirror is durable: <instance>/state/<service>-revocation-mirror.json (0600) holds its entries and the
+// time of its last real sync, written when it changes; it is restored at start, so that a restart while the
+// blacklist is unreachable still enforces what was known (docs/REVOCATION.md).
+//
 // A process that only revokes and checks nothing may pass {.mirror = false}. (The idp keeps a mirror,
 // so that introspection and userinfo answer "inactive" for revoked tokens; like api and kas it also
 // writes back what a blacklist that lost its data lacks.)
@@ -58,6 +62,8 @@ class RevocationRuntime {
 
  private:
   void resync();
+  void restore_copy();
+  void save_copy();  // when the mirror changed since the last save
 
   ServiceContext& ctx_;
   std::unique_ptr<identity::RedisBlacklist> blacklist_;
@@ -68,6 +74,10 @@ class RevocationRuntime {
   std::string last_resync_error_;
   Json last_restore_;  // null until a resync found the blacklist missing something
   metrics::Counter* restored_ = nullptr;
+  std::string copy_path_;  // "" without an instance directory
+  std::mutex save_mu_;     // guards the two below and the file
+  uint64_t saved_generation_ = 0;
+  int64_t saved_sync_ms_ = 0;
   // Threads last: stopped before what they use is destroyed.
   std::unique_ptr<Periodic> resync_;
   std::unique_ptr<Periodic> flusher_;

@@ -19,7 +19,10 @@ class Auth : public ValidatorTest {
   RevocationMirror mirror{MirrorConfig{.max_staleness = 300s}, clock, &registry};
   std::unique_ptr<Authenticator> auth_;  // after SetUp() made the validator
   Authenticator& auth_ref() {
-    if (!auth_) auth_ = std::make_unique<Authenticator>(v(), mirror, &registry);
+    if (!auth_) {
+      if (!mirror.synced_once()) mirror.reconcile({}, clock.now());  // an empty blacklist, read once
+      auth_ = std::make_unique<Authenticator>(v(), mirror, &registry);
+    }
     return *auth_;
   }
 
@@ -101,8 +104,18 @@ TEST_F(Auth, UnavailableKeysAre503NotA401) {
   EXPECT_EQ(counted("keys_unavailable"), 1);
 }
 
+TEST_F(Auth, AMirrorThatNeverSynchronisedFailsClosedWith503) {
+  std::string t = token(rsa_key());
+  auth_ = std::make_unique<Authenticator>(v(), mirror, &registry);  // the blacklist never answered
+  expect_refusal(auth_->authenticate(request(t)), 503, t);
+  EXPECT_EQ(counted("stale"), 1);
+  mirror.reconcile({}, clock.now());
+  EXPECT_TRUE(auth_->authenticate(request(t)));
+}
+
 TEST_F(Auth, AStaleMirrorFailsClosedWith503) {
   std::string t = token(rsa_key());
+  auth_ref();  // synchronised now, then not for 301 s
   clock.advance(301s);
   expect_refusal(auth_ref().authenticate(request(t)), 503, t);
   EXPECT_EQ(counted("stale"), 1);

@@ -179,7 +179,17 @@ TEST_F(Mirror, ASubscribedEventMeasuresItsPropagationAndCounts) {
   EXPECT_NE(text.find("dive_v3_revocation_mirror_size{kind=\"token\"} 1"), std::string::npos) << text;
 }
 
+TEST_F(Mirror, ANeverSynchronisedMirrorIsStaleEvenWithEvents) {
+  EXPECT_TRUE(mirror.stale()) << "it knows nothing of what was revoked before it started";
+  EXPECT_FALSE(mirror.status()["syncedOnce"].get<bool>());
+  mirror.apply(RevocationEvent::token("k", t0 / 1000 + 9000, t0, "FRA"), RevocationSource::PubSub);
+  EXPECT_TRUE(mirror.stale()) << "one event says nothing of the earlier ones";
+  mirror.reconcile({}, clock.now());
+  EXPECT_FALSE(mirror.stale());
+}
+
 TEST_F(Mirror, ItGoesStaleWithoutSyncOrEventsAndRecoversOnEither) {
+  mirror.reconcile({}, clock.now());
   EXPECT_FALSE(mirror.stale());
   clock.advance(300s);
   EXPECT_FALSE(mirror.stale()) << "stale only beyond max_staleness";
@@ -210,4 +220,54 @@ TEST_F(Mirror, RecentEventsAreBounded) {
   Json st = mirror.status();
   EXPECT_EQ(st["recentEvents"].size(), 8u);
   EXPECT_EQ(st["lastEvent"]["ref"], revocation_ref("j19"));
+}
+
+TEST_F(Mirror, ARestoredCopyEnforcesWhatWasKnownAndCountsAgeFromItsLastSync) {
+  mirror.reconcile({RevocationEvent::user("alice", t0 - 10, t0 - 10, "FRA")}, clock.now());
+  mirror.apply(RevocationEvent::token("j1", t0 / 1000 + 900, t0, "USA"), RevocationSource::PubSub);
+  Json copy = mirror.snapshot();
+  EXPECT_EQ(copy["lastSyncAt"], t0);
+  EXPECT_EQ(copy["version"], 1);
+
+  clock.advance(100s);  // the process restarts 100 s later, the blacklist unreachable
+  RevocationMirror next{cfg, clock, &registry};
+  EXPECT_TRUE(next.stale());
+  EXPECT_EQ(next.restore(copy), 2u);
+  EXPECT_TRUE(next.is_revoked("j1", "bob", t0));
+  EXPECT_TRUE(next.is_revoked("", "alice", t0 - 20));
+  EXPECT_FALSE(next.is_revoked("", "alice", t0));
+  EXPECT_FALSE(next.stale());
+  EXPECT_EQ(next.age(), 100s) << "age counts from the last real sync, not from the restart";
+  clock.advance(201s);
+  EXPECT_TRUE(next.stale());
+}
+
+TEST_F(Mirror, ACopyThatNeverSynchronisedRestoresEntriesButNoFreshness) {
+  mirror.apply(RevocationEvent::token("j1", t0 / 1000 + 900, t0, "USA"), RevocationSource::Local);
+  Json copy = mirror.snapshot();
+  EXPECT_TRUE(copy["lastSyncAt"].is_null());
+  RevocationMirror next{cfg, clock, &registry};
+  EXPECT_EQ(next.restore(copy), 1u);
+  EXPECT_TRUE(next.is_revoked("j1", "", t0));
+  EXPECT_TRUE(next.stale());
+}
+
+TEST_F(Mirror, ExpiredEntriesAreNotRestoredAndABadCopyChangesNothing) {
+  Json copy{{"version", 1},
+            {"lastSyncAt", t0},
+            {"tokens", Json::array({Json::array({"old", t0 / 1000 - 3600, t0}),
+                                    Json::array({"live", t0 / 1000 + 600, t0})})},
+            {"users", Json::array()}};
+  RevocationMirror next{cfg, clock, &registry};
+  EXPECT_EQ(next.restore(copy), 1u);
+  EXPECT_FALSE(next.is_revoked("old", "", t0));
+  RevocationMirror other{cfg, clock, &registry};
+  for (const Json& bad : {Json::array(), Json{{"version", 2}},
+                          Json{{"version", 1}, {"tokens", Json::array({Json::array({"x", "soon", 0})})}},
+                          Json{{"version", 1}, {"lastSyncAt", "yesterday"}}}) {
+    EXPECT_THROW(other.restore(bad), std::invalid_argument) << bad.dump();
+    EXPECT_TRUE(other.stale());
+    EXPECT_EQ(other.size(RevocationEvent::Kind::Token), 0u);
+  }
+  EXPECT_GT(next.generation(), 0u);
 }
