@@ -99,4 +99,24 @@ ApiReply ApiClient::call(const std::string& service, const std::string& method, 
   return r;
 }
 
+ApiReply ApiClient::oidc_post(const std::string& endpoint,
+                              const std::vector<std::pair<std::string, std::string>>& form,
+                              const std::string& authorization) const {
+  net::ClientRequest req;
+  req.method = "POST";
+  req.url = config_.value("issuer", "") + "/protocol/openid-connect/" + endpoint;
+  req.timeout = std::chrono::milliseconds(10000);
+  req.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  if (!authorization.empty()) req.headers.set("Authorization", authorization);
+  req.body = form_encode(form);
+  auto resp = http_.send(req);
+  ApiReply r;
+  r.status = resp.status;
+  try {
+    r.body = Json::parse(resp.body);
+  } catch (const std::exception&) {
+  }
+  return r;
+}
+
 }  // namespace dive::testing

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/json.hpp"
 #include "dive_cli.hpp"
@@ -37,6 +38,12 @@ class ApiClient {
   // A call to one of the instance's services ("api", "kas", ...).
   ApiReply call(const std::string& service, const std::string& method, const std::string& path,
                 const std::string& token = "", const Json& body = Json()) const;
+
+  // A form POST to the instance idp's OpenID Connect endpoint ("token", "logout", "token/introspect"...),
+  // with an optional Authorization header.
+  ApiReply oidc_post(const std::string& endpoint,
+                     const std::vector<std::pair<std::string, std::string>>& form,
+                     const std::string& authorization = "") const;
 
   const Json& secrets() const { return secrets_; }
   const Json& config() const { return config_; }

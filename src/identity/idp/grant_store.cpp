@@ -118,7 +118,10 @@ std::optional<RefreshRecord> find_refresh_token(pqxx::connection& c, const std::
       "SELECT family_id::text, user_id::text, client_id, scope, auth_time, amr::text, "
       "(extract(epoch from session_started_at) * 1000)::bigint, (extract(epoch from expires_at) * "
       "1000)::bigint, "
-      "rotated_at IS NOT NULL, revoked_at IS NOT NULL FROM idp_refresh_tokens WHERE token_sha256 = $1",
+      "rotated_at IS NOT NULL, revoked_at IS NOT NULL, "
+      "(SELECT (extract(epoch from min(f.issued_at)) * 1000)::bigint FROM idp_refresh_tokens f "
+      "WHERE f.family_id = t.family_id) "
+      "FROM idp_refresh_tokens t WHERE token_sha256 = $1",
       sha256_hex(token));
   if (rows.empty()) return std::nullopt;
   const auto& r = rows[0];
@@ -133,6 +136,7 @@ std::optional<RefreshRecord> find_refresh_token(pqxx::connection& c, const std::
   rec.expires_ms = r[7].as<int64_t>();
   rec.rotated = r[8].as<bool>();
   rec.revoked = r[9].as<bool>();
+  rec.family_issued_ms = r[10].is_null() ? rec.session_started_ms : r[10].as<int64_t>();
   return rec;
 }
 

@@ -59,4 +59,16 @@ std::string message_page(const std::string& title, const std::string& message) {
   return page(title, "<h1>" + html_escape(title) + "</h1>\n<p>" + html_escape(message) + "</p>\n");
 }
 
+std::string logout_confirm_page(const std::string& action,
+                                const std::vector<std::pair<std::string, std::string>>& hidden) {
+  std::string b =
+      "<h1>Log out</h1>\n<p>Log out of every DIVE service?</p>\n<form id=\"logout\" method=\"post\" "
+      "action=\"" +
+      html_escape(action) + "\">\n";
+  for (const auto& [k, v] : hidden)
+    b += "<input type=\"hidden\" name=\"" + html_escape(k) + "\" value=\"" + html_escape(v) + "\">\n";
+  b += "<button type=\"submit\">Log out</button>\n</form>\n";
+  return page("Log out", b);
+}
+
 }  // namespace dive::identity::idp

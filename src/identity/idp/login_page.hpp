@@ -14,5 +14,8 @@ std::string login_page(const std::string& realm, const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& hidden,
                        const std::string& username, const std::string& error);
 std::string message_page(const std::string& title, const std::string& message);
+// The page a GET of the logout endpoint shows: nothing is ended until its button POSTs the hidden fields.
+std::string logout_confirm_page(const std::string& action,
+                                const std::vector<std::pair<std::string, std::string>>& hidden);
 
 }  // namespace dive::identity::idp

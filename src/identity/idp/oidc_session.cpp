@@ -21,6 +21,16 @@ bool revoked(const RevocationCheck* check, const Json& claims) {
   int64_t iat = claims.value("iat", int64_t{0});
   return check->is_revoked(claims.value("jti", ""), claims.value("uniqueID", ""), issued_ms_of(claims, iat));
 }
+
+// A mirror that cannot be trusted answers nothing: 503, as the api does (docs/REVOCATION.md).
+bool cannot_check(const RevocationCheck* check) {
+  return check && check->stale();
+}
+OAuthResult revocations_unavailable() {
+  auto r = OAuthResult::error(503, "temporarily_unavailable", "Revocations cannot be checked right now");
+  r.retry_after_s = 5;
+  return r;
+}
 }  // namespace
 
 OAuthResult OidcProvider::introspect(const FormParams& form,
@@ -33,6 +43,7 @@ OAuthResult OidcProvider::introspect(const FormParams& form,
   const std::string token = form.get("token");
   if (token.empty()) return OAuthResult::error(400, "invalid_request", "Missing parameter: token");
   r.body = Json{{"active", false}};
+  if (cannot_check(deps_.revocations)) return revocations_unavailable();
   if (looks_like_jwt(token)) {
     auto t = verify_own_token(token, deps_.keys, deps_.cfg.issuer, deps_.clock.unix_seconds(), false);
     if (t && !revoked(deps_.revocations, t->claims)) {
@@ -48,7 +59,12 @@ OAuthResult OidcProvider::introspect(const FormParams& form,
   try {
     auto rec = deps_.db.with([&](pqxx::connection& c) { return find_refresh_token(c, token); });
     int64_t now = deps_.clock.unix_millis();
+    std::optional<User> user;
     if (rec && judge_refresh(*rec, rec->client_id, now) == RefreshVerdict::Rotate)
+      user = deps_.db.with([&](pqxx::connection& c) { return find_user_by_id(c, rec->user_id); });
+    if (user && user->enabled &&
+        !(deps_.revocations &&
+          deps_.revocations->is_revoked("", user->attrs.unique_id, rec->family_issued_ms)))
       r.body = Json{{"active", true},          {"token_type", "Refresh"}, {"client_id", rec->client_id},
                     {"sub", rec->user_id},     {"scope", rec->scope},     {"exp", rec->expires_ms / 1000},
                     {"iss", deps_.cfg.issuer}, {"sid", rec->family_id}};
@@ -94,6 +110,7 @@ OAuthResult OidcProvider::userinfo(const std::optional<std::string>& bearer) {
     return e;
   };
   if (!bearer) return unauthorized();
+  if (cannot_check(deps_.revocations)) return revocations_unavailable();
   auto t = verify_own_token(*bearer, deps_.keys, deps_.cfg.issuer, deps_.clock.unix_seconds(), false);
   if (!t || t->claims.value("typ", "") != "Bearer" || revoked(deps_.revocations, t->claims))
     return unauthorized();
@@ -115,22 +132,32 @@ OAuthResult OidcProvider::userinfo(const std::optional<std::string>& bearer) {
   return r;
 }
 
-OAuthResult OidcProvider::logout(const FormParams& form, const std::optional<std::string>& bearer,
+OAuthResult OidcProvider::logout(const FormParams& form, const std::optional<std::string>& authorization,
                                  std::string* redirect) {
   std::string user_id, unique_id, client_id = form.get("client_id");
   int64_t now = deps_.clock.unix_seconds();
+  const bool basic = authorization && authorization->rfind("Basic ", 0) == 0;
+  std::optional<std::string> bearer;
+  if (authorization && authorization->rfind("Bearer ", 0) == 0) bearer = authorization->substr(7);
   try {
     if (form.has("refresh_token")) {
+      // Only the client the token was issued to may end its session with it, and only while it is active.
+      std::optional<Client> client;
+      OAuthResult auth = authenticated_client(form, basic ? authorization : std::nullopt, &client);
+      if (!client) return auth;
       auto rec = deps_.db.with(
           [&](pqxx::connection& c) { return find_refresh_token(c, form.get("refresh_token")); });
-      if (rec) {
-        user_id = rec->user_id;
-        if (client_id.empty()) client_id = rec->client_id;
-      }
+      if (!rec || judge_refresh(*rec, client->client_id, deps_.clock.unix_millis()) != RefreshVerdict::Rotate)
+        return OAuthResult::error(400, "invalid_grant", "The refresh token is not active for this client");
+      user_id = rec->user_id;
+      client_id = client->client_id;
     }
-    for (const std::string* hint : {&form.get("id_token_hint"), bearer ? &*bearer : nullptr}) {
+    // An ID token or access token names a session only while it is valid (never an expired one).
+    const std::string* bearer_hint = bearer ? &*bearer : nullptr;
+    for (const std::string* hint : {&form.get("id_token_hint"), bearer_hint}) {
       if (!user_id.empty() || !hint || hint->empty()) continue;
-      if (auto t = verify_own_token(*hint, deps_.keys, deps_.cfg.issuer, now, true)) {
+      if (auto t = verify_own_token(*hint, deps_.keys, deps_.cfg.issuer, now, false);
+          t && !revoked(deps_.revocations, t->claims)) {
         user_id = t->claims.value("sub", "");
         unique_id = t->claims.value("uniqueID", "");
         if (client_id.empty()) client_id = t->claims.value("azp", "");
@@ -167,7 +194,8 @@ AuthorizeCheck OidcProvider::check_authorize(const AuthorizeRequest& r, const Fo
 }
 
 LoginStep OidcProvider::login(const AuthorizeRequest& r, const FormParams& raw, const std::string& username,
-                              const std::string& password, const std::string& otp) {
+                              const std::string& password, const std::string& otp,
+                              const std::string& source) {
   LoginStep step;
   AuthorizeCheck check = check_authorize(r, raw);
   if (check.kind == AuthorizeCheck::Kind::ShowError) {
@@ -180,7 +208,13 @@ LoginStep OidcProvider::login(const AuthorizeRequest& r, const FormParams& raw, 
     step.location = check.redirect_url(r, deps_.cfg.issuer);
     return step;
   }
-  LoginResult login = auth_.login(username, password, otp);
+  LoginResult login = auth_.login(username, password, otp, source);
+  if (login.throttled) {
+    spdlog::info("login form throttled (client {}): {}", r.client_id, login.reason);
+    step.message = "Too many sign-in attempts. Wait a moment and try again.";
+    step.retry_after_s = login.retry_after_s;
+    return step;
+  }
   if (!login.ok) {
     spdlog::info("login form refused (client {}): {}", r.client_id, login.reason);
     step.message = "Invalid username, password or one-time code.";

@@ -14,6 +14,9 @@ struct RefreshRecord {
   int64_t auth_time = 0;  // seconds
   std::vector<std::string> amr;
   int64_t session_started_ms = 0, expires_ms = 0;
+  // When the family's first token was issued: a user revocation after it ends the whole family (a token
+  // rotated after the revocation, before this idp learned of it, is still of a session that was ended).
+  int64_t family_issued_ms = 0;
   bool rotated = false, revoked = false;
 };
 

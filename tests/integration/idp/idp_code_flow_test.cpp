@@ -182,3 +182,28 @@ TEST_F(CodeFlowTest, AnUnregisteredRedirectUriIsNeverRedirectedTo) {
   EXPECT_EQ(q["error"], "invalid_request");
   EXPECT_EQ(q["state"], "s1");
 }
+
+TEST_F(CodeFlowTest, AReusedCodeWithoutItsVerifierOrRedirectRevokesNothing) {
+  // Someone who saw a used code (a log, a referrer) must not be able to end its owner's session with it.
+  Flow f;
+  auto q = query(login(f, "testuser-usa-3", test_password(), ""));
+  ASSERT_FALSE(q["code"].empty());
+  auto first = exchange(q["code"], f.verifier);
+  ASSERT_EQ(first.status, 200) << first.body;
+  Flow other;
+  auto wrong_verifier = exchange(q["code"], other.verifier);
+  EXPECT_EQ(wrong_verifier.status, 400);
+  EXPECT_EQ(wrong_verifier.json()["error"], "invalid_grant");
+  auto wrong_redirect = post("token", {{"grant_type", "authorization_code"},
+                                       {"client_id", "dive-web"},
+                                       {"code", q["code"]},
+                                       {"redirect_uri", redirect_uri() + "x"},
+                                       {"code_verifier", f.verifier}});
+  EXPECT_EQ(wrong_redirect.status, 400);
+  auto refresh = post("token", {{"grant_type", "refresh_token"},
+                                {"client_id", "dive-web"},
+                                {"refresh_token", first.json()["refresh_token"]}});
+  EXPECT_EQ(refresh.status, 200) << "the session the code gave lives on: " << refresh.body;
+  auto v = validate(first.json()["access_token"]);
+  EXPECT_TRUE(v.ok()) << v.message();
+}

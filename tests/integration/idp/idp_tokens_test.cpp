@@ -1,6 +1,8 @@
 // Refresh rotation and reuse detection, client credentials, introspection, revocation, userinfo, logout.
+#include <ctime>
 #include <thread>
 
+#include "common/fs.hpp"
 #include "idp_fixture.hpp"
 #include "servers.hpp"
 
@@ -20,8 +22,8 @@ class TokensTest : public IdpTest {
   }
   static Json login(const std::string& user) {
     auto r = password_grant(user, test_password());
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.json();
+    EXPECT_EQ(r.status, 200) << user << ": " << (r.status == 200 ? "" : r.body);
+    return r.status == 200 ? r.json() : Json::object();
   }
 };
 
@@ -138,4 +140,57 @@ TEST_F(TokensTest, MetricsCountTokensByGrantAndResult) {
             std::string::npos);
   EXPECT_NE(m.body.find("dive_v3_idp_tokens_issued_total{grant=\"password\",result=\"success\"}"),
             std::string::npos);
+}
+
+TEST_F(TokensTest, LogoutByGetOnlyAsksAndAPostNeedsALiveCredential) {
+  Json t = login("testuser-usa-3");  // (testuser-usa-2 is locked by the lockout tests)
+  const std::string bearer = "Bearer " + t["access_token"].get<std::string>();
+  const std::string hint = t["id_token"];
+  // A GET (a link, an image) ends nothing: it shows a page whose button POSTs.
+  auto page = get(oidc("logout") + "?id_token_hint=" + hint);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<form id=\"logout\" method=\"post\""), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find(hint), std::string::npos) << "the hint is carried to the POST";
+  EXPECT_EQ(get(oidc("userinfo"), bearer).status, 200);
+  // A refresh token ends a session only when presented by its own client, authenticated.
+  auto other_client = post("logout", {{"client_id", "dive-web"}, {"refresh_token", t["refresh_token"]}});
+  EXPECT_EQ(other_client.status, 400) << other_client.body;
+  auto bad_secret = post("logout", {{"refresh_token", t["refresh_token"]}}, basic("dive-api", "wrong"));
+  EXPECT_EQ(bad_secret.status, 401) << bad_secret.body;
+  // A hint that is not ours (or garbage) names nothing.
+  EXPECT_EQ(post("logout", {{"id_token_hint", hint + "x"}}).status, 400);
+  EXPECT_EQ(get(oidc("userinfo"), bearer).status, 200) << "nothing above ended the session";
+  auto r = refresh(t["refresh_token"]);
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The confirmation page's POST, with the live hint, ends it.
+  auto out = post("logout", {{"id_token_hint", hint}, {"ui", "1"}});
+  EXPECT_EQ(out.status, 200) << out.body;
+  EXPECT_NE(out.body.find("logged out"), std::string::npos) << out.body;
+  EXPECT_EQ(refresh(r.json()["refresh_token"]).status, 400);
+  EXPECT_TRUE(wait_until([&] { return get(oidc("userinfo"), bearer).status == 401; }, 5000ms));
+}
+
+TEST_F(TokensTest, AnExpiredIdTokenHintEndsNothing) {
+  // Tokens of 2 s for this test only (the idp restarted with the setting, then without it).
+  auto path = cli().home() / "instances" / "usa" / "instance.json";
+  const std::string original = *try_read_file(path);
+  Json cfg = Json::parse(original);
+  cfg["idp"]["access_token_ttl_s"] = 2;
+  write_file_atomic(path, cfg.dump(2), 0644);
+  ASSERT_EQ(cli().run({"hub", "restart", "idp"}).exit_code, 0);
+  Json t = login("testuser-usa-1");
+  write_file_atomic(path, original, 0644);
+  const std::string hint = t["id_token"];
+  const int64_t exp = claims_of(hint)["exp"];
+  ASSERT_TRUE(wait_until([&] { return std::time(nullptr) > exp + 1; }, 10000ms));
+  for (const std::string& method : {std::string("GET"), std::string("POST")}) {
+    auto r = method == "GET" ? get(oidc("logout") + "?id_token_hint=" + hint)
+                             : post("logout", {{"id_token_hint", hint}});
+    EXPECT_EQ(r.status, method == "GET" ? 200 : 400) << method << ": " << r.body;
+  }
+  ASSERT_EQ(cli().run({"hub", "restart", "idp"}).exit_code, 0);
+  auto r = refresh(t["refresh_token"]);
+  EXPECT_EQ(r.status, 200) << "the session was not ended by an expired hint: " << r.body;
+  auto v = validate(r.json().value("access_token", ""));
+  EXPECT_TRUE(v.ok()) << v.message();
 }

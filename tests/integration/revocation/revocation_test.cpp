@@ -310,6 +310,67 @@ TEST_F(Revocation, ABlacklistThatComesBackWithoutItsDataIsWrittenBackAndNothingI
   EXPECT_EQ(me("TST", access_token(user)), 200) << "a login after the logout is still accepted";
 }
 
+TEST_F(Revocation, RefreshTokensIssuedBeforeALogoutAreRefusedWhereverTheLogoutWasMade) {
+  auto refresh = [](const std::string& rt) {
+    return hub_->oidc_post(
+        "token", {{"grant_type", "refresh_token"}, {"client_id", "dive-cli"}, {"refresh_token", rt}});
+  };
+  // The idp's mirror has the user's revocation when its userinfo refuses the user's earlier token.
+  auto idp_knows = [](const Json& tokens) {
+    return hub_->oidc_post("userinfo", {}, "Bearer " + tokens.value("access_token", "")).status == 401;
+  };
+  // A logout at the hub's api, and one at the spoke's api (it reaches the hub's idp through the blacklist).
+  for (const std::string where : {"USA", "TST"}) {
+    const std::string user = where == "USA" ? "testuser-usa-1" : "testuser-usa-2";
+    Json before = login(user);
+    ASSERT_FALSE(before.is_null());
+    Json rotated = refresh(before.value("refresh_token", "")).body;  // a family with some history
+    ASSERT_TRUE(rotated.contains("refresh_token")) << rotated.dump();
+    ASSERT_TRUE(wait_until([&] { return me(where, before["access_token"]) == 200; }, 10s));
+    ASSERT_EQ(call(where, "api", "POST", "/api/auth/logout", before["access_token"]).status, 200) << where;
+    ASSERT_TRUE(wait_until([&] { return idp_knows(before); }, 10s)) << where;
+    auto refused = refresh(rotated["refresh_token"]);
+    EXPECT_EQ(refused.status, 400) << where << ": " << refused.body.dump();
+    EXPECT_EQ(refused.body["error"], "invalid_grant") << where;
+    EXPECT_EQ(refresh(rotated["refresh_token"]).status, 400) << where << ": the family stays revoked";
+    // A login after the logout has a working refresh token.
+    Json after = login(user);
+    auto ok = refresh(after.value("refresh_token", ""));
+    EXPECT_EQ(ok.status, 200) << where << ": " << ok.body.dump();
+  }
+}
+
+TEST_F(Revocation, AnApiRestartedDuringABlacklistOutageStillRefusesWhatWasRevoked) {
+  std::string revoked = access_token("testuser-usa-4");
+  ASSERT_EQ(call("USA", "api", "POST", "/api/auth/logout", revoked).status, 200);
+  std::string live = access_token("testuser-usa-5");
+  ASSERT_TRUE(wait_until([&] { return me("TST", revoked) == 401 && me("TST", live) == 200; }, 10s));
+  const auto copy = cli_->home() / "instances" / "tst" / "state" / "api-revocation-mirror.json";
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(copy); }, 5s)) << copy;
+  EXPECT_EQ(std::filesystem::status(copy).permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+
+  ASSERT_EQ(cli_->run({"hub", "stop", "redis-blacklist"}).exit_code, 0);
+  ASSERT_EQ(cli_->run({"spoke", "restart", "TST", "api"}).exit_code, 0);
+  // Restored from its durable copy: what was revoked stays refused, the rest is served.
+  EXPECT_EQ(me("TST", revoked), 401) << status("TST").dump();
+  EXPECT_EQ(me("TST", live), 200) << status("TST").dump();
+  Json st = status("TST");
+  EXPECT_FALSE(st["mirror"]["stale"].get<bool>()) << st.dump();
+  EXPECT_FALSE(st["mirror"]["syncedOnce"].get<bool>()) << "restored, not synchronised: " << st.dump();
+
+  // Without a copy and without the blacklist it knows nothing: every token is refused with 503.
+  ASSERT_EQ(cli_->run({"spoke", "stop", "TST", "api"}).exit_code, 0);
+  std::filesystem::remove(copy);
+  ASSERT_EQ(cli_->run({"spoke", "start", "TST", "api"}).exit_code, 0);
+  EXPECT_EQ(me("TST", revoked), 503);
+  EXPECT_EQ(me("TST", live), 503);
+
+  ASSERT_EQ(cli_->run({"hub", "start", "redis-blacklist"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return me("TST", live) == 200; }, 20s)) << status("TST").dump();
+  EXPECT_EQ(me("TST", revoked), 401);
+}
+
 TEST_F(Revocation, ATokenThatWouldOutliveItsUsersLogoutIsRefused) {
   // The spoke's api remembers user revocations for only 600 s (an operator's edit): a 900-s token could
   // then outlive its user's logout by 330 s, so that api refuses tokens living longer than 570 s.
