@@ -57,6 +57,7 @@ IdpConfig IdpConfig::from_instance(const Json& instance, const Json& secrets) {
   c.lockout_threshold = positive<int>(idp, "lockout_threshold", c.lockout_threshold);
   c.lockout_minutes = positive<int64_t>(idp, "lockout_minutes", c.lockout_minutes);
   c.key_poll_ms = positive<int64_t>(idp, "key_poll_interval_ms", c.key_poll_ms);
+  c.throttle = ThrottleConfig::from_json(idp.value("throttle", Json::object()));
   const auto covered = max_covered_lifetime(user_retention_of(instance), ValidatorConfig{}.clock_skew);
   if (c.access_token_ttl_s > covered.count())
     throw std::runtime_error(

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/json.hpp"
+#include "identity/idp/login_throttle.hpp"
 #include "identity/idp/password_hash.hpp"
 
 namespace dive::identity::idp {
@@ -28,6 +29,7 @@ struct IdpConfig {
   int64_t auth_request_ttl_s = 600;  // the login form's request handle
   int lockout_threshold = 5;
   int64_t lockout_minutes = 15;
+  ThrottleConfig throttle;  // idp.throttle: abuse limits on password / one-time-code attempts
   int64_t key_poll_ms = 1000;
   Argon2Params argon2;
 

@@ -100,7 +100,8 @@ OAuthResult OidcProvider::authenticated_client(const FormParams& form,
   return e;
 }
 
-OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std::string>& authorization) {
+OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std::string>& authorization,
+                                const std::string& source) {
   const std::string grant = form.get("grant_type");
   if (!form.duplicate.empty()) {
     count(grant, false);
@@ -125,7 +126,7 @@ OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std:
         if (grant == "client_credentials")
           r = client_credentials_grant(*client, form);
         else if (grant == "password")
-          r = password_grant(*client, form);
+          r = password_grant(*client, form, source);
         else if (grant == "authorization_code")
           r = code_grant(*client, form);
         else
@@ -151,11 +152,18 @@ OAuthResult OidcProvider::client_credentials_grant(const Client& client, const F
   return r;
 }
 
-OAuthResult OidcProvider::password_grant(const Client& client, const FormParams& form) {
+OAuthResult OidcProvider::password_grant(const Client& client, const FormParams& form,
+                                         const std::string& source) {
   if (!form.has("username") || !form.has("password"))
     return OAuthResult::error(400, "invalid_request",
                               "Missing parameter: username and password are required");
-  LoginResult login = auth_.login(form.get("username"), form.get("password"), form.get("totp"));
+  LoginResult login = auth_.login(form.get("username"), form.get("password"), form.get("totp"), source);
+  if (login.throttled) {
+    spdlog::info("password grant throttled for client {}: {}", client.client_id, login.reason);
+    auto r = OAuthResult::error(429, "slow_down", "Too many login attempts; retry later");
+    r.retry_after_s = login.retry_after_s;
+    return r;
+  }
   if (!login.ok) {
     spdlog::info("password grant refused for client {}: {}", client.client_id, login.reason);
     return OAuthResult::error(400, "invalid_grant", "Invalid user credentials");
@@ -174,7 +182,19 @@ OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& for
                               "Missing parameter: code and redirect_uri are required");
   ConsumedCode c = deps_.db.with([&](pqxx::connection& conn) { return consume_auth_code(conn, code); });
   if (c.state == CodeState::Used) {
-    // RFC 6749 §4.1.2: a code presented twice revokes what was issued for it.
+    // RFC 6749 §4.1.2: a code presented twice revokes what was issued for it, but only when the second
+    // exchange would itself have been valid (same client, redirect URI and PKCE verifier): anyone who saw
+    // a code in a log or a referrer must not be able to end its owner's session with it.
+    const bool genuine = c.code.client_id == client.client_id &&
+                         c.code.redirect_uri == form.get("redirect_uri") &&
+                         verify_pkce_s256(form.get("code_verifier"), c.code.code_challenge);
+    if (!genuine) {
+      spdlog::warn(
+          "a used authorization code was presented again by client {} without its client, redirect "
+          "or verifier; nothing revoked",
+          client.client_id);
+      return OAuthResult::error(400, "invalid_grant", "Code not valid");
+    }
     if (!c.family_id.empty())
       revoke_access(deps_.db.with(
           [&](pqxx::connection& conn) { return revoke_family(conn, c.family_id, "code reuse"); }));
@@ -222,6 +242,19 @@ OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& 
   }
   auto user = deps_.db.with([&](pqxx::connection& c) { return find_user_by_id(c, rec->user_id); });
   if (!user || !user->enabled) return OAuthResult::error(400, "invalid_grant", "User not found or disabled");
+  if (deps_.revocations) {
+    // A logout or user revocation anywhere in the federation ends the refresh tokens issued before it.
+    // Without a trustworthy mirror nothing is issued: fail closed, as the api does.
+    if (deps_.revocations->stale())
+      return OAuthResult::error(503, "temporarily_unavailable", "Revocations cannot be checked right now");
+    if (deps_.revocations->is_revoked("", user->attrs.unique_id, rec->family_issued_ms)) {
+      revoke_access(deps_.db.with(
+          [&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "user revoked"); }));
+      spdlog::info("refresh refused for client {}: the user's sessions were revoked after this one began",
+                   client.client_id);
+      return OAuthResult::error(400, "invalid_grant", "Token is not active");
+    }
+  }
   AuthContext ctx;
   ctx.auth_time = rec->auth_time;
   ctx.amr = rec->amr;

@@ -41,6 +41,7 @@ struct OAuthResult {
   int status = 200;
   Json body;                     // null: no body
   std::string www_authenticate;  // set on 401s
+  int retry_after_s = 0;         // > 0: a Retry-After header (429, 503)
   static OAuthResult error(int status, std::string error, std::string description);
 };
 
@@ -58,31 +59,38 @@ struct ProviderDeps {
 // The outcome of posting the login form.
 struct LoginStep {
   enum class Kind { Redirect, ShowForm, ShowError } kind = Kind::ShowForm;
-  std::string location;  // Redirect: redirect_uri with code (or error), state and iss
-  std::string message;   // ShowForm: the (generic) error; ShowError: the text
+  std::string location;   // Redirect: redirect_uri with code (or error), state and iss
+  std::string message;    // ShowForm: the (generic) error; ShowError: the text
+  int retry_after_s = 0;  // ShowForm after too many attempts: answered 429 with Retry-After
 };
 
 class OidcProvider {
  public:
   explicit OidcProvider(ProviderDeps deps);
 
-  OAuthResult token(const FormParams& form, const std::optional<std::string>& authorization);
+  // `source`: the client's address, for the abuse limits of the password grant.
+  OAuthResult token(const FormParams& form, const std::optional<std::string>& authorization,
+                    const std::string& source = "");
   OAuthResult introspect(const FormParams& form, const std::optional<std::string>& authorization);
   OAuthResult revoke(const FormParams& form, const std::optional<std::string>& authorization);
   OAuthResult userinfo(const std::optional<std::string>& bearer);
   // End-session: the user named by refresh_token, id_token_hint or the bearer token. Returns 204 (no
   // body) when the session was ended; `redirect` gets the validated post_logout_redirect_uri, if any.
-  OAuthResult logout(const FormParams& form, const std::optional<std::string>& bearer, std::string* redirect);
+  // Needs a live credential: an unexpired id_token_hint or bearer access token of ours, or an active refresh
+  // token presented by the client it was issued to (authenticated like at the token endpoint).
+  // `authorization` is the request's Authorization header (Basic: client authentication; Bearer: a token).
+  OAuthResult logout(const FormParams& form, const std::optional<std::string>& authorization,
+                     std::string* redirect);
 
   AuthorizeCheck check_authorize(const AuthorizeRequest& r, const FormParams& raw) const;
   LoginStep login(const AuthorizeRequest& r, const FormParams& raw, const std::string& username,
-                  const std::string& password, const std::string& otp);
+                  const std::string& password, const std::string& otp, const std::string& source = "");
 
   ClientLookup client_lookup() const;
   const IdpConfig& config() const { return deps_.cfg; }
 
  private:
-  OAuthResult password_grant(const Client& client, const FormParams& form);
+  OAuthResult password_grant(const Client& client, const FormParams& form, const std::string& source);
   OAuthResult code_grant(const Client& client, const FormParams& form);
   OAuthResult refresh_grant(const Client& client, const FormParams& form);
   OAuthResult client_credentials_grant(const Client& client, const FormParams& form);

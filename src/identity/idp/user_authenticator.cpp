@@ -18,8 +18,14 @@ UserAuthenticator::UserAuthenticator(store::PgPool& db, const IdpConfig& cfg, Cl
     : db_(db),
       cfg_(cfg),
       clock_(clock),
-      lockout_(LockoutPolicy{cfg.lockout_threshold, std::chrono::minutes(cfg.lockout_minutes)}, clock) {
+      lockout_(LockoutPolicy{cfg.lockout_threshold, std::chrono::minutes(cfg.lockout_minutes)}, clock),
+      throttle_(cfg.throttle, clock) {
   if (registry) {
+    auto& throttled =
+        registry->counter("dive_v3_idp_login_throttled_total",
+                          "Login attempts refused (429) by the abuse limits, by limit", {"limit"});
+    for (auto l : {LoginThrottle::Limit::Busy, LoginThrottle::Limit::Account, LoginThrottle::Limit::Source})
+      m_throttled_[static_cast<int>(l)] = &throttled.labels({std::string(to_string(l))});
     m_failures_ = &registry->counter("dive_v3_idp_login_failures_total", "Failed user logins (any reason)")
                        .unlabelled();
     m_lockouts_ =
@@ -41,9 +47,34 @@ LoginResult UserAuthenticator::fail(const std::string& user_id, const std::strin
   return r;
 }
 
+std::mutex& UserAuthenticator::account_mutex(const std::string& username) {
+  return account_mu_[std::hash<std::string>{}(username) % account_mu_.size()];
+}
+
 LoginResult UserAuthenticator::login(const std::string& raw_username, const std::string& password,
-                                     const std::string& otp) {
-  std::string username = to_lower(trim(raw_username));
+                                     const std::string& otp, const std::string& source) {
+  const std::string username = to_lower(trim(raw_username));
+  auto admission = throttle_.admit(username.substr(0, 255), source);
+  if (!admission.ticket) {
+    if (auto* c = m_throttled_[static_cast<int>(admission.limit)]) c->inc();
+    LoginResult r;
+    r.throttled = true;
+    r.retry_after_s = admission.retry_after_s;
+    r.reason =
+        "throttled (" + std::string(to_string(admission.limit)) + " limit) for " + log_safe(username, 64);
+    return r;
+  }
+  LoginResult r;
+  {
+    std::lock_guard one_at_a_time(account_mutex(username));
+    r = evaluate(username, password, otp);
+  }
+  if (!r.ok) admission.ticket->failed();
+  return r;
+}
+
+LoginResult UserAuthenticator::evaluate(const std::string& username, const std::string& password,
+                                        const std::string& otp) {
   std::optional<User> user;
   if (!username.empty() && username.size() <= 255)
     user = db_.with([&](pqxx::connection& c) { return find_user_by_username(c, username); });
@@ -51,14 +82,16 @@ LoginResult UserAuthenticator::login(const std::string& raw_username, const std:
     dummy_verify(password, cfg_.argon2);
     return fail("", "unknown user " + log_safe(username, 64));
   }
-  // Verified in every case (same cost whether locked, disabled or not).
-  bool password_ok = verify_password(password, user->password_hash);
+  // The user was read under this account's lock: its lockout state is current. A locked account's guess is
+  // not evaluated (a hash of a fixed value costs the same time, so the answer's timing says nothing).
   if (lockout_.is_locked(user->lockout)) {
+    dummy_verify(password, cfg_.argon2);
     if (m_failures_) m_failures_->inc();
     LoginResult r;
     r.reason = "account " + user->username + " is locked";
     return r;
   }
+  const bool password_ok = verify_password(password, user->password_hash);
   if (!user->enabled) return fail(user->id, "account " + user->username + " is disabled");
   if (!password_ok) return fail(user->id, "wrong password for " + user->username);
   std::vector<std::string> amr{"pwd"};

@@ -31,6 +31,7 @@ net::Response to_response(const OAuthResult& o) {
     r.headers.set("Content-Type", "application/json");
   }
   if (!o.www_authenticate.empty()) r.headers.set("WWW-Authenticate", o.www_authenticate);
+  if (o.retry_after_s > 0) r.headers.set("Retry-After", std::to_string(o.retry_after_s));
   no_store(r);
   return r;
 }
@@ -113,7 +114,7 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("POST", oidc + "/token", [provider, p](net::Request& req) {
     auto form = form_of(req);
     if (!form) return bad_form();
-    return to_response(p->token(*form, req.headers.get("Authorization")));
+    return to_response(p->token(*form, req.headers.get("Authorization"), req.remote_ip));
   });
   router.add("POST", oidc + "/token/introspect", [provider, p](net::Request& req) {
     auto form = form_of(req);
@@ -129,20 +130,33 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("GET", oidc + "/userinfo", userinfo);
   router.add("POST", oidc + "/userinfo", userinfo);
 
+  // RP-initiated logout. GET only shows a confirmation page (a link or an image must not end a session);
+  // the POST ends it. A browser's POST (from that page, or an RP's form) is redirected to a registered
+  // post_logout_redirect_uri or shown a page; an API client's POST gets 204 (or the OAuth error).
+  const std::string logout_path = oidc + "/logout";
+  router.add("GET", logout_path, [logout_path](net::Request& req) {
+    FormParams q = parse_form(query_of(req.target));
+    std::vector<std::pair<std::string, std::string>> hidden;
+    for (const char* k : {"id_token_hint", "client_id", "post_logout_redirect_uri", "state"})
+      if (q.has(k)) hidden.emplace_back(k, q.get(k));
+    hidden.emplace_back("ui", "1");
+    return html(200, logout_confirm_page(logout_path, hidden));
+  });
   auto logout = [provider, p](net::Request& req) {
     auto form = form_of(req);
     if (!form) return bad_form();
     return guarded([&] {
       std::string to;
-      OAuthResult r = p->logout(*form, req.bearer_token(), &to);
-      if (req.method == "POST") return to_response(r);
+      OAuthResult r = p->logout(*form, req.headers.get("Authorization"), &to);
+      const bool browser = form->has("ui") || form->has("post_logout_redirect_uri");
+      if (!browser) return to_response(r);
       if (r.status != 204)
-        return html(400, message_page("Logout", "Nothing to log out: no valid session was named."));
+        return html(r.status == 503 ? 503 : 400,
+                    message_page("Logout", "Nothing was logged out: no live session was named."));
       if (!to.empty()) return redirect(to);
       return html(200, message_page("Logged out", "You are logged out of every DIVE service."));
     });
   };
-  router.add("GET", oidc + "/logout", logout);
   router.add("POST", oidc + "/logout", logout);
 
   const std::string auth_path = oidc + "/auth";
@@ -174,12 +188,16 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
     }
     return guarded([&] {
       AuthorizeRequest ar = AuthorizeRequest::from(*form);
-      LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"));
+      LoginStep s =
+          p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"), req.remote_ip);
       if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
       if (s.kind == LoginStep::Kind::ShowError) return html(400, message_page("Sign-in error", s.message));
       auto hidden = ar.fields();
       hidden.emplace_back(kLoginField, token);  // the same token: its cookie is still set
-      return html(200, login_page(cfg->realm, auth_path, hidden, form->get("username"), s.message));
+      net::Response page = html(s.retry_after_s > 0 ? 429 : 200,
+                                login_page(cfg->realm, auth_path, hidden, form->get("username"), s.message));
+      if (s.retry_after_s > 0) page.headers.set("Retry-After", std::to_string(s.retry_after_s));
+      return page;
     });
   });
 }

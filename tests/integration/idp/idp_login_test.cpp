@@ -1,4 +1,10 @@
 // Discovery, password logins with and without a one-time code, wrong passwords, lockout and errors.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
 #include "idp_fixture.hpp"
 
 using namespace dive;
@@ -115,4 +121,81 @@ TEST_F(IdpTest, MalformedTokenRequestsGetOAuthErrors) {
   json_body.body = R"({"grant_type":"password"})";
   EXPECT_EQ(net::HttpsClient(net::ClientConfig{.ca_file = cli().ca_file().string()}).send(json_body).status,
             400);
+}
+
+// Runs last in this file (it restarts the idp to clear the in-memory abuse limits it trips for 127.0.0.1).
+TEST_F(IdpTest, AFloodOfBadLoginsIsThrottledWhileOtherEndpointsKeepAnswering) {
+  constexpr int kFlood = 200;
+  std::atomic<int> throttled{0}, refused{0}, other{0}, missing_retry_after{0};
+  std::vector<std::thread> flood;
+  flood.reserve(kFlood);
+  for (int i = 0; i < kFlood; ++i)
+    flood.emplace_back([&, i] {
+      const std::string user = i % 4 == 0 ? "testuser-usa-2" : "flood-" + std::to_string(i % 10);
+      auto r = password_grant(user, "wrong-" + std::to_string(i));
+      if (r.status == 429) {
+        ++throttled;
+        if (!r.headers.has("Retry-After")) ++missing_retry_after;
+      } else if (r.status == 400) {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  // Meanwhile the endpoints that need no password hash answer, each within a 2-s deadline.
+  net::ClientConfig cc;
+  cc.ca_file = cli().ca_file().string();
+  net::HttpsClient probe(cc);
+  auto timed = [&](net::ClientRequest req, double* worst_ms) {
+    req.timeout = Millis(2000);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = probe.send(req);
+    *worst_ms = std::max(
+        *worst_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    return r.status;
+  };
+  double worst_discovery = 0, worst_jwks = 0, worst_cc = 0;
+  int answered = 0, probes = 0;
+  for (; probes < 10; ++probes) {
+    net::ClientRequest d;
+    d.url = issuer() + "/.well-known/openid-configuration";
+    net::ClientRequest j;
+    j.url = oidc("certs");
+    net::ClientRequest c;
+    c.method = "POST";
+    c.url = oidc("token");
+    c.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    c.headers.set("Authorization", basic("dive-api", client_secret("dive-api")));
+    c.body = "grant_type=client_credentials";
+    answered += timed(d, &worst_discovery) == 200;
+    answered += timed(j, &worst_jwks) == 200;
+    answered += timed(c, &worst_cc) == 200;
+  }
+  for (auto& t : flood) t.join();
+  std::printf(
+      "[ TIMING ] during %d concurrent bad logins: worst discovery %.1f ms, JWKS %.1f ms, client "
+      "credentials %.1f ms; %d throttled (429), %d evaluated (400)\n",
+      kFlood, worst_discovery, worst_jwks, worst_cc, throttled.load(), refused.load());
+  EXPECT_EQ(answered, 3 * probes) << "discovery, JWKS and client credentials answer during the flood";
+  EXPECT_GT(throttled.load(), kFlood / 2) << "most of the flood is refused before any hash";
+  EXPECT_EQ(missing_retry_after.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(throttled.load() + refused.load(), kFlood);
+  // Locked (by those of its guesses that were evaluated, or earlier): its right password opens nothing.
+  Json users = cli().run_json({"hub", "users", "--json"});
+  for (const auto& u : users)
+    if (u["username"] == "testuser-usa-2") {
+      EXPECT_TRUE(u["locked"].get<bool>()) << u.dump();
+    }
+  // The refusals are counted by the limit that made them.
+  auto m = get("https://localhost:" + std::to_string(cli().port("USA", "idp")) + "/metrics");
+  double counted = 0;
+  for (const char* limit : {"busy", "account", "source"}) {
+    const std::string series = std::string("dive_v3_idp_login_throttled_total{limit=\"") + limit + "\"} ";
+    auto at = m.body.find(series);
+    if (at != std::string::npos) counted += std::stod(m.body.substr(at + series.size()));
+  }
+  EXPECT_EQ(counted, throttled.load());
+  ASSERT_EQ(cli().run({"hub", "restart", "idp"}).exit_code, 0);  // forgets the limits (kept in memory)
+  EXPECT_EQ(password_grant("testuser-usa-1", test_password()).status, 200);
 }
