@@ -278,6 +278,20 @@ std::optional<uint64_t> open_files_limit() {
   return static_cast<uint64_t>(rl.rlim_cur);
 }
 
+std::optional<uint64_t> raise_open_files_limit(uint64_t cap) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::nullopt;
+  const rlim_t want = rl.rlim_max == RLIM_INFINITY ? static_cast<rlim_t>(cap)
+                                                   : std::min<rlim_t>(rl.rlim_max, static_cast<rlim_t>(cap));
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    rlimit raised = rl;
+    raised.rlim_cur = want;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return cap;
+  return static_cast<uint64_t>(rl.rlim_cur);
+}
+
 std::optional<std::string> cgroup_v2_path(std::string_view text) {
   for (const auto& line : split(std::string(text), '\n'))
     if (line.rfind("0::", 0) == 0) return line.substr(3);

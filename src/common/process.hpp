@@ -57,6 +57,10 @@ std::optional<uint64_t> proc_rss_bytes(pid_t pid);
 // Limits of this process: RLIMIT_NOFILE (soft), and the memory it may use — its cgroup's memory.max (cgroup
 // v2) when one is set, else the machine's MemTotal. nullopt when nothing can be read.
 std::optional<uint64_t> open_files_limit();
+// Raises RLIMIT_NOFILE's soft limit to its hard limit (capped at `cap`); returns the soft limit in force
+// afterwards (nullopt when it cannot be read). A server calls it at start: the default soft limit (often
+// 1024) would otherwise cap its connections far below what the machine allows.
+std::optional<uint64_t> raise_open_files_limit(uint64_t cap = 1u << 20);
 std::optional<uint64_t> memory_limit_bytes();
 // The parsers behind memory_limit_bytes(), for tests: /proc/self/cgroup ("0::/path" -> "/path"), the text
 // of memory.max ("max" -> nullopt), and /proc/meminfo's MemTotal.

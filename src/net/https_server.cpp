@@ -183,11 +183,20 @@ class HttpServer::Impl {
       s.close(ignored);
       return;
     }
-    if (core_->connections.load(std::memory_order_relaxed) >= cfg.max_connections) {
-      spdlog::debug("{}: connection limit {} reached; closing a new connection", cfg.service,
-                    cfg.max_connections);
-      s.close(ignored);
-      return do_accept();
+    const size_t open = core_->connections.load(std::memory_order_relaxed);
+    const auto shed_from = static_cast<size_t>(static_cast<double>(cfg.max_connections) * cfg.shed_idle_at);
+    if (open >= shed_from) {
+      // Near the cap: make room by closing the longest-idle keep-alive connection, so that a client with a
+      // request is served before one that only holds a socket.
+      const size_t shed = core_->shed_idle(1);
+      if (shed) core_->metrics.shed(true).inc();
+      if (open >= cfg.max_connections && shed == 0) {
+        spdlog::debug("{}: connection limit {} reached and nothing idle to shed; closing a new connection",
+                      cfg.service, cfg.max_connections);
+        core_->metrics.shed(false).inc();
+        s.close(ignored);
+        return do_accept();
+      }
     }
     s.set_option(tcp::no_delay(true), ignored);
     detail::start_session(*core_, idx, std::move(s), tls_.get());

@@ -24,7 +24,13 @@ struct ServerConfig {
   size_t max_body_bytes = 1024 * 1024;
   Millis read_timeout{10000};  // to receive one whole request once it has started (and for the TLS handshake)
   Millis idle_timeout{60000};  // keep-alive connection idle between requests
-  size_t max_connections = 10000;  // beyond this, new connections are closed at once
+  // The connection cap (kept below the open-file limit with a reserve for outbound connections by the
+  // service that sets it). From shed_idle_at * max_connections on, each new connection makes the server
+  // close the longest-idle keep-alive connection (one that waits for its next request), so that clients
+  // with work to do are served before idle ones; at the cap a new connection is accepted only when an idle
+  // one could be shed, else it is closed at once.
+  size_t max_connections = 10000;
+  double shed_idle_at = 0.9;
   // Status for a body over max_body_bytes (413 by default; an API whose contract says 400 sets 400).
   int body_limit_status = 413;
   // Renders the server's own error responses (no route, wrong method, limits, malformed HTTP, handler

@@ -4,11 +4,14 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "net/https_server.hpp"
 #include "net/server_metrics.hpp"
@@ -21,6 +24,12 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   virtual ~SessionBase() = default;
   virtual void request_stop() = 0;  // close when idle, else finish the current request with Connection: close
   virtual void request_close() = 0;  // close now
+  virtual void request_shed() = 0;   // close if still idle between requests (else nothing)
+
+  // Steady-clock ns since when the connection has waited for a request with nothing begun (after the TLS
+  // handshake, or after a response on a keep-alive connection); 0 while it is busy. Written by the
+  // session's thread, read by the acceptor's.
+  std::atomic<int64_t> idle_since_ns{0};
 };
 
 struct ServerCore {
@@ -54,6 +63,29 @@ struct ServerCore {
     for (auto& [id, w] : sessions)
       if (auto s = w.lock()) out.push_back(std::move(s));
     return out;
+  }
+  // Asks up to n of the longest-idle sessions to close; returns how many were asked. A session is claimed
+  // (its idle mark cleared) before it is asked, so that two new connections never count the same one.
+  size_t shed_idle(size_t n) {
+    std::vector<std::pair<int64_t, std::shared_ptr<SessionBase>>> idle;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [id, w] : sessions)
+        if (auto s = w.lock()) {
+          int64_t since = s->idle_since_ns.load(std::memory_order_relaxed);
+          if (since != 0) idle.emplace_back(since, std::move(s));
+        }
+    }
+    std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t asked = 0;
+    for (auto& [since, s] : idle) {
+      if (asked == n) break;
+      int64_t expected = since;
+      if (!s->idle_since_ns.compare_exchange_strong(expected, 0)) continue;  // busy now, or claimed
+      s->request_shed();
+      ++asked;
+    }
+    return asked;
   }
   size_t session_count() {
     std::lock_guard lock(mu);

@@ -13,6 +13,11 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry, std::string service, s
                           "Time from the first byte of a request to its response", {"service", "route"});
   connections_ = &registry.gauge("dive_v3_http_connections_active", "Open HTTP connections", {"service"})
                       .labels({service_});
+  auto& shed = registry.counter("dive_v3_http_connections_shed_total",
+                                "Connections the server closed for lack of room, by reason (idle, limit)",
+                                {"service", "reason"});
+  shed_idle_ = &shed.labels({service_, "idle"});
+  shed_limit_ = &shed.labels({service_, "limit"});
   caches_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) caches_.push_back(std::make_unique<Cache>());
 }

@@ -19,6 +19,9 @@ class ServerMetrics {
   // for "unmatched"; method: any string (unknown methods are reported as "OTHER").
   void record(size_t thread, std::string_view route, std::string_view method, int status, double seconds);
   metrics::Gauge& connections() { return *connections_; }
+  // Connections closed by the server for lack of room: reason "idle" (an idle keep-alive connection shed
+  // for a new one) or "limit" (a new connection refused at the cap with nothing idle to shed).
+  metrics::Counter& shed(bool idle) { return idle ? *shed_idle_ : *shed_limit_; }
 
   static std::string_view method_label(std::string_view method);
 
@@ -42,6 +45,8 @@ class ServerMetrics {
   metrics::Family<metrics::Counter>* requests_;
   metrics::Family<metrics::Histogram>* durations_;
   metrics::Gauge* connections_;
+  metrics::Counter* shed_idle_;
+  metrics::Counter* shed_limit_;
   std::vector<std::unique_ptr<Cache>> caches_;
 };
 

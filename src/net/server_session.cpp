@@ -117,6 +117,12 @@ class Session final : public SessionBase {
   void request_close() override {
     asio::post(exec_, [self = self()] { self->close_hard(); });
   }
+  void request_shed() override {
+    asio::post(exec_, [self = self()] {
+      if (self->phase_ == Phase::Waiting && !self->request_begun_ && !self->buffer_.size())
+        self->close_hard();
+    });
+  }
 
  private:
   enum class Phase { Handshake, Waiting, Reading, Handling, Writing, Closing, Closed };
@@ -196,6 +202,9 @@ class Session final : public SessionBase {
     }
     if (buffer_.capacity() > kKeepCapacity) buffer_.shrink_to_fit();
     phase_ = Phase::Waiting;
+    idle_since_ns.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now().time_since_epoch()).count(),
+        std::memory_order_relaxed);
     do_read();
   }
 
@@ -212,6 +221,7 @@ class Session final : public SessionBase {
       return close_hard();
     }
     buffer_.commit(n);
+    idle_since_ns.store(0, std::memory_order_relaxed);
     if (!request_begun_) {
       request_begun_ = true;
       request_start_ = now();
@@ -430,6 +440,7 @@ class Session final : public SessionBase {
         SSL_set_shutdown(stream_.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     }
     phase_ = Phase::Closed;
+    idle_since_ns.store(0, std::memory_order_relaxed);
     ++timer_gen_;
     timer_.cancel();
     error_code ignored;

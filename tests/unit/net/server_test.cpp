@@ -567,18 +567,68 @@ TEST(HttpServer, PortInUseIsAClearError) {
   }
 }
 
-TEST(HttpServer, ConnectionLimit) {
+TEST(HttpServer, AtTheConnectionLimitTheLongestIdleConnectionMakesRoom) {
   TestServer s;
   add_echo_routes(*s.router);
   auto cfg = plain_config();
   cfg.max_connections = 2;
+  cfg.shed_idle_at = 1.0;  // shed only at the cap
+  s.start(cfg);
+  RawConn a(s.port());
+  ASSERT_TRUE(wait_until([&] { return s.active_connections() == 1; }, 2000ms, 5ms));
+  RawConn b(s.port());
+  ASSERT_TRUE(wait_until([&] { return s.active_connections() == 2; }, 2000ms, 5ms));
+  RawConn c(s.port());  // a has waited longest without a request: it goes, c is served
+  EXPECT_TRUE(a.wait_closed(2000ms));
+  ASSERT_TRUE(c.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c.read_response().status, 200);
+  ASSERT_TRUE(b.send("GET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(b.read_response().status, 200);
+}
+
+TEST(HttpServer, AtTheConnectionLimitWithNothingIdleANewConnectionIsClosed) {
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<int> entered{0};
+  TestServer s;
+  s.router->add("POST", "/work", [&](Request&) {
+    ++entered;
+    released.wait();
+    return Response::text(200, "done");
+  });
+  auto cfg = plain_config();
+  cfg.max_connections = 2;
+  cfg.shed_idle_at = 1.0;
   s.start(cfg);
   RawConn a(s.port()), b(s.port());
-  ASSERT_TRUE(wait_until([&] { return s.active_connections() == 2; }, 2000ms, 5ms));
+  const std::string busy = "POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+  ASSERT_TRUE(a.send(busy));
+  ASSERT_TRUE(b.send(busy));
+  ASSERT_TRUE(wait_until([&] { return entered.load() == 2; }, 2000ms, 5ms));
   RawConn c(s.port());
-  EXPECT_TRUE(c.wait_closed(2000ms));
-  ASSERT_TRUE(a.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(c.wait_closed(2000ms)) << "both connections are busy: nothing to shed";
+  release.set_value();
   EXPECT_EQ(a.read_response().status, 200);
+  EXPECT_EQ(b.read_response().status, 200);
+}
+
+TEST(HttpServer, NearTheLimitIdleConnectionsAreShedForNewOnes) {
+  TestServer s;
+  add_echo_routes(*s.router);
+  auto cfg = plain_config();
+  cfg.max_connections = 10;
+  cfg.shed_idle_at = 0.5;  // from 5 open connections on
+  s.start(cfg);
+  std::vector<std::unique_ptr<RawConn>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(std::make_unique<RawConn>(s.port()));
+    ASSERT_TRUE(
+        wait_until([&] { return s.active_connections() >= std::min<size_t>(i + 1, 5); }, 2000ms, 5ms));
+  }
+  EXPECT_TRUE(wait_until([&] { return s.active_connections() <= 5; }, 2000ms, 5ms)) << s.active_connections();
+  EXPECT_TRUE(idle[0]->wait_closed(2000ms)) << "the oldest went first";
+  ASSERT_TRUE(idle[7]->send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(idle[7]->read_response().status, 200);
 }
 
 TEST(HttpServer, GracefulStopWaitsForInFlightRequest) {
