@@ -320,9 +320,10 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   }
   if (!a.decision->allow) return forbidden(*a.decision);
   try {
-    documents::KasKey kas =
-        d_.db.with([&](pqxx::connection& c) { return documents::ensure_active_kas_key(c, d_.kek); });
-    std::vector<ztdf::KasPublicKey> kas_keys{documents::kas_public_key(kas, d_.kas_url)};
+    // Wrapped to the kas's public key: the api never holds a private KAS key nor the key that protects them.
+    auto kas = d_.db.with([&](pqxx::connection& c) { return documents::active_kas_public_key(c); });
+    if (!kas) return unavailable("the key access service (it has not created its key yet)");
+    std::vector<ztdf::KasPublicKey> kas_keys{documents::kas_public_key(*kas, d_.kas_url)};
     kas_keys.insert(kas_keys.end(), partner_kas.begin(), partner_kas.end());
     ztdf::ObjectInfo info;
     info.object_id = id;

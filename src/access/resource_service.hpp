@@ -60,7 +60,6 @@ struct ResourceServiceDeps {
   resilience::CircuitBreaker& kas_breaker;
   std::string kas_url;  // this instance's kas
   std::string tenant;   // this instance's code
-  std::string kek;      // kas_key_encryption_key (raw), to create the first KAS key if the kas has not yet
   Millis kas_timeout{5000};
   KasRegistry kas_registry = {};
 };

@@ -13,6 +13,7 @@
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/monitoring_stack.hpp"
 #include "orchestrator/pidfile.hpp"
+#include "orchestrator/service_user.hpp"
 #include "orchestrator/supervisor.hpp"
 #include "services/service_main.hpp"
 
@@ -74,6 +75,11 @@ void add_internal_commands(CLI::App& app) {
       cfg = orch::read_instance_config(paths);
       secrets = orch::read_secrets(paths);
       children = orch::build_children(cfg, secrets, paths, ctx().exe);
+      // Each service's own secrets (and, as root, each account's files) before anything starts.
+      if (::geteuid() == 0)
+        orch::prepare_instance_for_accounts(paths, secrets);
+      else
+        orch::write_service_secrets(paths, secrets);
     }
     LogOptions lo;
     lo.service = "supervisor-" + to_lower(paths.code);

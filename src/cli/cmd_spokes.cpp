@@ -241,7 +241,7 @@ void add_spoke_credential(CLI::App& spoke) {
     if (std::fgets(buf, sizeof buf, stdin)) value = trim(buf);
     if (value.size() < 32) throw UsageError("expected the credential (43 characters) on standard input");
     sec["federation_credential"] = value;
-    write_file_atomic(paths.secrets_json, sec.dump(2) + "\n", 0600);
+    orch::write_secrets(paths, sec);
     ctx().out.ok("credential stored; the api picks it up on its next call to the hub");
   });
 }

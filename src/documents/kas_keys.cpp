@@ -71,6 +71,14 @@ KasKey ensure_active_kas_key(pqxx::connection& conn, std::string_view kek, int b
   return keys.front();
 }
 
+std::optional<KasKey> active_kas_public_key(pqxx::connection& conn) {
+  pqxx::work tx(conn);
+  auto rows = tx.exec("SELECT kid, public_pem FROM kas_keys WHERE retired_at IS NULL");
+  if (rows.empty()) return std::nullopt;
+  return KasKey{rows[0][0].as<std::string>(), ztdf::PublicKey::from_pem(rows[0][1].as<std::string>()),
+                nullptr, true};
+}
+
 std::vector<KasKey> load_kas_keys(pqxx::connection& conn, std::string_view kek, bool with_private) {
   pqxx::work tx(conn);
   return read_keys(tx, kek, with_private, false);

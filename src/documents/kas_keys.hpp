@@ -6,6 +6,7 @@
 #include <pqxx/connection>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ std::string decode_key_encryption_key(const std::string& text);
 // The active key's kid and public key, creating the first key pair when there is none (safe against a
 // concurrent creator: the loser reads the winner's key).
 KasKey ensure_active_kas_key(pqxx::connection& conn, std::string_view kek, int bits = kKasKeyBits);
+// The active key's kid and public key, read without touching the private column (the api's database role
+// may not read it, docs/SECURITY.md); nullopt until the kas has created its first key.
+std::optional<KasKey> active_kas_public_key(pqxx::connection& conn);
 
 // Every key; with_private decrypts the private keys (throws std::runtime_error naming the kid when one
 // does not decrypt: a wrong kas_key_encryption_key).

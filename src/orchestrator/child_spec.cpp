@@ -1,5 +1,7 @@
 #include "orchestrator/child_spec.hpp"
 
+#include "orchestrator/service_user.hpp"
+
 #include <csignal>
 
 #include "orchestrator/instance_config.hpp"
@@ -38,6 +40,21 @@ std::string exporter_web_config_text(const InstancePaths& paths) {
          paths.cert_file.string() + "\n  key_file: " + paths.key_file.string() + "\n";
 }
 
+namespace {
+// Started as root, every child but PostgreSQL (which has its own account) runs as an unprivileged one
+// (orchestrator/service_user.hpp).
+std::vector<ChildSpec> with_accounts(std::vector<ChildSpec> children) {
+  for (auto& c : children) {
+    if (c.name == "postgres") continue;
+    if (auto a = service_account(c.name)) {
+      c.uid = a->uid;
+      c.gid = a->gid;
+    }
+  }
+  return children;
+}
+}  // namespace
+
 std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, const InstancePaths& paths,
                                       const std::filesystem::path& dive_exe) {
   std::vector<ChildSpec> out;
@@ -64,6 +81,9 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   pg.password = secrets.at("postgres_password");
   pg.databases = {cfg["database"].value("name", "dive")};
   if (anchor) pg.databases.push_back("orchestration");
+  const Json roles = secrets.value("database_roles", Json::object());
+  for (const auto& [svc, pw] : roles.items())
+    if (pw.is_string()) pg.db_roles[svc] = pw.get<std::string>();
   pg.log_path = paths.log("postgres").string();
   out.push_back(pg);
 
@@ -98,7 +118,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
   // The exporters (Debian's packages), on DIVE's own ports, over TLS with the instance certificate. They
   // run as long as the instance does: pg_up / redis_up say whether what they watch answers.
   const Json& ex = cfg.value("exporters", Json::object());
-  if (!ex.value("enabled", true)) return out;
+  if (!ex.value("enabled", true)) return with_accounts(std::move(out));
   ChildSpec pgx;
   pgx.name = "postgres-exporter";
   pgx.port = cfg["ports"].value("postgres_exporter", 0);
@@ -143,7 +163,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
     out.push_back(redis_exporter("redis-blacklist-exporter", cfg["blacklist_redis"]["port"],
                                  cfg["blacklist_redis"].value("exporter_port", 0),
                                  secrets.at("blacklist_redis_password")));
-  return out;
+  return with_accounts(std::move(out));
 }
 
 }  // namespace dive::orch

@@ -29,7 +29,10 @@ struct ChildSpec {
   int port = 0;
   std::string user, password;          // postgres / redis credentials for the probe (never logged)
   std::vector<std::string> databases;  // postgres: created on first readiness
-  std::string log_path;                // stdout and stderr are appended here
+  // postgres: the instance database (databases[0]) gets its migrations and these services' roles and
+  // grants (service -> password, orchestrator/db_roles.hpp) on first readiness.
+  std::map<std::string, std::string> db_roles;
+  std::string log_path;  // stdout and stderr are appended here
   // Https probes: GET these paths on https://<host>:<port>, verified against the CA; 200 passes.
   std::string host = "localhost";
   std::string ready_path = "/health/ready", live_path = "/health/live";

@@ -1,5 +1,12 @@
 #include "orchestrator/federation_ops.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "orchestrator/service_user.hpp"
+
 #include <mutex>
 #include <pqxx/pqxx>
 
@@ -61,7 +68,7 @@ std::string ensure_credential(const InstancePaths& p,
   if (cred.empty()) cred = secure_token(32);
   if (sec.value("federation_credential", "") != cred) {
     sec["federation_credential"] = cred;
-    write_file_atomic(p.secrets_json, sec.dump(2) + "\n", 0600);
+    write_secrets(p, sec);
   }
   return cred;
 }
@@ -84,6 +91,10 @@ bool ensure_bundle_key(const InstancePaths& hub) {
   ensure_dir(p.dir, 0755);
   auto key = identity::SigningKey::generate_ec_p256();
   write_file_atomic(p.bundle_key, key.to_pem(), 0600);
+  // The hub's api signs the bundles: as root, the key is its account's (and no other service's).
+  if (auto api = service_account("api"); api && ::chown(p.bundle_key.c_str(), api->uid, api->gid) != 0)
+    throw std::runtime_error("cannot give " + p.bundle_key.string() + " to " + api->name + ": " +
+                             std::strerror(errno));
   return true;
 }
 

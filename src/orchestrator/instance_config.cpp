@@ -2,7 +2,12 @@
 
 #include <arpa/inet.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include "common/fs.hpp"
@@ -10,7 +15,9 @@
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "federation/instance_state.hpp"
+#include "orchestrator/db_roles.hpp"
 #include "orchestrator/ports.hpp"
+#include "orchestrator/service_user.hpp"
 #include "store/local_postgres.hpp"
 
 namespace dive::orch {
@@ -275,7 +282,7 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
   return result;
 }
 
-Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& blacklist_password) {
+Json ensure_secrets(const InstancePaths& p, const std::optional<BlacklistAccess>& blacklist) {
   Json s = Json::object();
   if (auto text = try_read_file(p.secrets_json)) {
     try {
@@ -301,12 +308,36 @@ Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& bl
 
   ensure("postgres_password");
   ensure("redis_password");
-  ensure("blacklist_redis_password", blacklist_password);
+  if (blacklist) {
+    ensure("blacklist_redis_password", blacklist->password);
+    if (blacklist->user.empty()) {
+      changed = changed || s.contains("blacklist_redis_user");
+      s.erase("blacklist_redis_user");
+    } else if (s.value("blacklist_redis_user", "") != blacklist->user) {
+      s["blacklist_redis_user"] = blacklist->user;
+      changed = true;
+    }
+  } else {
+    ensure("blacklist_redis_password");
+    // The hub's store: what its spokes use (an ACL user limited to the revocation keys and channels).
+    ensure("blacklist_spoke_password");
+  }
   ensure("test_user_password");  // every seeded test user of this instance (issue 4)
   ensure("admin_password");      // admin-<code>
   // 32 random bytes (base64url) that encrypt the IdP's signing keys and the KAS's private keys at rest.
   ensure("idp_key_encryption_key", std::nullopt, 32);
   ensure("kas_key_encryption_key", std::nullopt, 32);
+  // Each service's own database role (orchestrator/db_roles.hpp).
+  if (!s.contains("database_roles") || !s["database_roles"].is_object()) {
+    s["database_roles"] = Json::object();
+    changed = true;
+  }
+  for (const auto& svc : db_role_services())
+    if (!s["database_roles"].contains(svc) || !s["database_roles"][svc].is_string() ||
+        s["database_roles"][svc].get<std::string>().empty()) {
+      s["database_roles"][svc] = secure_token(24);
+      changed = true;
+    }
   // Confidential OIDC clients of the realm (public clients, dive-cli and dive-web, have no secret).
   if (!s.contains("clients") || !s["clients"].is_object()) {
     s["clients"] = Json::object();
@@ -320,11 +351,60 @@ Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& bl
       changed = true;
     }
   }
-  if (changed) {
-    ensure_dir(p.dir, 0755);
-    write_file_atomic(p.secrets_json, s.dump(2) + "\n", 0600);
-  }
+  if (changed) write_secrets(p, s);
   return s;
+}
+
+Json service_secrets(const std::string& service, const Json& s) {
+  Json out = Json::object();
+  auto copy = [&](const char* key) {
+    if (s.contains(key)) out[key] = s[key];
+  };
+  if (s.contains("database_roles") && s["database_roles"].contains(service)) {
+    out["database_user"] = db_role_name(service);
+    out["postgres_password"] = s["database_roles"][service];
+  }
+  if (service != "pdp") {  // every service but the pdp revokes or checks revocations
+    copy("blacklist_redis_user");
+    copy("blacklist_redis_password");
+  }
+  if (service == "api") {
+    copy("redis_password");
+    copy("federation_credential");
+  } else if (service == "idp") {
+    copy("idp_key_encryption_key");
+    copy("test_user_password");
+    copy("admin_password");
+    copy("clients");
+  } else if (service == "kas") {
+    copy("kas_key_encryption_key");
+  }
+  return out;
+}
+
+void write_service_secrets(const InstancePaths& p, const Json& s) {
+  const fs::path dir = p.dir / "secrets";
+  // As root each file belongs to its service's account, the folder to root:dive (traverse only); otherwise
+  // everything runs as the invoking user (orchestrator/service_user.hpp).
+  const auto group = service_account("redis");
+  ensure_dir(dir, group ? 0710 : 0700);
+  auto give = [](const fs::path& f, uid_t uid, gid_t gid) {
+    if (::chown(f.c_str(), uid, gid) != 0)
+      throw std::runtime_error("cannot give " + f.string() +
+                               " to its service's account: " + std::strerror(errno));
+  };
+  if (group) give(dir, 0, group->gid);
+  for (const auto& svc : db_role_services()) {
+    const fs::path f = dir / (svc + ".json");
+    write_file_atomic(f, service_secrets(svc, s).dump(2) + "\n", 0600);
+    if (auto who = service_account(svc)) give(f, who->uid, who->gid);
+  }
+}
+
+void write_secrets(const InstancePaths& p, const Json& s) {
+  ensure_dir(p.dir, 0755);
+  write_file_atomic(p.secrets_json, s.dump(2) + "\n", 0600);
+  write_service_secrets(p, s);  // each service's part follows
 }
 
 Json read_secrets(const InstancePaths& p) {

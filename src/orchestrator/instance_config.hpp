@@ -1,4 +1,5 @@
 #pragma once
+#include <sys/types.h>
 // instance.json (every setting of one instance, read by all its services) and secrets.json (mode 600).
 #include <optional>
 #include <string>
@@ -49,9 +50,26 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
 
 Json read_instance_config(const InstancePaths& p);  // throws std::runtime_error naming the file
 
-// secrets.json: generated once and kept. `blacklist_password` is the hub's (spokes share the hub's store).
-Json ensure_secrets(const InstancePaths& p, const std::optional<std::string>& blacklist_password);
+// How an instance reaches the revocation store (the hub's blacklist Redis): the hub's own services as its
+// default user; a spoke of the same home as the ACL user "spoke", limited to the revocation keys and
+// channels (docs/SECURITY.md).
+struct BlacklistAccess {
+  std::string user;  // "" for the default user
+  std::string password;
+};
+
+// secrets.json: generated once and kept (0600, the operator's), and each service's own part of it, written
+// beside it by write_secrets(). `blacklist`: a spoke's access to its hub's store (nullopt for the hub or a
+// standalone spoke, which keep their own).
+Json ensure_secrets(const InstancePaths& p, const std::optional<BlacklistAccess>& blacklist);
 Json read_secrets(const InstancePaths& p);
+// What one service (api, idp, pdp, kas) may know of the secrets: its own database role and password, the
+// stores it uses, and only its keys (the api never gets kas_key_encryption_key).
+Json service_secrets(const std::string& service, const Json& secrets);
+// Writes secrets.json (0600, the operator's) and secrets/<service>.json (0600; as root, owned by the
+// service's own account, orchestrator/service_user.hpp).
+void write_secrets(const InstancePaths& p, const Json& secrets);
+void write_service_secrets(const InstancePaths& p, const Json& secrets);
 
 // libpq connection string of the instance's own database (from instance.json and secrets.json), for the
 // CLI's direct reads and writes (users, keys, seeding, policy bundles). Throws like the readers above.

@@ -87,6 +87,13 @@ std::string orchestration_conninfo(const Layout& layout, const std::string& code
 
 namespace {
 
+// The ACL of the "spoke" user on the hub's blacklist Redis (docs/SECURITY.md): the keys blacklist:* and
+// user-revoked:*, the channels dive-v3:*, and the commands RedisBlacklist and the subscriber send.
+constexpr std::string_view kSpokeBlacklistRules =
+    "resetkeys ~blacklist:* ~user-revoked:* resetchannels &dive-v3:* -@all +ping +auth +hello +quit +get "
+    "+set "
+    "+mget +exists +pttl +ttl +eval +scan +publish +subscribe +unsubscribe +client|setname";
+
 // A failure of one pipeline step: what to tell the operator and what to record.
 struct StepFailure : std::runtime_error {
   StepFailure(std::string code, std::string msg, std::string fix = "", int sev = 2)
@@ -389,9 +396,15 @@ class Deploy {
     ensure_dir(paths_.dir, 0755);
     ensure_dir(paths_.logs, 0755);
     ensure_dir(paths_.certs, 0755);
-    std::optional<std::string> blacklist_pw;
-    if (!anchor_)
-      blacklist_pw = read_secrets(layout_.instance(std::string(kHubCode))).at("blacklist_redis_password");
+    std::optional<BlacklistAccess> blacklist_pw;
+    if (!anchor_) {
+      // A spoke of this home uses its hub's revocation store as the limited "spoke" user.
+      const Json hub = read_secrets(layout_.instance(std::string(kHubCode)));
+      blacklist_pw =
+          hub.contains("blacklist_spoke_password")
+              ? BlacklistAccess{"spoke", hub.at("blacklist_spoke_password")}
+              : BlacklistAccess{"", hub.at("blacklist_redis_password")};  // a hub of an older release
+    }
     auto before =
         try_read_file(paths_.instance_json).value_or("") + try_read_file(paths_.secrets_json).value_or("");
     secrets_ = ensure_secrets(paths_, blacklist_pw);
@@ -437,6 +450,10 @@ class Deploy {
       b.password = secrets_.at("blacklist_redis_password");
       b.maxmemory = "256mb";
       b.maxmemory_policy = "noeviction";  // revocations must never be evicted
+      // The spokes of this home: only the revocation keys and channels, and only the commands revocation
+      // uses (no CONFIG, FLUSH*, KEYS, DEBUG, ...): a compromised spoke can add revocations, not erase them.
+      b.acl_users.push_back(
+          {"spoke", secrets_.at("blacklist_spoke_password"), std::string(kSpokeBlacklistRules)});
       store::redis_write_config(b);
     }
   }

@@ -1,5 +1,10 @@
 #include "orchestrator/probes.hpp"
 
+#include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
+
+#include "orchestrator/db_roles.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -23,7 +28,8 @@ std::string resp_command(const std::vector<std::string>& args) {
 }
 }  // namespace
 
-bool redis_ping(int port, const std::string& password, std::chrono::milliseconds timeout) {
+bool redis_ping(int port, const std::string& password, std::chrono::milliseconds timeout,
+                const std::string& user) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
   struct Closer {
@@ -50,7 +56,8 @@ bool redis_ping(int port, const std::string& password, std::chrono::milliseconds
     if (err != 0) return false;
   }
   std::string req;
-  if (!password.empty()) req += resp_command({"AUTH", password});
+  if (!password.empty())
+    req += user.empty() ? resp_command({"AUTH", password}) : resp_command({"AUTH", user, password});
   req += resp_command({"PING"});
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return false;
   std::string in;
@@ -98,6 +105,20 @@ bool RealProber::ready(const ChildSpec& c) {
         store::pg_ensure_databases("127.0.0.1", static_cast<uint16_t>(c.port), c.user, c.password,
                                    c.databases);
         databases_ensured_ = true;
+      }
+      if (!roles_ensured_ && !c.db_roles.empty() && !c.databases.empty()) {
+        // The schema and each service's role, as the owner: services connect with their own roles only.
+        try {
+          pqxx::connection conn(store::pg_conninfo("127.0.0.1", static_cast<uint16_t>(c.port),
+                                                   c.databases.front(), c.user, c.password, 5));
+          ensure_db_roles(conn, c.db_roles);
+          roles_ensured_ = true;
+          spdlog::info("postgres: schema migrated; roles and grants of {} services in place",
+                       c.db_roles.size());
+        } catch (const std::exception& e) {
+          spdlog::warn("postgres: cannot migrate or set the services' roles yet: {}", e.what());
+          return false;
+        }
       }
       return true;
     case ProbeKind::Redis:

@@ -36,9 +36,12 @@ class RealProber final : public Prober {
   std::unique_ptr<net::HttpTransport> http_;
   std::chrono::milliseconds timeout_;
   bool databases_ensured_ = false;
+  bool roles_ensured_ = false;
 };
 
 // Redis PING with AUTH over a raw socket (RESP); true on +PONG.
-bool redis_ping(int port, const std::string& password, std::chrono::milliseconds timeout);
+// `user`: an ACL user (AUTH user password); empty: the default user.
+bool redis_ping(int port, const std::string& password, std::chrono::milliseconds timeout,
+                const std::string& user = "");
 
 }  // namespace dive::orch

@@ -191,7 +191,9 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
   add("redis password auth", redis_locked,
       redis_locked ? "unauthenticated clients are refused" : "OPEN TO ANY CLIENT");
   const int bl_port = cfg["blacklist_redis"]["port"];
-  add("blacklist redis", redis_ping(bl_port, secrets.value("blacklist_redis_password", ""), 2s),
+  add("blacklist redis",
+      redis_ping(bl_port, secrets.value("blacklist_redis_password", ""), 2s,
+                 secrets.value("blacklist_redis_user", "")),
       "127.0.0.1:" + std::to_string(bl_port) + (hub ? " (hosted here)" : " (on the hub)"));
 
   // 5. Certificate.

@@ -11,6 +11,8 @@ std::filesystem::path redis_write_config(const RedisServerSpec& spec) {
   c += "protected-mode yes\n";
   c += "port " + std::to_string(spec.port) + "\n";
   c += "requirepass \"" + spec.password + "\"\n";
+  for (const auto& u : spec.acl_users)
+    c += "user " + u.name + " reset on >" + u.password + " " + u.rules + "\n";
   c += "dir \"" + spec.dir.string() + "\"\n";
   c += "daemonize no\n";
   c += "logfile \"\"\n";

@@ -14,6 +14,12 @@ struct RedisServerSpec {
   std::string maxmemory = "256mb";
   std::string maxmemory_policy = "allkeys-lru";  // "noeviction" for stores that must not lose keys
   bool append_only = true;
+  // Further ACL users (Redis 6+): `user <name> on ><password> <rules>`, e.g. a user limited to some keys,
+  // channels and commands. The default user keeps `password` and every right.
+  struct AclUser {
+    std::string name, password, rules;
+  };
+  std::vector<AclUser> acl_users;
 };
 
 // Writes <dir>/redis.conf (mode 600: it holds the password); returns its path.

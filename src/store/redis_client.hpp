@@ -30,6 +30,7 @@ struct RedisConfig {
   std::string name = "redis";  // metrics/log label ("redis", "blacklist")
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
+  std::string user;      // an ACL user (AUTH user password); empty: the default user
   std::string password;  // AUTH when non-empty
   Millis connect_timeout{1000};
   Millis command_timeout{1000};

@@ -119,7 +119,8 @@ RedisConnection::RedisConnection(const RedisConfig& cfg, const std::function<voi
   redisSetTimeout(ctx_.get(), to_timeval(cfg.command_timeout));
   redisEnableKeepAlive(ctx_.get());
   if (!cfg.password.empty()) {
-    RedisReply r = command({"AUTH", cfg.password});
+    RedisReply r =
+        cfg.user.empty() ? command({"AUTH", cfg.password}) : command({"AUTH", cfg.user, cfg.password});
     if (r.type == RedisReply::Type::Error) {
       usable_ = false;
       // Redis's answer (WRONGPASS ...) names no secret; redact anyway in case a proxy echoes the command.

@@ -292,11 +292,13 @@ class Agent : public FederationView {
     return r;
   }
 
-  // secrets.json's federation_credential, read again when the hub refuses it (the deploy writes it after the
-  // api started; an operator stores a rotated one with ./dive spoke credential).
+  // The federation_credential of this service's secrets, read again when the hub refuses it (the deploy
+  // writes it after the api started; an operator stores a rotated one with ./dive spoke credential).
   void reload_credential() {
     try {
-      auto text = try_read_file(ctx_.config().value("dir", "") + "/secrets.json");
+      const std::string dir = ctx_.config().value("dir", "");
+      auto text = try_read_file(dir + "/secrets/api.json");
+      if (!text) text = try_read_file(dir + "/secrets.json");
       if (text) credential_ = Json::parse(*text).value("federation_credential", "");
     } catch (const std::exception&) {
     }

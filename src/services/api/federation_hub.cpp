@@ -26,13 +26,12 @@ namespace fed = dive::federation;
 
 namespace {
 
-// The instance's KAS key (kid, public PEM) from its database, created when the kas has none yet.
+// The instance's KAS key (kid, public PEM) from its database; the kas creates it at start. Throws while there
+// is none yet (the registration is retried).
 std::pair<std::string, std::string> own_kas_key(ServiceContext& ctx) {
-  auto kek = documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", ""));
-  return ctx.db().with([&](pqxx::connection& c) {
-    auto k = documents::ensure_active_kas_key(c, kek);
-    return std::pair{k.kid, k.public_key.to_pem()};
-  });
+  auto k = ctx.db().with([](pqxx::connection& c) { return documents::active_kas_public_key(c); });
+  if (!k) throw std::runtime_error("the kas has not created its key yet");
+  return {k->kid, k->public_key.to_pem()};
 }
 
 // ---------------------------------------------------------------- the hub's registry routes

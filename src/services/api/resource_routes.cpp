@@ -83,7 +83,6 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
       *p->pdp, *p->cache, api_cfg.value("decision_cache", true), &ctx.registry());
   p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
       ctx.db(), *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),
-      documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", "")),
       Millis(api_cfg.value("kas_timeout_ms", 5000)),
       access::KasRegistry{
           [f = &fed](const std::string& code) -> std::optional<ztdf::KasPublicKey> {

@@ -3,6 +3,8 @@
 // down the pdp keeps deciding with the bundle it has and logs what it can.
 #include <spdlog/spdlog.h>
 
+#include "common/fs.hpp"
+
 #include <memory>
 #include <pqxx/pqxx>
 
@@ -30,7 +32,11 @@ void wire_pdp(ServiceContext& ctx) {
   auto log = std::make_shared<policy::DecisionLog>(
       std::make_unique<pdp::PgDecisionSink>(ctx.db(), ctx.breaker("database")), lo);
   auto api = std::make_shared<pdp::PdpApi>(*holder, log.get(), ctx.registry());
-  auto cache = std::filesystem::path(ctx.config().value("dir", ".")) / "run" / "pdp-bundle.json";
+  // The last bundle, to answer from while the database is down: in the instance's state directory, where this
+  // service may write (docs/SECURITY.md).
+  const auto state = std::filesystem::path(ctx.config().value("dir", ".")) / "state";
+  if (!std::filesystem::exists(state)) ensure_dir(state, 0700);
+  auto cache = state / "pdp-bundle.json";
   auto sync = std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache,
                                                 Millis(policy_cfg.value("poll_interval_ms", 1000)));
   // The decision log keeps `decision_log_retention_days` (30) of history; older rows go hourly, in chunks.

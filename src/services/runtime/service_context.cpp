@@ -55,7 +55,10 @@ ServiceContext::ServiceContext(std::string service, std::string code)
     : service_(std::move(service)), code_(to_upper(code)), router_(std::make_shared<net::Router>()) {
   auto dir = dive_home() / "instances" / to_lower(code_);
   cfg_ = load_json(dir / "instance.json");
-  secrets_ = load_json(dir / "secrets.json");
+  // Only this service's secrets (docs/SECURITY.md): secrets/<service>.json, written by the supervisor. An
+  // instance deployed before per-service secrets existed still has only the shared file.
+  const auto own = dir / "secrets" / (service_ + ".json");
+  secrets_ = load_json(std::filesystem::exists(own) ? own : dir / "secrets.json");
   init();
 }
 
@@ -93,6 +96,17 @@ void ServiceContext::init() {
   sc.worker_threads = h.value("worker_threads", 16);
   sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
   sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
+  // Connections: as many as the open-file limit allows (raised to its hard limit first), less a reserve for
+  // what the process opens itself (database and Redis pools, calls to the pdp, idp, kas and partners, log
+  // and data files). Near the cap, idle keep-alive connections are shed first (net/https_server.hpp).
+  const uint64_t reserve = h.value("fd_reserve", uint64_t{256});
+  const uint64_t nofile = raise_open_files_limit().value_or(1024);
+  const uint64_t room = nofile > reserve + 64 ? nofile - reserve : 64;
+  sc.max_connections =
+      static_cast<size_t>(std::min<uint64_t>(h.value("max_connections", uint64_t{10000}), room));
+  sc.shed_idle_at = h.value("shed_idle_at", 0.9);
+  spdlog::info("open-file limit {}; up to {} client connections ({} kept for outbound connections and files)",
+               nofile, sc.max_connections, nofile - std::min<uint64_t>(nofile, sc.max_connections));
 }
 
 // The certificate this process serves and the CA it trusts, as loaded at start (a renewed file takes
@@ -176,9 +190,11 @@ void ServiceContext::connect(const Dependencies& deps) {
   if (deps.database) {
     const Json& d = cfg_["database"];
     store::PgPoolConfig pc;
-    pc.conninfo = store::pg_conninfo(d.value("host", "127.0.0.1"),
-                                     static_cast<uint16_t>(d.value("port", 5432)), d.value("name", "dive"),
-                                     d.value("user", "dive"), secrets_.value("postgres_password", ""));
+    pc.conninfo = store::pg_conninfo(
+        d.value("host", "127.0.0.1"), static_cast<uint16_t>(d.value("port", 5432)), d.value("name", "dive"),
+        // Its own role (docs/SECURITY.md); the owner only for an instance
+        // deployed before roles existed.
+        secrets_.value("database_user", d.value("user", "dive")), secrets_.value("postgres_password", ""));
     pc.db_type = "instance";
     pc.min_size = d.value("pool_min", 1);
     pc.max_size = d.value("pool_max", 8);
@@ -204,9 +220,11 @@ void ServiceContext::connect(const Dependencies& deps) {
     });
     start_migrations();
   }
-  auto make_redis = [&](const std::string& name, const Json& conf, const std::string& password) {
+  auto make_redis = [&](const std::string& name, const Json& conf, const std::string& password,
+                        const std::string& user = "") {
     store::RedisConfig rc;
     rc.name = name;
+    rc.user = user;
     rc.host = conf.value("host", "127.0.0.1");
     rc.port = static_cast<uint16_t>(conf.value("port", 6379));
     rc.password = password;
@@ -219,7 +237,8 @@ void ServiceContext::connect(const Dependencies& deps) {
   }
   if (deps.blacklist_redis) {
     blacklist_ =
-        make_redis("blacklist", cfg_["blacklist_redis"], secrets_.value("blacklist_redis_password", ""));
+        make_redis("blacklist", cfg_["blacklist_redis"], secrets_.value("blacklist_redis_password", ""),
+                   secrets_.value("blacklist_redis_user", ""));
     breaker("blacklist_redis");
     add_check("blacklistRedis", Impact::Important,
               [this] { return ping_check("blacklist_redis", *blacklist_); });
@@ -242,21 +261,31 @@ resilience::CheckResult ServiceContext::ping_check(const std::string& breaker_na
 // Schema migrations run in the background: a service starts (and says it is not ready) while its
 // database is down, and finishes the migrations as soon as the database answers.
 void ServiceContext::start_migrations() {
-  migration_thread_ = std::thread([this] {
+  // A service with a role of its own cannot change the schema: the supervisor migrates
+  // (orchestrator/db_roles) and the service waits for the version it was built for.
+  const bool own_role = secrets_.contains("database_user");
+  const int expected = store::instance_migrations().empty() ? 0 : store::instance_migrations().back().version;
+  migration_thread_ = std::thread([this, own_role, expected] {
     resilience::Backoff backoff({200ms, 2.0, 5000ms, 100ms});
     while (!stopping_) {
       try {
-        db_->with([](pqxx::connection& c) {
-          store::apply_migrations(c, store::instance_migrations(), kInstanceMigrationLock);
+        db_->with([&](pqxx::connection& c) {
+          if (!own_role) {
+            store::apply_migrations(c, store::instance_migrations(), kInstanceMigrationLock);
+            return 0;
+          }
+          const int v = store::current_schema_version(c);
+          if (v < expected)
+            throw std::runtime_error("the schema is at version " + std::to_string(v) + ", this build needs " +
+                                     std::to_string(expected) + " (the supervisor applies migrations)");
           return 0;
         });
         schema_ready_ = true;
-        spdlog::info("schema at version {}",
-                     store::instance_migrations().empty() ? 0 : store::instance_migrations().back().version);
+        spdlog::info("schema at version {}", expected);
         return;
       } catch (const std::exception& e) {
         auto d = backoff.next();
-        spdlog::warn("schema migrations not applied yet ({}); retrying in {} ms", e.what(), d.count());
+        spdlog::warn("schema not ready yet ({}); retrying in {} ms", e.what(), d.count());
         for (auto until = std::chrono::steady_clock::now() + d;
              !stopping_ && std::chrono::steady_clock::now() < until;)
           std::this_thread::sleep_for(50ms);

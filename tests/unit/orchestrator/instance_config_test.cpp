@@ -116,10 +116,12 @@ TEST(Placement, UrlsIssuerAndTheHubsUrlsFollowTheHostAndAreKeptAcrossRedeploys) 
 TEST(InstanceConfig, SecretsAreGeneratedOnceWithMode600) {
   TempDir home;
   auto p = Layout{home.path()}.instance("FRA");
-  Json a = ensure_secrets(p, std::string("hub-blacklist"));
-  Json b = ensure_secrets(p, std::string("hub-blacklist"));
+  Json a = ensure_secrets(p, BlacklistAccess{"spoke", "hub-blacklist"});
+  Json b = ensure_secrets(p, BlacklistAccess{"spoke", "hub-blacklist"});
   EXPECT_EQ(a, b);
   EXPECT_EQ(a["blacklist_redis_password"], "hub-blacklist");
+  EXPECT_EQ(a["blacklist_redis_user"], "spoke");
+  EXPECT_FALSE(a.contains("blacklist_spoke_password")) << "only a store's host hands out spoke access";
   EXPECT_GE(a["postgres_password"].get<std::string>().size(), 32u);
   EXPECT_NE(a["postgres_password"], a["redis_password"]);
   struct stat st {};
@@ -130,9 +132,32 @@ TEST(InstanceConfig, SecretsAreGeneratedOnceWithMode600) {
   EXPECT_TRUE(a["clients"]["dive-api"]["secret"].is_string());
   EXPECT_NE(a["clients"]["dive-api"]["secret"], a["clients"]["dive-kas"]["secret"]);
   EXPECT_FALSE(a["clients"].contains("dive-cli")) << "public clients have no secret";
-  Json c = ensure_secrets(p, std::string("rotated"));
+  Json c = ensure_secrets(p, BlacklistAccess{"", "rotated"});
   EXPECT_EQ(c["blacklist_redis_password"], "rotated");
+  EXPECT_FALSE(c.contains("blacklist_redis_user"));
   EXPECT_EQ(c["postgres_password"], a["postgres_password"]);
+}
+
+TEST(InstanceConfig, EachServiceGetsOnlyItsOwnSecrets) {
+  TempDir home;
+  auto p = Layout{home.path()}.instance("USA");
+  Json s = ensure_secrets(p, std::nullopt);
+  EXPECT_FALSE(s["blacklist_spoke_password"].get<std::string>().empty()) << "the hub hands spokes a user";
+  for (const std::string svc : {"api", "idp", "pdp", "kas"}) {
+    Json own = Json::parse(read_file(p.dir / "secrets" / (svc + ".json")));
+    EXPECT_EQ(own, service_secrets(svc, s));
+    EXPECT_EQ(own["database_user"], "dive_" + svc);
+    EXPECT_EQ(own["postgres_password"], s["database_roles"][svc]);
+    EXPECT_NE(own["postgres_password"], s["postgres_password"]) << "never the cluster owner's";
+    EXPECT_EQ(own.contains("kas_key_encryption_key"), svc == "kas") << svc;
+    EXPECT_EQ(own.contains("idp_key_encryption_key"), svc == "idp") << svc;
+    EXPECT_EQ(own.contains("clients"), svc == "idp") << svc;
+    EXPECT_EQ(own.contains("blacklist_redis_password"), svc != "pdp") << svc;
+    EXPECT_FALSE(own.contains("blacklist_spoke_password")) << svc;
+    struct stat st {};
+    ASSERT_EQ(::stat((p.dir / "secrets" / (svc + ".json")).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
 }
 
 TEST(InstanceConfig, CorruptSecretsAreNeverSilentlyReplaced) {
