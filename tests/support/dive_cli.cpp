@@ -1,7 +1,12 @@
 #include "dive_cli.hpp"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "net/https_client.hpp"
 #include "orchestrator/port_probe.hpp"
@@ -13,7 +18,29 @@ std::string DiveCli::binary() {
   return DIVE_BINARY;
 }
 
-int choose_port_shift(const std::vector<std::string>& codes) {
+namespace {
+// Claims every port (non-blocking flocks); on any failure releases what it took and returns false.
+bool claim_ports(const std::vector<int>& ports, std::vector<int>* fds) {
+  std::error_code ec;
+  fs::create_directories("/tmp/dive-test-ports", ec);
+  ::chmod("/tmp/dive-test-ports", 01777);
+  std::vector<int> taken;
+  for (int port : ports) {
+    int fd = ::open(("/tmp/dive-test-ports/" + std::to_string(port)).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      taken.push_back(fd);
+      continue;
+    }
+    if (fd >= 0) ::close(fd);
+    for (int t : taken) ::close(t);
+    return false;
+  }
+  fds->insert(fds->end(), taken.begin(), taken.end());
+  return true;
+}
+}  // namespace
+
+int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* claims) {
   std::vector<int> candidates;
   for (int s = 10000; s < 20000; s += 100) candidates.push_back(s);
   // Start at a pid-dependent place so parallel test binaries rarely race for the same shift.
@@ -21,27 +48,39 @@ int choose_port_shift(const std::vector<std::string>& codes) {
   for (size_t k = 0; k < candidates.size(); ++k) {
     int s = candidates[(start + k) % candidates.size()];
     auto m = orch::monitoring_ports(s);
-    bool ok = orch::port_free(orch::blacklist_redis_port(s)) &&
-              orch::port_free(orch::blacklist_redis_exporter_port(s));
-    for (int p : {m.prometheus, m.alertmanager, m.monitor, m.grafana}) ok = ok && orch::port_free(p);
+    std::vector<int> ports{orch::blacklist_redis_port(s), orch::blacklist_redis_exporter_port(s), m.prometheus,
+                           m.alertmanager, m.monitor, m.grafana};
+    for (const auto& c : codes)
+      for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports)) ports.push_back(port);
+    bool ok = true;
     // Free on 127.0.0.2 too: tests place instances there (the stand-in for another machine).
-    for (const auto& c : codes) {
-      for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports))
-        ok = ok && orch::port_free(port) && orch::port_free(port, "127.0.0.2");
+    for (int p : ports) ok = ok && orch::port_free(p) && orch::port_free(p, "127.0.0.2");
+    std::vector<int> mine;
+    if (ok && (!claims || claim_ports(ports, &mine))) {
+      if (claims) claims->insert(claims->end(), mine.begin(), mine.end());
+      return s;
     }
-    if (ok) return s;
   }
   throw std::runtime_error("no free port shift found");
 }
 
 DiveCli::DiveCli(const std::vector<std::string>& codes)
-    : home_(std::make_unique<TempDir>("dive-it")), shift_(choose_port_shift(codes)) {
+    : home_(std::make_unique<TempDir>("dive-it")), shift_(choose_port_shift(codes, &port_claims_)) {
   ::chmod(home_->path().c_str(), 0755);  // PostgreSQL runs as the postgres user when we are root
 }
 
 DiveCli::~DiveCli() {
+  // DIVE_TEST_LOGS=<dir>: the services' logs are kept there (one folder per test home) for a post-mortem.
+  if (const char* keep = std::getenv("DIVE_TEST_LOGS"); keep && *keep) {
+    std::error_code ec;
+    const auto to = fs::path(keep) / home().filename();
+    fs::create_directories(to, ec);
+    for (const auto& inst : fs::directory_iterator(home() / "instances", ec))
+      fs::copy(inst.path() / "logs", to / inst.path().filename(), fs::copy_options::recursive, ec);
+  }
   auto r = run({"nuke", "all", "--confirm"}, std::chrono::seconds(120));
   if (r.exit_code != 0) ADD_FAILURE() << "cleanup (nuke all) failed:\n" << r.output;
+  for (int fd : port_claims_) ::close(fd);
 }
 
 RunResult DiveCli::run(const std::vector<std::string>& args, std::chrono::seconds timeout) const {

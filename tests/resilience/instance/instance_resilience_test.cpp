@@ -101,7 +101,11 @@ TEST_F(HubResilience, ACrashLoopBacksOffExponentially) {
     EXPECT_LE(delays[i], 5000);
   }
   EXPECT_GE(delays[3], 1500) << Json(delays).dump();
-  EXPECT_TRUE(contains(svc("pdp")["lastExit"].get<std::string>(), "exited with 1"));
+  const Json crashed = svc("pdp");
+  EXPECT_TRUE(crashed["lastExit"].is_string() &&
+              contains(crashed["lastExit"].get<std::string>(), "exited with 1"))
+      << crashed.dump() << "\n"
+      << cli_->run({"hub", "logs", "pdp", "-n", "40"}).output;
   auto log = cli_->run({"hub", "logs", "pdp", "-n", "200"});
   EXPECT_TRUE(contains(log.output, "cannot listen")) << log.output;
   squat.release();
