@@ -182,6 +182,32 @@ TEST(OpaSemantics, WrongTypesGetTheOriginalsReason) {
   }
 }
 
+TEST(OpaSemantics, EntriesOfAnyTypeCompareAsRegoValues) {
+  // {c | some c in COI} - {c | some c in acpCOI}: entries compare as values (7 == 7.0, objects by
+  // content), strings only with strings.
+  Json in = base_input();
+  in["resource"]["COI"] = Json::parse(R"(["NATO", 7, {"a": [1, "x"]}, null])");
+  in["subject"]["acpCOI"] = Json::parse(R"([null, {"a": [1.0, "x"]}, 7.0, "NATO"])");
+  EXPECT_EQ(decision_of(Json{{"input", in}}.dump())["allow"], true);
+  in["subject"]["acpCOI"] = Json::parse(R"([null, {"a": [1, "y"]}, 7, "NATO"])");
+  EXPECT_EQ(reason_of(Json{{"input", in}}.dump()),
+            R"(COI operator=ALL: user COI [null, {"a": [1, "y"]}, 7, "NATO"] does not satisfy resource COI )"
+            R"(["NATO", 7, {"a": [1, "x"]}, null])");
+  in["resource"]["coiOperator"] = "ANY";
+  in["resource"]["COI"] = Json::parse(R"([{"a": [1, "y"]}, "FVEY"])");
+  EXPECT_EQ(decision_of(Json{{"input", in}}.dump())["allow"], true);
+  in["subject"]["acpCOI"] = Json::parse(R"(["7", {"a": [1, "x"]}])");
+  in["resource"]["COI"] = Json::parse(R"([7, {"a": [1, "y"]}])");
+  EXPECT_EQ(
+      reason_of(Json{{"input", in}}.dump()),
+      R"(COI operator=ANY: user COI ["7", {"a": [1, "x"]}] does not intersect resource COI [7, {"a": [1, "y"]}])");
+  // The country is compared as a value too: 840 is not the string "840".
+  in = base_input();
+  in["resource"]["releasabilityTo"] = Json::parse(R"(["USA", "840", {"k": "v"}, [], false, -2.5])");
+  EXPECT_EQ(reason_of(Json{{"input", in}}.dump()),
+            R"(Invalid country codes in releasabilityTo: {false, -2.5, "840", [], {"k": "v"}})");
+}
+
 TEST(OpaSemantics, WrongTypedValuesAreEchoedAsGiven) {
   Json in = base_input();
   in["subject"]["uniqueID"] = {{"b", {1, "x"}}, {"a", nullptr}};
