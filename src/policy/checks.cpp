@@ -7,6 +7,7 @@
 #include "policy/opa_format.hpp"
 #include "policy/rfc3339.hpp"
 #include "policy/unicode.hpp"
+#include "policy/values.hpp"
 
 namespace dive::policy {
 namespace {
@@ -79,28 +80,7 @@ std::optional<size_t> json_array_length(std::string_view text) {
 }  // namespace
 
 std::string sprintf_arg(const Field& f, char verb) {
-  switch (f.kind) {
-    case Kind::kString:
-      return f.str;
-    case Kind::kNull:
-      return "null";
-    case Kind::kFalse:
-      return "false";
-    case Kind::kTrue:
-      return "true";
-    case Kind::kArray:
-      return opa::array(f.list);
-    case Kind::kNumber: {
-      // OPA passes numbers to Go's fmt as int, *big.Int or float64.
-      const bool fits_int = f.num.type == Number::Type::kInt || (f.num.type == Number::Type::kUint &&
-                                                                 f.num.u <= static_cast<uint64_t>(INT64_MAX));
-      if (verb == 'v' || (verb == 'd' && f.num.type != Number::Type::kFloat)) return f.num.go_text();
-      const char* type = f.num.type == Number::Type::kFloat ? "float64" : fits_int ? "int" : "*big.Int";
-      return std::string("%!") + verb + "(" + type + "=" + f.num.go_text() + ")";
-    }
-    default:
-      return {};
-  }
+  return rego::sprintf_arg(f, verb);
 }
 
 std::string acr_text(const Field& acr) {
@@ -159,13 +139,30 @@ Violation missing_required_attributes(const EvalContext& c) {
   if (!in[F::kClassification].truthy()) return "Missing required attribute: resource.classification";
   if (!rel.truthy()) return "Missing required attribute: resource.releasabilityTo";
   if (rel.kind == Kind::kNull) return "Null releasabilityTo is not allowed";
-  // countryOfAffiliation is a non-empty string here.
-  if (!c.bundle.country_codes.contains(country.str))
-    return "Invalid country code: " + country.str + " (must be ISO 3166-1 alpha-3)";
-  if (rel.is_array() && !rel.list.empty()) {
+  // country.is_valid(x) is `x in valid_country_codes`: false for anything but a listed string.
+  if (!(country.is_string() && c.bundle.country_codes.contains(country.str)))
+    return "Invalid country code: " + sprintf_arg(country, 's') + " (must be ISO 3166-1 alpha-3)";
+  // count(releasabilityTo) > 0 (undefined for a number or true), then the entries that are not valid
+  // codes ({c | some c in releasabilityTo; ...}: none for a string).
+  if (rel.is_collection() && !rel.list.empty()) {
     std::vector<std::string> invalid;
-    for (const auto& code : rel.list)
-      if (!c.bundle.country_codes.contains(code)) invalid.push_back(code);
+    if (!rel.mixed) {
+      for (const auto& code : rel.list)
+        if (!c.bundle.country_codes.contains(code)) invalid.push_back(code);
+      if (invalid.empty()) return std::nullopt;
+      return "Invalid country codes in releasabilityTo: " + opa::set(std::move(invalid));
+    }
+    std::vector<Json> invalid_other;
+    for (size_t i = 0; i < rel.list.size(); ++i) {
+      if (!rel.string_entry(i))
+        invalid_other.push_back(rego::entry_json(rel, i));
+      else if (!c.bundle.country_codes.contains(rel.entry(i)))
+        invalid.emplace_back(rel.entry(i));
+    }
+    if (!invalid_other.empty()) {
+      for (auto& code : invalid) invalid_other.emplace_back(std::move(code));
+      return "Invalid country codes in releasabilityTo: " + rego::set_text(std::move(invalid_other));
+    }
     if (!invalid.empty()) return "Invalid country codes in releasabilityTo: " + opa::set(std::move(invalid));
   }
   return std::nullopt;
@@ -173,20 +170,21 @@ Violation missing_required_attributes(const EvalContext& c) {
 
 Violation not_releasable_to_country(const EvalContext& c) {
   const Field& rel = c.in[F::kReleasabilityTo];
-  if (!rel.is_array()) return std::nullopt;
-  if (rel.list.empty()) return "Resource releasabilityTo is empty (deny all)";
+  const auto n = rego::count(rel);
+  if (!n) return std::nullopt;  // count() of a number, boolean or null is undefined
+  if (*n == 0) return "Resource releasabilityTo is empty (deny all)";
   const Field& country = c.in[F::kCountry];
-  if (!country.defined() || (country.is_string() && coi::contains(rel.list, country.str)))
-    return std::nullopt;
-  return "Country " + sprintf_arg(country, 's') + " not in releasabilityTo: " + opa::array(rel.list);
+  if (!country.defined() || rego::member(country, rel)) return std::nullopt;
+  return "Country " + sprintf_arg(country, 's') + " not in releasabilityTo: " + sprintf_arg(rel, 'v');
 }
 
 Violation upload_not_releasable(const EvalContext& c) {
   if (!c.in[F::kOperation].equals("upload")) return std::nullopt;
   const Field& rel = c.in[F::kReleasabilityTo];
   const Field& country = c.in[F::kCountry];
-  if (!rel.is_array() || rel.list.empty() || !country.defined()) return std::nullopt;
-  if (country.is_string() && coi::contains(rel.list, country.str)) return std::nullopt;
+  const auto n = rego::count(rel);
+  if (!n || *n == 0 || !country.defined()) return std::nullopt;
+  if (rego::member(country, rel)) return std::nullopt;
   return "Upload releasabilityTo must include uploader country: " + sprintf_arg(country, 's');
 }
 
@@ -206,7 +204,9 @@ Violation under_embargo(const EvalContext& c) {
 }
 
 Violation ztdf_integrity_violation(const EvalContext& c) {
-  if (c.in.section(Section::kZtdf) != Kind::kTrue) return std::nullopt;
+  // `input.resource.ztdf` is truthy: present and not false, whatever its type (a ztdf that is not an
+  // object has no policyHash: "policy hash missing").
+  if (!ztdf_enabled(c.in)) return std::nullopt;
   const Field& validated = c.in[F::kIntegrityValidated];
   if (validated.kind == Kind::kFalse)
     return "ZTDF integrity validation failed (cryptographic binding compromised)";
@@ -243,6 +243,8 @@ Violation mfa_not_verified(const EvalContext& c) {
 
 Violation industry_access_blocked(const EvalContext& c) {
   if (resolved_org_type(c.in) != "INDUSTRY" || resolved_industry_allowed(c.in)) return std::nullopt;
+  // The message's object.get(input.resource, ...) is undefined when resource is not an object.
+  if (c.in.section(Section::kResource) != Kind::kObject) return std::nullopt;
   const Field& flag = c.in[F::kReleasableToIndustry];
   return "Industry access denied: organizationType=INDUSTRY but resource.releasableToIndustry=" +
          (flag.defined() ? sprintf_arg(flag, 'v') : std::string("not set"));
@@ -275,20 +277,27 @@ Federation federation(const EvalContext& c) {
   const std::string* issuer_tenant = nullptr;
   if (issuer.truthy()) {
     f.issuer_present = true;
-    if (auto it = issuers.find(issuer.str); it != issuers.end()) issuer_tenant = &it->second;
+    // trusted_issuers[issuer]: only a string names an issuer.
+    if (issuer.is_string())
+      if (auto it = issuers.find(issuer.str); it != issuers.end()) issuer_tenant = &it->second;
   }
   f.trusted = issuer_tenant != nullptr;
   f.subject_tenant = f.trusted ? *issuer_tenant : "UNKNOWN";
   const Field& tenant = c.in[F::kTenant];
-  if (tenant.defined())
-    f.current_tenant = tenant.str;
-  else if (issuer_tenant)
+  if (tenant.defined()) {
+    // `tenant := input.context.tenant`: the value, whatever its type.
+    f.tenant_from_input = true;
+    if (tenant.is_string()) f.current_tenant = tenant.str;
+  } else if (issuer_tenant) {
     f.current_tenant = *issuer_tenant;
-  else if (c.bundle.tenant_id)
+  } else if (c.bundle.tenant_id) {
     f.current_tenant = *c.bundle.tenant_id;
-  else
+  } else {
     f.current_tenant = "USA";
-  if (f.trusted) {
+  }
+  // can_federate compares tenant names: a current tenant that is not a string matches nothing.
+  const bool current_is_name = !f.tenant_from_input || tenant.is_string();
+  if (f.trusted && current_is_name) {
     if (f.subject_tenant == f.current_tenant) {
       f.can_access = true;
     } else if (auto it = c.bundle.federation_matrix.find(f.subject_tenant);
@@ -297,6 +306,15 @@ Federation federation(const EvalContext& c) {
     }
   }
   return f;
+}
+
+std::string current_tenant_text(const Federation& f, const Input& in) {
+  return f.tenant_from_input ? sprintf_arg(in[F::kTenant], 's') : f.current_tenant;
+}
+
+bool ztdf_enabled(const Input& in) {
+  const Kind k = in.section(Section::kZtdf);
+  return k != Kind::kAbsent && k != Kind::kFalse;
 }
 
 }  // namespace dive::policy

@@ -41,11 +41,16 @@ struct Federation {
   bool issuer_present = false;
   bool trusted = false;
   std::string subject_tenant;  // the issuer's tenant, "UNKNOWN" otherwise
-  std::string current_tenant;  // context.tenant, else the issuer's tenant, else tenant_id, else "USA"
-  bool can_access = false;     // trusted and can_federate(subject_tenant, current_tenant)
+  // context.tenant (any value: tenant_from_input, and current_tenant holds it when it is a string), else
+  // the issuer's tenant, else tenant_id, else "USA".
+  std::string current_tenant;
+  bool tenant_from_input = false;
+  bool can_access = false;  // trusted and can_federate(subject_tenant, current_tenant)
   bool passes() const { return !issuer_present || can_access; }
 };
 Federation federation(const EvalContext& c);
+// current_tenant as sprintf's %s prints it.
+std::string current_tenant_text(const Federation& f, const Input& in);
 
 // Helpers shared with evaluation_details.
 std::string_view resolved_org_type(const Input& in);  // GOV, MIL or INDUSTRY (GOV otherwise)
@@ -54,8 +59,9 @@ std::string acr_text(const Field& acr);          // sprintf("%v", [acr])
 size_t amr_factor_count(const Field& amr);       // count(parse_amr(amr)) of a defined amr
 std::string_view aal_level(const Input& in);     // AAL1..AAL3 (informational)
 bool equivalency_applied(const EvalContext& c);  // clearance.cpp
+bool ztdf_enabled(const Input& in);              // input.resource.ztdf is truthy
 
-// One sprintf argument as OPA renders it for verb 's', 'v' or 'd' (Field must be defined).
+// One sprintf argument as OPA renders it for verb 's', 'v' or 'd' (Field must be defined; any type).
 std::string sprintf_arg(const Field& f, char verb);
 
 }  // namespace dive::policy

@@ -42,9 +42,12 @@ std::optional<int> nato_level(const EvalContext& c, const Field& term, const Fie
   return nato_rank(nato);
 }
 
+// uses_classification_equivalency: the four attributes are truthy and not null (any other type counts;
+// such a side then resolves to no NATO level, which denies).
 bool uses_equivalency(const Input& in) {
-  return in[F::kClearanceOriginal].is_string() && in[F::kClearanceCountry].is_string() &&
-         in[F::kOriginalClassification].is_string() && in[F::kOriginalCountry].is_string();
+  for (F f : {F::kClearanceOriginal, F::kClearanceCountry, F::kOriginalClassification, F::kOriginalCountry})
+    if (!in[f].truthy() || in[f].kind == Kind::kNull) return false;
+  return true;
 }
 
 bool equivalency_applied(const EvalContext& c) {
@@ -69,8 +72,8 @@ Violation insufficient_clearance(const EvalContext& c) {
     const auto res = nato_level(c, res_original, res_country);
     if (user && res && *user >= *res) return std::nullopt;
     std::string msg = "Insufficient clearance: ";
-    msg +=
-        original.str + " (" + country.str + ") < " + res_original.str + " (" + res_country.str + ") [NATO: ";
+    msg += sprintf_arg(original, 's') + " (" + sprintf_arg(country, 's') + ") < " +
+           sprintf_arg(res_original, 's') + " (" + sprintf_arg(res_country, 's') + ") [NATO: ";
     msg += nato_text(user);
     msg += " < ";
     msg += nato_text(res);

@@ -5,6 +5,7 @@
 
 #include "policy/checks.hpp"
 #include "policy/opa_format.hpp"
+#include "policy/values.hpp"
 
 namespace dive::policy {
 namespace coi {
@@ -41,24 +42,32 @@ bool intersects(const std::vector<std::string>& a, const std::vector<std::string
 
 Violation coi_violation(const EvalContext& c) {
   const Field& resource = c.in[F::kCOI];
-  if (!resource.is_array()) return std::nullopt;  // no COI: nothing to satisfy
-  static const std::vector<std::string> kNone;
+  // Every branch reads object.get(input.subject, "acpCOI", []), undefined when subject is not an
+  // object; an absent COI makes each branch's first test undefined.
+  if (!resource.defined() || c.in.section(Section::kSubject) != Kind::kObject) return std::nullopt;
   const Field& acp = c.in[F::kAcpCOI];
-  const auto& user = acp.is_array() ? acp.list : kNone;  // object.get(subject, "acpCOI", [])
+  const Field& user = acp.defined() ? acp : rego::empty_array();
 
-  if (coi::contains(resource.list, "US-ONLY") && !(user.size() == 1 && user[0] == "US-ONLY"))
-    return "Resource requires US-ONLY COI. User has COI: " + opa::array(user);
-  if (resource.list.empty()) return std::nullopt;
-  // The original skipped ALL/ANY for a subject without COIs (difference 1 closes that).
-  if (user.empty() && !c.options.coi_requires_membership) return std::nullopt;
+  if (rego::member("US-ONLY", resource) && !rego::is_single(user, "US-ONLY"))
+    return "Resource requires US-ONLY COI. User has COI: " + sprintf_arg(user, 'v');
+  // count(input.resource.COI) > 0: characters of a string, entries of an array or object.
+  const auto resource_count = rego::count(resource);
+  if (!resource_count || *resource_count == 0) return std::nullopt;
+  // count(user_coi) > 0: the original skipped ALL/ANY for a subject without COIs (difference 1 closes
+  // that, and then treats an acpCOI without entries like an empty one).
+  const auto user_count = rego::count(user);
+  if ((!user_count || *user_count == 0) && !c.options.coi_requires_membership) return std::nullopt;
+  // object.get(input.resource, "coiOperator", "ALL"): a value other than "ALL"/"ANY" matches neither.
   const Field& op = c.in[F::kCoiOperator];
-  const std::string_view oper = op.is_string() ? std::string_view(op.str) : "ALL";
-  if (oper == "ALL" && !coi::all_in(resource.list, user))
-    return "COI operator=ALL: user COI " + opa::array(user) + " does not satisfy resource COI " +
-           opa::array(resource.list);
-  if (oper == "ANY" && !coi::intersects(resource.list, user))
-    return "COI operator=ANY: user COI " + opa::array(user) + " does not intersect resource COI " +
-           opa::array(resource.list);
+  const bool all = op.defined() ? op.equals("ALL") : true;
+  const bool any = op.equals("ANY");
+  // The sets {c | some c in x}: a string has no entries.
+  if (all && !rego::all_in(resource, user))
+    return "COI operator=ALL: user COI " + sprintf_arg(user, 'v') + " does not satisfy resource COI " +
+           sprintf_arg(resource, 'v');
+  if (any && !rego::intersects(resource, user))
+    return "COI operator=ANY: user COI " + sprintf_arg(user, 'v') + " does not intersect resource COI " +
+           sprintf_arg(resource, 'v');
   return std::nullopt;
 }
 
@@ -66,37 +75,24 @@ std::vector<std::string> coi_coherence_violations(const EvalContext& c) {
   std::vector<std::string> out;
   const Field& coi = c.in[F::kCOI];
   const Field& rel = c.in[F::kReleasabilityTo];
-  if (coi.is_array() && !coi.list.empty()) {
-    const auto& tags = coi.list;
-    const bool us_only = coi::contains(tags, "US-ONLY");
-    const bool eu = coi::contains(tags, "EU-RESTRICTED");
+  // Membership and iteration see the entries of an array or the values of an object; nothing else.
+  if (coi.is_collection() && !coi.list.empty()) {
+    const bool us_only = rego::member("US-ONLY", coi);
+    const bool eu = rego::member("EU-RESTRICTED", coi);
     if (us_only) {
-      for (const auto& x : tags)
-        if (x != "US-ONLY") out.push_back("COI US-ONLY cannot be combined with foreign-sharing COIs: " + x);
+      for (size_t i = 0; i < coi.list.size(); ++i)
+        if (!coi.string_entry(i) || coi.entry(i) != "US-ONLY")
+          out.push_back("COI US-ONLY cannot be combined with foreign-sharing COIs: " +
+                        rego::entry_sprintf_arg(coi, i, 's'));
     }
-    if (eu && coi::contains(tags, "NATO-COSMIC"))
+    if (eu && rego::member("NATO-COSMIC", coi))
       out.emplace_back("COI EU-RESTRICTED cannot be combined with NATO-COSMIC");
     if (eu && us_only) out.emplace_back("COI EU-RESTRICTED cannot be combined with US-ONLY");
-    if (c.in[F::kStrictCoiCoherence].is_true() && rel.is_array()) {
-      std::vector<std::string> members;
-      for (const auto& tag : tags) {
-        if (auto it = c.bundle.coi_members.find(tag); it != c.bundle.coi_members.end())
-          members.insert(members.end(), it->second.begin(), it->second.end());
-      }
-      std::string union_text;
-      const bool large = members.size() > coi::kLinearLimit;
-      const StringSet member_set = large ? StringSet(members.begin(), members.end()) : StringSet();
-      for (const auto& r : rel.list) {
-        if (large ? member_set.contains(r) : coi::contains(members, r)) continue;
-        if (union_text.empty()) union_text = opa::set(members);
-        out.push_back("[STRICT] Releasability country " + r + " not in COI union " + union_text);
-      }
-    }
     if (c.in[F::kCoiOperator].equals("ANY")) {
       static constexpr std::string_view kPairs[][2] = {
           {"CAN-US", "FVEY"}, {"GBR-US", "FVEY"}, {"AUKUS", "FVEY"}, {"NATO-COSMIC", "NATO"}};
       for (const auto& pair : kPairs) {
-        if (coi::contains(tags, pair[0]) && coi::contains(tags, pair[1])) {
+        if (rego::member(pair[0], coi) && rego::member(pair[1], coi)) {
           std::string msg = "Subset+superset COIs [";
           msg += pair[0];
           msg += ", ";
@@ -107,18 +103,44 @@ std::vector<std::string> coi_coherence_violations(const EvalContext& c) {
       }
     }
   }
+  // Strict mode: count(COI) > 0 (a non-empty string counts, and has no entries: the union is empty),
+  // then every entry of releasabilityTo outside the union of the COIs' members.
+  if (c.in[F::kStrictCoiCoherence].is_true() && rel.is_collection() && !rel.list.empty() &&
+      rego::count(coi).value_or(0) > 0) {
+    std::vector<std::string> members;
+    StringSet seen_tags;
+    for (size_t i = 0; i < coi.list.size(); ++i) {
+      // coi.members(name) looks a string up; each COI's members count once however often it is named.
+      if (!coi.string_entry(i) || !seen_tags.emplace(coi.entry(i)).second) continue;
+      if (auto it = c.bundle.coi_members.find(coi.entry(i)); it != c.bundle.coi_members.end())
+        members.insert(members.end(), it->second.begin(), it->second.end());
+    }
+    std::string union_text;
+    const bool large = members.size() > coi::kLinearLimit;
+    const StringSet member_set = large ? StringSet(members.begin(), members.end()) : StringSet();
+    for (size_t i = 0; i < rel.list.size(); ++i) {
+      if (rel.string_entry(i) &&
+          (large ? member_set.contains(rel.entry(i)) : coi::contains(members, rel.entry(i))))
+        continue;
+      if (union_text.empty()) union_text = opa::set(members);
+      out.push_back("[STRICT] Releasability country " + rego::entry_sprintf_arg(rel, i, 's') +
+                    " not in COI union " + union_text);
+    }
+  }
+  // NOFORN: caveats truthy and "NOFORN" one of its entries; then count() and [0] of COI and
+  // releasabilityTo (undefined for a number, null or boolean; [0] only of an array).
   const Field& caveats = c.in[F::kCaveats];
-  if (caveats.is_array() && coi::contains(caveats.list, "NOFORN")) {
-    if (coi.is_array()) {
-      if (coi.list.size() != 1)
+  if (caveats.truthy() && rego::member("NOFORN", caveats)) {
+    if (const auto n = rego::count(coi)) {
+      if (*n != 1)
         out.emplace_back("NOFORN caveat requires COI=[US-ONLY] (single COI)");
-      else if (coi.list[0] != "US-ONLY")
+      else if (rego::first_equals(coi, "US-ONLY") == false)
         out.emplace_back("NOFORN caveat requires COI=[US-ONLY]");
     }
-    if (rel.is_array()) {
-      if (rel.list.size() != 1)
+    if (const auto n = rego::count(rel)) {
+      if (*n != 1)
         out.emplace_back("NOFORN caveat requires releasabilityTo=[USA] (single country)");
-      else if (rel.list[0] != "USA")
+      else if (rego::first_equals(rel, "USA") == false)
         out.emplace_back("NOFORN caveat requires releasabilityTo=[USA]");
     }
   }

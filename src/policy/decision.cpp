@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "policy/checks.hpp"
+#include "policy/values.hpp"
+
 namespace dive::policy {
 namespace {
 
@@ -19,7 +22,8 @@ Json raw(const Field& f, Json fallback) {
     case Kind::kNumber:
       return f.num.to_json();
     case Kind::kArray:
-      return Json(f.list);
+    case Kind::kObject:
+      return rego::to_json(f);
     default:
       return fallback;
   }
@@ -28,12 +32,12 @@ Json raw(const Field& f, Json fallback) {
 Json obligations_json(const Decision& d, const Input& in) {
   Json list = Json::array();
   if (!d.kas_obligation) return list;
-  const std::string& rid = in[F::kResourceId].str;
+  const Field& rid = in[F::kResourceId];
   Json o = Json::object();
   o["type"] = "kas";
   o["action"] = "request_key";
-  o["resourceId"] = rid;
-  o["kaoId"] = "kao-" + rid;
+  o["resourceId"] = raw(rid, nullptr);
+  o["kaoId"] = "kao-" + sprintf_arg(rid, 's');
   o["kasEndpoint"] = raw(in[F::kKasUrl], Json(kDefaultKasEndpoint));
   o["reason"] = "Encrypted resource requires KAS key release";
   o["policyContext"] = {{"clearanceRequired", raw(in[F::kClassification], nullptr)},
@@ -60,12 +64,19 @@ void append_raw(std::string& out, const Field& f, std::string_view fallback_json
       out += f.num.to_json().dump();
       return;
     case Kind::kArray:
+      if (f.mixed) {
+        out += f.str;  // canonical JSON, as dump() writes it
+        return;
+      }
       out += '[';
       for (size_t i = 0; i < f.list.size(); ++i) {
         if (i) out += ',';
         append_json_string(out, f.list[i]);
       }
       out += ']';
+      return;
+    case Kind::kObject:
+      out += f.str;
       return;
     default:
       out += fallback_json;
@@ -137,9 +148,10 @@ Json decision_to_json(const Decision& d, const Input& in) {
                    {"releasableToIndustry", d.releasable_to_industry}};
   Json authentication = {
       {"acr", raw(in[F::kAcr], "")}, {"amr", raw(in[F::kAmr], Json::array())}, {"aal_level", d.aal_level}};
-  Json tenant = {{"current_tenant", d.current_tenant},
-                 {"subject_tenant", d.subject_tenant},
-                 {"can_federate", k.federation_trusted}};
+  Json tenant = {
+      {"current_tenant", d.current_tenant_from_input ? raw(in[F::kTenant], nullptr) : Json(d.current_tenant)},
+      {"subject_tenant", d.subject_tenant},
+      {"can_federate", k.federation_trusted}};
   Json details = Json::object();
   if (d.equivalency_details) {
     details = {{"user_clearance_original", raw(in[F::kClearanceOriginal], nullptr)},
@@ -246,7 +258,10 @@ void append_decision_json(std::string& out, const Decision& d, const Input& in) 
   {
     ObjectWriter t(details.key("tenant"));
     t.boolean("can_federate", k.federation_trusted);
-    t.string("current_tenant", d.current_tenant);
+    if (d.current_tenant_from_input)
+      t.raw("current_tenant", in[F::kTenant], "null");
+    else
+      t.string("current_tenant", d.current_tenant);
     t.string("subject_tenant", d.subject_tenant);
     t.close();
   }
@@ -254,11 +269,11 @@ void append_decision_json(std::string& out, const Decision& d, const Input& in) 
 
   std::string& obl = top.key("obligations");
   if (d.kas_obligation) {
-    const std::string& rid = in[F::kResourceId].str;
+    const Field& rid = in[F::kResourceId];
     obl += '[';
     ObjectWriter o(obl);
     o.string("action", "request_key");
-    o.string("kaoId", "kao-" + rid);
+    o.string("kaoId", "kao-" + sprintf_arg(rid, 's'));
     o.raw("kasEndpoint", in[F::kKasUrl], "\"http://localhost:8080/request-key\"");
     {
       ObjectWriter p(o.key("policyContext"));
@@ -268,7 +283,7 @@ void append_decision_json(std::string& out, const Decision& d, const Input& in) 
       p.close();
     }
     o.string("reason", "Encrypted resource requires KAS key release");
-    o.string("resourceId", rid);
+    o.raw("resourceId", rid, "null");
     o.string("type", "kas");
     o.close();
     obl += ']';

@@ -44,6 +44,7 @@ struct Decision {
   std::string_view aal_level = "AAL1";
   std::string subject_tenant;
   std::string current_tenant;
+  bool current_tenant_from_input = false;  // it is input.context.tenant, echoed whatever its type
   bool equivalency_applied = false;
   bool equivalency_details = false;  // the six attributes are all present
 };

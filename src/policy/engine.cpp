@@ -76,10 +76,10 @@ Decision evaluate(const Input& in, const Bundle& bundle, const PolicyOptions& op
       if (!coherence.empty())
         d.reason = dive::join(coherence, "; ");
       else if (fed.issuer_present && !fed.trusted)
-        d.reason = "Untrusted token issuer: " + in[F::kIssuer].str;
+        d.reason = "Untrusted token issuer: " + sprintf_arg(in[F::kIssuer], 's');
       else if (fed.issuer_present && !fed.can_access)
-        d.reason = "Federation denied: " + fed.subject_tenant + " cannot access " + fed.current_tenant +
-                   " resources";
+        d.reason = "Federation denied: " + fed.subject_tenant + " cannot access " +
+                   current_tenant_text(fed, in) + " resources";
       else
         d.reason = kFallbackReason;
     }
@@ -88,10 +88,11 @@ Decision evaluate(const Input& in, const Bundle& bundle, const PolicyOptions& op
   d.kas_obligation = d.allow && in[F::kEncrypted].is_true() && in[F::kResourceId].defined();
   d.organization_type = resolved_org_type(in);
   d.releasable_to_industry = resolved_industry_allowed(in);
-  d.ztdf_enabled = in.section(Section::kZtdf) == Kind::kTrue;
+  d.ztdf_enabled = ztdf_enabled(in);
   d.aal_level = aal_level(in);
   d.subject_tenant = fed.subject_tenant;
   d.current_tenant = fed.current_tenant;
+  d.current_tenant_from_input = fed.tenant_from_input;
   d.equivalency_applied = equivalency_applied(c);
   d.equivalency_details = d.equivalency_applied && six_equivalency_attributes(in);
   return d;

@@ -6,50 +6,39 @@ namespace dive::policy {
 namespace schema {
 namespace {
 
-constexpr uint8_t bit(Kind k) {
-  return static_cast<uint8_t>(1u << static_cast<unsigned>(k));
-}
-constexpr uint8_t kStr = bit(Kind::kString);
-constexpr uint8_t kBool = bit(Kind::kFalse) | bit(Kind::kTrue);
-constexpr uint8_t kArr = bit(Kind::kArray);
-constexpr uint8_t kNull = bit(Kind::kNull);
-constexpr uint8_t kFalse = bit(Kind::kFalse);
-constexpr uint8_t kNum = bit(Kind::kNumber);
-
 using S = Section;
-// Indexed by F. `false` is accepted where the original documents it as "missing" (required
-// attributes), null where it documents null (equivalency attributes, releasabilityTo).
+// Indexed by F.
 constexpr FieldSpec kSpecs[] = {
-    {F::kAuthenticated, S::kSubject, "authenticated", kBool, "a boolean"},
-    {F::kUniqueID, S::kSubject, "uniqueID", kStr | kFalse, "a string"},
-    {F::kClearance, S::kSubject, "clearance", kStr | kFalse, "a string"},
-    {F::kCountry, S::kSubject, "countryOfAffiliation", kStr | kFalse, "a string"},
-    {F::kAcpCOI, S::kSubject, "acpCOI", kArr, "an array of strings"},
-    {F::kClearanceOriginal, S::kSubject, "clearanceOriginal", kStr | kNull, "a string or null"},
-    {F::kClearanceCountry, S::kSubject, "clearanceCountry", kStr | kNull, "a string or null"},
-    {F::kOrganizationType, S::kSubject, "organizationType", kStr, "a string"},
-    {F::kIssuer, S::kSubject, "issuer", kStr, "a string"},
-    {F::kOperation, S::kAction, "operation", kStr, "a string"},
-    {F::kResourceId, S::kResource, "resourceId", kStr, "a string"},
-    {F::kClassification, S::kResource, "classification", kStr | kFalse, "a string"},
-    {F::kReleasabilityTo, S::kResource, "releasabilityTo", kArr | kNull | kFalse, "an array of strings"},
-    {F::kCOI, S::kResource, "COI", kArr, "an array of strings"},
-    {F::kCoiOperator, S::kResource, "coiOperator", kStr, "\"ALL\" or \"ANY\""},
-    {F::kCaveats, S::kResource, "caveats", kArr, "an array of strings"},
-    {F::kCreationDate, S::kResource, "creationDate", kStr, "a string"},
-    {F::kEncrypted, S::kResource, "encrypted", kBool, "a boolean"},
-    {F::kKasUrl, S::kResource, "kasUrl", kStr, "a string"},
-    {F::kReleasableToIndustry, S::kResource, "releasableToIndustry", kBool, "a boolean"},
-    {F::kOriginalClassification, S::kResource, "originalClassification", kStr | kNull, "a string or null"},
-    {F::kOriginalCountry, S::kResource, "originalCountry", kStr | kNull, "a string or null"},
-    {F::kIntegrityValidated, S::kZtdf, "integrityValidated", kBool, "a boolean"},
-    {F::kPolicyHash, S::kZtdf, "policyHash", kStr, "a string"},
-    {F::kPayloadHash, S::kZtdf, "payloadHash", kStr, "a string"},
-    {F::kCurrentTime, S::kContext, "currentTime", kStr, "a string"},
-    {F::kAcr, S::kContext, "acr", kStr | kNum, "a string or a number"},
-    {F::kAmr, S::kContext, "amr", kArr | kStr, "an array of strings or a string"},
-    {F::kTenant, S::kContext, "tenant", kStr, "a string"},
-    {F::kStrictCoiCoherence, S::kContext, "strict_coi_coherence", kBool, "a boolean"},
+    {F::kAuthenticated, S::kSubject, "authenticated"},
+    {F::kUniqueID, S::kSubject, "uniqueID"},
+    {F::kClearance, S::kSubject, "clearance"},
+    {F::kCountry, S::kSubject, "countryOfAffiliation"},
+    {F::kAcpCOI, S::kSubject, "acpCOI"},
+    {F::kClearanceOriginal, S::kSubject, "clearanceOriginal"},
+    {F::kClearanceCountry, S::kSubject, "clearanceCountry"},
+    {F::kOrganizationType, S::kSubject, "organizationType"},
+    {F::kIssuer, S::kSubject, "issuer"},
+    {F::kOperation, S::kAction, "operation"},
+    {F::kResourceId, S::kResource, "resourceId"},
+    {F::kClassification, S::kResource, "classification"},
+    {F::kReleasabilityTo, S::kResource, "releasabilityTo"},
+    {F::kCOI, S::kResource, "COI"},
+    {F::kCoiOperator, S::kResource, "coiOperator"},
+    {F::kCaveats, S::kResource, "caveats"},
+    {F::kCreationDate, S::kResource, "creationDate"},
+    {F::kEncrypted, S::kResource, "encrypted"},
+    {F::kKasUrl, S::kResource, "kasUrl"},
+    {F::kReleasableToIndustry, S::kResource, "releasableToIndustry"},
+    {F::kOriginalClassification, S::kResource, "originalClassification"},
+    {F::kOriginalCountry, S::kResource, "originalCountry"},
+    {F::kIntegrityValidated, S::kZtdf, "integrityValidated"},
+    {F::kPolicyHash, S::kZtdf, "policyHash"},
+    {F::kPayloadHash, S::kZtdf, "payloadHash"},
+    {F::kCurrentTime, S::kContext, "currentTime"},
+    {F::kAcr, S::kContext, "acr"},
+    {F::kAmr, S::kContext, "amr"},
+    {F::kTenant, S::kContext, "tenant"},
+    {F::kStrictCoiCoherence, S::kContext, "strict_coi_coherence"},
 };
 static_assert(std::size(kSpecs) == kFieldCount);
 
@@ -60,15 +49,12 @@ constexpr bool table_in_enum_order() {
 }
 static_assert(table_in_enum_order());
 
-bool accepts(const FieldSpec& s, Kind k) {
-  return (s.accepts & bit(k)) != 0;
-}
-
 void mark(Field& f, Field::Problem p) {
   f.kind = Kind::kInvalid;
   f.problem = p;
   f.str.clear();
   f.list.clear();
+  f.mixed = false;
 }
 
 }  // namespace
@@ -115,47 +101,97 @@ std::string_view section_path(Section s) {
   return "input";
 }
 
-void set_literal(Field& f, const FieldSpec& s, Kind kind) {
+void set_literal(Field& f, Kind kind) {
   f.reset();
-  if (!accepts(s, kind)) return mark(f, Field::Problem::kType);
   f.kind = kind;
 }
 
-void set_string(Field& f, const FieldSpec& s, std::string&& value) {
+void set_string(Field& f, std::string&& value) {
   f.reset();
-  if (!accepts(s, Kind::kString)) return mark(f, Field::Problem::kType);
-  if (value.size() > kMaxStringBytes) return mark(f, Field::Problem::kStringTooLong);
   f.kind = Kind::kString;
   f.str = std::move(value);
 }
 
-void set_number(Field& f, const FieldSpec& s, const Number& n) {
+void set_number(Field& f, const Number& n) {
   f.reset();
-  if (!accepts(s, Kind::kNumber)) return mark(f, Field::Problem::kType);
   f.kind = Kind::kNumber;
   f.num = n;
 }
 
-void set_object(Field& f, const FieldSpec&) {
+void begin_array(Field& f) {
   f.reset();
-  mark(f, Field::Problem::kType);
-}
-
-void begin_array(Field& f, const FieldSpec& s) {
-  f.reset();
-  if (!accepts(s, Kind::kArray)) return mark(f, Field::Problem::kType);
   f.kind = Kind::kArray;
 }
 
 void push_string(Field& f, std::string&& value) {
   if (f.kind != Kind::kArray) return;
   if (f.list.size() >= kMaxArrayEntries) return mark(f, Field::Problem::kTooManyEntries);
-  if (value.size() > kMaxStringBytes) return mark(f, Field::Problem::kStringTooLong);
   f.list.push_back(std::move(value));
 }
 
-void push_other(Field& f) {
-  if (f.kind == Kind::kArray) mark(f, Field::Problem::kType);
+Kind kind_of(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null:
+      return Kind::kNull;
+    case Json::value_t::boolean:
+      return v.get<bool>() ? Kind::kTrue : Kind::kFalse;
+    case Json::value_t::string:
+      return Kind::kString;
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float:
+      return Kind::kNumber;
+    case Json::value_t::array:
+      return Kind::kArray;
+    default:
+      return Kind::kObject;
+  }
+}
+
+void set_json(Field& f, const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null:
+      return set_literal(f, Kind::kNull);
+    case Json::value_t::boolean:
+      return set_literal(f, v.get<bool>() ? Kind::kTrue : Kind::kFalse);
+    case Json::value_t::string:
+      return set_string(f, std::string(v.get_ref<const std::string&>()));
+    case Json::value_t::number_integer: {
+      Number n;
+      n.i = v.get<int64_t>();
+      return set_number(f, n);
+    }
+    case Json::value_t::number_unsigned: {
+      Number n;
+      n.type = Number::Type::kUint;
+      n.u = v.get<uint64_t>();
+      return set_number(f, n);
+    }
+    case Json::value_t::number_float: {
+      Number n;
+      n.type = Number::Type::kFloat;
+      n.f = v.get<double>();
+      return set_number(f, n);
+    }
+    default:
+      break;
+  }
+  f.reset();
+  if (v.size() > kMaxArrayEntries) return mark(f, Field::Problem::kTooManyEntries);
+  f.kind = v.is_array() ? Kind::kArray : Kind::kObject;
+  bool all_strings = true;
+  for (const auto& e : v) all_strings = all_strings && e.is_string();
+  f.list.reserve(v.size());
+  if (f.kind == Kind::kArray && all_strings) {  // the plain representation
+    for (const auto& e : v) f.list.push_back(e.get_ref<const std::string&>());
+    return;
+  }
+  f.mixed = true;
+  f.str = v.dump();
+  for (const auto& e : v) {  // array entries, or object values in key order
+    f.list.push_back(e.is_string() ? Field::kStringEntry + e.get_ref<const std::string&>()
+                                   : Field::kJsonEntry + e.dump());
+  }
 }
 
 }  // namespace schema
@@ -190,6 +226,7 @@ void Field::reset() {
   problem = Problem::kNone;
   str.clear();
   list.clear();
+  mixed = false;
   num = Number{};
 }
 
@@ -214,88 +251,25 @@ void Input::reset_section(Section s) {
 }
 
 void validate(const Input& in) {
-  for (Section s : {Section::kSubject, Section::kResource}) {
-    if (in.section(s) == Kind::kAbsent)
-      throw InvalidInput(std::string(schema::section_path(s)) + " is missing");
-  }
-  for (size_t i = 0; i < static_cast<size_t>(Section::kCount); ++i) {
-    if (in.sections[i] == Kind::kInvalid)
-      throw InvalidInput(std::string(schema::section_path(static_cast<Section>(i))) + " must be an object");
-  }
   for (size_t i = 0; i < kFieldCount; ++i) {
-    const Field& f = in.fields[i];
-    if (f.kind != Kind::kInvalid) continue;
+    if (in.fields[i].kind != Kind::kInvalid) continue;
     const auto& s = schema::spec(static_cast<F>(i));
-    std::string path = std::string(schema::section_path(s.section)) + "." + std::string(s.key);
-    switch (f.problem) {
-      case Field::Problem::kStringTooLong:
-        throw InvalidInput(path + " is longer than " + std::to_string(kMaxStringBytes) + " bytes");
-      case Field::Problem::kTooManyEntries:
-        throw InvalidInput(path + " has more than " + std::to_string(kMaxArrayEntries) + " entries");
-      default:
-        throw InvalidInput(path + " must be " + std::string(s.expect));
-    }
+    throw InvalidInput(std::string(schema::section_path(s.section)) + "." + std::string(s.key) +
+                       " has more than " + std::to_string(kMaxArrayEntries) + " entries");
   }
-  const Field& op = in[F::kCoiOperator];
-  if (op.is_string() && op.str != "ALL" && op.str != "ANY")
-    throw InvalidInput("input.resource.coiOperator must be " +
-                       std::string(schema::spec(F::kCoiOperator).expect));
 }
 
 namespace {
 
-void assign(Field& f, const schema::FieldSpec& s, const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null:
-      return schema::set_literal(f, s, Kind::kNull);
-    case Json::value_t::boolean:
-      return schema::set_literal(f, s, v.get<bool>() ? Kind::kTrue : Kind::kFalse);
-    case Json::value_t::string:
-      return schema::set_string(f, s, std::string(v.get_ref<const std::string&>()));
-    case Json::value_t::number_integer: {
-      Number n;
-      n.i = v.get<int64_t>();
-      return schema::set_number(f, s, n);
-    }
-    case Json::value_t::number_unsigned: {
-      Number n;
-      n.type = Number::Type::kUint;
-      n.u = v.get<uint64_t>();
-      return schema::set_number(f, s, n);
-    }
-    case Json::value_t::number_float: {
-      Number n;
-      n.type = Number::Type::kFloat;
-      n.f = v.get<double>();
-      return schema::set_number(f, s, n);
-    }
-    case Json::value_t::array:
-      schema::begin_array(f, s);
-      for (const auto& e : v) {
-        if (f.kind != Kind::kArray) break;
-        if (e.is_string())
-          schema::push_string(f, std::string(e.get_ref<const std::string&>()));
-        else
-          schema::push_other(f);
-      }
-      return;
-    default:
-      return schema::set_object(f, s);
-  }
-}
-
 void read_section(Input& in, Section section, const Json& obj) {
-  if (!obj.is_object()) {
-    in.sections[static_cast<size_t>(section)] = Kind::kInvalid;
-    return;
-  }
-  in.sections[static_cast<size_t>(section)] = Kind::kTrue;
+  in.sections[static_cast<size_t>(section)] = schema::kind_of(obj);
+  if (!obj.is_object()) return;  // its attributes are undefined, as in Rego
   for (const auto& [key, value] : obj.items()) {
     if (section == Section::kResource && key == "ztdf") {
       read_section(in, Section::kZtdf, value);
       continue;
     }
-    if (const auto* s = schema::field_for_key(section, key)) assign(in[s->id], *s, value);
+    if (const auto* s = schema::field_for_key(section, key)) schema::set_json(in[s->id], value);
   }
 }
 

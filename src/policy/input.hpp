@@ -1,9 +1,11 @@
 #pragma once
 // The decision input, reduced to the attributes the policy reads, with the distinctions the original's
 // Rego semantics make: absent vs null vs false vs a value (`not x` is true for absent and false only;
-// "", 0 and [] are present). Every attribute has a JSON type; a value of another type, an oversized
-// string or array, or a malformed document is rejected with InvalidInput (HTTP 400), never evaluated.
-// Attributes the policy does not read are accepted and ignored.
+// "", 0 and [] are present). An attribute keeps whatever JSON type the request gives it, as in OPA:
+// the checks apply Rego's semantics to each type (a comparison with another type is false, a string
+// has no entries to iterate, count() of a string counts characters, ...; see docs/POLICY.md). Only a
+// malformed document, or an array or object attribute with more than kMaxArrayEntries entries, is
+// rejected with InvalidInput (HTTP 400). Attributes the policy does not read are accepted and ignored.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,12 +24,14 @@ class InvalidInput : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-inline constexpr size_t kMaxArrayEntries = 1000;  // per array attribute
-inline constexpr size_t kMaxStringBytes = 8192;   // per string attribute (and array entry)
+// Entries of an array or object attribute the policy reads (the one limit the original did not have:
+// docs/POLICY.md says why it stays).
+inline constexpr size_t kMaxArrayEntries = 1000;
 inline constexpr int kMaxDepth = 64;              // JSON nesting
 inline constexpr size_t kMaxBodyBytes = 1 << 20;  // request body
 
-enum class Kind : uint8_t { kAbsent, kNull, kFalse, kTrue, kString, kNumber, kArray, kInvalid };
+// kInvalid: rejected (Field::problem says why); never evaluated.
+enum class Kind : uint8_t { kAbsent, kNull, kFalse, kTrue, kString, kNumber, kArray, kObject, kInvalid };
 
 struct Number {
   enum class Type : uint8_t { kInt, kUint, kFloat };
@@ -39,21 +43,38 @@ struct Number {
   std::string go_text() const;  // as OPA's sprintf %v prints it
 };
 
-// One attribute of the input.
+// One attribute of the input: a JSON value of any type.
 struct Field {
-  enum class Problem : uint8_t { kNone, kType, kStringTooLong, kTooManyEntries };
+  enum class Problem : uint8_t { kNone, kTooManyEntries };
   Kind kind = Kind::kAbsent;
   Problem problem = Problem::kNone;
-  std::string str;                // kString
-  std::vector<std::string> list;  // kArray (strings only)
-  Number num;                     // kNumber
+  // An object, or an array with an entry that is not a string: `list` entries carry a type tag.
+  bool mixed = false;
+  // kString: the value. When mixed: the whole value as canonical JSON text (nlohmann's dump: sorted
+  // keys, the last of repeated keys).
+  std::string str;
+  // kArray: the entries; kObject: the values, in key order (what Rego's `some x in v` and `x in v`
+  // see). Not mixed (an array of strings, the usual case): the strings as they are. Mixed: each entry
+  // is a tag byte, kStringEntry then the string or kJsonEntry then the value's canonical JSON text.
+  std::vector<std::string> list;
+  Number num;  // kNumber
+
+  static constexpr char kStringEntry = 's';
+  static constexpr char kJsonEntry = 'j';
 
   bool defined() const { return kind != Kind::kAbsent; }
   bool truthy() const { return kind != Kind::kAbsent && kind != Kind::kFalse; }  // Rego: not undefined/false
   bool is_string() const { return kind == Kind::kString; }
   bool is_array() const { return kind == Kind::kArray; }
+  bool is_object() const { return kind == Kind::kObject; }
+  bool is_collection() const { return kind == Kind::kArray || kind == Kind::kObject; }
   bool is_true() const { return kind == Kind::kTrue; }
   bool equals(std::string_view s) const { return kind == Kind::kString && str == s; }
+  // Entry i of an array or object: whether it is a string, and the string or its JSON text.
+  bool string_entry(size_t i) const { return !mixed || list[i][0] == kStringEntry; }
+  std::string_view entry(size_t i) const {
+    return mixed ? std::string_view(list[i]).substr(1) : std::string_view(list[i]);
+  }
   void reset();
 };
 
@@ -101,7 +122,8 @@ inline constexpr size_t kFieldCount = static_cast<size_t>(F::kCount);
 
 struct Input {
   std::array<Field, kFieldCount> fields;
-  // Per section: kAbsent, kTrue (an object) or kInvalid (present but not an object).
+  // Per section: the type of its value (kAbsent, kObject, or the type of a section that is not an
+  // object; its attributes are then all absent, as in Rego).
   std::array<Kind, static_cast<size_t>(Section::kCount)> sections{};
 
   const Field& operator[](F f) const { return fields[static_cast<size_t>(f)]; }
@@ -118,8 +140,6 @@ struct FieldSpec {
   F id;
   Section section;
   std::string_view key;
-  uint8_t accepts;  // bit (1 << Kind)
-  std::string_view expect;
 };
 
 const FieldSpec& spec(F id);
@@ -129,19 +149,21 @@ Section section_for_key(std::string_view key);
 const FieldSpec* field_for_key(Section section, std::string_view key);
 std::string_view section_path(Section s);
 
-// Assignment; a kind the attribute does not accept marks it invalid (reported by validate()).
-void set_literal(Field& f, const FieldSpec& s, Kind kind);  // kNull, kFalse, kTrue
-void set_string(Field& f, const FieldSpec& s, std::string&& value);
-void set_number(Field& f, const FieldSpec& s, const Number& n);
-void set_object(Field& f, const FieldSpec& s);
-// Arrays: begin, then one push per element.
-void begin_array(Field& f, const FieldSpec& s);
+// Assignment of any JSON value. Too many entries mark the attribute invalid (reported by validate()).
+void set_literal(Field& f, Kind kind);  // kNull, kFalse, kTrue
+void set_string(Field& f, std::string&& value);
+void set_number(Field& f, const Number& n);
+// Arrays of strings, the usual case: begin, then one push per entry.
+void begin_array(Field& f);
 void push_string(Field& f, std::string&& value);
-void push_other(Field& f);  // a non-string element
+// Any value, from a parsed document: objects, and arrays with entries that are not strings.
+void set_json(Field& f, const Json& value);
+// The type of a JSON value.
+Kind kind_of(const Json& value);
 
 }  // namespace schema
 
-// Throws InvalidInput for the first problem, in a fixed order (sections, then attributes).
+// Throws InvalidInput for the first problem, in attribute order.
 void validate(const Input& in);
 
 // From the value of "input" in a parsed request. Throws InvalidInput.

@@ -32,6 +32,9 @@ class Reader {
     throw InvalidInput("malformed JSON at byte " + std::to_string(p_ - begin_));
   }
 
+  // The current position (after peek(), the first byte of the next value).
+  const char* pos() const { return p_; }
+
   char peek() {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
     return p_ == end_ ? '\0' : *p_;
@@ -324,59 +327,97 @@ class Reader {
   const char* end_;
 };
 
-void read_field(Reader& r, Field& f, const schema::FieldSpec& s, int depth) {
+// The value text [begin, end), already validated by the reader, as a Json value (for the rare
+// attribute that is an object or an array with entries other than strings).
+Json parse_checked(const char* begin, const char* end) {
+  try {
+    return Json::parse(begin, end);
+  } catch (const std::exception&) {
+    throw InvalidInput("malformed JSON");  // unreachable: the reader accepts what nlohmann accepts
+  }
+}
+
+void read_field(Reader& r, Field& f, int depth) {
   switch (r.peek()) {
     case '"': {
       std::string v;
       r.string(&v);
-      schema::set_string(f, s, std::move(v));
+      schema::set_string(f, std::move(v));
       return;
     }
     case 't':
       r.literal("true");
-      return schema::set_literal(f, s, Kind::kTrue);
+      return schema::set_literal(f, Kind::kTrue);
     case 'f':
       r.literal("false");
-      return schema::set_literal(f, s, Kind::kFalse);
+      return schema::set_literal(f, Kind::kFalse);
     case 'n':
       r.literal("null");
-      return schema::set_literal(f, s, Kind::kNull);
-    case '{':
+      return schema::set_literal(f, Kind::kNull);
+    case '{': {
+      const char* begin = r.pos();
       r.skip_value(depth);
-      return schema::set_object(f, s);
+      return schema::set_json(f, parse_checked(begin, r.pos()));
+    }
     case '[': {
-      schema::begin_array(f, s);
+      // Strings are read straight into the attribute; an array with any other entry is read again as
+      // a Json value once the reader has checked it.
+      const char* begin = r.pos();
+      bool strings_only = true;
+      schema::begin_array(f);
       r.array(depth, [&](int d) {
-        if (r.peek() == '"' && f.kind == Kind::kArray) {
+        if (strings_only && r.peek() == '"') {
           std::string v;
           r.string(&v);
           schema::push_string(f, std::move(v));
         } else {
+          strings_only = false;
           r.skip_value(d);
-          schema::push_other(f);
         }
       });
+      if (!strings_only) schema::set_json(f, parse_checked(begin, r.pos()));
       return;
     }
     default: {
       Number n;
       r.number(&n);
-      return schema::set_number(f, s, n);
+      return schema::set_number(f, n);
     }
+  }
+}
+
+// The type of the value the reader is at (after peek()).
+Kind kind_at(char c) {
+  switch (c) {
+    case '{':
+      return Kind::kObject;
+    case '[':
+      return Kind::kArray;
+    case '"':
+      return Kind::kString;
+    case 't':
+      return Kind::kTrue;
+    case 'f':
+      return Kind::kFalse;
+    case 'n':
+      return Kind::kNull;
+    default:
+      return Kind::kNumber;
   }
 }
 
 void read_section(Reader& r, Input& in, Section section, int depth) {
   in.reset_section(section);
-  if (r.peek() != '{') {
-    r.skip_value(depth);
-    in.sections[static_cast<size_t>(section)] = Kind::kInvalid;
-    return;
+  const char c = r.peek();
+  if (c != '{') {
+    r.skip_value(depth);  // validates the value; its kind is recorded once it is known to be valid
+    in.sections[static_cast<size_t>(section)] = kind_at(c);
+    return;  // a section that is not an object has no attributes, as in Rego
   }
-  in.sections[static_cast<size_t>(section)] = Kind::kTrue;
+  in.sections[static_cast<size_t>(section)] = Kind::kObject;
   r.object(depth, [&](std::string_view key, int d) {
     if (section == Section::kResource && key == "ztdf") return read_section(r, in, Section::kZtdf, d);
-    if (const auto* s = schema::field_for_key(section, key)) return read_field(r, in[s->id], *s, d);
+    if (const auto* s = schema::field_for_key(section, key)) return read_field(r, in[s->id], d);
     r.skip_value(d);
   });
 }

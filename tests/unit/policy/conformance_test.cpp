@@ -3,6 +3,9 @@
 // through both readers (Json DOM and text) and both writers, which must agree byte for byte.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "policy/opa_api.hpp"
 #include "policy_conformance.hpp"
 #include "policy_test_util.hpp"
@@ -83,6 +86,30 @@ TEST(ConformanceTable, IsLargeAndCoversTheSpecTestTable) {
     }
   }
   EXPECT_EQ(from_spec_table, 18u) << "every row of original-policy-kas.md §4's table is a case";
+}
+
+TEST(ConformanceTable, EveryAttributeAndSectionHasWrongTypedCases) {
+  // Issue 11 §8: each attribute the policy reads, and each section, is given values of other types
+  // (cases named wt_*), with the decision OPA gives them.
+  std::map<std::string, std::set<std::string>> types;  // JSON pointer → types of the values tried
+  for (const auto& c : table()["cases"]) {
+    if (c["name"].get<std::string>().rfind("wt_", 0) != 0) continue;
+    const Json set = c.value("set", Json::object());
+    const Json remove = c.value("remove", Json::array());
+    for (const auto& [ptr, value] : set.items()) types[ptr].insert(value.type_name());
+    for (const auto& ptr : remove) types[ptr.get<std::string>()].insert("absent");
+  }
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    const auto& s = schema::spec(static_cast<F>(i));
+    std::string ptr(schema::section_path(s.section).substr(std::string_view("input").size()));
+    for (char& ch : ptr)
+      if (ch == '.') ch = '/';
+    ptr += "/" + std::string(s.key);
+    EXPECT_GE(types[ptr].size(), 2u) << ptr << ": values of at least two types";
+  }
+  for (const char* section : {"/subject", "/action", "/resource", "/context", "/resource/ztdf"}) {
+    EXPECT_GE(types[section].size(), 3u) << section;
+  }
 }
 
 TEST(ConformanceTable, EveryReachableReasonTemplateIsExercised) {
