@@ -10,23 +10,7 @@ namespace {
 
 // object.get(section, key, default) of an attribute.
 Json raw(const Field& f, Json fallback) {
-  switch (f.kind) {
-    case Kind::kString:
-      return Json(f.str);
-    case Kind::kNull:
-      return Json(nullptr);
-    case Kind::kFalse:
-      return Json(false);
-    case Kind::kTrue:
-      return Json(true);
-    case Kind::kNumber:
-      return f.num.to_json();
-    case Kind::kArray:
-    case Kind::kObject:
-      return rego::to_json(f);
-    default:
-      return fallback;
-  }
+  return f.kind == Kind::kAbsent || f.kind == Kind::kInvalid ? fallback : rego::to_json(f);
 }
 
 Json obligations_json(const Decision& d, const Input& in) {

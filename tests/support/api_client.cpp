@@ -89,6 +89,10 @@ ApiReply ApiClient::call(const std::string& service, const std::string& method, 
     req.headers.set("Content-Type", "application/json");
     req.body = body.dump();
   }
+  return send(req);
+}
+
+ApiReply ApiClient::send(const net::ClientRequest& req) const {
   auto resp = http_.send(req);
   ApiReply r;
   r.status = resp.status;
@@ -109,14 +113,7 @@ ApiReply ApiClient::oidc_post(const std::string& endpoint,
   req.headers.set("Content-Type", "application/x-www-form-urlencoded");
   if (!authorization.empty()) req.headers.set("Authorization", authorization);
   req.body = form_encode(form);
-  auto resp = http_.send(req);
-  ApiReply r;
-  r.status = resp.status;
-  try {
-    r.body = Json::parse(resp.body);
-  } catch (const std::exception&) {
-  }
-  return r;
+  return send(req);
 }
 
 }  // namespace dive::testing

@@ -49,6 +49,8 @@ class ApiClient {
   const Json& config() const { return config_; }
 
  private:
+  ApiReply send(const net::ClientRequest& req) const;  // {status, parsed body}
+
   const DiveCli& cli_;
   std::string code_;
   Json config_, secrets_;
