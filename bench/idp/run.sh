@@ -23,6 +23,9 @@ echo "== client_credentials (dive-api, client_secret_basic), $conns connections,
 FORM="grant_type=client_credentials" AUTH="Basic $(printf '%s:%s' dive-api "$api_secret" | base64 -w0)" \
   wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/token.lua" "$url"
 echo
-echo "== password grant (dive-cli, testuser-usa-1, argon2id), 8 connections, ${secs}s"
-FORM="grant_type=password&client_id=dive-cli&username=testuser-usa-1&password=$password" AUTH="" \
-  wrk -t1 -c8 -d"${secs}s" --latency -s "$here/token.lua" "$url"
+echo "== password grant (dive-cli, testuser-usa-1..5 and contractor.bah in turn, argon2id), 8 connections, ${secs}s"
+forms=""
+for u in testuser-usa-1 testuser-usa-2 testuser-usa-3 testuser-usa-4 testuser-usa-5 contractor.bah; do
+  forms="$forms|grant_type=password&client_id=dive-cli&username=$u&password=$password"
+done
+FORMS="${forms#|}" AUTH="" wrk -t1 -c8 -d"${secs}s" --latency -s "$here/token.lua" "$url"
