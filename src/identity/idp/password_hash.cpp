@@ -1,8 +1,11 @@
 #include "identity/idp/password_hash.hpp"
 
 #include <argon2.h>
+#include <openssl/crypto.h>
+#include <sys/mman.h>
 
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -11,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/encoding.hpp"
 #include "common/random.hpp"
 
 namespace dive::identity::idp {
@@ -38,8 +42,17 @@ class Permits {
     {
       std::lock_guard lock(mu_);
       --in_use_;
+      dirty_ = true;
+      last_release_ = std::chrono::steady_clock::now();
     }
     cv_.notify_one();
+  }
+  // True (once) when no hash ran for `quiet` after the last one: the caller may hand the memory back.
+  bool idle_since_use(std::chrono::milliseconds quiet) {
+    std::lock_guard lock(mu_);
+    if (!dirty_ || in_use_ > 0 || std::chrono::steady_clock::now() - last_release_ < quiet) return false;
+    dirty_ = false;
+    return true;
   }
 
  private:
@@ -47,6 +60,8 @@ class Permits {
   std::mutex mu_;
   std::condition_variable cv_;
   unsigned limit_, in_use_ = 0;
+  bool dirty_ = false;  // a hash ran since the last trim
+  std::chrono::steady_clock::time_point last_release_{};
 };
 
 struct Permit {
@@ -54,6 +69,63 @@ struct Permit {
   ~Permit() { Permits::instance().release(); }
   Permit(const Permit&) = delete;
   Permit& operator=(const Permit&) = delete;
+};
+
+// argon2's working memory (19 MiB per hash): kept between hashes, at most one block per permit, so that
+// back-to-back logins touch memory that is already mapped (a fresh mapping costs a page fault per 4 KiB:
+// ~85 ms a login here), and unmapped once the idp has been idle (release_idle_argon2_memory).
+class BlockPool {
+ public:
+  static BlockPool& instance() {
+    static BlockPool p;
+    return p;
+  }
+  static int allocate(uint8_t** memory, size_t bytes) {
+    *memory = instance().take(bytes);
+    return *memory ? ARGON2_OK : ARGON2_MEMORY_ALLOCATION_ERROR;
+  }
+  static void deallocate(uint8_t* memory, size_t bytes) { instance().give(memory, bytes); }
+  void set_limit(size_t n) {
+    std::lock_guard lock(mu_);
+    limit_ = std::max<size_t>(1, n);
+  }
+  void unmap_all() {
+    std::vector<std::pair<uint8_t*, size_t>> all;
+    {
+      std::lock_guard lock(mu_);
+      all.swap(free_);
+    }
+    for (auto [p, n] : all) ::munmap(p, n);
+  }
+
+ private:
+  BlockPool() : limit_(std::max(1u, std::thread::hardware_concurrency())) {}
+  uint8_t* take(size_t bytes) {
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < free_.size(); ++i)
+        if (free_[i].second == bytes) {
+          uint8_t* p = free_[i].first;
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          return p;
+        }
+    }
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : static_cast<uint8_t*>(p);
+  }
+  void give(uint8_t* p, size_t bytes) {
+    {
+      std::lock_guard lock(mu_);
+      if (free_.size() < limit_) {
+        free_.emplace_back(p, bytes);
+        return;
+      }
+    }
+    ::munmap(p, bytes);
+  }
+  std::mutex mu_;
+  std::vector<std::pair<uint8_t*, size_t>> free_;
+  size_t limit_;
 };
 
 bool parse_u32(std::string_view s, uint32_t* out) {
@@ -66,6 +138,13 @@ bool parse_u32(std::string_view s, uint32_t* out) {
 
 void set_argon2_concurrency(unsigned permits) {
   Permits::instance().set(permits);
+  BlockPool::instance().set_limit(permits);
+}
+
+bool release_idle_argon2_memory(std::chrono::milliseconds quiet) {
+  if (!Permits::instance().idle_since_use(quiet)) return false;
+  BlockPool::instance().unmap_all();
+  return true;
 }
 
 std::string hash_password(std::string_view password, const Argon2Params& p) {
@@ -86,9 +165,39 @@ std::string hash_password(std::string_view password, const Argon2Params& p) {
 bool verify_password(std::string_view password, std::string_view encoded) {
   Argon2Params p;
   if (!parse_argon2_params(encoded, &p)) return false;
-  std::string enc(encoded);  // argon2 wants a NUL-terminated string
-  Permit permit;
-  return argon2id_verify(enc.c_str(), password.data(), password.size()) == ARGON2_OK;
+  // "$argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>" (base64 without padding)
+  const size_t hash_at = encoded.rfind('$');
+  const size_t salt_at = encoded.rfind('$', hash_at - 1);
+  if (hash_at == std::string_view::npos || salt_at == std::string_view::npos || salt_at == 0) return false;
+  auto unpadded = [](std::string_view b64) {
+    std::string t(b64);
+    while (t.size() % 4) t += '=';
+    return base64_decode(t);
+  };
+  auto salt = unpadded(encoded.substr(salt_at + 1, hash_at - salt_at - 1));
+  auto expected = unpadded(encoded.substr(hash_at + 1));
+  if (!salt || !expected || expected->empty() || expected->size() > 1024) return false;
+  std::string computed(expected->size(), '\0');
+  argon2_context ctx{};
+  ctx.out = reinterpret_cast<uint8_t*>(computed.data());
+  ctx.outlen = static_cast<uint32_t>(computed.size());
+  ctx.pwd = reinterpret_cast<uint8_t*>(const_cast<char*>(password.data()));
+  ctx.pwdlen = static_cast<uint32_t>(password.size());
+  ctx.salt = reinterpret_cast<uint8_t*>(salt->data());
+  ctx.saltlen = static_cast<uint32_t>(salt->size());
+  ctx.t_cost = p.iterations;
+  ctx.m_cost = p.memory_kib;
+  ctx.lanes = ctx.threads = p.parallelism;
+  ctx.version = ARGON2_VERSION_13;
+  ctx.allocate_cbk = &BlockPool::allocate;
+  ctx.free_cbk = &BlockPool::deallocate;
+  ctx.flags = ARGON2_DEFAULT_FLAGS;
+  int rc;
+  {
+    Permit permit;
+    rc = argon2_ctx(&ctx, Argon2_id);
+  }
+  return rc == ARGON2_OK && CRYPTO_memcmp(computed.data(), expected->data(), computed.size()) == 0;
 }
 
 bool parse_argon2_params(std::string_view encoded, Argon2Params* out) {

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -292,8 +293,15 @@ TEST_F(Hardening, TheIdpGivesArgon2sMemoryBackAfterEachHash) {
     });
   for (auto& t : clients) t.join();
   EXPECT_GE(ok.load(), 300) << failed.load() << " refused";
-  const std::string rss = proc_field(pid_of("idp"), "VmRSS");
-  const long kib = std::stol(rss);
+  // The blocks stay with the allocator while logins come, and go back within a second or two of the last.
+  long kib = 0;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const std::string rss = proc_field(pid_of("idp"), "VmRSS");  // "   21928 kB"
+        kib = rss.empty() ? std::numeric_limits<long>::max() : std::stol(rss);
+        return kib < 60 * 1024;
+      },
+      10s))
+      << kib << " KiB";
   std::printf("[ MEMORY ] idp resident after %d logins from 8 clients: %ld KiB\n", ok.load(), kib);
-  EXPECT_LT(kib, 60 * 1024) << rss;
 }
