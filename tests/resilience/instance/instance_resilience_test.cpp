@@ -3,10 +3,12 @@
 // keeps its state across CLI runs.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <regex>
 
 #include <thread>
 
@@ -70,7 +72,7 @@ TEST_F(HubResilience, AStoppedServiceStaysStoppedAndStatusSaysSo) {
   EXPECT_TRUE(s["pid"].is_null());
   EXPECT_EQ(s["restarts"], restarts);
   auto human = cli_->run({"hub", "status"});
-  EXPECT_TRUE(contains(human.output, "pdp")) << human.output;
+  EXPECT_TRUE(std::regex_search(human.output, std::regex(R"((^|\n)\s*pdp\s+stopped\b)"))) << human.output;
   // The api cannot decide anything without its pdp: unhealthy, 503.
   auto [code, body] = cli_->https_get(cli_->port("USA", "api"), "/health");
   EXPECT_EQ(code, 503) << body;

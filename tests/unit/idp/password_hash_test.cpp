@@ -45,7 +45,22 @@ TEST(PasswordHash, ParamsAreParsedAndRehashIsAskedForWeakerOnes) {
   EXPECT_TRUE(needs_rehash("not a hash", Argon2Params{}));
 }
 
-TEST(PasswordHash, DummyVerifyRunsWithoutThrowing) {
+TEST(PasswordHash, DummyVerifyRunsARealArgon2Verification) {
+  dummy_verify("anything");  // the fixed hash is made once, on first use
+  release_idle_argon2_memory(std::chrono::milliseconds(0));
+  EXPECT_FALSE(release_idle_argon2_memory(std::chrono::milliseconds(0))) << "nothing ran since";
   dummy_verify("anything");
-  dummy_verify("anything");  // the fixed hash is made once
+  EXPECT_TRUE(release_idle_argon2_memory(std::chrono::milliseconds(0)))
+      << "an argon2 verification ran (and its memory was handed back)";
+}
+
+TEST(PasswordHash, VerificationThroughThePoolAgreesWithLibargon2) {
+  const std::string h = hash_password("correct horse", Argon2Params{});
+  for (int i = 0; i < 3; ++i) {  // the pooled block is reused: still the same answers
+    EXPECT_TRUE(verify_password("correct horse", h));
+    EXPECT_FALSE(verify_password("correct horsf", h));
+  }
+  EXPECT_FALSE(verify_password("correct horse", h.substr(0, h.size() - 2))) << "a truncated hash";
+  EXPECT_FALSE(verify_password("correct horse", h.substr(0, h.rfind('$')))) << "no hash part";
+  EXPECT_FALSE(verify_password("correct horse", "$argon2id$v=19$m=19456,t=2,p=1$!!!$!!!"));
 }
