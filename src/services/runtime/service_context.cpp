@@ -129,6 +129,12 @@ void ServiceContext::export_certificate_expiry() {
 ServiceContext::~ServiceContext() {
   stopping_ = true;
   if (migration_thread_.joinable()) migration_thread_.join();
+  // The kept components, and those only the routes hold (the pdp's bundle poller lives in a route's
+  // capture), run threads that use the pools and clients declared before them: they go first, in reverse
+  // order of keeping. (The router used to outlive the database pool, so a pdp that could not listen crashed
+  // on its way out when its poller ran against the destroyed pool.)
+  router_.reset();
+  while (!owned_.empty()) owned_.pop_back();
 }
 
 metrics::Registry& ServiceContext::registry() {
