@@ -7,7 +7,8 @@
 namespace dive::cli {
 
 void add_ports_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("ports", "Show the ports of an instance code (offset table of data/ports.json)");
+  auto* cmd =
+      app.add_subcommand("ports", "Show the ports of an instance code (offset table of data/ports.json)");
   static std::string code;
   static bool json = false;
   cmd->add_option("CODE", code, "Three-letter instance code (any case)")->required();

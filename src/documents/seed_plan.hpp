@@ -1,5 +1,5 @@
 #pragma once
-// What to seed: the document generator of ../shared/data/seed.json ("resources"), deterministic for a given
+// What to seed: the document generator of data/seed.json ("resources"), deterministic for a given
 // seed value. Pure logic (no keys, no database): the seeder encrypts and stores what this produces.
 //
 //   SeedPlan plan = SeedPlan::from_seed_json(seed_json, "USA");

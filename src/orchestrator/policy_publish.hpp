@@ -1,7 +1,7 @@
 #pragma once
 // The data bundle of a deployment, published to the instances' databases, where each pdp picks it up
-// (docs/POLICY.md: operators change data, not code). The deployment bundle trusts the issuers of every deployed
-// instance (https://localhost:<idp port>/realms/dive-v3-broker-<code>, tenant = code).
+// (docs/POLICY.md: operators change data, not code). The deployment bundle trusts the issuers of every
+// deployed instance (https://localhost:<idp port>/realms/dive-v3-broker-<code>, tenant = code).
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
-// Port-offset tables of DIVE (docs/ORCHESTRATION.md), from data/ports.json. The unit test checks this file against
-// that data, so an edit to one without the other fails the build's tests.
+// Port-offset tables of DIVE (docs/ORCHESTRATION.md), from data/ports.json. The unit test checks this file
+// against that data, so an edit to one without the other fails the build's tests.
 #include "orchestrator/port_tables.hpp"
 
 namespace dive::orch::tables {

@@ -1,8 +1,8 @@
 #pragma once
-// The per-instance supervisor (docs/ORCHESTRATION.md): starts its children in dependency order, each only after the
-// ones before it are ready (or their readiness timed out); restarts a crashed child with exponential
-// backoff and jitter (reset once it has been healthy for a while); kills and restarts a service whose
-// liveness probe keeps failing; keeps a deliberately stopped child stopped; stops everything in reverse
+// The per-instance supervisor (docs/ORCHESTRATION.md): starts its children in dependency order, each only
+// after the ones before it are ready (or their readiness timed out); restarts a crashed child with
+// exponential backoff and jitter (reset once it has been healthy for a while); kills and restarts a service
+// whose liveness probe keeps failing; keeps a deliberately stopped child stopped; stops everything in reverse
 // order on SIGTERM/SIGINT or a shutdown request. Controlled over a Unix socket (control_socket.hpp).
 #include <sys/types.h>
 

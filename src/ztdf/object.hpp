@@ -1,7 +1,7 @@
 #pragma once
-// The ZTDF object (docs/DOCUMENTS.md): manifest, policy (with the security label), payload (AES-256-GCM ciphertext
-// and integrity hashes) and key access objects. Plain data; binary members hold raw bytes (base64 only in
-// JSON). JSON shape and member names: docs/ZTDF.md; reading and writing: ztdf/serialize.hpp.
+// The ZTDF object (docs/DOCUMENTS.md): manifest, policy (with the security label), payload (AES-256-GCM
+// ciphertext and integrity hashes) and key access objects. Plain data; binary members hold raw bytes (base64
+// only in JSON). JSON shape and member names: docs/ZTDF.md; reading and writing: ztdf/serialize.hpp.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -2,8 +2,8 @@
 
 #include <cstdlib>
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,7 +26,8 @@ bool claim_ports(const std::vector<int>& ports, std::vector<int>* fds) {
   ::chmod("/tmp/dive-test-ports", 01777);
   std::vector<int> taken;
   for (int port : ports) {
-    int fd = ::open(("/tmp/dive-test-ports/" + std::to_string(port)).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd =
+        ::open(("/tmp/dive-test-ports/" + std::to_string(port)).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       taken.push_back(fd);
       continue;
@@ -48,10 +49,15 @@ int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* c
   for (size_t k = 0; k < candidates.size(); ++k) {
     int s = candidates[(start + k) % candidates.size()];
     auto m = orch::monitoring_ports(s);
-    std::vector<int> ports{orch::blacklist_redis_port(s), orch::blacklist_redis_exporter_port(s), m.prometheus,
-                           m.alertmanager, m.monitor, m.grafana};
+    std::vector<int> ports{orch::blacklist_redis_port(s),
+                           orch::blacklist_redis_exporter_port(s),
+                           m.prometheus,
+                           m.alertmanager,
+                           m.monitor,
+                           m.grafana};
     for (const auto& c : codes)
-      for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports)) ports.push_back(port);
+      for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports))
+        ports.push_back(port);
     bool ok = true;
     // Free on 127.0.0.2 too: tests place instances there (the stand-in for another machine).
     for (int p : ports) ok = ok && orch::port_free(p) && orch::port_free(p, "127.0.0.2");

@@ -16,8 +16,9 @@ namespace dive::testing {
 // A shift (multiple of 100, in 10000..20000) at which every port of `codes` (with their exporters), the
 // blacklist and its exporter, and the monitoring stack's ports are free, and claimed by no other test binary:
 // each port is claimed with an flock on /tmp/dive-test-ports/<port>, held through `claims` (descriptors,
-// closed by the caller; the claims also end with the process). Without the claims, two binaries started together
-// could pick shifts whose port sets overlap (one's pdp port is the other's exporter port) before either listens.
+// closed by the caller; the claims also end with the process). Without the claims, two binaries started
+// together could pick shifts whose port sets overlap (one's pdp port is the other's exporter port) before
+// either listens.
 int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* claims = nullptr);
 
 class DiveCli {

@@ -1,5 +1,5 @@
 #pragma once
-// The realm's seeded users, from data/seed.json (../shared/data/seed.json): testuser-<ccc>-1..5
+// The realm's seeded users, from data/seed.json: testuser-<ccc>-1..5
 // (UNCLASSIFIED .. TOP_SECRET with the COIs listed there), admin-<ccc> (roles user, admin, super_admin) and
 // the industry users whose country is this instance. The hub takes the hub script's attributes, spokes the
 // spoke script's (Terraform's where the script has none). Every seeded user has TOTP enrolled.

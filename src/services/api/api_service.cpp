@@ -1,6 +1,6 @@
 // api: the policy enforcement point and REST API. This build wires its dependencies, the health rules of
-// docs/ORCHESTRATION.md (unhealthy without database or pdp; degraded without idp, kas, redis or the blacklist) and
-// token authentication with the /api/auth routes, and the document routes (/api/resources).
+// docs/ORCHESTRATION.md (unhealthy without database or pdp; degraded without idp, kas, redis or the
+// blacklist) and token authentication with the /api/auth routes, and the document routes (/api/resources).
 #include "services/api/auth_routes.hpp"
 #include "services/api/federation.hpp"
 #include "services/api/resource_routes.hpp"

@@ -1,5 +1,5 @@
-// kas: the key access service (docs/DOCUMENTS.md). POST /request-key releases a document's data key only to an
-// authenticated, unrevoked caller, for a policy proven bound to the key, on a fresh pdp decision.
+// kas: the key access service (docs/DOCUMENTS.md). POST /request-key releases a document's data key only to
+// an authenticated, unrevoked caller, for a policy proven bound to the key, on a fresh pdp decision.
 #include "services/kas/key_request.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
