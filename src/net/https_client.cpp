@@ -3,6 +3,8 @@
 // session cache are touched only on the I/O thread, so they need no lock.
 #include "net/https_client.hpp"
 
+#include "common/deadline.hpp"
+
 #include <poll.h>
 
 #include <utility>  // before Asio (Boost 1.74 with g++ 12)
@@ -472,8 +474,12 @@ ClientResponse HttpsClient::Impl::send(const ClientRequest& req) {
     wire.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n");
   wire.append("\r\n").append(req.body);
 
-  auto call =
-      std::make_shared<Call>(*this, std::move(url), std::move(wire), req.method == "HEAD", req.timeout);
+  // Within the deadline of the request this thread serves, if any (common/deadline.hpp).
+  const Millis timeout = RequestDeadline::clamp(req.timeout);
+  if (timeout.count() <= 0)
+    throw TransportError(Kind::Timeout, "the request's deadline passed before the call to " + url.host + ":" +
+                                            std::to_string(url.port) + " was made");
+  auto call = std::make_shared<Call>(*this, std::move(url), std::move(wire), req.method == "HEAD", timeout);
   auto fut = call->future();
   asio::post(ioc_, [call] { call->start(); });
   call.reset();

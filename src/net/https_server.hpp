@@ -24,6 +24,9 @@ struct ServerConfig {
   size_t max_body_bytes = 1024 * 1024;
   Millis read_timeout{10000};  // to receive one whole request once it has started (and for the TLS handshake)
   Millis idle_timeout{60000};  // keep-alive connection idle between requests
+  // A handler's dependency calls are clamped to this, counted from the request's first byte
+  // (common/deadline.hpp); 0: no deadline.
+  Millis request_deadline{0};
   // The connection cap (kept below the open-file limit with a reserve for outbound connections by the
   // service that sets it). From shed_idle_at * max_connections on, each new connection makes the server
   // close the longest-idle keep-alive connection (one that waits for its next request), so that clients

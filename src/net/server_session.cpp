@@ -20,6 +20,7 @@
 #include <charconv>
 #include <optional>
 
+#include "common/deadline.hpp"
 #include "common/strings.hpp"
 #include "net/request_parser.hpp"
 #include "net/server_core.hpp"
@@ -318,6 +319,10 @@ class Session final : public SessionBase {
   }
 
   Response run_handler(const Handler& h) {
+    RequestDeadline::Scope deadline(
+        core_.cfg.request_deadline.count() > 0
+            ? std::optional<SteadyTime>(request_start_ + core_.cfg.request_deadline)
+            : std::nullopt);
     try {
       return h(req_);
     } catch (const std::exception& e) {

@@ -188,6 +188,12 @@ void CircuitBreaker::record(bool ok, bool probe, uint64_t generation, std::strin
   notify(fired);
 }
 
+void CircuitBreaker::unjudged(bool probe, uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (probe && generation == generation_ && state_ == BreakerState::HalfOpen && half_open_in_flight_ > 0)
+    --half_open_in_flight_;
+}
+
 BreakerState CircuitBreaker::state() {
   std::vector<std::pair<BreakerState, BreakerState>> fired;
   BreakerState s;

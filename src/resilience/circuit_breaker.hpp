@@ -71,6 +71,12 @@ class CircuitBreaker {
     }
     void success() { finish(true, ""); }
     void failure(std::string_view reason) { finish(false, reason); }
+    // The call never reached the dependency (e.g. it gave up waiting for a pooled connection of its own
+    // side): neither a success nor a failure; a half-open probe slot is given back.
+    void release_unjudged() {
+      if (cb_) cb_->unjudged(probe_, generation_);
+      cb_ = nullptr;
+    }
 
    private:
     friend class CircuitBreaker;
@@ -123,6 +129,7 @@ class CircuitBreaker {
 
  private:
   void record(bool ok, bool probe, uint64_t generation, std::string_view reason);
+  void unjudged(bool probe, uint64_t generation);
   void transition_locked(BreakerState to, std::vector<std::pair<BreakerState, BreakerState>>& fired);
   void maybe_half_open_locked(std::vector<std::pair<BreakerState, BreakerState>>& fired);
   void notify(const std::vector<std::pair<BreakerState, BreakerState>>& fired);

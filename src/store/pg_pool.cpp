@@ -3,15 +3,18 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <pqxx/nontransaction>
 #include <thread>
 #include <vector>
 
+#include "common/deadline.hpp"
 #include "store/error_text.hpp"
 
 namespace dive::store {
@@ -73,6 +76,10 @@ struct PgPool::Impl {
 
   Impl(PgPoolConfig c, metrics::Registry* registry, Clock& clk)
       : cfg(std::move(c)), clock(clk), secret(conninfo_password(cfg.conninfo)), backoff(cfg.reconnect) {
+    // The statement timeout travels in the startup packet: no extra round trip (and nothing that could
+    // wait on a server that accepted the connection and then stopped answering) after a connect.
+    if (cfg.statement_timeout.count() > 0)
+      cfg.conninfo += " options='-c statement_timeout=" + std::to_string(cfg.statement_timeout.count()) + "'";
     cfg.min_size = std::max(0, cfg.min_size);
     cfg.max_size = std::max({1, cfg.max_size, cfg.min_size});
     if (!registry) {
@@ -105,6 +112,17 @@ struct PgPool::Impl {
                     ->counter("dive_v3_db_connection_errors_total",
                               "Failed database connects and connections found broken", {"db_type"})
                     .labels(label);
+    c_timeouts = &registry
+                      ->counter("dive_v3_db_query_timeouts_total",
+                                "Database calls ended by the client deadline (query_timeout) or the "
+                                "server's statement_timeout",
+                                {"db_type"})
+                      .labels(label);
+    c_exhausted =
+        &registry
+             ->counter("dive_v3_db_pool_exhausted_total",
+                       "Requests that found no free database connection within acquire_timeout", {"db_type"})
+             .labels(label);
   }
 
   int total_locked() const { return active + static_cast<int>(idle.size()) + connecting; }
@@ -136,8 +154,6 @@ struct PgPool::Impl {
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     c->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
-    if (cfg.statement_timeout.count() > 0)
-      c->set_variable("statement_timeout", std::to_string(cfg.statement_timeout.count()));
     return c;
   }
 
@@ -245,6 +261,57 @@ struct PgPool::Impl {
     }
   }
 
+  // ---- The query deadline (query_timeout). A call's connection is "armed" while it runs; the watchdog
+  // thread shuts down the socket of one whose deadline passed, so that libpq's blocking read returns at
+  // once and the call fails (a stopped or partitioned server would otherwise keep it waiting for ever).
+  // Arming and disarming take `mu`, and so does the shutdown: a disarmed connection is never touched.
+  // The deadline is the earlier of query_timeout and the deadline of the request this thread serves.
+  void arm(pqxx::connection& c) {
+    const auto now = clock.now();
+    std::optional<SteadyTime> at = RequestDeadline::current();
+    if (cfg.query_timeout.count() > 0) at = RequestDeadline::earliest(now + cfg.query_timeout);
+    if (!at) return;
+    std::lock_guard lk(mu);
+    armed[&c] = Armed{*at, std::chrono::duration_cast<Millis>(*at - now), false};
+  }
+  // True when the watchdog ended the call; `budget` tells the time it had.
+  bool disarm(pqxx::connection& c, Millis* budget = nullptr) {
+    std::lock_guard lk(mu);
+    auto it = armed.find(&c);
+    if (it == armed.end()) return false;
+    const bool fired = it->second.fired;
+    if (budget) *budget = it->second.budget;
+    armed.erase(it);
+    return fired;
+  }
+
+  void watch() {
+    // A newly armed call is seen within `tick`, well before its deadline.
+    const Millis tick = cfg.query_timeout.count() > 0
+                            ? std::clamp(cfg.query_timeout / 4, Millis(10), Millis(250))
+                            : Millis(100);
+    std::unique_lock lk(mu);
+    while (!closed) {
+      const auto now = clock.now();
+      SteadyTime next = now + tick;
+      for (auto& [conn, a] : armed) {
+        if (a.fired) continue;
+        if (a.deadline <= now) {
+          a.fired = true;
+          const int fd = conn->sock();
+          if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+          timeouts.fetch_add(1, std::memory_order_relaxed);
+          c_timeouts->inc();
+          spdlog::warn("database ({}): a call got no answer within {} ms; its connection is closed",
+                       cfg.db_type, a.budget.count());
+        } else {
+          next = std::min(next, a.deadline);
+        }
+      }
+      watch_cv.wait_for(lk, std::chrono::duration_cast<Millis>(next - now) + Millis(1));
+    }
+  }
+
   // Closes connections above min_size that have been idle a long time (oldest first).
   void trim_locked(std::unique_lock<std::mutex>& lk) {
     std::vector<std::unique_ptr<pqxx::connection>> doomed;
@@ -270,11 +337,21 @@ struct PgPool::Impl {
   metrics::Gauge* g_max = nullptr;
   metrics::Gauge* g_waiting = nullptr;
   metrics::Counter* c_errors = nullptr;
+  metrics::Counter* c_timeouts = nullptr;
+  metrics::Counter* c_exhausted = nullptr;
+
+  struct Armed {
+    SteadyTime deadline;
+    Millis budget;  // the time the call was given
+    bool fired = false;
+  };
 
   mutable std::mutex mu;
-  std::condition_variable cv;        // waiters for a connection
-  std::condition_variable maint_cv;  // the maintainer (a connection lost, the pool closed)
-  std::vector<Idle> idle;            // most recently returned at the back
+  std::condition_variable watch_cv;                // the watchdog (the pool closed)
+  std::map<const pqxx::connection*, Armed> armed;  // calls running under query_timeout
+  std::condition_variable cv;                      // waiters for a connection
+  std::condition_variable maint_cv;                // the maintainer (a connection lost, the pool closed)
+  std::vector<Idle> idle;                          // most recently returned at the back
   int active = 0;
   int connecting = 0;
   int waiting = 0;  // callers of acquire() blocked until a connection is returned
@@ -285,10 +362,13 @@ struct PgPool::Impl {
   SteadyTime retry_at{};
   std::string last_error;
   std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> timeouts{0};
+  std::atomic<uint64_t> exhausted{0};
   int pub_active = 0, pub_idle = 0, pub_waiting = 0;
 
   std::mutex join_mu;
   std::thread maintainer;
+  std::thread watchdog;  // only with a query_timeout
 };
 
 // ---- Lease
@@ -331,6 +411,7 @@ PgPool::PgPool(PgPoolConfig cfg, metrics::Registry* registry, Clock& clock)
     : impl_(std::make_shared<Impl>(std::move(cfg), registry, clock)) {
   Impl* impl = impl_.get();
   impl_->maintainer = std::thread([impl] { impl->maintain(); });
+  impl_->watchdog = std::thread([impl] { impl->watch(); });
 }
 
 PgPool::~PgPool() {
@@ -339,7 +420,9 @@ PgPool::~PgPool() {
 
 PgPool::Lease PgPool::acquire() {
   Impl& p = *impl_;
-  const auto deadline = std::chrono::steady_clock::now() + p.cfg.acquire_timeout;
+  // Within the deadline of the request this thread serves, if any (common/deadline.hpp).
+  const Millis wait = RequestDeadline::clamp(p.cfg.acquire_timeout);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   std::unique_lock lk(p.mu);
   while (true) {
     if (p.closed) throw PgUnavailable("database (" + p.cfg.db_type + ") pool is closed");
@@ -353,7 +436,9 @@ PgPool::Lease PgPool::acquire() {
                          socket_readable(*item.conn);
       if (!check) return Lease(impl_, std::move(item.conn));
       lk.unlock();
+      p.arm(*item.conn);
       bool ok = validate(*item.conn);
+      ok = !p.disarm(*item.conn) && ok;
       if (ok) return Lease(impl_, std::move(item.conn));
       item.conn.reset();
       lk.lock();
@@ -386,19 +471,105 @@ PgPool::Lease PgPool::acquire() {
     const auto woke = p.cv.wait_until(lk, deadline);
     --p.waiting;
     p.publish_locked();
-    if (woke == std::cv_status::timeout && !p.closed && p.idle.empty() && p.total_locked() >= p.cfg.max_size)
-      throw PgUnavailable("database (" + p.cfg.db_type + "): no connection free within " +
-                          std::to_string(p.cfg.acquire_timeout.count()) + " ms (all " +
-                          std::to_string(p.cfg.max_size) + " in use)");
+    if (woke == std::cv_status::timeout && !p.closed && p.idle.empty() &&
+        p.total_locked() >= p.cfg.max_size) {
+      p.exhausted.fetch_add(1, std::memory_order_relaxed);
+      p.c_exhausted->inc();
+      throw PgPoolExhausted("database (" + p.cfg.db_type + "): no connection free within " +
+                            std::to_string(wait.count()) + " ms (all " + std::to_string(p.cfg.max_size) +
+                            " in use)");
+    }
   }
 }
 
-PgUnavailable PgPool::connection_lost(const std::exception& e) {
-  {
-    std::lock_guard lk(impl_->mu);
-    impl_->on_connection_lost_locked();
+// ---- PgPool::Call
+
+void PgPool::check_request_deadline() const {
+  if (RequestDeadline::current() && RequestDeadline::clamp(Millis(1)).count() == 0)
+    throw PgUnavailable("database (" + impl_->cfg.db_type + ") not asked: the request's deadline passed");
+}
+
+std::optional<resilience::CircuitBreaker::Permit> PgPool::admit() {
+  if (!breaker_) return std::nullopt;
+  auto permit = breaker_->try_acquire();
+  if (!permit)
+    throw PgUnavailable("database (" + impl_->cfg.db_type + ") unavailable: circuit breaker '" +
+                        breaker_->name() + "' is open (next trial in " +
+                        std::to_string(breaker_->snapshot().retry_after.count()) + " ms)");
+  return permit;
+}
+
+PgPool::Call::Call(PgPool& pool) : pool_(pool), permit_((pool.check_request_deadline(), pool.admit())) {
+  try {
+    lease_.emplace(pool.acquire());
+  } catch (const PgPoolExhausted&) {
+    if (permit_) permit_->release_unjudged();  // our capacity, not the database's health
+    throw;
+  } catch (const std::exception& e) {
+    if (permit_) permit_->failure(e.what());
+    throw;
   }
-  return PgUnavailable("database (" + impl_->cfg.db_type + ") connection lost: " + impl_->clean(e.what()));
+  pool.impl_->arm(lease_->conn());
+}
+
+PgPool::Call::~Call() {
+  disarm();
+}
+
+bool PgPool::Call::disarm() {
+  if (!disarmed_ && lease_) expired_ = pool_.impl_->disarm(lease_->conn(), &budget_);
+  disarmed_ = true;
+  return expired_;
+}
+
+void PgPool::Call::answered() {
+  // A call the watchdog ended may still have "answered" (its caller swallowed the error): it failed.
+  if (disarm()) {
+    lease_->mark_broken();
+    if (permit_) permit_->failure("no answer within the query deadline");
+    return;
+  }
+  if (permit_) permit_->success();
+}
+
+PgUnavailable PgPool::Call::lost(const std::exception& e) {
+  const bool expired = disarm();
+  lease_->mark_broken();
+  Impl& p = *pool_.impl_;
+  {
+    std::lock_guard lk(p.mu);
+    p.on_connection_lost_locked();
+  }
+  std::string text = expired ? "database (" + p.cfg.db_type + ") did not answer within " +
+                                   std::to_string(budget_.count()) + " ms (query deadline; connection closed)"
+                             : "database (" + p.cfg.db_type + ") connection lost: " + p.clean(e.what());
+  if (permit_) permit_->failure(text);
+  return PgUnavailable(text);
+}
+
+PgUnavailable PgPool::Call::too_slow(const std::exception&) {
+  disarm();
+  Impl& p = *pool_.impl_;
+  p.timeouts.fetch_add(1, std::memory_order_relaxed);
+  p.c_timeouts->inc();
+  std::string text = "database (" + p.cfg.db_type + ") statement cancelled after " +
+                     std::to_string(p.cfg.statement_timeout.count()) + " ms (statement_timeout)";
+  if (permit_) permit_->failure(text);
+  return PgUnavailable(text);
+}
+
+void PgPool::Call::in_doubt() {
+  const bool expired = disarm();
+  if (expired || !lease_->conn().is_open()) {
+    lease_->mark_broken();
+    if (permit_) permit_->failure("connection lost during commit");
+  } else if (permit_) {
+    permit_->success();
+  }
+}
+
+bool PgPool::is_statement_timeout(const pqxx::sql_error& e) {
+  return e.sqlstate() == "57014";  // query_canceled: the statement_timeout fired
 }
 
 bool PgPool::ping() {
@@ -422,6 +593,8 @@ PgPool::Stats PgPool::stats() const {
   s.waiting = impl_->waiting;
   s.max = impl_->cfg.max_size;
   s.errors = impl_->errors.load(std::memory_order_relaxed);
+  s.timeouts = impl_->timeouts.load(std::memory_order_relaxed);
+  s.exhausted = impl_->exhausted.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -437,9 +610,11 @@ void PgPool::close() {
   }
   p.cv.notify_all();
   p.maint_cv.notify_all();
+  p.watch_cv.notify_all();
   {
     std::lock_guard jl(p.join_mu);
     if (p.maintainer.joinable()) p.maintainer.join();
+    if (p.watchdog.joinable()) p.watchdog.join();
   }
   // `doomed` closes here, outside every lock.
 }

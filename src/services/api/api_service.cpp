@@ -11,7 +11,7 @@
 namespace dive::services {
 
 void wire_api(ServiceContext& ctx) {
-  ctx.connect(Dependencies{.database = true, .redis = true, .blacklist_redis = true});
+  ctx.connect(Dependencies{.database = true, .blacklist_redis = true});
   const Json& urls = ctx.config()["urls"];
   ctx.add_service_check("pdp", urls["pdp"], resilience::Impact::Critical);
   ctx.add_service_check("idp", urls["idp"], resilience::Impact::Important);

@@ -4,7 +4,6 @@
 
 #include <ctime>
 
-#include "resilience/circuit_breaker.hpp"
 #include "store/pg_pool.hpp"
 
 namespace dive::services::pdp {
@@ -23,21 +22,19 @@ std::string timestamp_text(int64_t ms) {
 }  // namespace
 
 void PgDecisionSink::write(const std::vector<policy::DecisionRecord>& batch) {
-  breaker_.run([&] {
-    db_.with([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      // The log is written off the request path in batches; waiting for the WAL flush buys nothing here.
-      tx.exec("SET LOCAL synchronous_commit = off");
-      pqxx::stream_to s(tx, "decisions",
-                        std::vector<std::string>{"decided_at", "request_id", "query", "input_hash", "allow",
-                                                 "reason", "latency_us", "bundle_revision"});
-      for (const auto& r : batch)
-        s << std::make_tuple(timestamp_text(r.decided_at_ms), r.request_id, r.query, "\\x" + r.input_hash,
-                             r.allow, r.reason, r.latency_us, r.bundle_revision);  // bytea in hex form
-      s.complete();
-      tx.commit();
-      return 0;
-    });
+  db_.with([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    // The log is written off the request path in batches; waiting for the WAL flush buys nothing here.
+    tx.exec("SET LOCAL synchronous_commit = off");
+    pqxx::stream_to s(tx, "decisions",
+                      std::vector<std::string>{"decided_at", "request_id", "query", "input_hash", "allow",
+                                               "reason", "latency_us", "bundle_revision"});
+    for (const auto& r : batch)
+      s << std::make_tuple(timestamp_text(r.decided_at_ms), r.request_id, r.query, "\\x" + r.input_hash,
+                           r.allow, r.reason, r.latency_us, r.bundle_revision);  // bytea in hex form
+    s.complete();
+    tx.commit();
+    return 0;
   });
 }
 

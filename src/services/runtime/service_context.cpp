@@ -29,6 +29,8 @@
 #include "store/pg_pool.hpp"
 #include "store/redis_client.hpp"
 
+#include <pqxx/nontransaction>
+
 namespace dive::services {
 
 using namespace std::chrono_literals;
@@ -72,6 +74,17 @@ ServiceContext::ServiceContext(std::string service, std::string code, Json confi
 }
 
 void ServiceContext::init() {
+  // instance.json "service_overrides": {"<service>": {...}} replaces settings for one service only (a JSON
+  // merge patch), e.g. to point one service's database or pdp at another address (the resilience tests
+  // place a fault proxy there: docs/RESILIENCE.md).
+  if (auto it = cfg_.find("service_overrides");
+      it != cfg_.end() && it->is_object() && it->contains(service_)) {
+    const Json patch = (*it)[service_];
+    if (patch.is_object()) {
+      cfg_.merge_patch(patch);
+      spdlog::info("instance.json service_overrides.{} applied: {}", service_, patch.dump());
+    }
+  }
   // DIVE_* environment variables override instance.json leaves (common/config.hpp).
   Config c(cfg_);
   c.apply_env(Config::process_env());
@@ -96,6 +109,8 @@ void ServiceContext::init() {
   sc.worker_threads = h.value("worker_threads", 16);
   sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
   sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
+  // No request waits on its dependencies longer than this (docs/RESILIENCE.md).
+  sc.request_deadline = Millis(h.value("request_deadline_ms", 5000));
   // Connections: as many as the open-file limit allows (raised to its hard limit first), less a reserve for
   // what the process opens itself (database and Redis pools, calls to the pdp, idp, kas and partners, log
   // and data files). Near the cap, idle keep-alive connections are shed first (net/https_server.hpp).
@@ -200,29 +215,40 @@ void ServiceContext::connect(const Dependencies& deps) {
         d.value("host", "127.0.0.1"), static_cast<uint16_t>(d.value("port", 5432)), d.value("name", "dive"),
         // Its own role (docs/SECURITY.md); the owner only for an instance
         // deployed before roles existed.
-        secrets_.value("database_user", d.value("user", "dive")), secrets_.value("postgres_password", ""));
+        secrets_.value("database_user", d.value("user", "dive")), secrets_.value("postgres_password", ""),
+        d.value("connect_timeout_s", 2));
     pc.db_type = "instance";
     pc.min_size = d.value("pool_min", 1);
     pc.max_size = d.value("pool_max", 8);
     pc.acquire_timeout = Millis(d.value("acquire_timeout_ms", 2000));
-    pc.statement_timeout = Millis(d.value("statement_timeout_ms", 10000));
+    pc.statement_timeout = Millis(d.value("statement_timeout_ms", 4000));
+    pc.query_timeout = Millis(d.value("query_timeout_ms", 5000));
     db_ = std::make_unique<store::PgPool>(pc, &registry());
-    breaker("database");
+    // Every call through the pool runs behind the breaker (the health ping too: while the breaker is open
+    // it answers at once, and once half-open the ping is one of the trial calls that close it again).
+    db_->set_breaker(&breaker("database"));
     add_check("database", deps.database_critical ? Impact::Critical : Impact::Important, [this] {
       bool ok = false;
       std::string err;
       try {
-        ok = breaker("database").run([this] { return db_->ping(); });
-        if (!ok) {
-          err = "ping failed";
-        }
+        db_->with([](pqxx::connection& c) {
+          pqxx::nontransaction tx(c);
+          tx.exec("SELECT 1");
+        });
+        ok = true;
       } catch (const std::exception& e) {
         err = e.what();
       }
       auto st = db_->stats();
       return resilience::CheckResult{ok && schema_ready_,
                                      ok && !schema_ready_ ? "schema migrations not applied yet" : err,
-                                     Json{{"active", st.active}, {"idle", st.idle}, {"total", st.total}}};
+                                     Json{{"active", st.active},
+                                          {"idle", st.idle},
+                                          {"total", st.total},
+                                          {"max", st.max},
+                                          {"waiting", st.waiting},
+                                          {"timeouts", st.timeouts},
+                                          {"exhausted", st.exhausted}}};
     });
     start_migrations();
   }
@@ -236,11 +262,6 @@ void ServiceContext::connect(const Dependencies& deps) {
     rc.password = password;
     return std::make_unique<store::RedisClient>(rc, &registry());
   };
-  if (deps.redis) {
-    redis_ = make_redis("redis", cfg_["redis"], secrets_.value("redis_password", ""));
-    breaker("redis");
-    add_check("redis", Impact::Important, [this] { return ping_check("redis", *redis_); });
-  }
   if (deps.blacklist_redis) {
     blacklist_ =
         make_redis("blacklist", cfg_["blacklist_redis"], secrets_.value("blacklist_redis_password", ""),
@@ -302,9 +323,6 @@ void ServiceContext::start_migrations() {
 
 store::PgPool& ServiceContext::db() {
   return *db_;
-}
-store::RedisClient& ServiceContext::redis() {
-  return *redis_;
 }
 store::RedisClient& ServiceContext::blacklist() {
   return *blacklist_;

@@ -1,7 +1,9 @@
 #pragma once
 // What every DIVE service process shares: its instance configuration and secrets, logging, metrics, the
-// HTTPS server with the standard health and metrics routes, and its dependencies (PostgreSQL pool,
-// Redis clients, HTTPS client) each behind a circuit breaker. A service's main wires its own routes and
+// HTTPS server with the standard health and metrics routes, and its dependencies (PostgreSQL pool, the
+// blacklist Redis, HTTPS client) each behind a circuit breaker and under a deadline (docs/RESILIENCE.md).
+// The instance's own Redis is no service's dependency: no request path uses it, so it is neither connected
+// nor part of any health verdict (its exporter and RedisDown watch it). A service's main wires its own routes and
 // health checks onto this, then calls run().
 #include <atomic>
 #include <functional>
@@ -35,7 +37,6 @@ namespace dive::services {
 struct Dependencies {
   bool database = false;  // the instance's PostgreSQL (pool + breaker "database"), migrations at start
   bool database_critical = true;  // false: the service works without it (degraded, not unhealthy)
-  bool redis = false;             // the instance's Redis (breaker "redis")
   bool blacklist_redis = false;   // the shared revocation Redis on the hub (breaker "blacklist_redis")
 };
 
@@ -58,7 +59,6 @@ class ServiceContext {
   // Connects the dependencies (never blocking on a down one: pools and clients recover by themselves).
   void connect(const Dependencies& deps);
   store::PgPool& db();
-  store::RedisClient& redis();
   store::RedisClient& blacklist();
   net::HttpsClient& http();  // verifies against the instance's CA (and the federation's CA set)
   // Loads the federation CA set now if it changed (also done every 500 ms): called before a newly trusted
@@ -102,7 +102,7 @@ class ServiceContext {
   std::vector<std::string> replaced_;
   std::shared_ptr<net::Router> router_;
   std::unique_ptr<store::PgPool> db_;
-  std::unique_ptr<store::RedisClient> redis_, blacklist_;
+  std::unique_ptr<store::RedisClient> blacklist_;
   std::unique_ptr<net::HttpsClient> http_;
   std::string trust_file_;                  // <dir>/federation/trust.pem ("" without an instance dir)
   std::mutex trust_mu_;                     // guards the two below
