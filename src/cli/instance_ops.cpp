@@ -6,9 +6,12 @@
 #include "common/fs.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/child_spec.hpp"
+#include "orchestrator/instance_config.hpp"
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/monitoring_stack.hpp"
+#include "orchestrator/pidfile.hpp"
 #include "orchestrator/pipeline.hpp"
+#include "orchestrator/port_probe.hpp"
 
 namespace dive::cli {
 
@@ -20,6 +23,32 @@ void require_deployed(const std::string& code) {
   if (!std::filesystem::exists(paths.instance_json))
     throw std::runtime_error(code + " is not deployed under " + ctx().layout.home.string() + "; run ./dive " +
                              (orch::is_hub(code) ? "hub deploy" : "spoke deploy " + code));
+}
+
+// `start SVC` of a stopped service whose port another process holds would only crash-loop behind a 90 s
+// wait: name the port and its holder at once, as deploy's preflight does, and start nothing.
+void check_port_before_start(const orch::InstancePaths& paths, const std::string& svc) {
+  const Json st = orch::instance_status(paths, orch::is_anchor(paths));
+  for (const auto& s : st["services"]) {
+    if (s["name"] != svc) continue;
+    if (!s["pid"].is_null() || !s.contains("port") || !s["port"].is_number_integer()) return;
+    const int port = s["port"];
+    const bool store = svc == "postgres" || svc == "redis" || svc == "redis-blacklist";
+    std::string bind = "127.0.0.1";
+    if (!store) {
+      try {
+        bind = orch::Placement::from_config(orch::read_instance_config(paths)).bind;
+      } catch (const std::exception&) {
+      }
+    }
+    if (orch::port_free(port, bind)) return;
+    auto holder = orch::port_holder(port);
+    for (const auto& rec : orch::live_records(paths.run))
+      if (holder && rec.pid == holder->pid) return;  // one of this instance's own processes
+    throw std::runtime_error("cannot start " + svc + " of " + paths.code + ": port " + std::to_string(port) +
+                             " is in use by " + orch::describe_holder(holder) +
+                             "; stop that process first (nothing was started)");
+  }
 }
 }  // namespace
 
@@ -120,6 +149,7 @@ int service_verb(const std::string& code, const std::string& verb, const std::st
   if (std::find(names.begin(), names.end(), svc) == names.end())
     throw UsageError("no service '" + svc + "' in " + code + " (one of: " + join(names, ", ") + ")");
   auto paths = ctx().layout.instance(code);
+  if (verb == "start") check_port_before_start(paths, svc);
   orch::service_command(paths, verb, svc);
   bool ok = verb == "stop" ? orch::wait_for_service(paths, svc, "stopped", false, 30s)
                            : orch::wait_for_service(paths, svc, "running", true, 90s);
