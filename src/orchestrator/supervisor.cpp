@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,9 @@ struct Supervisor::Child {
   SystemTime last_exit_at{};
   Millis last_delay{0};
   resilience::Backoff backoff;
+  // A process a previous supervisor started and left running, taken over: not our child (no waitpid), so
+  // its exit is seen through this pidfd. -1 for children we spawned.
+  int pidfd = -1;
 };
 
 Supervisor::Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober)
@@ -81,6 +85,8 @@ Supervisor::Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, 
 Supervisor::~Supervisor() {
   stop_health_ = true;
   if (health_thread_.joinable()) health_thread_.join();
+  for (auto& c : children_)
+    if (c->pidfd >= 0) ::close(c->pidfd);
 }
 
 void Supervisor::request_shutdown() {
@@ -100,16 +106,44 @@ void Supervisor::remove_pidfile(const Child& c) const {
   std::filesystem::remove(opts_.run_dir / (c.spec.name + ".pid"), ec);
 }
 
-// Children of a previous supervisor that died without stopping them (SIGKILL, power loss) still hold
-// their ports. Only a process whose pid and start time both match our record is ours to stop.
-void Supervisor::cleanup_stale_children() {
-  for (const auto& c : children_) {
-    auto rec = read_pid_record(opts_.run_dir / (c->spec.name + ".pid"));
-    if (rec && record_is_live(*rec)) {
-      spdlog::warn("stopping {} (pid {}) left running by a previous supervisor", c->spec.name, rec->pid);
-      terminate_pid(rec->pid, opts_.stop_grace, c->spec.stop_signal);
+namespace {
+// The running program of a process was replaced on disk (a rebuilt dive): "/path/dive (deleted)".
+bool exe_replaced(pid_t pid) {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  return !ec && ends_with(exe.string(), " (deleted)");
+}
+}  // namespace
+
+// Children of a previous supervisor that died without stopping them (SIGKILL, OOM kill) keep running and
+// serving: they are taken over, not restarted, so the death of a supervisor costs no request. Only a process
+// whose pid and start time both match our record is ours; one whose program was replaced on disk since it
+// started (an upgrade) is stopped instead, and started again from the new program.
+void Supervisor::adopt_stale_children() {
+  auto now = std::chrono::steady_clock::now();
+  for (const auto& cp : children_) {
+    Child& c = *cp;
+    auto rec = read_pid_record(opts_.run_dir / (c.spec.name + ".pid"));
+    if (!rec || !record_is_live(*rec)) {
+      remove_pidfile(c);
+      continue;
     }
-    remove_pidfile(*c);
+    int fd = exe_replaced(rec->pid) ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, rec->pid, 0));
+    if (fd >= 0 && record_is_live(*rec)) {  // still the same process once the pidfd holds it
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      c.pid = rec->pid;
+      c.pidfd = fd;
+      ++c.generation;
+      c.phase = ChildPhase::Starting;  // Running as soon as its readiness probe passes
+      c.started_at = now;
+      c.ready_deadline = now + opts_.ready_timeout;
+      spdlog::warn("{}: pid {} left running by a previous supervisor; taken over", c.spec.name, c.pid);
+      continue;
+    }
+    if (fd >= 0) ::close(fd);
+    spdlog::warn("stopping {} (pid {}) left running by a previous supervisor", c.spec.name, rec->pid);
+    terminate_pid(rec->pid, opts_.stop_grace, c.spec.stop_signal);
+    remove_pidfile(c);
   }
 }
 
@@ -130,7 +164,8 @@ void Supervisor::spawn_child(Child& c) {
   o.gid = c.spec.gid;
   o.stdout_path = c.spec.log_path;
   o.new_process_group = true;
-  o.parent_death_signal = SIGTERM;
+  // No parent-death signal: if this supervisor dies, its children keep serving until the next supervisor
+  // takes them over (adopt_stale_children).
   // Keep logs bounded: rotate once past 64 MiB (one old generation kept).
   std::error_code ec;
   if (!c.spec.log_path.empty() && std::filesystem::file_size(c.spec.log_path, ec) > (64u << 20) && !ec)
@@ -166,34 +201,44 @@ void Supervisor::signal_child(Child& c, int sig) {
   ::kill(c.pid, sig);
 }
 
+void Supervisor::on_exit(Child& c, const std::string& how) {
+  // Whatever is left of its process group (a postmaster's backends) goes with it.
+  ::kill(-c.pid, SIGKILL);
+  remove_pidfile(c);
+  if (c.pidfd >= 0) ::close(c.pidfd);
+  c.pidfd = -1;
+  c.pid = -1;
+  c.healthy = false;
+  c.last_exit = how;
+  c.last_exit_at = std::chrono::system_clock::now();
+  if (c.phase == ChildPhase::Stopping || !c.want_up || shutting_down_) {
+    c.phase = ChildPhase::Stopped;
+    spdlog::info("{}: stopped ({})", c.spec.name, c.last_exit);
+  } else {
+    c.phase = ChildPhase::Crashed;
+    ++c.restarts;
+    c.last_delay = c.backoff.next();
+    c.restart_at = std::chrono::steady_clock::now() + c.last_delay;
+    spdlog::warn("{}: crashed ({}); restart #{} in {}", c.spec.name, c.last_exit, c.restarts,
+                 format_duration_ms(c.last_delay.count()));
+  }
+}
+
 void Supervisor::reap() {
   while (true) {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
+    if (pid <= 0) break;
     std::lock_guard lock(mu_);
-    for (auto& cp : children_) {
-      Child& c = *cp;
-      if (c.pid != pid) continue;
-      // Whatever is left of its process group (a postmaster's backends) goes with it.
-      ::kill(-pid, SIGKILL);
-      remove_pidfile(c);
-      c.pid = -1;
-      c.healthy = false;
-      c.last_exit = describe_wait_status(status);
-      c.last_exit_at = std::chrono::system_clock::now();
-      if (c.phase == ChildPhase::Stopping || !c.want_up || shutting_down_) {
-        c.phase = ChildPhase::Stopped;
-        spdlog::info("{}: stopped ({})", c.spec.name, c.last_exit);
-      } else {
-        c.phase = ChildPhase::Crashed;
-        ++c.restarts;
-        c.last_delay = c.backoff.next();
-        c.restart_at = std::chrono::steady_clock::now() + c.last_delay;
-        spdlog::warn("{}: crashed ({}); restart #{} in {}", c.spec.name, c.last_exit, c.restarts,
-                     format_duration_ms(c.last_delay.count()));
-      }
-    }
+    for (auto& cp : children_)
+      if (cp->pid == pid && cp->pidfd < 0) on_exit(*cp, describe_wait_status(status));
+  }
+  // Taken-over processes are not our children: their pidfd becomes readable when they exit.
+  std::lock_guard lock(mu_);
+  for (auto& cp : children_) {
+    if (cp->pidfd < 0) continue;
+    pollfd p{cp->pidfd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) on_exit(*cp, "exited (taken over from a previous supervisor: status unknown)");
   }
 }
 
@@ -315,6 +360,7 @@ Json Supervisor::status() {
               {"healthy", c.healthy},
               {"port", c.spec.port},
               {"wanted", c.want_up},
+              {"adopted", c.pidfd >= 0},
               {"readyTimedOut", c.ready_timed_out},
               {"lastExit", c.last_exit.empty() ? Json(nullptr) : Json(c.last_exit)},
               {"backoffMs", c.last_delay.count()},
@@ -412,7 +458,7 @@ int Supervisor::run() {
   int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sfd < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   ensure_dir(opts_.run_dir, 0700);
-  cleanup_stale_children();
+  adopt_stale_children();
   int lfd = control_listen(opts_.socket);
   spdlog::info("supervisor of {} running (pid {}), control socket {}", opts_.code, ::getpid(),
                opts_.socket.string());

@@ -3,7 +3,8 @@
 // after the ones before it are ready (or their readiness timed out); restarts a crashed child with
 // exponential backoff and jitter (reset once it has been healthy for a while); kills and restarts a service
 // whose liveness probe keeps failing; keeps a deliberately stopped child stopped; stops everything in reverse
-// order on SIGTERM/SIGINT or a shutdown request. Controlled over a Unix socket (control_socket.hpp).
+// order on SIGTERM/SIGINT or a shutdown request; takes over the children a previous supervisor left running
+// when it died. Controlled over a Unix socket (control_socket.hpp).
 #include <sys/types.h>
 
 #include <atomic>
@@ -62,7 +63,8 @@ class Supervisor {
   void serve_control(int listen_fd);
   void write_pidfile(const Child& c) const;  // via pidfile.hpp
   void remove_pidfile(const Child& c) const;
-  void cleanup_stale_children();
+  void adopt_stale_children();
+  void on_exit(Child& c, const std::string& how);  // under mu_
 
   SupervisorOptions opts_;
   std::vector<std::unique_ptr<Child>> children_;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <thread>
 
@@ -96,6 +98,12 @@ class Harness {
 };
 
 const char* kForever = "while true; do sleep 0.05; done";
+
+// The test process spawned it (a stand-in for a previous supervisor): reap it once it exits.
+void waitpid_quiet(pid_t pid) {
+  int st = 0;
+  ::waitpid(pid, &st, WNOHANG);
+}
 }  // namespace
 
 TEST(Supervisor, StartsInDependencyOrderGatedOnReadiness) {
@@ -202,16 +210,75 @@ TEST(Supervisor, AChildThatIgnoresSigtermIsKilledAfterTheGrace) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 6s);
 }
 
-TEST(Supervisor, StaleChildrenOfADeadSupervisorAreStoppedByRecordedPid) {
-  TempDir d;
-  ensure_dir(d.path() / "run", 0700);
+namespace {
+// A process left running by a supervisor that died, recorded as run/<name>.pid.
+pid_t stale_child(const fs::path& dir, const std::string& name, std::vector<std::string> argv) {
+  ensure_dir(dir / "run", 0700);
   SpawnOptions o;
-  o.argv = {"sleep", "300"};
-  pid_t orphan = spawn(o);
-  Json rec = {{"pid", orphan}, {"start_time", proc_start_time(orphan).value()}, {"argv0", "sleep"}};
-  write_file_atomic(d.path() / "run" / "a.pid", rec.dump());
+  o.argv = std::move(argv);
+  o.new_process_group = true;
+  pid_t pid = spawn(o);
+  Json rec = {{"pid", pid}, {"start_time", proc_start_time(pid).value()}, {"argv0", o.argv[0]}};
+  write_file_atomic(dir / "run" / (name + ".pid"), rec.dump());
+  return pid;
+}
+}  // namespace
+
+TEST(Supervisor, AChildLeftRunningByADeadSupervisorIsTakenOverNotRestarted) {
+  TempDir d;
+  pid_t orphan = stale_child(d.path(), "a", {"sh", "-c", kForever});
+  FakeProber prober;
+  Harness h({child("a", kForever, d.path()), child("b", kForever, d.path())}, prober, d.path());
+  ASSERT_TRUE(wait_until([&] { return h.service("b")["state"] == "running"; }, 5s)) << h.status().dump();
+  Json a = h.service("a");
+  EXPECT_EQ(a["pid"], orphan) << a.dump();
+  EXPECT_EQ(a["state"], "running");
+  EXPECT_EQ(a["adopted"], true);
+  EXPECT_EQ(a["restarts"], 0);
+  EXPECT_TRUE(pid_alive(orphan));
+  // Its exit is noticed although it is not our child, and it is restarted like any crashed child.
+  ::kill(-orphan, SIGKILL);
+  waitpid_quiet(orphan);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        Json s = h.service("a");
+        return s["state"] == "running" && s["pid"].is_number() && s["pid"] != orphan;
+      },
+      5s))
+      << h.status().dump();
+  EXPECT_EQ(h.service("a")["restarts"], 1);
+  EXPECT_EQ(h.service("a")["adopted"], false);
+  // A taken-over child is stopped at shutdown like the others.
+  pid_t again = stale_child(d.path() / "second", "a", {"sh", "-c", kForever});
+  {
+    Harness h2({child("a", kForever, d.path() / "second")}, prober, d.path() / "second");
+    ASSERT_TRUE(wait_until([&] { return h2.service("a")["pid"] == again; }, 5s)) << h2.status().dump();
+    h2.shutdown_and_join();
+  }
+  EXPECT_TRUE(wait_until(
+      [&] {
+        waitpid_quiet(again);
+        return !pid_alive(again);
+      },
+      5s));
+}
+
+TEST(Supervisor, AStaleChildWhoseProgramWasReplacedIsStoppedAndStartedAfresh) {
+  TempDir d;
+  const fs::path copy = d.path() / "sleep-copy";
+  fs::copy_file("/bin/sleep", copy);
+  ::chmod(copy.c_str(), 0755);
+  pid_t orphan = stale_child(d.path(), "a", {copy.string(), "300"});
+  fs::remove(copy);  // an upgrade replaced the binary: /proc/<pid>/exe now ends in " (deleted)"
   FakeProber prober;
   Harness h({child("a", kForever, d.path())}, prober, d.path());
-  EXPECT_TRUE(wait_until([&] { return !pid_alive(orphan); }, 5s));
-  wait_child(orphan, 1s);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        waitpid_quiet(orphan);
+        return !pid_alive(orphan);
+      },
+      5s));
+  ASSERT_TRUE(wait_until([&] { return h.service("a")["state"] == "running"; }, 5s));
+  EXPECT_NE(h.service("a")["pid"], orphan);
+  EXPECT_EQ(h.service("a")["adopted"], false);
 }
