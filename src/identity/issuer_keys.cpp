@@ -42,11 +42,17 @@ IssuerKeys::Lookup IssuerKeys::lookup_locked(const Entry& e, const std::string& 
   return out;
 }
 
-void IssuerKeys::maybe_fetch(const std::string& issuer, Entry& e) {
+void IssuerKeys::maybe_fetch(const std::string& issuer, Entry& e, bool unknown_kid) {
   SteadyTime now = clock_.now();
   {
     std::unique_lock lock(e.mu);
-    if (e.last_attempt && now - *e.last_attempt < opts_.min_refresh_interval) return;
+    if (e.last_attempt && now - *e.last_attempt < opts_.min_refresh_interval) {
+      // A kid minted moments after our last fetch (a rotation): one early refresh per interval.
+      const bool early = unknown_kid && now - *e.last_attempt >= opts_.early_refresh_after &&
+                         (!e.last_early || now - *e.last_early >= opts_.min_refresh_interval);
+      if (!early) return;
+      e.last_early = now;
+    }
     e.last_attempt = now;
   }
   JwksParseResult parsed;
@@ -98,7 +104,7 @@ IssuerKeys::Lookup IssuerKeys::find(const std::string& issuer, const std::string
     Lookup hit = lookup_locked(*e, kid);
     if (hit.status == Status::Found) return hit;  // another thread fetched it meanwhile
   }
-  maybe_fetch(issuer, *e);
+  maybe_fetch(issuer, *e, true);
   std::shared_lock lock(e->mu);
   return lookup_locked(*e, kid);
 }

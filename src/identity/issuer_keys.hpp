@@ -4,6 +4,10 @@
 // - First use of an issuer fetches its JWK Set.
 // - A kid that is not in the cached set triggers a refresh, at most once per `min_refresh_interval`
 //   (10 s) per issuer, counting failed attempts too; concurrent misses wait for the one fetch in flight.
+//   Besides, once per `min_refresh_interval`, a miss may refresh as soon as `early_refresh_after` (1 s) has
+//   passed since the last attempt: a key rotated in moments after a fetch (a token signed with it arrives
+//   while the set is 1-10 s old) is picked up within a second, and a flood of made-up kids still costs at
+//   most two fetches per interval.
 // - Keys older than `max_age` are refreshed on use (best effort: a failed refresh keeps the old keys, and
 //   only the thread that wins the fetch waits for it).
 // - A refresh replaces the whole set, so a key the issuer stopped publishing stops verifying.
@@ -26,6 +30,7 @@ namespace dive::identity {
 struct IssuerKeysOptions {
   Millis min_refresh_interval{10000};
   Millis max_age{3600000};
+  Millis early_refresh_after{1000};
 };
 
 class IssuerKeys {
@@ -57,13 +62,13 @@ class IssuerKeys {
     mutable std::shared_mutex mu;  // keys and times
     std::mutex fetch_mu;           // one fetch at a time; taken before mu, never after
     std::unordered_map<std::string, VerifyKey> keys;
-    std::optional<SteadyTime> last_attempt, last_success;
+    std::optional<SteadyTime> last_attempt, last_success, last_early;
     bool last_failed = false;
     std::string last_error;
   };
   std::shared_ptr<Entry> entry(const std::string& issuer, bool create) const;
-  // Fetches if the rate limit allows; call with fetch_mu held.
-  void maybe_fetch(const std::string& issuer, Entry& e);
+  // Fetches if the rate limit allows (`unknown_kid`: the early refresh too); call with fetch_mu held.
+  void maybe_fetch(const std::string& issuer, Entry& e, bool unknown_kid = false);
   Lookup lookup_locked(const Entry& e, const std::string& kid) const;
 
   JwksSource& source_;
