@@ -417,7 +417,17 @@ class Session final : public SessionBase {
     phase_ = Phase::Closing;
     set_deadline(now() + std::min(core_.cfg.read_timeout, kCloseGrace));
     if constexpr (kTls) {
-      stream_.async_shutdown([self = self()](error_code) { self->close_hard(); });
+      stream_.async_shutdown([self = self()](error_code ec) {
+        if (self->phase_ == Phase::Closed) return;
+        if (!ec || self->timed_out_) return self->close_hard();
+        // The client is still sending (the rest of a body we refused): discard what it sends for a while,
+        // as for plain TCP, so that unread bytes do not turn our close into a reset that destroys the
+        // error response before the client has read it.
+        error_code ignored;
+        self->socket().shutdown(tcp::socket::shutdown_send, ignored);
+        self->drained_ = 0;
+        self->drain();
+      });
     } else {
       error_code ignored;
       socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -426,9 +436,10 @@ class Session final : public SessionBase {
     }
   }
 
+  // Reads and discards raw bytes (under TLS too: the session is over) until EOF, kDrainMax or the deadline.
   void drain() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(kReadChunk), [self = self()](error_code ec, size_t n) {
+    socket().async_read_some(buffer_.prepare(kReadChunk), [self = self()](error_code ec, size_t n) {
       if (self->phase_ == Phase::Closed) return;
       self->drained_ += n;
       if (ec || self->drained_ > kDrainMax) return self->close_hard();

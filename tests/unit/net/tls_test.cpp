@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -250,6 +251,33 @@ TEST(Tls, ErrorsAndLimitsOverTls) {
   EXPECT_EQ(client.send(post(s.url("/echo"), "small")).body, "small");
   EXPECT_EQ(client.send(get(s.url("/missing"))).status, 404);
   EXPECT_EQ(client.stats().connects, 2u);  // the 413 closed the first connection
+}
+
+TEST(Tls, AnOversizedBodyStillBeingSentGetsItsErrorResponseNotAReset) {
+  ::signal(SIGPIPE, SIG_IGN);
+  TestServer s;
+  add_routes(*s.router);
+  auto cfg = tls_config();
+  cfg.max_body_bytes = 1024;
+  s.start(cfg);
+  // The server refuses the request on its headers while the body is still arriving (more than the socket
+  // buffers hold): it must take in what the client is still sending (up to a bound) instead of resetting the
+  // connection, so that the client finishes its write and reads the 413.
+  int written = 0, answered = 0;
+  std::string last;
+  for (int i = 0; i < 5; ++i) {
+    RawTls c(s.port(), TLS1_2_VERSION, TLS1_3_VERSION);
+    ASSERT_TRUE(c.handshake());
+    const std::string req = "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2097152\r\n\r\n" +
+                            std::string(768 * 1024, 'x');
+    written += SSL_write(c.ssl, req.data(), static_cast<int>(req.size())) == static_cast<int>(req.size());
+    last.clear();
+    char buf[4096];
+    for (int n; (n = SSL_read(c.ssl, buf, sizeof buf)) > 0;) last.append(buf, static_cast<size_t>(n));
+    answered += last.rfind("HTTP/1.1 413", 0) == 0;
+  }
+  EXPECT_EQ(written, 5) << "the server reset the connection while the client was sending";
+  EXPECT_EQ(answered, 5) << "last answer: " << last;
 }
 
 TEST(Tls, ConcurrentTlsClients) {
