@@ -133,8 +133,8 @@ std::optional<Millis> Ops::finish(LoadDriver& load, const std::string& name, Mil
     EXPECT_EQ(static_cast<size_t>(verified), load.acknowledged_writes());
   }
   std::printf(
-      "SCENARIO %s: recovered in %lld ms (bound %lld ms); %zu requests, %zu errors (%zu without answer)\n",
-      name.c_str(), rec ? static_cast<long long>(rec->count()) : -1LL, static_cast<long long>(bound.count()),
+      "SCENARIO %s: recovered in %s ms (bound %lld ms); %zu requests, %zu errors (%zu without answer)\n",
+      name.c_str(), rec ? std::to_string(rec->count()).c_str() : "-", static_cast<long long>(bound.count()),
       load.count(), failures(load), transport_failures(load));
   std::fflush(stdout);
   return rec;
