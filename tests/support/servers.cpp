@@ -63,6 +63,16 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
   }
 }
 
+bool holds_for(const std::function<bool()>& pred, std::chrono::milliseconds window,
+               std::chrono::milliseconds step) {
+  auto end = std::chrono::steady_clock::now() + window;
+  while (true) {
+    if (!pred()) return false;
+    if (std::chrono::steady_clock::now() >= end) return true;
+    std::this_thread::sleep_for(step);
+  }
+}
+
 namespace {
 std::unique_ptr<TempDir> make_dir(const char* prefix) {
   auto d = std::make_unique<TempDir>(prefix);

@@ -19,6 +19,12 @@ uint16_t free_port();
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds step = std::chrono::milliseconds(50));
 
+// The opposite: checks that something does NOT happen. Polls `pred` every `step` for the whole `window` (a
+// deliberate observation window, not a wait) and returns false at the first poll where it does not hold;
+// true when it held throughout.
+bool holds_for(const std::function<bool()>& pred, std::chrono::milliseconds window,
+               std::chrono::milliseconds step = std::chrono::milliseconds(20));
+
 // Listens on a loopback port for its lifetime: someone else's process holding a port we need.
 class PortSquatter {
  public:

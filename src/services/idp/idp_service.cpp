@@ -43,7 +43,7 @@ void wire_idp(ServiceContext& ctx) {
   ctx.keep(std::make_shared<Periodic>(std::chrono::seconds(1),
                                       [] { release_idle_argon2_memory(std::chrono::seconds(1)); }));
 
-  idp::add_oidc_routes(ctx.router(), provider, keys);
+  idp::add_oidc_routes(ctx.router(), provider, keys, [sync] { return sync->ready(); });
   ctx.router().add("GET", "/realms/" + cfg->realm + "/status",
                    [sync](net::Request&) { return net::Response::json(200, sync->status()); });
   ctx.add_check("realm", resilience::Impact::Critical, [sync] {

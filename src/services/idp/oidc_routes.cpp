@@ -79,10 +79,25 @@ net::Response guarded(F&& f) {
   }
 }
 
+// Until the realm is loaded (its clients and signing keys, read from the database after a start), every
+// endpoint that needs it answers 503 temporarily_unavailable with Retry-After: an idp that restarts must not
+// answer "invalid_client" or an empty key set to a client that did nothing wrong.
+net::Handler until_ready(const std::function<bool()>& ready, net::Handler h) {
+  return [ready, h = std::move(h)](net::Request& req) {
+    if (!ready()) {
+      OAuthResult r = OAuthResult::error(503, "temporarily_unavailable",
+                                         "The identity provider is starting: its realm is not loaded yet");
+      r.retry_after_s = 1;
+      return to_response(r);
+    }
+    return h(req);
+  };
+}
+
 }  // namespace
 
 void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider,
-                     std::shared_ptr<KeyRing> keys) {
+                     std::shared_ptr<KeyRing> keys, std::function<bool()> ready) {
   const IdpConfig* cfg = &provider->config();
   const std::string realm = "/realms/" + cfg->realm;
   const std::string oidc = realm + "/protocol/openid-connect";
@@ -103,30 +118,33 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
       net::Exec::Inline);
   router.add(
       "GET", oidc + "/certs",
-      [keys](net::Request&) {
-        auto snap = keys->current();
-        net::Response r = net::Response::json(200, snap ? snap->jwks : Json{{"keys", Json::array()}});
-        r.headers.set("Cache-Control", "no-cache");
-        return r;
-      },
+      until_ready(
+          ready,
+          [keys](net::Request&) {
+            auto snap = keys->current();
+            net::Response r = net::Response::json(200, snap ? snap->jwks : Json{{"keys", Json::array()}});
+            r.headers.set("Cache-Control", "no-cache");
+            return r;
+          }),
       net::Exec::Inline);
 
-  router.add("POST", oidc + "/token", [provider, p](net::Request& req) {
-    auto form = form_of(req);
-    if (!form) return bad_form();
-    return to_response(p->token(*form, req.headers.get("Authorization"), req.remote_ip));
-  });
-  router.add("POST", oidc + "/token/introspect", [provider, p](net::Request& req) {
-    auto form = form_of(req);
-    if (!form) return bad_form();
-    return to_response(p->introspect(*form, req.headers.get("Authorization")));
-  });
-  router.add("POST", oidc + "/revoke", [provider, p](net::Request& req) {
-    auto form = form_of(req);
-    if (!form) return bad_form();
-    return to_response(p->revoke(*form, req.headers.get("Authorization")));
-  });
-  auto userinfo = [provider, p](net::Request& req) { return to_response(p->userinfo(req.bearer_token())); };
+  router.add("POST", oidc + "/token", until_ready(ready, [provider, p](net::Request& req) {
+               auto form = form_of(req);
+               if (!form) return bad_form();
+               return to_response(p->token(*form, req.headers.get("Authorization"), req.remote_ip));
+             }));
+  router.add("POST", oidc + "/token/introspect", until_ready(ready, [provider, p](net::Request& req) {
+               auto form = form_of(req);
+               if (!form) return bad_form();
+               return to_response(p->introspect(*form, req.headers.get("Authorization")));
+             }));
+  router.add("POST", oidc + "/revoke", until_ready(ready, [provider, p](net::Request& req) {
+               auto form = form_of(req);
+               if (!form) return bad_form();
+               return to_response(p->revoke(*form, req.headers.get("Authorization")));
+             }));
+  auto userinfo = until_ready(
+      ready, [provider, p](net::Request& req) { return to_response(p->userinfo(req.bearer_token())); });
   router.add("GET", oidc + "/userinfo", userinfo);
   router.add("POST", oidc + "/userinfo", userinfo);
 
@@ -142,7 +160,7 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
     hidden.emplace_back("ui", "1");
     return html(200, logout_confirm_page(logout_path, hidden));
   });
-  auto logout = [provider, p](net::Request& req) {
+  auto logout = until_ready(ready, [provider, p](net::Request& req) {
     auto form = form_of(req);
     if (!form) return bad_form();
     return guarded([&] {
@@ -156,50 +174,56 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
       if (!to.empty()) return redirect(to);
       return html(200, message_page("Logged out", "You are logged out of every DIVE service."));
     });
-  };
+  });
   router.add("POST", oidc + "/logout", logout);
 
   const std::string auth_path = oidc + "/auth";
-  router.add("GET", auth_path, [provider, p, auth_path, cfg](net::Request& req) {
-    FormParams form = parse_form(query_of(req.target));
-    AuthorizeRequest ar = AuthorizeRequest::from(form);
-    AuthorizeCheck c = p->check_authorize(ar, form);
-    if (c.kind == AuthorizeCheck::Kind::ShowError)
-      return html(400, message_page("Sign-in error", c.description));
-    if (c.kind == AuthorizeCheck::Kind::RedirectError) return redirect(c.redirect_url(ar, cfg->issuer));
-    const std::string token = new_login_token();
-    auto hidden = ar.fields();
-    hidden.emplace_back(kLoginField, token);
-    net::Response r = html(200, login_page(cfg->realm, auth_path, hidden, "", ""));
-    r.headers.set("Set-Cookie", login_cookie(token, auth_path));
-    return r;
-  });
-  router.add("POST", auth_path, [provider, p, auth_path, cfg](net::Request& req) {
-    auto form = form_of(req);
-    if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
-    const std::string token = form->get(std::string(kLoginField));
-    if (!login_token_matches(req.headers.get("Cookie"), token)) {
-      // Not from the form this idp served to this browser (login CSRF), or the form sat open too long.
-      spdlog::warn("[{}] sign-in form submission refused: missing or mismatched login token", req.request_id);
-      return html(400,
-                  message_page("Sign-in error",
-                               "This sign-in form has expired or did not come from this site. Go back to "
-                               "the application and sign in again."));
-    }
-    return guarded([&] {
-      AuthorizeRequest ar = AuthorizeRequest::from(*form);
-      LoginStep s =
-          p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"), req.remote_ip);
-      if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
-      if (s.kind == LoginStep::Kind::ShowError) return html(400, message_page("Sign-in error", s.message));
-      auto hidden = ar.fields();
-      hidden.emplace_back(kLoginField, token);  // the same token: its cookie is still set
-      net::Response page = html(s.retry_after_s > 0 ? 429 : 200,
-                                login_page(cfg->realm, auth_path, hidden, form->get("username"), s.message));
-      if (s.retry_after_s > 0) page.headers.set("Retry-After", std::to_string(s.retry_after_s));
-      return page;
-    });
-  });
+  router.add("GET", auth_path, until_ready(ready, [provider, p, auth_path, cfg](net::Request& req) {
+               FormParams form = parse_form(query_of(req.target));
+               AuthorizeRequest ar = AuthorizeRequest::from(form);
+               AuthorizeCheck c = p->check_authorize(ar, form);
+               if (c.kind == AuthorizeCheck::Kind::ShowError)
+                 return html(400, message_page("Sign-in error", c.description));
+               if (c.kind == AuthorizeCheck::Kind::RedirectError)
+                 return redirect(c.redirect_url(ar, cfg->issuer));
+               const std::string token = new_login_token();
+               auto hidden = ar.fields();
+               hidden.emplace_back(kLoginField, token);
+               net::Response r = html(200, login_page(cfg->realm, auth_path, hidden, "", ""));
+               r.headers.set("Set-Cookie", login_cookie(token, auth_path));
+               return r;
+             }));
+  router.add("POST", auth_path, until_ready(ready, [provider, p, auth_path, cfg](net::Request& req) {
+               auto form = form_of(req);
+               if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
+               const std::string token = form->get(std::string(kLoginField));
+               if (!login_token_matches(req.headers.get("Cookie"), token)) {
+                 // Not from the form this idp served to this browser (login CSRF), or the form sat open too
+                 // long.
+                 spdlog::warn("[{}] sign-in form submission refused: missing or mismatched login token",
+                              req.request_id);
+                 return html(
+                     400,
+                     message_page("Sign-in error",
+                                  "This sign-in form has expired or did not come from this site. Go back to "
+                                  "the application and sign in again."));
+               }
+               return guarded([&] {
+                 AuthorizeRequest ar = AuthorizeRequest::from(*form);
+                 LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"),
+                                        form->get("otp"), req.remote_ip);
+                 if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
+                 if (s.kind == LoginStep::Kind::ShowError)
+                   return html(400, message_page("Sign-in error", s.message));
+                 auto hidden = ar.fields();
+                 hidden.emplace_back(kLoginField, token);  // the same token: its cookie is still set
+                 net::Response page =
+                     html(s.retry_after_s > 0 ? 429 : 200,
+                          login_page(cfg->realm, auth_path, hidden, form->get("username"), s.message));
+                 if (s.retry_after_s > 0) page.headers.set("Retry-After", std::to_string(s.retry_after_s));
+                 return page;
+               });
+             }));
 }
 
 }  // namespace dive::services::idp

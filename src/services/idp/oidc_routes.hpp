@@ -3,6 +3,7 @@
 // Form bodies are parsed with limits (64 KiB, 64 parameters, a parameter sent twice is an error); token,
 // introspection and userinfo answers carry Cache-Control: no-store. Nothing here logs a token, a
 // password, a code or a secret.
+#include <functional>
 #include <memory>
 
 #include "net/http.hpp"
@@ -14,7 +15,9 @@ class KeyRing;
 
 namespace dive::services::idp {
 
+// `ready`: the realm is loaded (clients and signing keys); until then the endpoints answer 503
+// temporarily_unavailable with Retry-After (discovery, static, always answers).
 void add_oidc_routes(net::Router& router, std::shared_ptr<identity::idp::OidcProvider> provider,
-                     std::shared_ptr<identity::idp::KeyRing> keys);
+                     std::shared_ptr<identity::idp::KeyRing> keys, std::function<bool()> ready);
 
 }  // namespace dive::services::idp

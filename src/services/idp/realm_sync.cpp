@@ -57,11 +57,13 @@ void RealmSync::poll_once() {
   auto set =
       db_.with([&](pqxx::connection& c) { return load_key_set(c, cfg_.kek, cfg_.key_publish_window_s()); });
   auto clients = db_.with([&](pqxx::connection& c) { return load_clients(c); });
-  has_key_ = set.active.has_value();
+  // Clients first: ready() (an active key) then also means the clients are known.
+  clients_.replace(clients);
+  const bool has_key = set.active.has_value();
   std::string active = set.active ? set.active->kid() : "";
   size_t published = set.published.size();
   if (keys_.install(std::move(set))) spdlog::info("signing keys: active {}, {} published", active, published);
-  clients_.replace(clients);
+  has_key_ = has_key;
   std::lock_guard lock(mu_);
   last_error_.clear();
 }

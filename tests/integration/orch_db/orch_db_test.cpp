@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -22,6 +23,17 @@ class OrchDbTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete pg_;
     pg_ = nullptr;
+  }
+  // The persisted breaker measures its cooldown with the database's now() against last_failure_time: moving
+  // the recorded failure back by `by` is the database's equivalent of advancing a fake clock (no sleeping).
+  static void age_last_failure(const std::string& op, std::chrono::seconds by) {
+    pqxx::connection c(conninfo_);
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec_params(
+        "UPDATE circuit_breakers SET last_failure_time = last_failure_time - make_interval(secs => $2) "
+        "WHERE operation_name = $1 AND last_failure_time IS NOT NULL",
+        op, static_cast<double>(by.count()));
+    ASSERT_EQ(r.affected_rows(), 1u) << "no recorded failure for " << op;
   }
   static dive::testing::TestPostgres* pg_;
   static std::string conninfo_;
@@ -108,13 +120,15 @@ TEST_F(OrchDbTest, ThePersistedBreakerOpensSurvivesARestartAndRecovers) {
   EXPECT_EQ(c.failures, 5);
   EXPECT_GT(c.retry_after.count(), 0);
   EXPECT_LE(c.retry_after.count(), 1000);
-  std::this_thread::sleep_for(1100ms);
+  age_last_failure("deploy:EEE", 1s);  // the cooldown has passed
   auto h = fresh.breaker_check("deploy:EEE", 5, 1s);
   EXPECT_TRUE(h.allowed);
   EXPECT_EQ(h.state, "HALF_OPEN");
   fresh.breaker_failure("deploy:EEE", 5, "still failing");  // a failed trial re-opens at once
-  EXPECT_FALSE(fresh.breaker_check("deploy:EEE", 5, 1s).allowed);
-  std::this_thread::sleep_for(1100ms);
+  auto reopened = fresh.breaker_check("deploy:EEE", 5, 1s);
+  EXPECT_FALSE(reopened.allowed);
+  EXPECT_EQ(reopened.state, "OPEN");
+  age_last_failure("deploy:EEE", 1s);
   EXPECT_TRUE(fresh.breaker_check("deploy:EEE", 5, 1s).allowed);
   fresh.breaker_success("deploy:EEE");
   auto closed = fresh.breaker_check("deploy:EEE", 5, 1s);

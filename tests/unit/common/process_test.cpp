@@ -4,14 +4,15 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <thread>
 
 #include "common/fs.hpp"
 #include "common/ossl.hpp"
 #include "common/periodic.hpp"
+#include "servers.hpp"
 
 using namespace dive;
 using namespace std::chrono_literals;
+using dive::testing::wait_until;
 
 TEST(Process, RunCaptureCollectsOutputAndExitCode) {
   auto r = run_capture({"sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
@@ -63,13 +64,23 @@ TEST(Process, TerminateStopsAProcessAndIdentityHelpersWork) {
 }
 
 TEST(Process, TerminateEscalatesToKill) {
+  TempDir d;
+  const auto ready = (d.path() / "ready").string();
   SpawnOptions o;
-  o.argv = {"sh", "-c", "trap '' TERM; sleep 30"};
+  // The shell ignores SIGTERM (and so does the sleep it starts), then says so: the readiness file, renamed
+  // into place only after the trap is installed, holds the sleep's pid.
+  o.argv = {"sh", "-c",
+            "trap '' TERM; sleep 30 & echo $! > " + ready + ".tmp; mv " + ready + ".tmp " + ready + "; wait"};
   pid_t pid = spawn(o);
-  std::this_thread::sleep_for(100ms);  // let the shell install its trap
+  ASSERT_TRUE(wait_until([&] { return fs::exists(ready); }, 5s)) << "the shell never installed its trap";
+  const pid_t sleeper = std::stoi(read_file(ready));
+  ASSERT_TRUE(pid_alive(sleeper));
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(terminate_pid(pid, 300ms));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_FALSE(pid_alive(pid));
+  // The SIGTERM went to the shell alone: only the escalation's SIGKILL to the whole group ends the sleep.
+  EXPECT_TRUE(wait_until([&] { return !pid_alive(sleeper); }, 5s)) << "the group was not killed";
 }
 
 TEST(Process, DescribeWaitStatus) {
@@ -105,7 +116,7 @@ TEST(Periodic, RunsUntilDestroyedSurvivesErrorsAndStopsPromptly) {
           ++errors;
         },
         true);
-    while (runs < 4) std::this_thread::sleep_for(5ms);
+    ASSERT_TRUE(wait_until([&] { return runs >= 4; }, 5s, 5ms)) << "only " << runs.load() << " runs";
     Periodic slow(1h, [] {});  // destroyed at once although its interval is an hour
   }
   EXPECT_GE(runs.load(), 4);

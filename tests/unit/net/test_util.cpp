@@ -102,10 +102,10 @@ bool RawConn::wait_closed(milliseconds timeout) {
   }
 }
 
-bool RawConn::readable() const {
+bool RawConn::readable(milliseconds wait) const {
   if (!buf_.empty()) return true;
   pollfd p{fd_, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
+  return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
 }
 
 bool can_connect(uint16_t port) {

@@ -36,7 +36,8 @@ class RawConn {
   RawResponse read_response(milliseconds timeout = milliseconds(3000));
   // True when the peer closes (EOF or reset) within the timeout; data received meanwhile is discarded.
   bool wait_closed(milliseconds timeout = milliseconds(3000));
-  bool readable() const;  // data or EOF is waiting (no blocking)
+  // Data or EOF is waiting, or arrives within `wait` (0: no blocking).
+  bool readable(milliseconds wait = milliseconds(0)) const;
   int fd() const { return fd_; }
 
  private:

@@ -15,6 +15,7 @@
 using namespace dive;
 using namespace dive::orch;
 using namespace std::chrono_literals;
+using dive::testing::holds_for;
 using dive::testing::wait_until;
 
 namespace {
@@ -104,8 +105,16 @@ TEST(Supervisor, StartsInDependencyOrderGatedOnReadiness) {
   prober.set_ready("db", false);
   Harness h({child("db", kForever, d.path()), child("svc", kForever, d.path())}, prober, d.path());
   ASSERT_TRUE(wait_until([&] { return h.service("db")["state"] == "starting"; }, 3s));
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(h.service("svc")["state"], "stopped") << "must wait for db to be ready";
+  // A deliberate observation window, not a wait: svc must not start while db is not ready (six health
+  // intervals of the supervisor).
+  Json svc;
+  EXPECT_TRUE(holds_for(
+      [&] {
+        svc = h.service("svc");
+        return svc["state"] == "stopped";
+      },
+      300ms))
+      << "must wait for db to be ready: " << svc.dump();
   prober.set_ready("db", true);
   EXPECT_TRUE(wait_until(
       [&] { return h.service("svc")["state"] == "running" && h.service("svc")["healthy"] == true; }, 3s));
@@ -159,9 +168,16 @@ TEST(Supervisor, AStoppedChildStaysStoppedUntilStarted) {
   ASSERT_TRUE(wait_until([&] { return h.service("b")["state"] == "running"; }, 3s));
   EXPECT_EQ(h.send(Json{{"cmd", "stop"}, {"service", "a"}})["ok"], true);
   ASSERT_TRUE(wait_until([&] { return h.service("a")["state"] == "stopped"; }, 3s));
-  std::this_thread::sleep_for(500ms);
-  EXPECT_EQ(h.service("a")["state"], "stopped");
-  EXPECT_EQ(h.service("a")["restarts"], 0) << "a deliberate stop is not a crash";
+  // A deliberate observation window, not a wait: for ten health intervals a must neither restart nor count
+  // its stop as a crash.
+  Json a;
+  EXPECT_TRUE(holds_for(
+      [&] {
+        a = h.service("a");
+        return a["state"] == "stopped" && a["restarts"] == 0;
+      },
+      500ms))
+      << "a deliberate stop is not a crash: " << a.dump();
   EXPECT_EQ(h.service("b")["state"], "running") << "dependents keep running";
   EXPECT_EQ(h.send(Json{{"cmd", "start"}, {"service", "a"}})["ok"], true);
   EXPECT_TRUE(wait_until([&] { return h.service("a")["state"] == "running"; }, 3s));
@@ -173,12 +189,21 @@ TEST(Supervisor, ShutdownStopsChildrenInReverseOrder) {
   TempDir d;
   FakeProber prober;
   auto log = d.path() / "order.log";
-  std::string script = "trap 'echo $NAME >> " + log.string() + "; exit 0' TERM; " + kForever;
+  // Each shell touches $NAME.trapped once its trap is installed.
+  std::string script = "trap 'echo $NAME >> " + log.string() + "; exit 0' TERM; : > " + d.path().string() +
+                       "/$NAME.trapped; " + kForever;
   std::vector<ChildSpec> cs{child("first", script, d.path()), child("second", script, d.path()),
                             child("third", script, d.path())};
   Harness h(std::move(cs), prober, d.path());
   ASSERT_TRUE(wait_until([&] { return h.service("third")["state"] == "running"; }, 5s));
-  std::this_thread::sleep_for(100ms);  // let the shells install their traps
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const char* n : {"first", "second", "third"})
+          if (!fs::exists(d.path() / (std::string(n) + ".trapped"))) return false;
+        return true;
+      },
+      5s))
+      << "the shells never installed their traps";
   std::vector<pid_t> pids;
   Json st = h.status();
   for (const auto& s : st["services"]) pids.push_back(s["pid"]);
@@ -192,9 +217,11 @@ TEST(Supervisor, ShutdownStopsChildrenInReverseOrder) {
 TEST(Supervisor, AChildThatIgnoresSigtermIsKilledAfterTheGrace) {
   TempDir d;
   FakeProber prober;
-  Harness h({child("stubborn", std::string("trap '' TERM; ") + kForever, d.path())}, prober, d.path());
+  const auto trapped = d.path() / "stubborn.trapped";  // touched once the trap is installed
+  Harness h({child("stubborn", "trap '' TERM; : > " + trapped.string() + "; " + kForever, d.path())}, prober,
+            d.path());
   ASSERT_TRUE(wait_until([&] { return h.service("stubborn")["state"] == "running"; }, 3s));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return fs::exists(trapped); }, 5s)) << "the shell never installed its trap";
   pid_t pid = h.service("stubborn")["pid"];
   auto t0 = std::chrono::steady_clock::now();
   h.shutdown_and_join();

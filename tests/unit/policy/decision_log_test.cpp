@@ -5,14 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "common/fs.hpp"
 #include "common/json.hpp"
+#include "servers.hpp"
 
 using namespace dive;
 using namespace dive::policy;
 using namespace std::chrono_literals;
+using dive::testing::wait_until;
 
 namespace {
 DecisionRecord rec(int i) {
@@ -28,17 +31,32 @@ DecisionRecord rec(int i) {
   return r;
 }
 
-// A sink that can be told to fail or to block, and remembers what it got.
+// A sink that can be told to fail or to block, and remembers what it got. A blocked write waits until
+// release() (bounded, so that a broken test cannot hang: a write that gave up is counted).
 class ScriptedSink final : public DecisionSink {
  public:
   std::atomic<bool> fail{false};
-  std::atomic<bool> block{false};
   std::mutex mu;
   std::vector<DecisionRecord> got;
   std::atomic<int> calls{0};
+  std::atomic<int> gave_up{0};
+  void block() {
+    std::lock_guard lock(gate_mu_);
+    blocked_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(gate_mu_);
+      blocked_ = false;
+    }
+    gate_cv_.notify_all();
+  }
   void write(const std::vector<DecisionRecord>& batch) override {
     ++calls;
-    while (block) std::this_thread::sleep_for(5ms);
+    {
+      std::unique_lock lock(gate_mu_);
+      if (!gate_cv_.wait_for(lock, 10s, [&] { return !blocked_; })) ++gave_up;
+    }
     if (fail) throw std::runtime_error("database down");
     std::lock_guard lock(mu);
     got.insert(got.end(), batch.begin(), batch.end());
@@ -47,6 +65,11 @@ class ScriptedSink final : public DecisionSink {
     std::lock_guard lock(mu);
     return got.size();
   }
+
+ private:
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool blocked_ = false;
 };
 }  // namespace
 
@@ -82,11 +105,14 @@ TEST(DecisionLog, WritesInBatchesOffTheCallersThread) {
   o.batch = 100;
   o.flush_every = 50ms;
   DecisionLog log(std::move(sink), o);
-  s->block = true;  // the writer is stuck: record() must still return at once
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 1000; ++i) log.record(rec(i));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
-  s->block = false;
+  s->block();  // the writer gets stuck in its first write: record() must still return at once
+  log.record(rec(0));
+  ASSERT_TRUE(wait_until([&] { return s->calls.load() == 1; }, 5s)) << "the writer never wrote";
+  for (int i = 1; i < 1000; ++i) log.record(rec(i));
+  // Had record() waited for the writer, the loop would have ended only when the sink gave up.
+  EXPECT_EQ(s->gave_up.load(), 0) << "record() waited for the stuck writer";
+  EXPECT_EQ(s->calls.load(), 1);
+  s->release();
   log.flush();
   EXPECT_EQ(s->count(), 1000u);
   EXPECT_LE(s->calls.load(), 12) << "batched, not one write per record";
@@ -101,13 +127,12 @@ TEST(DecisionLog, AFailingSinkLosesNothingThatFitsTheQueue) {
   DecisionLog log(std::move(sink), o);
   s->fail = true;
   for (int i = 0; i < 50; ++i) log.record(rec(i));
-  ASSERT_TRUE([&] {
-    for (int i = 0; i < 200 && log.stats().write_errors == 0; ++i) std::this_thread::sleep_for(5ms);
-    return log.stats().write_errors > 0;
-  }());
+  ASSERT_TRUE(wait_until([&] { return log.stats().write_errors > 0; }, 5s, 5ms))
+      << "no write was attempted within 5 s";
   EXPECT_EQ(s->count(), 0u);
   s->fail = false;  // the database is back
-  for (int i = 0; i < 200 && s->count() < 50; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(wait_until([&] { return s->count() >= 50; }, 5s, 5ms))
+      << "only " << s->count() << " of 50 records written within 5 s of the sink recovering";
   EXPECT_EQ(s->count(), 50u);
   EXPECT_EQ(s->got.front().request_id, "req-0") << "in order";
   EXPECT_EQ(log.stats().dropped, 0u);
@@ -116,7 +141,7 @@ TEST(DecisionLog, AFailingSinkLosesNothingThatFitsTheQueue) {
 TEST(DecisionLog, AFullQueueDropsAndCounts) {
   auto sink = std::make_unique<ScriptedSink>();
   auto* s = sink.get();
-  s->block = true;
+  s->block();
   DecisionLog::Options o;
   o.capacity = 100;
   o.batch = 10;
@@ -125,5 +150,5 @@ TEST(DecisionLog, AFullQueueDropsAndCounts) {
   auto st = log.stats();
   EXPECT_GE(st.dropped, 390u);
   EXPECT_LE(st.queued, 100u);
-  s->block = false;
+  s->release();
 }

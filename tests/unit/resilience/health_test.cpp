@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 
 #include "metrics/registry.hpp"
 
@@ -59,28 +61,59 @@ TEST(Health, TheVerdictIsExportedAsMetrics) {
 }
 
 TEST(Health, ChecksRunInParallelAndTimeOut) {
+  // Parallel: the four "slow" probes meet at a rendezvous, each waiting until all four have arrived (bounded
+  // below their 2 s timeout). Run one after another, the first would wait alone and report down.
+  struct Rendezvous {
+    std::mutex mu;
+    std::condition_variable cv;
+    int arrived = 0;
+  };
+  auto meet = std::make_shared<Rendezvous>();
+  constexpr int kSlow = 4;
   std::vector<CheckSpec> specs;
-  for (int i = 0; i < 4; ++i)
-    specs.push_back({"slow" + std::to_string(i), Impact::Important,
-                     [] {
-                       std::this_thread::sleep_for(300ms);
-                       return CheckResult{true, "", Json::object()};
-                     },
-                     2000ms, 1000ms});
+  for (int i = 0; i < kSlow; ++i)
+    specs.push_back(
+        {"slow" + std::to_string(i), Impact::Important,
+         [meet] {
+           std::unique_lock lock(meet->mu);
+           ++meet->arrived;
+           meet->cv.notify_all();
+           const bool all = meet->cv.wait_for(lock, 1800ms, [&] { return meet->arrived >= kSlow; });
+           return CheckResult{all, all ? "" : "the other probes never ran alongside", Json::object()};
+         },
+         2000ms, 1000ms});
+  // Stuck: blocks until the test releases it, which it does only after run_checks has returned; its bound
+  // (far beyond the 500 ms timeout) only keeps a broken run_checks from hanging the test for ever.
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    bool returned = false;
+  };
+  auto gate = std::make_shared<Gate>();
   specs.push_back({"stuck", Impact::Critical,
-                   [] {
-                     std::this_thread::sleep_for(3s);
+                   [gate] {
+                     std::unique_lock lock(gate->mu);
+                     gate->cv.wait_for(lock, 10s, [&] { return gate->open; });
+                     gate->returned = true;
+                     gate->cv.notify_all();
                      return CheckResult{true, "", Json::object()};
                    },
                    500ms, 400ms});
   specs.push_back({"throws", Impact::Important, []() -> CheckResult { throw std::runtime_error("refused"); },
                    500ms, 400ms});
-  auto start = std::chrono::steady_clock::now();
   auto out = run_checks(specs);
-  auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, 1500ms) << "checks must run in parallel and a stuck one must not hold the report";
+  {
+    std::unique_lock lock(gate->mu);
+    EXPECT_FALSE(gate->returned) << "a stuck check must not hold the report";
+    gate->open = true;
+    gate->cv.notify_all();
+    // Let the detached probe finish before the test ends (it owns nothing of ours but the gate).
+    EXPECT_TRUE(gate->cv.wait_for(lock, 10s, [&] { return gate->returned; }));
+  }
   ASSERT_EQ(out.size(), 6u);
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(out[static_cast<size_t>(i)].up);
+  for (int i = 0; i < kSlow; ++i)
+    EXPECT_TRUE(out[static_cast<size_t>(i)].up) << out[static_cast<size_t>(i)].error;
   EXPECT_FALSE(out[4].up);
   EXPECT_TRUE(out[4].timed_out);
   EXPECT_FALSE(out[5].up);

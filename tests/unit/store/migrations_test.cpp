@@ -16,6 +16,7 @@
 using namespace dive;
 using namespace dive::store;
 using dive::testing::TestPostgres;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -75,11 +76,21 @@ TEST_F(MigrationsTest, AppliesInVersionOrderOnceAndIsIdempotent) {
 }
 
 TEST_F(MigrationsTest, ConcurrentAppliersDoNotDoubleApply) {
+  // Migration 2 waits at a gate (an advisory lock the test holds) so that both appliers are certainly inside
+  // apply_migrations at once: one stopped at the gate, the other waiting for the migrations lock.
+  constexpr int64_t kGateKey = 0x47415445;  // "GATE"
   const std::vector<Migration> set{
       {1, "create_t", "CREATE TABLE t (x int)"},
-      {2, "slow_insert", "SELECT pg_sleep(0.3); INSERT INTO t VALUES (1);"},
+      {2, "gated_insert",
+       "SELECT pg_advisory_xact_lock(" + std::to_string(kGateKey) + "); INSERT INTO t VALUES (1);"},
       {3, "insert_again", "INSERT INTO t VALUES (2)"},
   };
+  pqxx::connection gate(conninfo_);
+  auto on_gate = [&](const char* sql) {
+    pqxx::nontransaction tx(gate);
+    tx.exec_params(sql, kGateKey);
+  };
+  on_gate("SELECT pg_advisory_lock($1::bigint)");  // a session lock: held until unlocked
   std::vector<int> applied[2];
   std::string errors[2];
   std::vector<std::thread> threads;
@@ -92,6 +103,16 @@ TEST_F(MigrationsTest, ConcurrentAppliersDoNotDoubleApply) {
         errors[i] = e.what();
       }
     });
+  EXPECT_TRUE(dive::testing::wait_until(
+      [&] {
+        return count(
+                   gate,
+                   "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+                   "(SELECT oid FROM pg_database WHERE datname = current_database())") == 2;
+      },
+      10s))
+      << "the two appliers never waited at the same time";
+  on_gate("SELECT pg_advisory_unlock($1::bigint)");
   for (auto& t : threads) t.join();
   EXPECT_EQ(errors[0], "");
   EXPECT_EQ(errors[1], "");

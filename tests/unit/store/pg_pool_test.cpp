@@ -107,7 +107,7 @@ TEST_F(PgPoolTest, AcquireTimesOutWhenExhaustedAndWaitsForAReturn) {
   const int pid = backend_pid(held->conn());
   std::atomic<int> got{0};
   std::thread waiter([&] { got = pool2.with([](pqxx::connection& c) { return backend_pid(c); }); });
-  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(wait_until([&] { return pool2.stats().waiting == 1; }, 5s)) << "the waiter never blocked";
   EXPECT_EQ(got.load(), 0);  // still waiting
   held.reset();
   waiter.join();
@@ -156,9 +156,10 @@ TEST_F(PgPoolTest, MarkBrokenClosesTheConnection) {
 }
 
 TEST_F(PgPoolTest, IdleConnectionsKilledByTheServerAreValidatedAway) {
+  FakeClock clock;
   auto cfg = config(conninfo_);
   cfg.validate_after_idle = 50ms;
-  PgPool pool(cfg, &registry_);
+  PgPool pool(cfg, &registry_, clock);
   std::set<int> pids;
   {
     auto a = pool.acquire();
@@ -167,7 +168,7 @@ TEST_F(PgPoolTest, IdleConnectionsKilledByTheServerAreValidatedAway) {
   }
   ASSERT_EQ(pool.stats().idle, 2);
   terminate_backends(conninfo_, pids);
-  std::this_thread::sleep_for(100ms);  // past validate_after_idle
+  clock.advance(100ms);  // past validate_after_idle
 
   const int pid = pool.with([](pqxx::connection& c) { return backend_pid(c); });
   EXPECT_EQ(pids.count(pid), 0u) << "a killed connection was handed out";

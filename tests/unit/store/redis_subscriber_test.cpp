@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <sstream>
 #include <vector>
 
 #include "servers.hpp"
@@ -11,6 +15,7 @@
 using namespace dive;
 using namespace dive::store;
 using namespace std::chrono_literals;
+using dive::testing::holds_for;
 using dive::testing::TestRedis;
 using dive::testing::wait_until;
 
@@ -55,6 +60,52 @@ struct Inbox {
 metrics::Registry& quiet_registry() {
   static metrics::Registry r;
   return r;
+}
+
+// Captures what is logged through spdlog's default logger while it lives (still writing it where it went
+// before). The default logger is not swapped atomically: create the capture before, and destroy it after,
+// every thread that may log.
+class LogCapture {
+ public:
+  LogCapture()
+      : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)), previous_(spdlog::default_logger()) {
+    auto sinks = previous_->sinks();
+    sinks.push_back(sink_);
+    logger_ = std::make_shared<spdlog::logger>("capture", sinks.begin(), sinks.end());
+    spdlog::set_default_logger(logger_);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  // A line that contains both.
+  bool has(const std::string& a, const std::string& b) const {
+    for (const auto& line : sink_->last_formatted())
+      if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
+    return false;
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_, logger_;
+};
+
+// True when a loopback TCP connection to `port` has bytes its server has not read yet (from /proc/net/tcp:
+// the server end is the ESTABLISHED socket whose local port is `port`, rx_queue its unread bytes). A
+// connection still waiting in a frozen server's accept queue is listed too.
+bool server_has_unread_bytes(uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    const auto colon = local.find(':'), qcolon = queues.find(':');
+    if (colon == std::string::npos || qcolon == std::string::npos || state != "01") continue;  // ESTABLISHED
+    if (std::stoul(local.substr(colon + 1), nullptr, 16) != port) continue;
+    if (std::stoul(queues.substr(qcolon + 1), nullptr, 16) > 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -103,6 +154,7 @@ TEST(RedisSubscriber, ResubscribesAfterARestartAndCallsOnSubscribedAgain) {
 }
 
 TEST(RedisSubscriber, StopIsPromptConnectedOrNot) {
+  LogCapture log;
   TestRedis redis;
   Inbox inbox;
   RedisSubscriber sub(pubsub_config(redis), {"c"}, inbox.on_message());
@@ -117,10 +169,13 @@ TEST(RedisSubscriber, StopIsPromptConnectedOrNot) {
   ASSERT_TRUE(wait_until([&] { return sub.connected(); }, 5s));
   redis.stop();
   auto cfg = pubsub_config(redis);
+  cfg.name = "slow";
   cfg.reconnect = resilience::BackoffPolicy{5000ms, 2.0, 5000ms, 0ms};
   RedisSubscriber slow(cfg, {"c"}, inbox.on_message());
   slow.start();
-  std::this_thread::sleep_for(200ms);  // into its 5 s backoff
+  // Its first connect failed and it said so: it is (or is about to be) in its 5 s backoff.
+  ASSERT_TRUE(wait_until([&] { return log.has("redis 'slow'", "reconnecting with backoff"); }, 5s))
+      << "the slow subscriber never failed a connect";
   EXPECT_FALSE(slow.connected());
   EXPECT_LT(store::test::elapsed_ms([&] { slow.stop(); }), 1000);
   EXPECT_LT(store::test::elapsed_ms([&] { sub.stop(); }), 1000);
@@ -134,22 +189,28 @@ TEST(RedisSubscriber, FrozenServerDoesNotDelayStop) {
   RedisSubscriber sub(cfg, {"c"}, inbox.on_message());
   ::kill(redis.pid(), SIGSTOP);  // connect succeeds (the kernel accepts), AUTH waits for an answer
   sub.start();
-  std::this_thread::sleep_for(200ms);
+  // The AUTH has reached the frozen server: the subscriber is (or is about to be) waiting for its answer.
+  EXPECT_TRUE(wait_until([&] { return server_has_unread_bytes(redis.port()); }, 5s))
+      << "the AUTH never reached the server";
   EXPECT_FALSE(sub.connected());
   EXPECT_LT(store::test::elapsed_ms([&] { sub.stop(); }), 1000);
   ::kill(redis.pid(), SIGCONT);
 }
 
 TEST(RedisSubscriber, WrongPasswordNeverConnects) {
+  LogCapture log;
   TestRedis redis;
   Inbox inbox;
   auto cfg = pubsub_config(redis);
   cfg.password = "wrong";
   RedisSubscriber sub(cfg, {"c"}, inbox.on_message(), inbox.on_subscribed());
   sub.start();
-  std::this_thread::sleep_for(300ms);
-  EXPECT_FALSE(sub.connected());
-  EXPECT_EQ(inbox.subscribed.load(), 0);
+  ASSERT_TRUE(wait_until([&] { return log.has("redis 'pubsub'", "authentication failed"); }, 5s))
+      << "no refused AUTH within 5 s";
+  // A deliberate observation window, not a wait: through several more attempts (backoff 50..300 ms) it must
+  // never count as connected or subscribed.
+  EXPECT_TRUE(holds_for([&] { return !sub.connected() && inbox.subscribed.load() == 0; }, 300ms, 5ms))
+      << "connected or subscribed with a wrong password";
   sub.stop();
 }
 
