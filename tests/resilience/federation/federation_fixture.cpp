@@ -17,6 +17,7 @@ DiveCli* FederationResilience::fra_ = nullptr;
 ApiClient* FederationResilience::usa_api_ = nullptr;
 ApiClient* FederationResilience::fra_api_ = nullptr;
 FaultProxy* FederationResilience::link_ = nullptr;
+FaultProxy* FederationResilience::store_ = nullptr;
 
 namespace {
 std::map<std::string, std::string> briefs;  // code -> its "Coalition brief" document
@@ -39,6 +40,17 @@ void FederationResilience::SetUpTestSuite() {
                  "--hub", via_proxy, "--hub-ca-fingerprint", fingerprint});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = hub_->run({"hub", "spokes", "approve", "FRA", "--reason", "resilience suite"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  // The spoke's api reaches its own revocation store (a standalone spoke has its own blacklist Redis) through
+  // a proxy as well (instance.json service_overrides, read by the api at its start).
+  const fs::path fra_json = fra_->home() / "instances" / "fra" / "instance.json";
+  Json fra_cfg = Json::parse(read_file(fra_json));
+  store_ = new FaultProxy("127.0.0.1", fra_cfg["blacklist_redis"]["port"].get<uint16_t>());
+  store_->start();
+  fra_cfg["service_overrides"] = {{"api", {{"blacklist_redis", {{"port", store_->port()}}}}}};
+  write_file_atomic(fra_json, fra_cfg.dump(2) + "\n", 0644);
+  r = fra_->run({"spoke", "restart", "FRA", "api"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
   usa_api_ = new ApiClient(*hub_, "USA");
@@ -69,9 +81,10 @@ void FederationResilience::TearDownTestSuite() {
   delete fra_;  // nuke: only the processes these homes started
   delete hub_;
   delete link_;
+  delete store_;
   usa_api_ = fra_api_ = nullptr;
   fra_ = hub_ = nullptr;
-  link_ = nullptr;
+  link_ = store_ = nullptr;
 }
 
 void FederationResilience::SetUp() {
@@ -85,6 +98,7 @@ void FederationResilience::SetUp() {
 void FederationResilience::TearDown() {
   // Whatever a failed scenario left behind: the link passes, every service runs.
   if (link_) link_->pass();
+  if (store_) store_->pass();
   auto start_stopped = [](const DiveCli* cli, const std::string& code) {
     if (!cli) return;
     Json st = code == "USA" ? cli->run_json({"hub", "status", "--json"})
@@ -135,6 +149,10 @@ Json FederationResilience::health(const ApiClient& api) {
 Json FederationResilience::agent_status(const ApiClient& api) {
   auto r = api.call("api", "GET", "/api/federation/status");
   return r.body.is_object() ? r.body : Json::object();
+}
+
+int FederationResilience::me(const ApiClient& api, const std::string& token) {
+  return api.call("api", "GET", "/api/auth/me", token).status;
 }
 
 Json FederationResilience::registry_entry(const std::string& code) {

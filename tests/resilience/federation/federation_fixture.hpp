@@ -3,7 +3,9 @@
 // $DIVE_HOME and a spoke (FRA) on 127.0.0.2 in another, with its own CA, like two machines. The spoke reaches
 // its hub through a FaultProxy (`link()`): it joined with `--hub https://127.0.0.1:<proxy port>`, so its
 // federation agent (heartbeats, trust bundle polls, the revocation relay) crosses the proxy, while federated
-// searches, origin reads and JWKS fetches use the members' URLs of the trust bundle, directly.
+// searches, origin reads and JWKS fetches use the members' URLs of the trust bundle, directly. The spoke's
+// api also reaches its own revocation store (its blacklist Redis) through a proxy (`store()`, placed with
+// instance.json service_overrides.api).
 //
 // Each scenario leaves the deployment as it found it (services started, proxy passing) and checks that it is
 // back to the baseline (`at_baseline`) before it starts.
@@ -37,6 +39,7 @@ class FederationResilience : public ::testing::Test {
   static ApiClient& usa() { return *usa_api_; }
   static ApiClient& fra() { return *fra_api_; }
   static FaultProxy& link() { return *link_; }
+  static FaultProxy& store() { return *store_; }  // the spoke api's path to its own blacklist Redis
   static const std::string& brief(const std::string& code);  // "Coalition brief <code>", releasable to both
   // A token of testuser-<c>-1 (UNCLASSIFIED, no one-time code), shared with the load drivers' ApiClients.
   static std::string user_token(const std::string& code);
@@ -45,9 +48,10 @@ class FederationResilience : public ::testing::Test {
   // A federated search at `api` by `token`: the reply and how long it took.
   static std::pair<ApiReply, Ms> search(const ApiClient& api, const std::string& token);
   static Json instance_of(const Json& search_body, const std::string& code);
-  static Json health(const ApiClient& api);             // GET /health of its api (status, checks, breakers)
-  static Json agent_status(const ApiClient& api);       // GET /api/federation/status (the federation agent)
-  static Json registry_entry(const std::string& code);  // ./dive hub spokes --json, one spoke
+  static Json health(const ApiClient& api);        // GET /health of its api (status, checks, breakers)
+  static Json agent_status(const ApiClient& api);  // GET /api/federation/status (the federation agent)
+  static int me(const ApiClient& api, const std::string& token);  // GET /api/auth/me: the status
+  static Json registry_entry(const std::string& code);            // ./dive hub spokes --json, one spoke
   // The hub sees the spoke current: approved, not stale, a heartbeat after `after_ms` (wall clock).
   static bool spoke_fresh(const std::string& code, int64_t after_ms = 0);
   // A full federated search from both sides (every member "ok"), both apis healthy, the spoke fresh.
@@ -74,7 +78,7 @@ class FederationResilience : public ::testing::Test {
  private:
   static DiveCli *hub_, *fra_;
   static ApiClient *usa_api_, *fra_api_;
-  static FaultProxy* link_;
+  static FaultProxy *link_, *store_;
 };
 
 }  // namespace dive::testing

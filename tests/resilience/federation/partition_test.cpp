@@ -19,9 +19,6 @@ constexpr Ms kSearchBound = 4000ms;  // the 3 s federated search deadline and a 
 // intervals: both known within this.
 constexpr Ms kNoticeBound = 10000ms;
 
-int me(const ApiClient& api, const std::string& token) {
-  return api.call("api", "GET", "/api/auth/me", token).status;
-}
 bool hub_check_down(const ApiClient& api) {
   Json h = api.call("api", "GET", "/health").body;
   return h.is_object() && h.value("status", "") == "degraded" &&
