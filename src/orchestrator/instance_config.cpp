@@ -166,8 +166,8 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         // and the client's deadline of a whole call (which ends calls to a server that stopped answering).
         {"connect_timeout_s", 2},
         {"acquire_timeout_ms", 2000},
-        {"statement_timeout_ms", 4000},
-        {"query_timeout_ms", 5000}}},
+        {"statement_timeout_ms", 2500},
+        {"query_timeout_ms", 3000}}},
       {"redis", {{"host", "127.0.0.1"}, {"port", p.redis}}},
       {"blacklist_redis",
        {{"host", "127.0.0.1"},

@@ -221,8 +221,8 @@ void ServiceContext::connect(const Dependencies& deps) {
     pc.min_size = d.value("pool_min", 1);
     pc.max_size = d.value("pool_max", 8);
     pc.acquire_timeout = Millis(d.value("acquire_timeout_ms", 2000));
-    pc.statement_timeout = Millis(d.value("statement_timeout_ms", 4000));
-    pc.query_timeout = Millis(d.value("query_timeout_ms", 5000));
+    pc.statement_timeout = Millis(d.value("statement_timeout_ms", 2500));
+    pc.query_timeout = Millis(d.value("query_timeout_ms", 3000));
     db_ = std::make_unique<store::PgPool>(pc, &registry());
     // Every call through the pool runs behind the breaker (the health ping too: while the breaker is open
     // it answers at once, and once half-open the ping is one of the trial calls that close it again).
