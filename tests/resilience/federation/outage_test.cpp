@@ -160,3 +160,42 @@ TEST_F(FederationResilience, AHungSpokeCostsTheHubOneDeadlineAndThenNothing) {
   EXPECT_TRUE(recovered) << registry_entry("FRA").dump() << "\n" << search(usa(), token).first.body.dump();
   finish_load(*load, "USA", bound);
 }
+
+TEST_F(FederationResilience, APartnersIdpDownItsSignedInUsersKeepWorkingEverywhere) {
+  const Ms bound = 15s;
+  auto load = start_load("FRA");
+  ASSERT_TRUE(load);
+  const std::string fra_tok = user_token("FRA");
+  ASSERT_EQ(me(usa(), fra_tok), 200) << "the hub knows FRA's keys before the fault";
+  load->fault_begins();
+  ASSERT_EQ(spoke().run({"spoke", "stop", "FRA", "idp"}).exit_code, 0);
+
+  // Nobody new can sign in at FRA, but its users' tokens are verified with the keys already fetched: at
+  // home and at the hub, where they also search the federation.
+  EXPECT_EQ(me(fra(), fra_tok), 200);
+  EXPECT_EQ(me(usa(), fra_tok), 200);
+  auto [r, took] = search(usa(), fra_tok);
+  EXPECT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_FALSE(r.body.value("partial", true)) << r.body.dump();
+  EXPECT_LT(took, kSearchDeadline + kSearchSlack);
+  Json h;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        h = health(fra());
+        EXPECT_NE(h.value("status", ""), "unhealthy") << h.dump();
+        return h.value("status", "") == "degraded" &&
+               h["checks"].value("idp", Json::object()).value("status", "") == "down";
+      },
+      10s, 200ms))
+      << h.dump();
+
+  ASSERT_EQ(spoke().run({"spoke", "start", "FRA", "idp"}).exit_code, 0);
+  load->fault_ends();
+  auto recovered = time_until([&] { return health(fra()).value("status", "") == "healthy"; }, bound, 200ms);
+  report("partner-idp-down", recovered, bound);
+  EXPECT_TRUE(recovered) << health(fra()).dump();
+  // A new sign-in at FRA is accepted at the hub.
+  const std::string fresh = fra().login("testuser-fra-2").value("access_token", "");
+  EXPECT_EQ(me(usa(), fresh), 200);
+  finish_load(*load, "FRA", bound);
+}

@@ -119,3 +119,74 @@ TEST_F(FederationResilience, APartitionHealsAndTheLogoutsMadeDuringItAreEnforced
   finish_load(*usa_load, "USA", bound);
   finish_load(*fra_load, "FRA", bound);
 }
+
+TEST_F(FederationResilience, TheSpokesLinkToItsHubResetIsNoticedAtOnceThenHealed) {
+  const Ms bound = 15s;
+  auto fra_load = start_load("FRA");
+  ASSERT_TRUE(fra_load);
+  fra_load->fault_begins();
+  link().reset_all();  // every connection reset, new ones too: failures come at once, no timeout to wait
+  auto noticed = time_until([&] { return hub_check_down(fra()); }, kNoticeBound, 100ms);
+  EXPECT_TRUE(noticed) << health(fra()).dump();
+  if (noticed)
+    std::printf("[ TIMING ] FRA degraded %lld ms after its link was reset\n",
+                static_cast<long long>(noticed->count()));
+  EXPECT_TRUE(wait_until([&] { return registry_entry("FRA").value("stale", false); }, kNoticeBound, 200ms))
+      << registry_entry("FRA").dump();
+  auto [own, took] = search(fra(), user_token("FRA"));
+  EXPECT_EQ(own.status, 200);
+  EXPECT_LT(took, kSearchBound);
+
+  link().pass();
+  const int64_t healed = wall_ms();
+  fra_load->fault_ends();
+  auto recovered =
+      time_until([&] { return health(fra()).value("status", "") == "healthy" && spoke_fresh("FRA", healed); },
+                 bound, 200ms);
+  report("hub-link-reset", recovered, bound);
+  EXPECT_TRUE(recovered) << health(fra()).dump() << "\n" << registry_entry("FRA").dump();
+  finish_load(*fra_load, "FRA", bound);
+}
+
+TEST_F(FederationResilience, ASpokeSuspendedWhileCutOffLearnsItWhenTheLinkHeals) {
+  const Ms bound = 15s;
+  auto usa_load = start_load("USA");
+  auto fra_load = start_load("FRA");
+  ASSERT_TRUE(usa_load && fra_load);
+  const std::string fra_tok = user_token("FRA");
+  usa_load->fault_begins();
+  fra_load->fault_begins();
+  link().blackhole();
+  ASSERT_TRUE(wait_until([&] { return hub_check_down(fra()); }, kNoticeBound, 200ms)) << health(fra()).dump();
+
+  // The hub's operator suspends FRA: the hub stops trusting it at once, partition or not.
+  ASSERT_EQ(hub().run({"hub", "spokes", "suspend", "FRA", "--reason", "resilience: cut off"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return me(usa(), fra_tok) == 401; }, 5s, 100ms));
+  auto [r, took] = search(usa(), user_token("USA"));
+  EXPECT_EQ(instance_of(r.body, "FRA").value("status", ""), "suspended") << r.body.dump();
+  // FRA cannot be told yet; once the link heals, it is (its bundle polls are refused, naming the status).
+  link().pass();
+  auto told = time_until([&] { return agent_status(fra()).value("registryStatus", "") == "suspended"; },
+                         kNoticeBound, 100ms);
+  EXPECT_TRUE(told) << agent_status(fra()).dump();
+  if (told)
+    std::printf("[ TIMING ] FRA learnt its suspension %lld ms after the link healed\n",
+                static_cast<long long>(told->count()));
+
+  ASSERT_EQ(hub().run({"hub", "spokes", "reinstate", "FRA"}).exit_code, 0);
+  const int64_t reinstated = wall_ms();
+  usa_load->fault_ends();
+  fra_load->fault_ends();
+  auto recovered = time_until(
+      [&] {
+        if (me(usa(), fra_tok) != 200 || !spoke_fresh("FRA", reinstated)) return false;
+        auto [s, t] = search(usa(), user_token("USA"));
+        return s.status == 200 && !s.body.value("partial", true);
+      },
+      bound, 200ms);
+  report("spoke-suspended-while-cut-off", recovered, bound);
+  EXPECT_TRUE(recovered) << me(usa(), fra_tok) << "\n" << registry_entry("FRA").dump();
+  EXPECT_EQ(agent_status(fra()).value("registryStatus", ""), "approved");
+  finish_load(*usa_load, "USA", bound);
+  finish_load(*fra_load, "FRA", bound);
+}
