@@ -109,7 +109,9 @@ TEST_F(FederationResilience, HubLosesASpokeAndSeesItStaleThenFresh) {
       [&] {
         if (!spoke_fresh("FRA", healed)) return false;
         auto [r, took] = search(usa(), token);
-        return r.status == 200 && !r.body.value("partial", true);
+        // The search first: it is the traffic that closes the half-open partner breaker.
+        return r.status == 200 && !r.body.value("partial", true) &&
+               health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
   report("hub-loses-spoke", recovered, bound);
@@ -153,7 +155,9 @@ TEST_F(FederationResilience, AHungSpokeCostsTheHubOneDeadlineAndThenNothing) {
       [&] {
         if (!spoke_fresh("FRA", healed)) return false;
         auto [r, took] = search(usa(), token);
-        return r.status == 200 && !r.body.value("partial", true);
+        // The search first: it is the traffic that closes the half-open partner breaker.
+        return r.status == 200 && !r.body.value("partial", true) &&
+               health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
   report("hung-spoke", recovered, bound);

@@ -59,7 +59,9 @@ TEST_F(FederationResilience, TheSpokesLinkToItsHubBlackholedThenHealed) {
       [&] {
         if (health(fra()).value("status", "") != "healthy" || !spoke_fresh("FRA", healed)) return false;
         auto [r, took] = search(usa(), user_token("USA"));
-        return r.status == 200 && !r.body.value("partial", true);
+        // The search first: it is the traffic that closes the half-open partner breaker.
+        return r.status == 200 && !r.body.value("partial", true) &&
+               health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
   report("hub-link-blackholed", recovered, bound);
@@ -181,7 +183,8 @@ TEST_F(FederationResilience, ASpokeSuspendedWhileCutOffLearnsItWhenTheLinkHeals)
       [&] {
         if (me(usa(), fra_tok) != 200 || !spoke_fresh("FRA", reinstated)) return false;
         auto [s, t] = search(usa(), user_token("USA"));
-        return s.status == 200 && !s.body.value("partial", true);
+        return s.status == 200 && !s.body.value("partial", true) &&
+               health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
   report("spoke-suspended-while-cut-off", recovered, bound);
