@@ -337,6 +337,11 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
                       {"displayMarking", obj.policy.label.display_marking},
                       {"classification", *cls},
                       {"decision", decision_json(a)}}};
+  } catch (const pqxx::in_doubt_error&) {
+    // The connection went during the commit: stored or not, nobody can tell now. Not acknowledged.
+    return error(503, "Service Unavailable",
+                 "the database did not confirm the upload; document " + id +
+                     " may or may not have been stored: look for it before uploading again");
   } catch (const store::PgUnavailable&) {
     return unavailable("the database");
   } catch (const ztdf::FormatError& e) {

@@ -1,5 +1,5 @@
 #pragma once
-// Circuit breaker (docs/ORCHESTRATION.md): CLOSED -> OPEN after `failure_threshold` consecutive failures;
+// Circuit breaker (docs/RESILIENCE.md): CLOSED -> OPEN after `failure_threshold` consecutive failures;
 // OPEN rejects at once until `open_timeout` has passed since the last failure; then HALF_OPEN lets at most
 // `half_open_max_probes` calls through at a time; `success_threshold` probe successes close it, any
 // probe failure re-opens it. Thread-safe; time comes from an injectable Clock.

@@ -55,7 +55,7 @@ struct HealthReport {
   Json to_json() const;                       // {status, checks:{name:{status, latencyMs, ...}}, reasons}
 };
 
-// Pure aggregation (docs/ORCHESTRATION.md): unhealthy when a Critical check is down; degraded when an
+// Pure aggregation (docs/RESILIENCE.md): unhealthy when a Critical check is down; degraded when an
 // Important check is down, any check is slow, or `extra_degradations` is non-empty; otherwise healthy.
 HealthReport aggregate(std::vector<CheckOutcome> outcomes,
                        const std::vector<std::string>& extra_degradations = {});

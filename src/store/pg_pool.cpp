@@ -27,16 +27,28 @@ constexpr Millis kIdleTrimAfter{5 * 60 * 1000};
 constexpr Millis kMaintainEvery{1000};
 
 // The password inside a connection string, so that it can be scrubbed from any error text.
-std::string conninfo_password(const std::string& conninfo) {
+// One keyword's value in a connection string ("" when absent or unparsable).
+std::string conninfo_value(const std::string& conninfo, std::string_view keyword) {
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
   if (err) PQfreemem(err);
-  std::string password;
-  if (!opts) return password;
+  std::string value;
+  if (!opts) return value;
   for (PQconninfoOption* o = opts; o->keyword; ++o)
-    if (std::string_view(o->keyword) == "password" && o->val) password = o->val;
+    if (std::string_view(o->keyword) == keyword && o->val) value = o->val;
   PQconninfoFree(opts);
-  return password;
+  return value;
+}
+
+// libpq's connect_timeout (whole seconds, at least 2 when set); 0: none.
+Millis connect_bound(const std::string& conninfo) {
+  const std::string v = conninfo_value(conninfo, "connect_timeout");
+  int s = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return Millis(0);
+    s = s * 10 + (c - '0');
+  }
+  return s <= 0 ? Millis(0) : Millis(std::max(s, 2) * 1000);
 }
 
 // An idle connection whose socket is readable has been told something (mostly: the server closed it).
@@ -75,7 +87,11 @@ struct PgPool::Impl {
   };
 
   Impl(PgPoolConfig c, metrics::Registry* registry, Clock& clk)
-      : cfg(std::move(c)), clock(clk), secret(conninfo_password(cfg.conninfo)), backoff(cfg.reconnect) {
+      : cfg(std::move(c)),
+        clock(clk),
+        secret(conninfo_value(cfg.conninfo, "password")),
+        connect_timeout(connect_bound(cfg.conninfo)),
+        backoff(cfg.reconnect) {
     // The statement timeout travels in the startup packet: no extra round trip (and nothing that could
     // wait on a server that accepted the connection and then stopped answering) after a connect.
     if (cfg.statement_timeout.count() > 0)
@@ -330,6 +346,7 @@ struct PgPool::Impl {
   PgPoolConfig cfg;
   Clock& clock;
   const std::string secret;
+  const Millis connect_timeout;  // libpq cannot be interrupted while it connects: see acquire()
   std::unique_ptr<metrics::Registry> own_registry;
   metrics::Gauge* g_active = nullptr;
   metrics::Gauge* g_idle = nullptr;
@@ -451,6 +468,12 @@ PgPool::Lease PgPool::acquire() {
     }
 
     if (p.total_locked() < p.cfg.max_size) {
+      // A connect runs to its own timeout, which no deadline can shorten: a request that has less time
+      // left than that does not start one (another caller, or the maintainer, opens it).
+      if (RequestDeadline::current() && p.connect_timeout.count() > 0 &&
+          RequestDeadline::clamp(p.connect_timeout) < p.connect_timeout)
+        throw PgPoolExhausted("database (" + p.cfg.db_type + "): no free connection, and too little of the " +
+                              "request's time left to open one");
       if (!p.may_connect_locked()) throw PgUnavailable(p.unavailable_text_locked());
       ++p.connecting;
       std::string error;
@@ -536,14 +559,24 @@ PgUnavailable PgPool::Call::lost(const std::exception& e) {
   const bool expired = disarm();
   lease_->mark_broken();
   Impl& p = *pool_.impl_;
-  {
+  // Ended by the deadline of the request it served, which left it less time than query_timeout: that
+  // request ran out of time (it may have waited for a connection first); the database is not judged.
+  const bool request_ran_out = expired && (p.cfg.query_timeout.count() <= 0 || budget_ < p.cfg.query_timeout);
+  if (!request_ran_out) {
     std::lock_guard lk(p.mu);
     p.on_connection_lost_locked();
   }
   std::string text = expired ? "database (" + p.cfg.db_type + ") did not answer within " +
-                                   std::to_string(budget_.count()) + " ms (query deadline; connection closed)"
+                                   std::to_string(budget_.count()) +
+                                   (request_ran_out ? " ms (the request's deadline; connection closed)"
+                                                    : " ms (query deadline; connection closed)")
                              : "database (" + p.cfg.db_type + ") connection lost: " + p.clean(e.what());
-  if (permit_) permit_->failure(text);
+  if (permit_) {
+    if (request_ran_out)
+      permit_->release_unjudged();
+    else
+      permit_->failure(text);
+  }
   return PgUnavailable(text);
 }
 

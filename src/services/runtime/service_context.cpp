@@ -46,7 +46,7 @@ Json load_json(const std::filesystem::path& p) {
 }
 
 resilience::BreakerConfig breaker_defaults(const std::string& name) {
-  // The defaults of docs/ORCHESTRATION.md; instance.json overrides per name.
+  // The defaults of docs/RESILIENCE.md; instance.json overrides per name.
   if (name == "pdp") return {5, 60000ms, 2, 0};
   if (name == "database") return {5, 60000ms, 3, 0};
   return {3, 30000ms, 2, 0};
