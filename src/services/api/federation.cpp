@@ -75,8 +75,15 @@ class Agent : public FederationView {
     poll_ = std::make_unique<Periodic>(
         Millis(f.value("bundle_poll_ms", 1000)), [this] { tick(); },
         [this](const std::string& e) { set_error("bundle", e); }, true);
+    // On a thread of its own: the poller may be waiting on a hub that does not answer.
+    probe_ = std::make_unique<Periodic>(Millis(1000), [this] {
+      fed::probe_recovering_partners(partners(), ctx_.http(), std::chrono::milliseconds(2000));
+    });
   }
-  ~Agent() { poll_.reset(); }
+  ~Agent() {
+    probe_.reset();
+    poll_.reset();
+  }
 
   Json status() const {
     std::lock_guard lock(mu_);
@@ -495,7 +502,7 @@ class Agent : public FederationView {
   Json errors_ = Json::object();
   fed::HubLinkHealth link_health_;                       // whether the hub answers (spokes)
   std::map<std::string, fed::PartnerStatus> peer_skip_;  // from the hub: suspended or stale peers
-  std::unique_ptr<Periodic> poll_;                       // last: stopped first
+  std::unique_ptr<Periodic> poll_, probe_;               // last: stopped first
 };
 
 }  // namespace
