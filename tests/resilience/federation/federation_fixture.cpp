@@ -146,6 +146,10 @@ Json FederationResilience::health(const ApiClient& api) {
   return r.body.is_object() ? r.body : Json{{"status", "no answer (HTTP " + std::to_string(r.status) + ")"}};
 }
 
+std::string FederationResilience::breaker_state(const ApiClient& api, const std::string& name) {
+  return health(api).value("circuitBreakers", Json::object()).value(name, Json::object()).value("state", "");
+}
+
 Json FederationResilience::agent_status(const ApiClient& api) {
   auto r = api.call("api", "GET", "/api/federation/status");
   return r.body.is_object() ? r.body : Json::object();
@@ -176,7 +180,7 @@ bool FederationResilience::at_baseline(std::string* why) {
   };
   for (const std::string code : {"USA", "FRA"}) {
     const ApiClient& api = code == "USA" ? *usa_api_ : *fra_api_;
-    // The search first: a partner's breaker left half-open closes only on calls (user traffic).
+    // The search first, then the health that reflects it.
     auto [r, ms] = search(api, user_token(code));
     if (r.status != 200 || r.body.value("partial", true))
       return fail(code + "'s federated search is not complete: " + std::to_string(r.status) + " " +
@@ -236,7 +240,11 @@ std::optional<Ms> FederationResilience::time_until(const std::function<bool()>& 
   return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - t0);
 }
 
-void FederationResilience::report(const std::string& scenario, std::optional<Ms> recovered, Ms bound) {
+void FederationResilience::report(const std::string& scenario, std::initializer_list<std::optional<Ms>> parts,
+                                  Ms bound) {
+  std::optional<Ms> recovered = Ms(0);
+  for (const auto& p : parts)
+    recovered = p && recovered ? std::optional<Ms>(std::max(*p, *recovered)) : std::nullopt;
   if (recovered)
     std::printf("SCENARIO %s: recovered in %lld ms (bound %lld ms)\n", scenario.c_str(),
                 static_cast<long long>(recovered->count()), static_cast<long long>(bound.count()));

@@ -48,7 +48,10 @@ class FederationResilience : public ::testing::Test {
   // A federated search at `api` by `token`: the reply and how long it took.
   static std::pair<ApiReply, Ms> search(const ApiClient& api, const std::string& token);
   static Json instance_of(const Json& search_body, const std::string& code);
-  static Json health(const ApiClient& api);        // GET /health of its api (status, checks, breakers)
+  static Json health(const ApiClient& api);
+  static std::string breaker_state(const ApiClient& api,
+                                   const std::string& name);  // "CLOSED", "OPEN"...        // GET /health of
+                                                              // its api (status, checks, breakers)
   static Json agent_status(const ApiClient& api);  // GET /api/federation/status (the federation agent)
   static int me(const ApiClient& api, const std::string& token);  // GET /api/auth/me: the status
   static Json registry_entry(const std::string& code);            // ./dive hub spokes --json, one spoke
@@ -70,8 +73,9 @@ class FederationResilience : public ::testing::Test {
   static int64_t wall_ms();
   // Polls `pred` until it holds or `bound` passes; the time it took (nullopt: never within the bound).
   static std::optional<Ms> time_until(const std::function<bool()>& pred, Ms bound, Ms step = Ms(100));
-  // The scenario's result line (docs/RESILIENCE.md quotes these).
-  static void report(const std::string& scenario, std::optional<Ms> recovered, Ms bound);
+  // The scenario's result line (docs/RESILIENCE.md quotes these): recovered when every part did (the
+  // federation's own conditions, each load's 20 in a row), in the time of the slowest.
+  static void report(const std::string& scenario, std::initializer_list<std::optional<Ms>> parts, Ms bound);
   // The last lines of a service's log of one home (for failure messages and reasons in logs).
   static std::string log_of(const DiveCli& cli, const std::string& code, const std::string& service);
 

@@ -69,9 +69,9 @@ TEST_F(FederationResilience, SpokeLosesItsHubAndKeepsServingItsOwnUsers) {
                spoke_fresh("FRA", healed) && health(fra()).value("status", "") == "healthy";
       },
       bound, 200ms);
-  report("spoke-loses-hub", recovered, bound);
   EXPECT_TRUE(recovered) << health(fra()).dump() << "\n" << registry_entry("FRA").dump();
-  finish_load(*load, "FRA", bound);
+  const auto fra_rec = finish_load(*load, "FRA", bound);
+  report("spoke-loses-hub", {recovered, fra_rec}, bound);
 }
 
 TEST_F(FederationResilience, HubLosesASpokeAndSeesItStaleThenFresh) {
@@ -82,6 +82,17 @@ TEST_F(FederationResilience, HubLosesASpokeAndSeesItStaleThenFresh) {
   load->fault_begins();
   ASSERT_EQ(spoke().run({"spoke", "stop", "FRA", "api"}).exit_code, 0);
   const auto stopped = std::chrono::steady_clock::now();
+  // Searches at once, before the hub sees FRA stale: FRA refuses connections and its breaker at the hub
+  // opens (after that FRA is not even tried).
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto [r, took] = search(usa(), token);
+        EXPECT_TRUE(r.body.value("partial", false)) << r.body.dump();
+        EXPECT_LT(took, kSearchDeadline + kSearchSlack);
+        return breaker_state(usa(), "partner:FRA") == "OPEN";
+      },
+      5s, 50ms))
+      << health(usa()).dump();
 
   auto stale = time_until([&] { return registry_entry("FRA").value("stale", false); }, kStaleBound, 200ms);
   EXPECT_TRUE(stale) << registry_entry("FRA").dump();
@@ -105,18 +116,17 @@ TEST_F(FederationResilience, HubLosesASpokeAndSeesItStaleThenFresh) {
   ASSERT_EQ(spoke().run({"spoke", "start", "FRA", "api"}).exit_code, 0);
   const int64_t healed = wall_ms();
   load->fault_ends();
-  auto recovered = time_until(
-      [&] {
-        if (!spoke_fresh("FRA", healed)) return false;
-        auto [r, took] = search(usa(), token);
-        // The search first: it is the traffic that closes the half-open partner breaker.
-        return r.status == 200 && !r.body.value("partial", true) &&
-               health(usa()).value("status", "") == "healthy";
-      },
-      bound, 200ms);
-  report("hub-loses-spoke", recovered, bound);
-  EXPECT_TRUE(recovered) << registry_entry("FRA").dump();
-  finish_load(*load, "USA", bound);
+  // Without a single search (no user traffic towards FRA), the hub's health is back: its agent's probes
+  // close the half-open breaker.
+  auto recovered =
+      time_until([&] { return spoke_fresh("FRA", healed) && health(usa()).value("status", "") == "healthy"; },
+                 bound, 200ms);
+  EXPECT_TRUE(recovered) << registry_entry("FRA").dump() << "\n" << health(usa()).dump();
+  EXPECT_EQ(breaker_state(usa(), "partner:FRA"), "CLOSED");
+  auto [r, took] = search(usa(), token);
+  EXPECT_FALSE(r.body.value("partial", true)) << r.body.dump();
+  const auto usa_rec = finish_load(*load, "USA", bound);
+  report("hub-loses-spoke", {recovered, usa_rec}, bound);
 }
 
 TEST_F(FederationResilience, AHungSpokeCostsTheHubOneDeadlineAndThenNothing) {
@@ -155,14 +165,13 @@ TEST_F(FederationResilience, AHungSpokeCostsTheHubOneDeadlineAndThenNothing) {
       [&] {
         if (!spoke_fresh("FRA", healed)) return false;
         auto [r, took] = search(usa(), token);
-        // The search first: it is the traffic that closes the half-open partner breaker.
         return r.status == 200 && !r.body.value("partial", true) &&
                health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
-  report("hung-spoke", recovered, bound);
   EXPECT_TRUE(recovered) << registry_entry("FRA").dump() << "\n" << search(usa(), token).first.body.dump();
-  finish_load(*load, "USA", bound);
+  const auto usa_rec = finish_load(*load, "USA", bound);
+  report("hung-spoke", {recovered, usa_rec}, bound);
 }
 
 TEST_F(FederationResilience, APartnersIdpDownItsSignedInUsersKeepWorkingEverywhere) {
@@ -196,10 +205,10 @@ TEST_F(FederationResilience, APartnersIdpDownItsSignedInUsersKeepWorkingEverywhe
   ASSERT_EQ(spoke().run({"spoke", "start", "FRA", "idp"}).exit_code, 0);
   load->fault_ends();
   auto recovered = time_until([&] { return health(fra()).value("status", "") == "healthy"; }, bound, 200ms);
-  report("partner-idp-down", recovered, bound);
   EXPECT_TRUE(recovered) << health(fra()).dump();
   // A new sign-in at FRA is accepted at the hub.
   const std::string fresh = fra().login("testuser-fra-2").value("access_token", "");
   EXPECT_EQ(me(usa(), fresh), 200);
-  finish_load(*load, "FRA", bound);
+  const auto fra_rec = finish_load(*load, "FRA", bound);
+  report("partner-idp-down", {recovered, fra_rec}, bound);
 }

@@ -59,15 +59,14 @@ TEST_F(FederationResilience, TheSpokesLinkToItsHubBlackholedThenHealed) {
       [&] {
         if (health(fra()).value("status", "") != "healthy" || !spoke_fresh("FRA", healed)) return false;
         auto [r, took] = search(usa(), user_token("USA"));
-        // The search first: it is the traffic that closes the half-open partner breaker.
         return r.status == 200 && !r.body.value("partial", true) &&
                health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
-  report("hub-link-blackholed", recovered, bound);
   EXPECT_TRUE(recovered) << health(fra()).dump() << "\n" << registry_entry("FRA").dump();
-  finish_load(*usa_load, "USA", bound);
-  finish_load(*fra_load, "FRA", bound);
+  const auto usa_rec = finish_load(*usa_load, "USA", bound);
+  const auto fra_rec = finish_load(*fra_load, "FRA", bound);
+  report("hub-link-blackholed", {recovered, usa_rec, fra_rec}, bound);
 }
 
 TEST_F(FederationResilience, APartitionHealsAndTheLogoutsMadeDuringItAreEnforcedAcrossIt) {
@@ -108,7 +107,6 @@ TEST_F(FederationResilience, APartitionHealsAndTheLogoutsMadeDuringItAreEnforced
   fra_load->fault_ends();
   auto recovered =
       time_until([&] { return me(usa(), fra_tok) == 401 && me(fra(), usa_tok) == 401; }, bound, 100ms);
-  report("partition-revocations", recovered, bound);
   EXPECT_TRUE(recovered) << "FRA's logout at USA: " << me(usa(), fra_tok)
                          << ", USA's logout at FRA: " << me(fra(), usa_tok) << "\n"
                          << agent_status(fra()).dump();
@@ -118,8 +116,9 @@ TEST_F(FederationResilience, APartitionHealsAndTheLogoutsMadeDuringItAreEnforced
     EXPECT_EQ(me(*api, usa_tok), 401);
   }
   EXPECT_TRUE(wait_until([&] { return spoke_fresh("FRA", wall_ms() - 1000); }, bound, 200ms));
-  finish_load(*usa_load, "USA", bound);
-  finish_load(*fra_load, "FRA", bound);
+  const auto usa_rec = finish_load(*usa_load, "USA", bound);
+  const auto fra_rec = finish_load(*fra_load, "FRA", bound);
+  report("partition-revocations", {recovered, usa_rec, fra_rec}, bound);
 }
 
 TEST_F(FederationResilience, TheSpokesLinkToItsHubResetIsNoticedAtOnceThenHealed) {
@@ -145,9 +144,9 @@ TEST_F(FederationResilience, TheSpokesLinkToItsHubResetIsNoticedAtOnceThenHealed
   auto recovered =
       time_until([&] { return health(fra()).value("status", "") == "healthy" && spoke_fresh("FRA", healed); },
                  bound, 200ms);
-  report("hub-link-reset", recovered, bound);
   EXPECT_TRUE(recovered) << health(fra()).dump() << "\n" << registry_entry("FRA").dump();
-  finish_load(*fra_load, "FRA", bound);
+  const auto fra_rec = finish_load(*fra_load, "FRA", bound);
+  report("hub-link-reset", {recovered, fra_rec}, bound);
 }
 
 TEST_F(FederationResilience, ASpokeSuspendedWhileCutOffLearnsItWhenTheLinkHeals) {
@@ -187,9 +186,9 @@ TEST_F(FederationResilience, ASpokeSuspendedWhileCutOffLearnsItWhenTheLinkHeals)
                health(usa()).value("status", "") == "healthy";
       },
       bound, 200ms);
-  report("spoke-suspended-while-cut-off", recovered, bound);
   EXPECT_TRUE(recovered) << me(usa(), fra_tok) << "\n" << registry_entry("FRA").dump();
   EXPECT_EQ(agent_status(fra()).value("registryStatus", ""), "approved");
-  finish_load(*usa_load, "USA", bound);
-  finish_load(*fra_load, "FRA", bound);
+  const auto usa_rec = finish_load(*usa_load, "USA", bound);
+  const auto fra_rec = finish_load(*fra_load, "FRA", bound);
+  report("spoke-suspended-while-cut-off", {recovered, usa_rec, fra_rec}, bound);
 }

@@ -69,7 +69,6 @@ TEST_F(FederationResilience, TheSpokesRevocationStoreUnreachableAndTheLogoutsMad
                health(fra()).value("status", "") == "healthy";
       },
       bound, 200ms);
-  report("spoke-revocation-store-unreachable", recovered, bound);
   EXPECT_TRUE(recovered) << "FRA's logout at USA: " << me(usa(), fra_tok)
                          << ", USA's logout at FRA: " << me(fra(), usa_tok) << "\n"
                          << health(fra()).dump() << "\n"
@@ -78,5 +77,6 @@ TEST_F(FederationResilience, TheSpokesRevocationStoreUnreachableAndTheLogoutsMad
     EXPECT_EQ(me(*api, fra_tok), 401);
     EXPECT_EQ(me(*api, usa_tok), 401);
   }
-  finish_load(*fra_load, "FRA", bound);
+  const auto fra_rec = finish_load(*fra_load, "FRA", bound);
+  report("spoke-revocation-store-unreachable", {recovered, fra_rec}, bound);
 }
