@@ -261,4 +261,29 @@ Forwarded forward_to_origin(const Partner& origin, net::HttpTransport& http, con
   return f;
 }
 
+int probe_recovering_partners(const std::vector<Partner>& partners, net::HttpTransport& http,
+                              milliseconds timeout) {
+  int probed = 0;
+  for (const auto& p : partners) {
+    if (!p.breaker || p.skip || p.api_url.empty()) continue;
+    if (p.breaker->state() != resilience::BreakerState::HalfOpen) continue;
+    auto permit = p.breaker->try_acquire();
+    if (!permit) continue;  // its trial calls are all in flight already
+    ++probed;
+    try {
+      net::ClientRequest r;
+      r.url = p.api_url + "/health/ready";
+      r.timeout = timeout;
+      auto resp = http.send(r);
+      if (resp.status == 200)
+        permit->success();
+      else
+        permit->failure("HTTP " + std::to_string(resp.status) + " from /health/ready");
+    } catch (const std::exception& e) {
+      permit->failure(e.what());
+    }
+  }
+  return probed;
+}
+
 }  // namespace dive::federation

@@ -85,4 +85,13 @@ Forwarded forward_to_origin(const Partner& origin, net::HttpTransport& http, con
                             const std::string& path, const std::string& body, const std::string& bearer_token,
                             const std::string& request_id, std::chrono::milliseconds timeout);
 
+// A partner's breaker closes only on calls, and between users' calls nobody makes them: a breaker left
+// half-open after an outage would keep this instance degraded however long ago the partner came back. So the
+// agent probes, every second, each partner whose breaker is HALF_OPEN with GET <api>/health/ready, judged
+// like any call (200: a success; anything else, or no answer, a failure that re-opens it). Partners marked to
+// skip (suspended or stale at the hub) and breakers closed or still open are left alone. Returns the number
+// probed.
+int probe_recovering_partners(const std::vector<Partner>& partners, net::HttpTransport& http,
+                              std::chrono::milliseconds timeout);
+
 }  // namespace dive::federation

@@ -14,6 +14,7 @@
 #include "common/fs.hpp"
 #include "common/periodic.hpp"
 #include "federation/enrollment.hpp"
+#include "federation/hub_link_health.hpp"
 #include "federation/instance_state.hpp"
 #include "federation/registry.hpp"
 #include "federation/trust_bundle.hpp"
@@ -23,6 +24,7 @@
 #include "identity/revocation_limits.hpp"
 #include "metrics/registry.hpp"
 #include "net/https_client.hpp"
+#include "resilience/health.hpp"
 #include "services/runtime/service_context.hpp"
 #include "store/pg_pool.hpp"
 
@@ -73,8 +75,15 @@ class Agent : public FederationView {
     poll_ = std::make_unique<Periodic>(
         Millis(f.value("bundle_poll_ms", 1000)), [this] { tick(); },
         [this](const std::string& e) { set_error("bundle", e); }, true);
+    // On a thread of its own: the poller may be waiting on a hub that does not answer.
+    probe_ = std::make_unique<Periodic>(Millis(1000), [this] {
+      fed::probe_recovering_partners(partners(), ctx_.http(), std::chrono::milliseconds(2000));
+    });
   }
-  ~Agent() { poll_.reset(); }
+  ~Agent() {
+    probe_.reset();
+    poll_.reset();
+  }
 
   Json status() const {
     std::lock_guard lock(mu_);
@@ -148,6 +157,14 @@ class Agent : public FederationView {
   std::shared_ptr<const fed::TrustBundle> applied() const {
     std::lock_guard lock(mu_);
     return applied_;
+  }
+
+  // The "hub" health check of a spoke (federation/hub_link_health.hpp): down while its hub does not answer.
+  resilience::CheckResult hub_check() const {
+    std::lock_guard lock(mu_);
+    if (link_health_.up()) return resilience::CheckResult{true, "", link_health_.details(hub_url_)};
+    return resilience::CheckResult{false, "the hub does not answer: " + link_health_.error(),
+                                   link_health_.details(hub_url_)};
   }
 
  private:
@@ -328,7 +345,7 @@ class Agent : public FederationView {
     auto req = hub_request("GET", "/api/federation/bundle");
     int64_t have = applied()->revision;
     if (have > 0) req.headers.set("If-None-Match", "\"" + std::to_string(have) + "\"");
-    auto resp = ctx_.http().send(req);
+    auto resp = to_hub(req);
     if (resp.status == 304) {
       clear_error("bundle");
       return;
@@ -352,6 +369,22 @@ class Agent : public FederationView {
       throw std::runtime_error("the hub answered " + std::to_string(resp.status) + " for the trust bundle");
     set_registry_status("approved");
     offer(resp.body);
+  }
+
+  // Every request to the hub goes through here, so that the "hub" check knows whether the hub answers.
+  net::ClientResponse to_hub(const net::ClientRequest& req) {
+    try {
+      auto resp = ctx_.http().send(req);
+      std::lock_guard lock(mu_);
+      const bool was_up = link_health_.up();
+      link_health_.answered(resp.status, req.url, fed_now_ms());
+      if (!was_up && link_health_.up()) spdlog::info("federation: the hub answers again");
+      return resp;
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu_);
+      link_health_.failed(e.what(), fed_now_ms());
+      throw;
+    }
   }
 
   void set_registry_status(const std::string& s) {
@@ -383,7 +416,7 @@ class Agent : public FederationView {
       auto req = hub_request("POST", "/api/federation/revocations");
       req.headers.set("Content-Type", "application/json");
       req.body = Json{{"events", out}}.dump();
-      auto resp = ctx_.http().send(req);
+      auto resp = to_hub(req);
       if (resp.status != 200)
         throw std::runtime_error("the hub answered " + std::to_string(resp.status) +
                                  " to relayed revocations");
@@ -393,7 +426,7 @@ class Agent : public FederationView {
     std::erase_if(sent_, [&](const auto& kv) { return !present.count(kv.first); });  // expired here
     auto req = hub_request("GET", "/api/federation/revocations");
     if (!relay_etag_.empty()) req.headers.set("If-None-Match", relay_etag_);
-    auto resp = ctx_.http().send(req);
+    auto resp = to_hub(req);
     if (resp.status == 304) return;
     if (resp.status != 200)
       throw std::runtime_error("the hub answered " + std::to_string(resp.status) + " for the revocations");
@@ -425,7 +458,7 @@ class Agent : public FederationView {
     req.body = Json{{"health", Json{{"status", health.value("status", "unknown")}}},
                     {"bundleRevision", applied()->revision}}
                    .dump();
-    auto resp = ctx_.http().send(req);
+    auto resp = to_hub(req);
     if (resp.status == 200) {
       Json j = resp.json();
       std::map<std::string, fed::PartnerStatus> skip;
@@ -467,8 +500,9 @@ class Agent : public FederationView {
   int64_t applied_at_ms_ = 0, last_heartbeat_ms_ = 0;
   std::string registry_status_;
   Json errors_ = Json::object();
+  fed::HubLinkHealth link_health_;                       // whether the hub answers (spokes)
   std::map<std::string, fed::PartnerStatus> peer_skip_;  // from the hub: suspended or stale peers
-  std::unique_ptr<Periodic> poll_;                       // last: stopped first
+  std::unique_ptr<Periodic> poll_, probe_;               // last: stopped first
 };
 
 }  // namespace
@@ -478,7 +512,12 @@ std::shared_ptr<FederationView> add_federation(ServiceContext& ctx) {
   ctx.keep(agent);
   ctx.router().add("GET", "/api/federation/status",
                    [a = agent.get()](net::Request&) { return net::Response::json(200, a->status()); });
-  if (ctx.config().value("role", "") == "hub") add_hub_registry(ctx);
+  if (ctx.config().value("role", "") == "hub") {
+    add_hub_registry(ctx);
+  } else {
+    // A spoke that cannot reach its hub keeps serving on its last trust bundle: degraded, not unhealthy.
+    ctx.add_check("hub", resilience::Impact::Important, [a = agent.get()] { return a->hub_check(); });
+  }
   return agent;
 }
 

@@ -347,6 +347,22 @@ TEST_F(Resources, WithTheKasDownMetadataReadsWorkAndKeyRequestsAre503) {
   auto k = api_->call("api", "POST", "/api/resources/" + id + "/key", t, Json::object());
   EXPECT_EQ(k.status, 503) << k.body.dump();
   EXPECT_FALSE(k.body.contains("content"));
+  EXPECT_FALSE(k.body.value("message", "").empty()) << "a 503 says why: " << k.body.dump();
+  // Health: degraded (the kas is important, not critical), the kas check down; the kas breaker opens
+  // once its threshold of failed key requests (3) is reached.
+  for (int i = 0; i < 3; ++i) api_->call("api", "POST", "/api/resources/" + id + "/key", t, Json::object());
+  Json h;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        h = Json::parse(cli_->https_get(cli_->port("USA", "api"), "/health/detailed").second);
+        const Json check = h.is_object() ? h["checks"]["kas"] : Json();
+        const Json breaker = h.is_object() ? h["circuitBreakers"]["kas"] : Json();
+        return h.value("status", "") == "degraded" && check.is_object() &&
+               check.value("status", "") == "down" && breaker.is_object() &&
+               breaker.value("state", "") == "OPEN";
+      },
+      20s))
+      << h.dump();
   ASSERT_EQ(cli_->run({"hub", "start", "kas"}).exit_code, 0);
   EXPECT_TRUE(wait_for(
       [&] {
@@ -357,6 +373,13 @@ TEST_F(Resources, WithTheKasDownMetadataReadsWorkAndKeyRequestsAre503) {
 
 TEST_F(Resources, WithTheInstanceRedisDownNothingDegradesBecauseNoRequestPathUsesIt) {
   std::string t = api_->token("testuser-usa-5", true);
+  // From a healthy api (an earlier test's breaker may still be closing).
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto [s, body] = cli_->https_get(cli_->port("USA", "api"), "/health");
+        return s == 200 && Json::parse(body).value("status", "") == "healthy";
+      },
+      30s));
   ASSERT_EQ(cli_->run({"hub", "stop", "redis"}).exit_code, 0);
   EXPECT_EQ(cli_->service_status("USA", "redis")["state"], "stopped");
   for (int i = 0; i < 3; ++i) {

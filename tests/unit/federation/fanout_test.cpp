@@ -142,3 +142,70 @@ TEST(ForwardToOrigin, PassesTheAnswerOnAndCountsFailuresAgainstTheBreaker) {
 
 }  // namespace
 }  // namespace dive::federation
+
+namespace dive::federation {
+namespace {
+
+// Answers /health/ready per host with a status, or refuses; records every URL asked.
+class FakeHealth : public net::HttpTransport {
+ public:
+  std::map<std::string, int> status;  // by api URL; absent: connection refused
+  std::vector<std::string> asked;
+  net::ClientResponse send(const net::ClientRequest& req) override {
+    asked.push_back(req.url);
+    const std::string base = req.url.substr(0, req.url.find("/health/"));
+    auto it = status.find(base);
+    if (it == status.end())
+      throw net::TransportError(net::TransportError::Kind::Connect, "connection refused");
+    net::ClientResponse r;
+    r.status = it->second;
+    return r;
+  }
+};
+
+TEST(ProbeRecoveringPartners, AHalfOpenPartnerBreakerClosesWithoutUserTraffic) {
+  FakeClock clock;
+  const resilience::BreakerConfig cfg{1, Millis(3000), 2, 0};
+  resilience::CircuitBreaker gbr("partner:GBR", cfg, clock), usa("partner:USA", cfg, clock),
+      deu("partner:DEU", cfg, clock);
+  std::vector<Partner> partners{{"GBR", "https://gbr", &gbr, std::nullopt},
+                                {"USA", "https://usa", &usa, std::nullopt},
+                                {"DEU", "https://deu", &deu, PartnerStatus::Stale}};
+  FakeHealth net;
+  net.status = {{"https://gbr", 200}, {"https://usa", 200}, {"https://deu", 200}};
+  // Closed breakers cost nothing.
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 0);
+  EXPECT_TRUE(net.asked.empty());
+  // GBR and DEU failed once (open); while open, nobody is asked.
+  for (auto* b : {&gbr, &deu}) b->try_acquire()->failure("down");
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 0);
+  // After the open period GBR is probed until closed; DEU, stale at the hub, is left alone.
+  clock.advance(Millis(3001));
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 1);
+  EXPECT_EQ(net.asked, std::vector<std::string>{"https://gbr/health/ready"});
+  EXPECT_EQ(gbr.state(), resilience::BreakerState::HalfOpen) << "two successes close it";
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 1);
+  EXPECT_EQ(gbr.state(), resilience::BreakerState::Closed);
+  EXPECT_EQ(deu.state(), resilience::BreakerState::HalfOpen);
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 0);
+}
+
+TEST(ProbeRecoveringPartners, APartnerNotReadyOrSilentReopensItsBreaker) {
+  FakeClock clock;
+  resilience::CircuitBreaker gbr("partner:GBR", resilience::BreakerConfig{1, Millis(3000), 2, 0}, clock);
+  std::vector<Partner> partners{{"GBR", "https://gbr", &gbr, std::nullopt}};
+  FakeHealth net;
+  gbr.try_acquire()->failure("down");
+  clock.advance(Millis(3001));
+  net.status = {{"https://gbr", 503}};  // up but unhealthy
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 1);
+  EXPECT_EQ(gbr.state(), resilience::BreakerState::Open);
+  EXPECT_NE(gbr.snapshot().last_failure.find("503"), std::string::npos) << gbr.snapshot().last_failure;
+  clock.advance(Millis(3001));
+  net.status.clear();  // refuses
+  EXPECT_EQ(probe_recovering_partners(partners, net, Millis(100)), 1);
+  EXPECT_EQ(gbr.state(), resilience::BreakerState::Open);
+}
+
+}  // namespace
+}  // namespace dive::federation
