@@ -124,7 +124,10 @@ void pg_init_cluster(const PgClusterSpec& spec, const RunAs& who, std::chrono::m
   conf += "password_encryption = 'scram-sha-256'\n";
   conf += "log_destination = 'stderr'\nlogging_collector = off\nlog_line_prefix = '%m [%p] %q%u@%d '\n";
   conf += "log_min_messages = warning\n";
-  if (spec.fast_unsafe) conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+  // Test profile: no fsync, so a machine crash could lose data; but a commit is acknowledged only once its
+  // WAL is written (synchronous_commit stays on), so a killed PostgreSQL loses nothing it acknowledged
+  // (docs/RESILIENCE.md, scenario postgres-killed-during-uploads).
+  if (spec.fast_unsafe) conf += "fsync = off\nfull_page_writes = off\n";
   write_file_atomic(dir / "dive.conf", conf, 0600);
   std::string main_conf = read_file(dir / "postgresql.conf");
   if (main_conf.find("include_if_exists = 'dive.conf'") == std::string::npos)

@@ -28,7 +28,7 @@ struct PgClusterSpec {
   uint16_t port = 5432;
   std::string superuser = "dive";
   std::string password;
-  bool fast_unsafe = false;  // fsync off etc.: for tests only, never for a deployment
+  bool fast_unsafe = false;  // fsync off: for tests only, never for a deployment
   std::string shared_buffers = "32MB";
   int max_connections = 100;
 };
