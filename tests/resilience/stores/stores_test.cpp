@@ -158,14 +158,13 @@ TEST_F(Stores, PostgresOutOfConnections) {
               waiting_seen = std::max(waiting_seen, hub_->metric("api", "dive_v3_db_connections_waiting"));
               active_seen = std::max(
                   active_seen, hub_->metric("api", "dive_v3_db_connections_active", "db_type=\"instance\""));
-              return hub_->metric("api", "dive_v3_db_pool_exhausted_total") > exhausted &&
-                     active_seen ==
-                         hub_->metric("api", "dive_v3_db_connections_max", "db_type=\"instance\"") &&
-                     waiting_seen > 0;
+              // A request waits only while every connection is leased (PgPool::acquire): waiters that
+              // timed out are the exhaustion, whatever a 100-ms sample of `active` happened to see.
+              return hub_->metric("api", "dive_v3_db_pool_exhausted_total") > exhausted && waiting_seen > 0;
             },
             25s, 100ms))
-            << "every connection leased (" << active_seen << " seen at once), " << waiting_seen
-            << " waiting at once, and a waiter timed out";
+            << active_seen << " connections seen leased at once, " << waiting_seen
+            << " waiting at once, and a waiter should have timed out";
         const Json db = hub_->health("api")["checks"]["database"];
         EXPECT_TRUE(db.contains("details") && db["details"].is_object() &&
                     db["details"].value("exhausted", 0) > 0)
