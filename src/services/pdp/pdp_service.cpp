@@ -29,8 +29,7 @@ void wire_pdp(ServiceContext& ctx) {
   auto holder = std::make_shared<policy::BundleHolder>();
   policy::DecisionLog::Options lo;
   lo.capacity = policy_cfg.value("decision_log_capacity", size_t{100000});
-  auto log = std::make_shared<policy::DecisionLog>(
-      std::make_unique<pdp::PgDecisionSink>(ctx.db()), lo);
+  auto log = std::make_shared<policy::DecisionLog>(std::make_unique<pdp::PgDecisionSink>(ctx.db()), lo);
   auto api = std::make_shared<pdp::PdpApi>(*holder, log.get(), ctx.registry());
   // The last bundle, to answer from while the database is down: in the instance's state directory, where this
   // service may write (docs/SECURITY.md).

@@ -3,8 +3,8 @@
 // HTTPS server with the standard health and metrics routes, and its dependencies (PostgreSQL pool, the
 // blacklist Redis, HTTPS client) each behind a circuit breaker and under a deadline (docs/RESILIENCE.md).
 // The instance's own Redis is no service's dependency: no request path uses it, so it is neither connected
-// nor part of any health verdict (its exporter and RedisDown watch it). A service's main wires its own routes and
-// health checks onto this, then calls run().
+// nor part of any health verdict (its exporter and RedisDown watch it). A service's main wires its own routes
+// and health checks onto this, then calls run().
 #include <atomic>
 #include <functional>
 #include <map>
