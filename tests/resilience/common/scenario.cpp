@@ -76,6 +76,36 @@ std::string ResilienceHub::health_status(const std::string& service) const {
   return h.is_object() ? h.value("status", "") : "";
 }
 
+Json ResilienceHub::breaker(const std::string& service, const std::string& name) const {
+  const Json h = health(service);
+  return h.is_object() && h.contains("circuitBreakers") && h["circuitBreakers"].contains(name)
+             ? h["circuitBreakers"][name]
+             : Json();
+}
+
+bool ResilienceHub::breaker_open(const std::string& service, const std::string& name) const {
+  const Json b = breaker(service, name);
+  return b.is_object() && b.value("state", "") == "OPEN";
+}
+
+void ResilienceHub::expect_breaker_opens(const std::string& service, const std::string& name,
+                                         std::chrono::milliseconds bound) const {
+  EXPECT_TRUE(wait_until([&] { return breaker_open(service, name); }, bound, 200ms))
+      << service << "'s breaker " << name << " did not open: " << breaker(service, name).dump();
+}
+
+void ResilienceHub::expect_health_holds(const std::string& service, const std::string& status,
+                                        std::chrono::milliseconds window) const {
+  std::string seen;
+  EXPECT_TRUE(holds_for(
+      [&] {
+        seen = health_status(service);
+        return seen == status;
+      },
+      window, 250ms))
+      << service << " should have stayed " << status << ", was " << seen;
+}
+
 double ResilienceHub::metric(const std::string& service, const std::string& name,
                              const std::string& labels) const {
   auto [code, text] = cli_->https_get(cli_->port("USA", service), "/metrics");

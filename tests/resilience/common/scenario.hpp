@@ -56,6 +56,16 @@ class ResilienceHub {
   pid_t pid_of(const std::string& service) const;
   Json health(const std::string& service = "api") const;  // /health/detailed (the body, also on 503)
   std::string health_status(const std::string& service = "api") const;
+  // A breaker of a service as its /health/detailed shows it (null when absent), and whether it is OPEN.
+  Json breaker(const std::string& service, const std::string& name) const;
+  bool breaker_open(const std::string& service, const std::string& name) const;
+  // Polls (bounded) until that breaker is OPEN; a gtest failure naming it otherwise.
+  void expect_breaker_opens(const std::string& service, const std::string& name,
+                            std::chrono::milliseconds bound = std::chrono::seconds(20)) const;
+  // An observation window: the service's verdict stays `status` for `window` (polled; fails at the first
+  // other verdict).
+  void expect_health_holds(const std::string& service, const std::string& status,
+                           std::chrono::milliseconds window) const;
   // A counter or gauge of a service's /metrics (the sum of every series of that name whose labels contain
   // `labels`, e.g. db_type="instance"); 0 when absent.
   double metric(const std::string& service, const std::string& name, const std::string& labels = "") const;

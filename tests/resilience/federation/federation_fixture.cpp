@@ -146,6 +146,27 @@ Json FederationResilience::health(const ApiClient& api) {
   return r.body.is_object() ? r.body : Json{{"status", "no answer (HTTP " + std::to_string(r.status) + ")"}};
 }
 
+std::pair<std::string, std::string> FederationResilience::fresh_tokens_accepted_everywhere() {
+  const std::string fra_tok = fra().login("testuser-fra-2").value("access_token", "");
+  const std::string usa_tok = usa().login("testuser-usa-2").value("access_token", "");
+  EXPECT_FALSE(fra_tok.empty() || usa_tok.empty());
+  if (fra_tok.empty() || usa_tok.empty()) return {"", ""};
+  for (const ApiClient* api : {&usa(), &fra()}) {
+    const int f = me(*api, fra_tok), u = me(*api, usa_tok);
+    EXPECT_EQ(f, 200);
+    EXPECT_EQ(u, 200);
+    if (f != 200 || u != 200) return {"", ""};
+  }
+  return {fra_tok, usa_tok};
+}
+
+bool FederationResilience::degraded_by(const ApiClient& api, const std::string& check) {
+  const Json h = health(api);
+  EXPECT_NE(h.value("status", ""), "unhealthy") << h.dump();
+  return h.value("status", "") == "degraded" &&
+         h.value("checks", Json::object()).value(check, Json::object()).value("status", "") == "down";
+}
+
 std::string FederationResilience::breaker_state(const ApiClient& api, const std::string& name) {
   return health(api).value("circuitBreakers", Json::object()).value(name, Json::object()).value("state", "");
 }

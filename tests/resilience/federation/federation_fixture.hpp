@@ -43,15 +43,18 @@ class FederationResilience : public ::testing::Test {
   static const std::string& brief(const std::string& code);  // "Coalition brief <code>", releasable to both
   // A token of testuser-<c>-1 (UNCLASSIFIED, no one-time code), shared with the load drivers' ApiClients.
   static std::string user_token(const std::string& code);
+  // Fresh logins of users the loads do not act as (testuser-fra-2, testuser-usa-2), each checked to be
+  // accepted on both sides: {fra token, usa token}; empty strings (and a gtest failure) otherwise.
+  static std::pair<std::string, std::string> fresh_tokens_accepted_everywhere();
 
   // ---- observations ----
   // A federated search at `api` by `token`: the reply and how long it took.
   static std::pair<ApiReply, Ms> search(const ApiClient& api, const std::string& token);
   static Json instance_of(const Json& search_body, const std::string& code);
-  static Json health(const ApiClient& api);
-  static std::string breaker_state(const ApiClient& api,
-                                   const std::string& name);  // "CLOSED", "OPEN"...        // GET /health of
-                                                              // its api (status, checks, breakers)
+  static Json health(const ApiClient& api);  // GET /health of its api (status, checks, breakers)
+  static std::string breaker_state(const ApiClient& api, const std::string& name);  // "CLOSED", "OPEN"...
+  // The api is degraded with its check `check` down (a partner or its hub missing degrades, never more).
+  static bool degraded_by(const ApiClient& api, const std::string& check);
   static Json agent_status(const ApiClient& api);  // GET /api/federation/status (the federation agent)
   static int me(const ApiClient& api, const std::string& token);  // GET /api/auth/me: the status
   static Json registry_entry(const std::string& code);            // ./dive hub spokes --json, one spoke

@@ -19,11 +19,6 @@ constexpr Ms kSearchBound = 4000ms;  // the 3 s federated search deadline and a 
 // intervals: both known within this.
 constexpr Ms kNoticeBound = 10000ms;
 
-bool hub_check_down(const ApiClient& api) {
-  Json h = api.call("api", "GET", "/health").body;
-  return h.is_object() && h.value("status", "") == "degraded" &&
-         h["checks"].value("hub", Json::object()).value("status", "") == "down";
-}
 }  // namespace
 
 TEST_F(FederationResilience, TheSpokesLinkToItsHubBlackholedThenHealed) {
@@ -36,7 +31,8 @@ TEST_F(FederationResilience, TheSpokesLinkToItsHubBlackholedThenHealed) {
   link().blackhole();
 
   // Each side notices: the spoke is degraded (not unhealthy), the hub sees it stale and stops calling it.
-  EXPECT_TRUE(wait_until([&] { return hub_check_down(fra()); }, kNoticeBound, 200ms)) << health(fra()).dump();
+  EXPECT_TRUE(wait_until([&] { return degraded_by(fra(), "hub"); }, kNoticeBound, 200ms))
+      << health(fra()).dump();
   EXPECT_NE(health(fra()).value("status", ""), "unhealthy");
   EXPECT_TRUE(wait_until([&] { return registry_entry("FRA").value("stale", false); }, kNoticeBound, 200ms))
       << registry_entry("FRA").dump();
@@ -83,18 +79,14 @@ TEST_F(FederationResilience, APartitionHealsAndTheLogoutsMadeDuringItAreEnforced
   auto fra_load = start_load("FRA");
   ASSERT_TRUE(usa_load && fra_load);
   // Users the loads do not act as (testuser-c-2), fresh logins: each side's user, accepted on both sides.
-  const std::string fra_tok = fra().login("testuser-fra-2").value("access_token", "");
-  const std::string usa_tok = usa().login("testuser-usa-2").value("access_token", "");
-  ASSERT_FALSE(fra_tok.empty() || usa_tok.empty());
-  for (const ApiClient* api : {&usa(), &fra()}) {
-    ASSERT_EQ(me(*api, fra_tok), 200);
-    ASSERT_EQ(me(*api, usa_tok), 200);
-  }
+  const auto [fra_tok, usa_tok] = fresh_tokens_accepted_everywhere();
+  ASSERT_FALSE(fra_tok.empty());
 
   usa_load->fault_begins();
   fra_load->fault_begins();
   link().half_open();
-  ASSERT_TRUE(wait_until([&] { return hub_check_down(fra()); }, kNoticeBound, 200ms)) << health(fra()).dump();
+  ASSERT_TRUE(wait_until([&] { return degraded_by(fra(), "hub"); }, kNoticeBound, 200ms))
+      << health(fra()).dump();
   // Each logs its own user out during the partition; each enforces its own logout at once.
   auto out = fra().call("api", "POST", "/api/auth/logout", fra_tok);
   ASSERT_EQ(out.status, 200) << out.body.dump();
@@ -135,7 +127,7 @@ TEST_F(FederationResilience, TheSpokesLinkToItsHubResetIsNoticedAtOnceThenHealed
   ASSERT_TRUE(fra_load);
   fra_load->fault_begins();
   link().reset_all();  // every connection reset, new ones too: failures come at once, no timeout to wait
-  auto noticed = time_until([&] { return hub_check_down(fra()); }, kNoticeBound, 100ms);
+  auto noticed = time_until([&] { return degraded_by(fra(), "hub"); }, kNoticeBound, 100ms);
   EXPECT_TRUE(noticed) << health(fra()).dump();
   if (noticed)
     std::printf("[ TIMING ] FRA degraded %lld ms after its link was reset\n",
@@ -166,7 +158,8 @@ TEST_F(FederationResilience, ASpokeSuspendedWhileCutOffLearnsItWhenTheLinkHeals)
   usa_load->fault_begins();
   fra_load->fault_begins();
   link().blackhole();
-  ASSERT_TRUE(wait_until([&] { return hub_check_down(fra()); }, kNoticeBound, 200ms)) << health(fra()).dump();
+  ASSERT_TRUE(wait_until([&] { return degraded_by(fra(), "hub"); }, kNoticeBound, 200ms))
+      << health(fra()).dump();
 
   // The hub's operator suspends FRA: the hub stops trusting it at once, partition or not.
   ASSERT_EQ(hub().run({"hub", "spokes", "suspend", "FRA", "--reason", "resilience: cut off"}).exit_code, 0);

@@ -24,13 +24,8 @@ TEST_F(FederationResilience, TheSpokesRevocationStoreUnreachableAndTheLogoutsMad
   auto fra_load = start_load("FRA");
   ASSERT_TRUE(fra_load);
   // Users the load does not act as, fresh logins, accepted on both sides.
-  const std::string fra_tok = fra().login("testuser-fra-2").value("access_token", "");
-  const std::string usa_tok = usa().login("testuser-usa-2").value("access_token", "");
-  ASSERT_FALSE(fra_tok.empty() || usa_tok.empty());
-  for (const ApiClient* api : {&usa(), &fra()}) {
-    ASSERT_EQ(me(*api, fra_tok), 200);
-    ASSERT_EQ(me(*api, usa_tok), 200);
-  }
+  const auto [fra_tok, usa_tok] = fresh_tokens_accepted_everywhere();
+  ASSERT_FALSE(fra_tok.empty());
 
   fra_load->fault_begins();
   store().blackhole();
