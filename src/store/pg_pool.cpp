@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <pqxx/nontransaction>
 #include <thread>
@@ -98,6 +97,7 @@ struct PgPool::Impl {
       cfg.conninfo += " options='-c statement_timeout=" + std::to_string(cfg.statement_timeout.count()) + "'";
     cfg.min_size = std::max(0, cfg.min_size);
     cfg.max_size = std::max({1, cfg.max_size, cfg.min_size});
+    armed.reserve(static_cast<size_t>(cfg.max_size));
     if (!registry) {
       own_registry = std::make_unique<metrics::Registry>();
       registry = own_registry.get();
@@ -288,16 +288,17 @@ struct PgPool::Impl {
     if (cfg.query_timeout.count() > 0) at = RequestDeadline::earliest(now + cfg.query_timeout);
     if (!at) return;
     std::lock_guard lk(mu);
-    armed[&c] = Armed{*at, std::chrono::duration_cast<Millis>(*at - now), false};
+    armed.push_back(Armed{&c, *at, std::chrono::duration_cast<Millis>(*at - now), false});
   }
   // True when the watchdog ended the call; `budget` tells the time it had.
   bool disarm(pqxx::connection& c, Millis* budget = nullptr) {
     std::lock_guard lk(mu);
-    auto it = armed.find(&c);
+    auto it = std::find_if(armed.begin(), armed.end(), [&](const Armed& a) { return a.conn == &c; });
     if (it == armed.end()) return false;
-    const bool fired = it->second.fired;
-    if (budget) *budget = it->second.budget;
-    armed.erase(it);
+    const bool fired = it->fired;
+    if (budget) *budget = it->budget;
+    *it = armed.back();  // order does not matter
+    armed.pop_back();
     return fired;
   }
 
@@ -306,23 +307,32 @@ struct PgPool::Impl {
     const Millis tick = cfg.query_timeout.count() > 0
                             ? std::clamp(cfg.query_timeout / 4, Millis(10), Millis(250))
                             : Millis(100);
+    std::vector<Millis> ended;
     std::unique_lock lk(mu);
     while (!closed) {
       const auto now = clock.now();
       SteadyTime next = now + tick;
-      for (auto& [conn, a] : armed) {
+      for (auto& a : armed) {
         if (a.fired) continue;
         if (a.deadline <= now) {
           a.fired = true;
-          const int fd = conn->sock();
+          const int fd = a.conn->sock();
           if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
           timeouts.fetch_add(1, std::memory_order_relaxed);
           c_timeouts->inc();
-          spdlog::warn("database ({}): a call got no answer within {} ms; its connection is closed",
-                       cfg.db_type, a.budget.count());
+          ended.push_back(a.budget);
         } else {
           next = std::min(next, a.deadline);
         }
+      }
+      if (!ended.empty()) {
+        lk.unlock();
+        for (Millis b : ended)
+          spdlog::warn("database ({}): a call got no answer within {} ms; its connection is closed",
+                       cfg.db_type, b.count());
+        ended.clear();
+        lk.lock();
+        continue;
       }
       watch_cv.wait_for(lk, std::chrono::duration_cast<Millis>(next - now) + Millis(1));
     }
@@ -358,17 +368,20 @@ struct PgPool::Impl {
   metrics::Counter* c_exhausted = nullptr;
 
   struct Armed {
+    const pqxx::connection* conn;
     SteadyTime deadline;
     Millis budget;  // the time the call was given
     bool fired = false;
   };
 
   mutable std::mutex mu;
-  std::condition_variable watch_cv;                // the watchdog (the pool closed)
-  std::map<const pqxx::connection*, Armed> armed;  // calls running under query_timeout
-  std::condition_variable cv;                      // waiters for a connection
-  std::condition_variable maint_cv;                // the maintainer (a connection lost, the pool closed)
-  std::vector<Idle> idle;                          // most recently returned at the back
+  std::condition_variable watch_cv;  // the watchdog (the pool closed)
+  // Calls running under a deadline: at most one per connection, so never more than max_size (reserved:
+  // arming allocates nothing).
+  std::vector<Armed> armed;
+  std::condition_variable cv;        // waiters for a connection
+  std::condition_variable maint_cv;  // the maintainer (a connection lost, the pool closed)
+  std::vector<Idle> idle;            // most recently returned at the back
   int active = 0;
   int connecting = 0;
   int waiting = 0;  // callers of acquire() blocked until a connection is returned
