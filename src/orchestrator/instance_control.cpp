@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
@@ -142,6 +143,21 @@ bool wait_for_service(const InstancePaths& paths, const std::string& service, co
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(100ms);
   }
+}
+
+std::vector<std::string> restart_adopted_services(const InstancePaths& paths) {
+  std::vector<std::string> restarted;
+  auto r = supervisor_request(paths.socket, Json{{"cmd", "status"}});
+  if (!r) return restarted;
+  const auto& services = service_names();
+  for (const auto& s : (*r)["status"].value("services", Json::array())) {
+    const std::string name = s.value("name", "");
+    if (!s.value("adopted", false) || std::find(services.begin(), services.end(), name) == services.end())
+      continue;
+    service_command(paths, "restart", name);
+    restarted.push_back(name);
+  }
+  return restarted;
 }
 
 }  // namespace dive::orch

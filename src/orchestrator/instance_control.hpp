@@ -35,6 +35,9 @@ int stop_instance(const InstancePaths& paths, std::chrono::milliseconds timeout)
 
 // stop | start | restart one child; throws when the supervisor is not running or refuses.
 void service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service);
+// Restarts every DIVE service the running supervisor took over from a previous one (they run the
+// configuration they started with); returns their names. Nothing when no supervisor answers.
+std::vector<std::string> restart_adopted_services(const InstancePaths& paths);
 // Waits until the named child reaches `state` (and, for "running", is healthy when `healthy`).
 bool wait_for_service(const InstancePaths& paths, const std::string& service, const std::string& state,
                       bool healthy, std::chrono::milliseconds timeout);

@@ -18,7 +18,6 @@
 #include "federation/instance_state.hpp"
 #include "orchestrator/certs.hpp"
 #include "orchestrator/child_spec.hpp"
-#include "orchestrator/control_socket.hpp"
 #include "orchestrator/file_lock.hpp"
 #include "orchestrator/instance_control.hpp"
 #include "orchestrator/monitoring_stack.hpp"
@@ -484,16 +483,8 @@ class Deploy {
       out_.info("supervisor started (log " + paths_.log("supervisor").string() + ")");
       // Services a supervisor that died left running were taken over; they run the old configuration.
       if (changed_)
-        if (auto r = supervisor_request(paths_.socket, Json{{"cmd", "status"}})) {
-          for (const auto& s : (*r)["status"]["services"])
-            if (s.value("adopted", false) && std::find(service_names().begin(), service_names().end(),
-                                                       s.value("name", "")) != service_names().end()) {
-              out_.info(s.value("name", "") +
-                        " was left running by a previous supervisor: restarting it for "
-                        "the new configuration");
-              service_command(paths_, "restart", s.value("name", ""));
-            }
-        }
+        for (const auto& name : restart_adopted_services(paths_))
+          out_.info(name + " was left running by a previous supervisor: restarted for the new configuration");
     }
     if (anchor_ && !db_) {
       if (!wait_for_service(paths_, "postgres", "running", true, 60s))
