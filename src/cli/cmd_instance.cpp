@@ -117,7 +117,7 @@ void add_family(CLI::App& app, bool hub) {
 
   auto* logs = fam->add_subcommand("logs", "Show service logs (all of them by default)");
   code_opt(logs);
-  logs->add_option("SVC", a->svc, "postgres, redis, pdp, idp, kas, api, supervisor ...");
+  logs->add_option("SVC", a->svc, "postgres, redis, pdp, idp, kas, api, web, supervisor ...");
   logs->add_flag("-f,--follow", a->follow, "Keep printing new lines");
   logs->add_option("-n,--lines", a->lines, "Lines per log (default 50)");
   logs->callback([a] {
@@ -140,7 +140,7 @@ void add_family(CLI::App& app, bool hub) {
                                           : std::string(verb) == "start" ? "Start a stopped service"
                                                                          : "Restart one service");
     code_opt(sub);
-    sub->add_option("SVC", a->svc, "Service: postgres, redis, pdp, idp, kas, api ...")->required();
+    sub->add_option("SVC", a->svc, "Service: postgres, redis, pdp, idp, kas, api, web ...")->required();
     sub->callback([a, verb] { ctx().exit_code = service_verb(a->resolved(), verb, a->svc, ctx().out); });
   }
   add_idp_subcommands(fam, hub);

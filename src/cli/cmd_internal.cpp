@@ -23,9 +23,11 @@ void add_internal_commands(CLI::App& app) {
   static std::string svc, code, data, decision_log = "-";
   static int port = 0;
   auto* serve = app.add_subcommand("serve", "Run one service in the foreground (the supervisor does this)");
-  serve->add_option("SERVICE", svc, "api, idp, pdp, kas, or monitor (the monitoring stack's, no --instance)")
+  serve
+      ->add_option("SERVICE", svc,
+                   "api, idp, pdp, kas, web, or monitor (the monitoring stack's, no --instance)")
       ->required()
-      ->check(CLI::IsMember({"api", "idp", "pdp", "kas", "monitor"}));
+      ->check(CLI::IsMember({"api", "idp", "pdp", "kas", "web", "monitor"}));
   serve->add_option("--instance", code, "Instance code");
   serve->add_option("--data", data, "pdp without an instance: the data bundle file");
   serve->add_option("--port", port, "pdp without an instance: the port on 127.0.0.1 (plain HTTP)")

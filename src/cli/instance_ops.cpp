@@ -50,6 +50,17 @@ void check_port_before_start(const orch::InstancePaths& paths, const std::string
                              "; stop that process first (nothing was started)");
   }
 }
+
+// "web console https://localhost:3000/" once an instance is up (nothing when its configuration is
+// unreadable).
+void print_console_url(const std::string& code, const orch::Console& out) {
+  try {
+    const Json cfg = orch::read_instance_config(ctx().layout.instance(code));
+    const std::string url = cfg["urls"].value("web", "");
+    if (!url.empty()) out.info("web console " + url + "/");
+  } catch (const std::exception&) {
+  }
+}
 }  // namespace
 
 int deploy_one(const std::string& code, const std::string& profile_flag, std::optional<int> seed,
@@ -71,6 +82,7 @@ int deploy_one(const std::string& code, const std::string& profile_flag, std::op
   o.dive_exe = ctx().exe;
   o.policy = orch::OrchPolicy::for_profile(o.profile);
   auto r = orch::deploy_instance(ctx().layout, o, out);
+  if (r.exit_code == kOk) print_console_url(code, out);
   return r.exit_code;
 }
 
@@ -90,6 +102,7 @@ int start_one(const std::string& code, const orch::Console& out) {
     return kFailed;
   }
   out.ok(code + " running and healthy (" + format_duration_ms(ms) + ")");
+  print_console_url(code, out);
   return kOk;
 }
 
@@ -165,7 +178,8 @@ int service_verb(const std::string& code, const std::string& verb, const std::st
 }
 
 void print_urls(const std::vector<std::string>& codes) {
-  std::printf("\n%-5s %-6s %-24s %-24s %-24s %-25s\n", "CODE", "ROLE", "API", "IDP", "PDP", "KAS");
+  std::printf("\n%-5s %-6s %-24s %-24s %-24s %-24s %-25s\n", "CODE", "ROLE", "WEB CONSOLE", "API", "IDP",
+              "PDP", "KAS");
   for (const auto& code : codes) {
     auto paths = ctx().layout.instance(code);
     Json cfg;
@@ -175,9 +189,10 @@ void print_urls(const std::vector<std::string>& codes) {
       continue;
     }
     const Json& u = cfg["urls"];
-    std::printf("%-5s %-6s %-24s %-24s %-24s %-25s\n", code.c_str(), cfg.value("role", "").c_str(),
-                u["api"].get<std::string>().c_str(), u["idp"].get<std::string>().c_str(),
-                u["pdp"].get<std::string>().c_str(), u["kas"].get<std::string>().c_str());
+    std::printf("%-5s %-6s %-24s %-24s %-24s %-24s %-25s\n", code.c_str(), cfg.value("role", "").c_str(),
+                u.value("web", "").c_str(), u["api"].get<std::string>().c_str(),
+                u["idp"].get<std::string>().c_str(), u["pdp"].get<std::string>().c_str(),
+                u["kas"].get<std::string>().c_str());
   }
   std::printf("\nCA certificate: %s\n", ctx().layout.ca_cert().string().c_str());
   std::printf("Try: curl --cacert %s https://localhost:%s/health\n", ctx().layout.ca_cert().string().c_str(),

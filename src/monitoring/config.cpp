@@ -165,7 +165,7 @@ std::vector<std::pair<std::string, Json>> instance_targets(const std::string& co
   };
   const std::string file = to_lower(code);
   Json dive = Json::array();
-  for (const char* svc : {"api", "idp", "pdp", "kas"}) dive.push_back(group(ports.value(svc, 0), svc));
+  for (const char* svc : {"api", "idp", "pdp", "kas", "web"}) dive.push_back(group(ports.value(svc, 0), svc));
   Json redis = Json::array({group(ports.value("redis_exporter", 0), "redis")});
   if (blacklist_exporter_port > 0) redis.push_back(group(blacklist_exporter_port, "redis-blacklist"));
   return {{file + ".dive.json", dive},

@@ -42,6 +42,10 @@ struct ServerConfig {
   std::function<Response(int status, const std::string& code, const std::string& message,
                          const std::string& request_id)>
       error_response;
+  // Added to every response this server writes (a route's, its own errors, the limits' 400/408/413/431,
+  // a handler's exception) unless the response sets that field itself: a service's security headers
+  // (web/security_headers.hpp). Fields the server manages (Content-Length, Connection, ...) are ignored.
+  Headers default_headers;
 };
 
 class HttpServer {

@@ -373,6 +373,9 @@ class Session final : public SessionBase {
       }
       out_.append(k).append(": ").append(v).append("\r\n");
     }
+    for (const auto& [k, v] : core_.cfg.default_headers.all())
+      if (!server_managed_header(k) && !r.headers.has(k) && safe_header(k, v))
+        out_.append(k).append(": ").append(v).append("\r\n");
     out_.append("X-Request-Id: ").append(req_.request_id).append("\r\n");
     bool no_body = r.status == 204 || r.status == 304;
     if (!no_body) {

@@ -11,7 +11,7 @@
 namespace dive::orch {
 
 const std::vector<std::string>& service_names() {
-  static const std::vector<std::string> names{"pdp", "idp", "kas", "api"};
+  static const std::vector<std::string> names{"pdp", "idp", "kas", "api", "web"};
   return names;
 }
 

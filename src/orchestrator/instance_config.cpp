@@ -15,6 +15,7 @@
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "federation/instance_state.hpp"
+#include "orchestrator/child_spec.hpp"
 #include "orchestrator/db_roles.hpp"
 #include "orchestrator/ports.hpp"
 #include "orchestrator/service_user.hpp"
@@ -371,7 +372,8 @@ Json service_secrets(const std::string& service, const Json& s) {
     out["database_user"] = db_role_name(service);
     out["postgres_password"] = s["database_roles"][service];
   }
-  if (service != "pdp") {  // every service but the pdp revokes or checks revocations
+  // The services that revoke or check revocations (the pdp does neither; the web console has no secret yet).
+  if (service == "api" || service == "idp" || service == "kas") {
     copy("blacklist_redis_user");
     copy("blacklist_redis_password");
   }
@@ -401,7 +403,7 @@ void write_service_secrets(const InstancePaths& p, const Json& s) {
                                " to its service's account: " + std::strerror(errno));
   };
   if (group) give(dir, 0, group->gid);
-  for (const auto& svc : db_role_services()) {
+  for (const auto& svc : service_names()) {
     const fs::path f = dir / (svc + ".json");
     write_file_atomic(f, service_secrets(svc, s).dump(2) + "\n", 0600);
     if (auto who = service_account(svc)) give(f, who->uid, who->gid);

@@ -349,9 +349,7 @@ class Deploy {
     // Our own running processes may hold our ports (a redeploy of a running instance).
     std::set<pid_t> ours;
     for (const auto& r : live_records(paths_.run)) ours.insert(r.pid);
-    auto named = named_ports(ip.ports);
-    named.erase(std::remove_if(named.begin(), named.end(), [](auto& p) { return p.first == "web"; }),
-                named.end());
+    auto named = named_ports(ip.ports);  // the web console's port too: `dive serve web` listens on it
     if (anchor_) {
       named.emplace_back("blacklist redis", blacklist_redis_port(o_.port_shift));
       named.emplace_back("blacklist redis exporter", blacklist_redis_exporter_port(o_.port_shift));
@@ -473,7 +471,8 @@ class Deploy {
     if (was_running && changed_) {
       // Services read their configuration and certificate at start; the data stores keep running.
       out_.info("already running: restarting its services for the new configuration");
-      for (const auto& svc : {"api", "kas", "idp", "pdp"}) service_command(paths_, "restart", svc);
+      for (auto it = service_names().rbegin(); it != service_names().rend(); ++it)  // dependents first
+        service_command(paths_, "restart", *it);
     } else if (was_running) {
       out_.info("already running with this configuration: nothing to restart");
       for (const auto& svc : service_names())

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "common/fs.hpp"
-#include "orchestrator/db_roles.hpp"
+#include "orchestrator/child_spec.hpp"
 #include "orchestrator/instance_config.hpp"
 
 namespace dive::orch {
@@ -19,7 +19,7 @@ namespace dive::orch {
 namespace {
 
 bool is_cxx_service(const std::string& name) {
-  for (const auto& s : db_role_services())
+  for (const auto& s : service_names())
     if (s == name) return true;
   return false;
 }
@@ -58,7 +58,7 @@ std::optional<RunAsUser> service_account(const std::string& child) {
     throw std::runtime_error("running as root, but there is no '" + name + "' system account to run " +
                              child +
                              " as (run scripts/bootstrap as root: it creates "
-                             "the accounts dive, dive-api, dive-idp, dive-pdp and dive-kas)");
+                             "the accounts dive, dive-api, dive-idp, dive-pdp, dive-kas and dive-web)");
   return RunAsUser{name, pw->pw_uid, pw->pw_gid};
 }
 
@@ -77,7 +77,7 @@ void prepare_instance_for_accounts(const InstancePaths& p, const Json& secrets) 
   ensure_dir(state, 01770);
   own(state, 0, group, 01770);
   // Files a service wrote earlier (under another owner, or before accounts were used) stay its own.
-  for (const auto& svc : db_role_services()) {
+  for (const auto& svc : service_names()) {
     auto who = service_account(svc);
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(state, ec))

@@ -1,9 +1,9 @@
 #pragma once
 // The unprivileged accounts an instance's processes run as when DIVE is started as root (docs/SECURITY.md).
-// scripts/bootstrap creates them: dive-api, dive-idp, dive-pdp and dive-kas (one per C++ service, so that
-// none can read another's secrets: the api cannot read the kas's key-encryption key), and dive for the data
-// stores' Redis and the exporters, all in group dive. PostgreSQL keeps its own "postgres" account. Started by
-// an ordinary user, every process runs as that user and nothing here applies.
+// scripts/bootstrap creates them: dive-api, dive-idp, dive-pdp, dive-kas and dive-web (one per C++ service,
+// so that none can read another's secrets: the api cannot read the kas's key-encryption key), and dive for
+// the data stores' Redis and the exporters, all in group dive. PostgreSQL keeps its own "postgres" account.
+// Started by an ordinary user, every process runs as that user and nothing here applies.
 #include <sys/types.h>
 
 #include <optional>
@@ -20,8 +20,9 @@ struct RunAsUser {
   gid_t gid = 0;
 };
 
-// nullopt when this process is not root. As root: the account for `child` (api, idp, pdp, kas -> dive-<name>;
-// any other -> dive). Throws std::runtime_error naming the missing account and scripts/bootstrap.
+// nullopt when this process is not root. As root: the account for `child` (api, idp, pdp, kas, web ->
+// dive-<name>; any other -> dive). Throws std::runtime_error naming the missing account and
+// scripts/bootstrap.
 std::optional<RunAsUser> service_account(const std::string& child);
 
 // As root, before the supervisor starts an instance's children: gives the accounts exactly what they need.

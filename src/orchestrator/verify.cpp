@@ -152,14 +152,33 @@ VerifyReport verify_instance(const Layout& layout, const std::string& code) {
       r.timeout = 3s;
       auto resp = http.send(r);
       std::vector<std::string> missing;
-      for (const char* m : {"dive_v3_circuit_breaker_state", "dive_v3_db_connections_active",
-                            "dive_v3_db_connections_idle", "dive_v3_db_connections_total"})
+      // The web console has no database (nor breaker) yet: its own HTTP and health metrics.
+      const bool web = svc == "web";
+      const std::vector<const char*> wanted =
+          web ? std::vector<const char*>{"dive_v3_http_requests_total", "dive_v3_health_status"}
+              : std::vector<const char*>{"dive_v3_circuit_breaker_state", "dive_v3_db_connections_active",
+                                         "dive_v3_db_connections_idle", "dive_v3_db_connections_total"};
+      for (const char* m : wanted)
         if (resp.body.find(m) == std::string::npos) missing.push_back(m);
       add(svc + " /metrics", resp.status == 200 && missing.empty(),
-          missing.empty() ? "breaker and pool metrics present" : "missing " + missing.front());
+          !missing.empty() ? "missing " + missing.front()
+          : web            ? "HTTP and health metrics present"
+                           : "breaker and pool metrics present");
     } catch (const std::exception& e) {
       add(svc + " /metrics", false, e.what());
     }
+  }
+  // The console's start page, with its Content-Security-Policy (docs/WEB.md).
+  try {
+    net::ClientRequest r;
+    r.url = cfg["urls"].value("web", "") + "/";
+    r.timeout = 3s;
+    auto resp = http.send(r);
+    const bool csp = resp.headers.has("Content-Security-Policy");
+    add("web console (TLS)", resp.status == 200 && csp,
+        "HTTP " + std::to_string(resp.status) + (csp ? ", CSP set" : ", no Content-Security-Policy"));
+  } catch (const std::exception& e) {
+    add("web console (TLS)", false, e.what());
   }
 
   // 3. The pdp serves the bundle that is active in the database (not the built-in fallback).

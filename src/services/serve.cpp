@@ -30,8 +30,10 @@ int serve(const std::string& service, const std::string& code) {
       wire_pdp(ctx);
     else if (service == "kas")
       wire_kas(ctx);
+    else if (service == "web")
+      wire_web(ctx);
     else
-      throw std::invalid_argument("unknown service '" + service + "' (api, idp, pdp, kas)");
+      throw std::invalid_argument("unknown service '" + service + "' (api, idp, pdp, kas, web)");
     return ctx.run();
   } catch (const std::exception& e) {
     spdlog::critical("{} of {} cannot start: {}", service, code, e.what());

@@ -122,6 +122,7 @@ int DiveCli::port(const std::string& code, const std::string& service) const {
   if (service == "idp") return p.idp;
   if (service == "pdp") return p.pdp;
   if (service == "kas") return p.kas;
+  if (service == "web") return p.web;
   if (service == "postgres") return p.postgres;
   if (service == "redis") return p.redis;
   if (service == "blacklist") return orch::blacklist_redis_port(shift_);

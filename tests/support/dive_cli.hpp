@@ -35,7 +35,7 @@ class DiveCli {
   const fs::path& home() const { return home_->path(); }
   int shift() const { return shift_; }
   int port(const std::string& code,
-           const std::string& service) const;  // service: api, idp, pdp, kas, postgres, redis
+           const std::string& service) const;  // service: api, idp, pdp, kas, web, postgres, redis
   fs::path ca_file() const { return home() / "ca" / "rootCA.pem"; }
   Json instance_config(const std::string& code) const;
   // GET https://localhost:<port><path> verified against our CA: {status, body}.

@@ -57,7 +57,7 @@ TEST_F(Deployed, StatusReportsEveryProcessRunningAndHealthy) {
       EXPECT_EQ(s["restarts"], 0) << s.dump();
     }
     // The exporters of its stores (docs/MONITORING.md) run beside them, supervised like the rest.
-    std::set<std::string> want{"postgres",          "redis",         "pdp", "idp", "kas", "api",
+    std::set<std::string> want{"postgres",          "redis",         "pdp", "idp", "kas", "api", "web",
                                "postgres-exporter", "redis-exporter"};
     if (code == "USA") {
       want.insert("redis-blacklist");
@@ -72,7 +72,7 @@ TEST_F(Deployed, StatusReportsEveryProcessRunningAndHealthy) {
 
 TEST_F(Deployed, EveryServiceAnswersHealthOverVerifiedTls) {
   for (const std::string code : {"USA", "TST"}) {
-    for (const std::string svc : {"api", "idp", "pdp", "kas"}) {
+    for (const std::string svc : {"api", "idp", "pdp", "kas", "web"}) {
       int port = cli_->port(code, svc);
       auto [status, body] = cli_->https_get(port, "/health");
       EXPECT_EQ(status, 200) << code << " " << svc << " " << body;
@@ -134,8 +134,8 @@ TEST_F(Deployed, VerifyPassesEveryCheck) {
   EXPECT_TRUE(v["ok"].get<bool>()) << v.dump(2);
   std::set<std::string> names;
   for (const auto& c : v["checks"]) names.insert(c["name"]);
-  for (const char* n :
-       {"postgres password auth", "redis password auth", "blacklist redis", "certificate", "api /metrics"})
+  for (const char* n : {"postgres password auth", "redis password auth", "blacklist redis", "certificate",
+                        "api /metrics", "web /metrics", "web console (TLS)"})
     EXPECT_TRUE(names.count(n)) << n;
   EXPECT_EQ(cli_->run({"spoke", "verify", "TST"}).exit_code, 0);
 }
@@ -335,7 +335,7 @@ TEST_F(Deployed, ZzNukeRemovesOnlyWhatWasAskedAndFreesEveryPort) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_FALSE(fs::exists(cli_->home() / "instances" / "tst"));
   for (pid_t p : pids) EXPECT_FALSE(pid_alive(p)) << p;
-  for (const std::string svc : {"api", "idp", "pdp", "kas", "postgres", "redis"})
+  for (const std::string svc : {"api", "idp", "pdp", "kas", "web", "postgres", "redis"})
     EXPECT_TRUE(wait_until([&] { return orch::port_free(cli_->port("TST", svc)); }, 5s)) << svc;
   EXPECT_TRUE(cli_->service_status("USA", "api")["healthy"].get<bool>()) << "the hub is untouched";
   Json st = cli_->run_json({"orch-db", "status", "--json"});
@@ -347,7 +347,7 @@ TEST_F(Deployed, ZzNukeRemovesOnlyWhatWasAskedAndFreesEveryPort) {
   auto all = cli_->run({"nuke", "all", "--confirm"});
   ASSERT_EQ(all.exit_code, 0) << all.output;
   for (const auto& s : hub["services"]) EXPECT_FALSE(pid_alive(s["pid"].get<pid_t>())) << s.dump();
-  for (const std::string svc : {"api", "idp", "pdp", "kas", "postgres", "redis", "blacklist"})
+  for (const std::string svc : {"api", "idp", "pdp", "kas", "web", "postgres", "redis", "blacklist"})
     EXPECT_TRUE(wait_until([&] { return orch::port_free(cli_->port("USA", svc)); }, 5s)) << svc;
   EXPECT_FALSE(fs::exists(cli_->home() / "instances"));
 }

@@ -50,7 +50,7 @@ TEST_F(PlacedHub, ItListensOnItsAddressOnlyAndNamesItEverywhere) {
   Json cfg = cli_->instance_config("USA");
   EXPECT_EQ(cfg["host"], "127.0.0.2");
   EXPECT_EQ(cfg["bind"], "127.0.0.2");
-  for (const char* svc : {"api", "idp", "pdp", "kas"}) {
+  for (const char* svc : {"api", "idp", "pdp", "kas", "web"}) {
     const int port = cfg["ports"][svc];
     EXPECT_EQ(cfg["urls"][svc], "https://127.0.0.2:" + std::to_string(port)) << svc;
     EXPECT_TRUE(accepts("127.0.0.2", port)) << svc;
@@ -103,7 +103,7 @@ TEST_F(PlacedHub, MonitoringScrapesItWhereItIs) {
       [&] {
         st = cli_->run_json({"monitoring", "status", "--json"});
         const Json jobs = st.value("targets", Json::object()).value("jobs", Json::object());
-        return jobs.contains("dive") && jobs["dive"].value("up", 0) == 4 &&
+        return jobs.contains("dive") && jobs["dive"].value("up", 0) == 5 &&
                jobs["dive"].value("down", 1) == 0;
       },
       60s, 500ms))

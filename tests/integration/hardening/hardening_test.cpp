@@ -115,7 +115,7 @@ class Hardening : public ::testing::Test {
 std::unique_ptr<DiveCli> Hardening::cli_;
 
 TEST_F(Hardening, ServicesRaiseTheirOpenFileLimitToTheHardLimit) {
-  for (const std::string svc : {"api", "idp", "pdp", "kas"}) {
+  for (const std::string svc : {"api", "idp", "pdp", "kas", "web"}) {
     pid_t pid = pid_of(svc);
     ASSERT_GT(pid, 0) << svc;
     std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
@@ -188,6 +188,7 @@ TEST_F(Hardening, TheApiHoldsNeitherTheKasKeysNorTheKeyThatProtectsThem) {
             std::string::npos);
   EXPECT_EQ(own_secrets("usa", "kas").value("kas_key_encryption_key", ""), kek) << "only the kas has it";
   EXPECT_FALSE(own_secrets("usa", "pdp").contains("blacklist_redis_password"));
+  EXPECT_EQ(own_secrets("usa", "web"), Json::object()) << "the console holds no secret yet";
 
   // In the database, the api's role sees the public half of the KAS keys only, and nothing of the idp's.
   const Json cfg = cli_->instance_config("USA");
@@ -225,7 +226,7 @@ TEST_F(Hardening, TheApiHoldsNeitherTheKasKeysNorTheKeyThatProtectsThem) {
 TEST_F(Hardening, ServicesRunAsUnprivilegedAccountsWhenStartedAsRoot) {
   if (::geteuid() != 0)
     GTEST_SKIP() << "the CLI does not run as root here: services run as the invoking user";
-  for (const std::string svc : {"api", "idp", "pdp", "kas", "redis", "redis-blacklist"}) {
+  for (const std::string svc : {"api", "idp", "pdp", "kas", "web", "redis", "redis-blacklist"}) {
     pid_t pid = pid_of(svc);
     ASSERT_GT(pid, 0) << svc;
     std::istringstream uids(proc_field(pid, "Uid"));

@@ -188,7 +188,7 @@ TEST_F(Supervision, TheSupervisorKilledLeavesTheServicesServingAndTheNextOneTake
     EXPECT_EQ(s["adopted"], true) << s.dump();
   }
   // No orphan and no duplicate: one process per service for this hub, the one status reports, on its port.
-  for (const std::string name : {"api", "idp", "pdp", "kas"}) {
+  for (const std::string name : {"api", "idp", "pdp", "kas", "web"}) {
     EXPECT_EQ(service_processes(cli().home(), name, "USA"), std::vector<pid_t>{pids[name]}) << name;
     auto holder = orch::port_holder(port(name));
     EXPECT_TRUE(holder && holder->pid == pids[name]) << name << ": " << orch::describe_holder(holder);

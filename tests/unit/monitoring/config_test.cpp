@@ -163,11 +163,14 @@ TEST(AlertmanagerConfig, BadOperatorReceiversAreRefusedWithTheReason) {
 
 TEST(Targets, AnInstanceHasItsServicesItsExportersAndTheHubItsBlacklist) {
   Json ports = Json::parse(
-      R"({"api": 4010, "idp": 8453, "pdp": 9110, "kas": 10010, "postgres_exporter": 11010, "redis_exporter": 11310})");
+      R"({"api": 4010, "idp": 8453, "pdp": 9110, "kas": 10010, "web": 3010, "postgres_exporter": 11010,
+          "redis_exporter": 11310})");
   auto files = instance_targets("FRA", ports, 0);
   ASSERT_EQ(files.size(), 3u);
   EXPECT_EQ(files[0].first, "fra.dive.json");
-  EXPECT_EQ(files[0].second.size(), 4u);
+  EXPECT_EQ(files[0].second.size(), 5u);
+  EXPECT_EQ(files[0].second[4]["targets"][0], "localhost:3010");
+  EXPECT_EQ(files[0].second[4]["labels"]["component"], "web");
   EXPECT_EQ(files[0].second[0]["targets"][0], "localhost:4010");
   EXPECT_EQ(files[0].second[0]["labels"], Json::parse(R"({"instance_code": "FRA", "component": "api"})"));
   EXPECT_EQ(files[1].first, "fra.postgres.json");

@@ -158,6 +158,9 @@ TEST(InstanceConfig, EachServiceGetsOnlyItsOwnSecrets) {
     ASSERT_EQ(::stat((p.dir / "secrets" / (svc + ".json")).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }
+  // The web console holds no secret yet: a file of its own (it cannot read the shared one), empty.
+  EXPECT_EQ(Json::parse(read_file(p.dir / "secrets" / "web.json")), Json::object());
+  EXPECT_EQ(service_secrets("web", s), Json::object());
 }
 
 TEST(InstanceConfig, CorruptSecretsAreNeverSilentlyReplaced) {
