@@ -171,7 +171,7 @@ TEST_F(LiveMonitoring, TheStackIsSupervisedAndEveryTargetIsUpWithItsLabels) {
   }
   EXPECT_TRUE(names.count("prometheus") && names.count("alertmanager") && names.count("monitor"));
 
-  const std::map<std::string, int> expected{{"dive", 4},    {"postgres", 1},   {"redis", 2},
+  const std::map<std::string, int> expected{{"dive", 5},    {"postgres", 1},   {"redis", 2},
                                             {"monitor", 1}, {"prometheus", 1}, {"alertmanager", 1}};
   Json last;
   bool all_up = wait_until(
@@ -219,7 +219,7 @@ TEST_F(LiveMonitoring, DeployDownAndNukeChangeTheTargetsWithoutRestartingPrometh
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(wait_until(
       [&] {
-        return fra_targets() == std::pair{6, 6};
+        return fra_targets() == std::pair{7, 7};
       },
       60s, 500ms))
       << fra_targets().first << " targets, " << fra_targets().second << " up";
@@ -228,7 +228,7 @@ TEST_F(LiveMonitoring, DeployDownAndNukeChangeTheTargetsWithoutRestartingPrometh
   EXPECT_TRUE(wait_until([&] { return fra_targets().first == 0; }, 60s, 500ms));
   EXPECT_FALSE(fs::exists(cli_->home() / "monitoring" / "targets" / "fra.dive.json"));
   ASSERT_EQ(cli_->run({"spoke", "up", "FRA"}).exit_code, 0);
-  EXPECT_TRUE(wait_until([&] { return fra_targets() == std::pair{6, 6}; }, 60s, 500ms));
+  EXPECT_TRUE(wait_until([&] { return fra_targets() == std::pair{7, 7}; }, 60s, 500ms));
   auto nuke = cli_->run({"nuke", "spoke", "FRA", "--confirm"});
   ASSERT_EQ(nuke.exit_code, 0) << nuke.output;
   EXPECT_TRUE(wait_until([&] { return fra_targets().first == 0; }, 60s, 500ms));
