@@ -284,16 +284,25 @@ TEST_F(Hardening, TheIdpGivesArgon2sMemoryBackAfterEachHash) {
   for (int c = 0; c < 8; ++c)
     clients.emplace_back([&, c] {
       const std::string user = "testuser-usa-" + std::to_string(c % 5 + 1);
-      for (int i = 0; i < 300 / 8 + 1; ++i) {
+      // Its share of successful logins (each one an argon2 hash). A loaded machine may answer some with
+      // 429 or 503 (the throttle, the request deadline): asked again, within a bound of attempts.
+      int mine = 0;
+      for (int attempt = 0; mine < 300 / 8 + 1 && attempt < 4 * (300 / 8 + 1); ++attempt) {
         auto r = usa.oidc_post("token", {{"grant_type", "password"},
                                          {"client_id", "dive-cli"},
                                          {"username", user},
                                          {"password", all.value("test_user_password", "")}});
-        (r.status == 200 ? ok : failed)++;
+        if (r.status == 200) {
+          ++ok;
+          ++mine;
+        } else {
+          ++failed;
+          if (r.status != 429 && r.status != 503) break;  // anything else is a real refusal
+        }
       }
     });
   for (auto& t : clients) t.join();
-  EXPECT_GE(ok.load(), 300) << failed.load() << " refused";
+  EXPECT_GE(ok.load(), 300) << failed.load() << " refused (429/503 are asked again)";
   // The blocks stay with the allocator while logins come, and go back within a second or two of the last.
   long kib = 0;
   EXPECT_TRUE(wait_until(
