@@ -56,6 +56,24 @@ struct TestServer {
   std::string scheme = "http";
 };
 
+// GET /items/{id} (echoes params, route, path, request id and query), DELETE /items/{id}, POST /echo.
+inline void add_echo_routes(Router& r) {
+  r.add(
+      "GET", "/items/{id}",
+      [](Request& req) {
+        Json j{
+            {"id", req.params.at("id")}, {"route", req.route}, {"path", req.path}, {"rid", req.request_id}};
+        for (auto& [k, v] : req.query) j["query"][k] = v;
+        return Response::json(200, j);
+      },
+      Exec::Inline);
+  r.add("DELETE", "/items/{id}", [](Request&) { return Response::text(204, ""); });
+  r.add("POST", "/echo", [](Request& req) {
+    Response resp = Response::text(200, req.body, req.headers.get("Content-Type").value_or("none"));
+    return resp;
+  });
+}
+
 inline ClientRequest get(const std::string& url, Millis timeout = Millis(5000)) {
   ClientRequest r;
   r.url = url;
