@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace dive {
 
@@ -18,6 +20,12 @@ std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32
 inline std::string sha256_hex(std::string_view data) {
   return hex_encode(sha256(data));
 }
+
+// Percent-encoding for a query component (unreserved characters kept).
+std::string url_encode(std::string_view s);
+// `base` plus the parameters as a query ("?" or "&" as needed).
+std::string add_query(const std::string& base,
+                      const std::vector<std::pair<std::string, std::string>>& params);
 
 // Constant-time comparison for secrets and MACs.
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -114,6 +114,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
   Json hub_section{{"code", kHubCode},
                    {"api_url", hub_url(hub.ports.api)},
                    {"idp_url", hub_url(hub.ports.idp)},
+                   {"web_url", hub_url(hub.ports.web)},
                    {"postgres_port", hub.ports.postgres}};
   if (standalone) {
     hub_section = Json{{"code", kHubCode}, {"api_url", nullptr}};
@@ -170,6 +171,10 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"statement_timeout_ms", 2500},
         {"query_timeout_ms", 3000}}},
       {"redis", {{"host", "127.0.0.1"}, {"port", p.redis}}},
+      // The home's monitoring stack (docs/MONITORING.md), when it runs: the console's operations view shows
+      // its active alerts.
+      {"monitoring",
+       {{"alertmanager_url", "https://localhost:" + std::to_string(monitoring_ports(shift).alertmanager)}}},
       {"blacklist_redis",
        {{"host", "127.0.0.1"},
         {"port", blacklist_redis_port(shift)},

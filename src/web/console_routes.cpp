@@ -10,7 +10,13 @@ void add_console_routes(net::Router& router, std::shared_ptr<const AssetTable> a
   if (!index) throw std::invalid_argument("the web console has no index.html");
   // The handlers hold the table: its assets (and the index pointer into it) live as long as the router.
   router.add(
-      "GET", "/", [assets, index](net::Request& req) { return asset_response(*index, req); },
+      "GET", "/",
+      [assets, index](net::Request& req) {
+        // The page is a shell; still, a signed-out browser's back button must not bring a stored copy back.
+        net::Response r = asset_response(*index, req);
+        r.headers.set("Cache-Control", "no-store");
+        return r;
+      },
       net::Exec::Inline);
   router.add(
       "GET", "/assets/{name}",

@@ -40,13 +40,13 @@ bool Client::post_logout_redirect_allowed(const std::string& uri) const {
 std::vector<Client> default_clients(const IdpConfig& cfg) {
   std::vector<Client> out;
   out.push_back(Client{"dive-cli", false, "", {"password", "refresh_token"}, {}, {}, false});
-  out.push_back(Client{"dive-web",
-                       false,
-                       "",
-                       {"authorization_code", "refresh_token"},
-                       {cfg.api_url + "/*"},
-                       {cfg.api_url + "/*"},
-                       false});
+  Client web{"dive-web",           false, "", {"authorization_code", "refresh_token"}, {cfg.api_url + "/*"},
+             {cfg.api_url + "/*"}, false};
+  for (const auto& console : cfg.console_urls) {
+    web.redirect_uris.push_back(console + "/auth/callback");
+    web.post_logout_redirect_uris.push_back(console + "/");
+  }
+  out.push_back(std::move(web));
   for (const char* id : {"dive-api", "dive-kas"}) {
     auto it = cfg.client_secrets.find(id);
     std::string hash = it == cfg.client_secrets.end() ? "" : sha256_hex(it->second);

@@ -54,35 +54,4 @@ std::optional<std::pair<std::string, std::string>> parse_basic_auth(std::string_
                         net::percent_decode(decoded->substr(colon + 1), true));
 }
 
-std::string url_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                c == '.' || c == '_' || c == '~';
-    if (keep) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
-
-std::string add_query(const std::string& base,
-                      const std::vector<std::pair<std::string, std::string>>& params) {
-  std::string out = base;
-  char sep = base.find('?') == std::string::npos ? '?' : '&';
-  for (const auto& [k, v] : params) {
-    if (out.back() == '?' || out.back() == '&') sep = '\0';
-    if (sep) out += sep;
-    out += url_encode(k) + "=" + url_encode(v);
-    sep = '&';
-  }
-  return out;
-}
-
 }  // namespace dive::identity::idp

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/encoding.hpp"
+
 namespace dive::identity::idp {
 
 struct FormParams {
@@ -27,10 +29,8 @@ std::string_view query_of(std::string_view target);
 // "Authorization: Basic base64(urlencode(id) ":" urlencode(secret))" (RFC 6749 §2.3.1).
 std::optional<std::pair<std::string, std::string>> parse_basic_auth(std::string_view header);
 
-// Percent-encoding for a query component (unreserved characters kept).
-std::string url_encode(std::string_view s);
-// `base` plus the parameters as a query ("?" or "&" as needed).
-std::string add_query(const std::string& base,
-                      const std::vector<std::pair<std::string, std::string>>& params);
+// Query encoding lives in common/encoding.hpp; named here too for the idp's callers.
+using dive::add_query;
+using dive::url_encode;
 
 }  // namespace dive::identity::idp

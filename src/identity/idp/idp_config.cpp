@@ -45,6 +45,10 @@ IdpConfig IdpConfig::from_instance(const Json& instance, const Json& secrets) {
   c.api_url = urls.value("api", "");
   if (c.base_url.empty() || c.api_url.empty())
     throw std::runtime_error("instance.json has no urls.idp/urls.api");
+  if (std::string web = urls.value("web", ""); !web.empty()) c.console_urls.push_back(web);
+  if (instance.contains("hub") && instance["hub"].is_object() && instance.value("role", "") != "hub")
+    if (std::string hub_web = instance["hub"].value("web_url", ""); !hub_web.empty())
+      c.console_urls.push_back(hub_web);
   c.instance_name = instance.value("name", c.code);
   c.data_dir = instance.value("data_dir", "");
   c.is_hub = instance.value("role", "") == "hub";

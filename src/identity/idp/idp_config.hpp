@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/json.hpp"
 #include "identity/idp/login_throttle.hpp"
@@ -13,11 +14,14 @@
 namespace dive::identity::idp {
 
 struct IdpConfig {
-  std::string code;           // instance code, upper case ("USA")
-  std::string realm;          // "dive-v3-broker-usa"
-  std::string issuer;         // "https://localhost:8443/realms/dive-v3-broker-usa"
-  std::string base_url;       // "https://localhost:8443" (the idp's own URL)
-  std::string api_url;        // "https://localhost:4000" (dive-web redirects there)
+  std::string code;      // instance code, upper case ("USA")
+  std::string realm;     // "dive-v3-broker-usa"
+  std::string issuer;    // "https://localhost:8443/realms/dive-v3-broker-usa"
+  std::string base_url;  // "https://localhost:8443" (the idp's own URL)
+  std::string api_url;   // "https://localhost:4000" (dive-web redirects there)
+  // The web consoles that sign users in here (client dive-web, redirect_uri <console>/auth/callback): this
+  // instance's own and, on a spoke, its hub's (the hub's console signs in the users of every member).
+  std::vector<std::string> console_urls;
   std::string instance_name;  // "United States" (dutyOrg of seeded users)
   std::string data_dir;       // where seed.json lives
   bool is_hub = false;

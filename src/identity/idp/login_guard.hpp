@@ -20,8 +20,6 @@ inline constexpr int kLoginTokenSeconds = 900;  // how long a sign-in form can b
 std::string new_login_token();
 // The Set-Cookie value carrying `token` for the form at `path`.
 std::string login_cookie(const std::string& token, const std::string& path);
-// The value of cookie `name` in a Cookie header ("a=1; b=2"), or nothing.
-std::optional<std::string> cookie_value(std::string_view header, std::string_view name);
 // True when the Cookie header's login cookie is present, well formed and equal to the submitted field.
 bool login_token_matches(const std::optional<std::string>& cookie_header, std::string_view field);
 

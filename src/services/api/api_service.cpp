@@ -3,6 +3,7 @@
 // blacklist) and token authentication with the /api/auth routes, and the document routes (/api/resources).
 #include "services/api/auth_routes.hpp"
 #include "services/api/federation.hpp"
+#include "services/api/federation_hub.hpp"
 #include "services/api/resource_routes.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
@@ -20,6 +21,7 @@ void wire_api(ServiceContext& ctx) {
   ctx.keep(auth);
   add_auth_routes(ctx, *auth);
   auto federation = add_federation(ctx);
+  if (ctx.config().value("role", "") == "hub") add_hub_admin_routes(ctx, *auth);
   add_resource_routes(ctx, *auth, *federation);
 }
 

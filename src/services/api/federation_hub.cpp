@@ -18,6 +18,7 @@
 #include "identity/revocation_event.hpp"
 #include "identity/revocation_limits.hpp"
 #include "services/runtime/service_context.hpp"
+#include "services/runtime/token_auth.hpp"
 #include "store/pg_pool.hpp"
 
 namespace dive::services {
@@ -275,6 +276,26 @@ void add_hub_registry(ServiceContext& ctx) {
         [h = hub.get()](net::Request& req) { return h->push_revocations(req); });
   r.add("GET", "/api/federation/revocations",
         [h = hub.get()](net::Request& req) { return h->pull_revocations(req); });
+}
+
+void add_hub_admin_routes(ServiceContext& ctx, TokenAuth& auth) {
+  const Millis every(ctx.config().value("federation", Json::object()).value("heartbeat_interval_ms", 30000));
+  ctx.router().add(
+      "GET", "/api/federation/spokes",
+      auth.protect([c = &ctx, every](net::Request& req, const identity::VerifiedToken& t) {
+        const Json roles = t.claims.value("roles", Json::array());
+        if (!roles.is_array() || std::find(roles.begin(), roles.end(), Json("admin")) == roles.end())
+          return refuse(403, "forbidden", "the list of spokes is for administrators (role admin)", req);
+        try {
+          const auto now = std::chrono::system_clock::now();
+          Json spokes = Json::array();
+          for (const auto& s : c->db().with([](pqxx::connection& conn) { return fed::list_spokes(conn); }))
+            spokes.push_back(s.to_json(now, every));
+          return net::Response::json(200, Json{{"spokes", spokes}, {"heartbeatIntervalMs", every.count()}});
+        } catch (const store::PgUnavailable&) {
+          return refuse(503, "unavailable", "the registry's database is unavailable", req);
+        }
+      }));
 }
 
 }  // namespace dive::services

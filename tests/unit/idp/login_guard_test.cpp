@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "net/cookies.hpp"
+
 using namespace dive::identity::idp;
+namespace net = dive::net;
 
 TEST(LoginGuard, TokensAreRandomAndTheCookieIsLockedDown) {
   std::string a = new_login_token(), b = new_login_token();
@@ -18,13 +21,13 @@ TEST(LoginGuard, TokensAreRandomAndTheCookieIsLockedDown) {
 }
 
 TEST(LoginGuard, CookieValuesAreFoundByExactName) {
-  EXPECT_EQ(cookie_value("a=1; DIVE_LOGIN=xyz; b=2", "DIVE_LOGIN"), "xyz");
-  EXPECT_EQ(cookie_value("DIVE_LOGIN=xyz", "DIVE_LOGIN"), "xyz");
-  EXPECT_EQ(cookie_value("  DIVE_LOGIN=xyz  ;b=2", "DIVE_LOGIN"), "xyz");
-  EXPECT_FALSE(cookie_value("XDIVE_LOGIN=xyz; DIVE_LOGINX=abc", "DIVE_LOGIN").has_value());
-  EXPECT_FALSE(cookie_value("", "DIVE_LOGIN").has_value());
-  EXPECT_FALSE(cookie_value("DIVE_LOGIN", "DIVE_LOGIN").has_value());
-  EXPECT_EQ(cookie_value("DIVE_LOGIN=", "DIVE_LOGIN"), "");
+  EXPECT_EQ(net::cookie_value("a=1; DIVE_LOGIN=xyz; b=2", "DIVE_LOGIN"), "xyz");
+  EXPECT_EQ(net::cookie_value("DIVE_LOGIN=xyz", "DIVE_LOGIN"), "xyz");
+  EXPECT_EQ(net::cookie_value("  DIVE_LOGIN=xyz  ;b=2", "DIVE_LOGIN"), "xyz");
+  EXPECT_FALSE(net::cookie_value("XDIVE_LOGIN=xyz; DIVE_LOGINX=abc", "DIVE_LOGIN").has_value());
+  EXPECT_FALSE(net::cookie_value("", "DIVE_LOGIN").has_value());
+  EXPECT_FALSE(net::cookie_value("DIVE_LOGIN", "DIVE_LOGIN").has_value());
+  EXPECT_EQ(net::cookie_value("DIVE_LOGIN=", "DIVE_LOGIN"), "");
 }
 
 TEST(LoginGuard, OnlyTheSameTokenInCookieAndFieldPasses) {

@@ -104,12 +104,15 @@ TEST(WebConsoleRoutes, IndexAssetsNotFoundAndNotModified) {
   EXPECT_EQ(index.headers.get("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(index.body, std::string(AssetTable::builtin()->find("index.html")->body));
   const std::string etag = *index.headers.get("ETag");
-  EXPECT_EQ(index.headers.get("Cache-Control"), "no-cache");
+  // The page is never stored (a signed-out browser's back button must not bring a copy back); assets are
+  // revalidated.
+  EXPECT_EQ(index.headers.get("Cache-Control"), "no-store");
 
   auto js = call(router, "GET", "/assets/app.js");
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.headers.get("Content-Type"), "text/javascript; charset=utf-8");
   EXPECT_TRUE(js.headers.has("ETag"));
+  EXPECT_EQ(js.headers.get("Cache-Control"), "no-cache");
 
   auto again = call(router, "GET", "/", etag);
   EXPECT_EQ(again.status, 304);
