@@ -263,7 +263,7 @@ const CHECK_WORDS = {
   country_releasable: 'the document is not releasable to your country',
   coi_satisfied: 'you are not a member of the document\'s community of interest',
   authentication_strength_sufficient: 'this document needs a stronger sign-in (with your one-time code)',
-  mfa_verified: 'this document needs a sign-in with your one-time code',
+  mfa_verified: 'this document needs a stronger sign-in (with your one-time code)',
   embargo_passed: 'the document is under embargo',
   federation_trusted: 'your identity provider is not trusted for this document',
   industry_access_allowed: 'the document is not releasable to industry',
@@ -272,9 +272,9 @@ const CHECK_WORDS = {
 
 function refusalText(body) {
   const checks = body?.evaluation_details?.checks || {};
-  const failed = Object.entries(checks).filter(([, ok]) => ok === false).map(([k]) => CHECK_WORDS[k]).filter(Boolean);
+  const failed = [...new Set(Object.entries(checks).filter(([, ok]) => ok === false).map(([k]) => CHECK_WORDS[k]).filter(Boolean))];
   const reason = body?.reason || body?.message || 'The policy refused access.';
-  return failed.length ? `${reason} (${failed.join('; ')}).` : reason;
+  return failed.length ? `${reason}. In plain words: ${failed.join('; ')}.` : reason;
 }
 
 async function renderDocument(id) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { chromium, expect, test } from '@playwright/test';
 
-import { chromiumPath, collectConsoleErrors, consoleUrl, screenshotPath, signIn } from './support.mjs';
+import { chromiumPath, collectConsoleErrors, consoleUrl, screenshotPath } from './support.mjs';
 
 const commonName = (dn) => /(?:^|\n|, ?)CN=([^\n,]+)/.exec(dn)?.[1];
 
@@ -105,22 +105,4 @@ test.describe('start page', () => {
     test.info().annotations.push({ type: 'first load', description: JSON.stringify(load) });
     console.log(`first load: ${JSON.stringify(load)}`);
   });
-});
-
-// Sign-in and the documents (issue 13): skeletons for the console's next slice. Replace test.fixme by test
-// when the feature lands; signIn() (support.mjs) clicks Sign in and fills the identity provider's form.
-test.describe('signed in', () => {
-  test.fixme('sign in with password and one-time code', async ({ page }) => {
-    await signIn(page, 'testuser-usa-3');
-    // expect: the user's name, clearance and country shown; a session cookie HttpOnly, Secure, SameSite
-  });
-  test.fixme('sign in with a wrong password is refused with a plain message', async () => {});
-  test.fixme('documents: list shows each entry with its STANAG 4774 marking', async () => {});
-  test.fixme('documents: search and filter', async () => {});
-  test.fixme('document: open shows the marking as banners', async () => {});
-  test.fixme('document: decrypt in the browser (the server never sends the plaintext)', async () => {});
-  test.fixme('document: a refusal is explained in plain words', async () => {});
-  test.fixme('upload round trip: label form offers only assignable labels, the document comes back', async () => {});
-  test.fixme('sign out revokes the session everywhere', async () => {});
-  test.fixme('a state-changing request without the CSRF token is refused', async () => {});
 });

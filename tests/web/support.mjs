@@ -1,6 +1,6 @@
 // Helpers of the web console's browser tests. Environment (set by tests/web/web_console_browser_test.cpp):
 // CONSOLE_URL, DIVE_HOME, DIVE_BIN (the `dive` binary), DIVE_PORT_SHIFT, DIVE_TEST_PASSWORD (test and
-// industry users), DIVE_ADMIN_PASSWORD (admin-<ccc>), DIVE_WEB_ARTIFACTS, CHROMIUM (optional).
+// industry users), DIVE_ADMIN_PASSWORD (admin-<ccc>), DIVE_FRA_TEST_PASSWORD (the FRA spoke's users), DIVE_WEB_ARTIFACTS, CHROMIUM (optional).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +21,7 @@ export const consoleUrl = () => required('CONSOLE_URL');
 
 /** The password of a seeded user: admin-<ccc> has the admin password, every other user the test password. */
 export function passwordOf(user) {
+  if (/^testuser-fra-/.test(user)) return required('DIVE_FRA_TEST_PASSWORD'); // the FRA spoke's users
   return user.startsWith('admin-') ? required('DIVE_ADMIN_PASSWORD') : required('DIVE_TEST_PASSWORD');
 }
 
@@ -35,7 +36,7 @@ function diveOtp(user) {
   return new Promise((resolve, reject) => {
     execFile(
       required('DIVE_BIN'),
-      ['hub', 'users', 'otp', user],
+      /^testuser-fra-/.test(user) ? ['spoke', 'users', 'otp', 'FRA', user] : ['hub', 'users', 'otp', user],
       { env: { ...process.env, DIVE_HOME: required('DIVE_HOME'), NO_COLOR: '1' }, timeout: 30_000 },
       (err, stdout, stderr) => {
         // The command prints the code alone on a line of stdout.
@@ -83,11 +84,12 @@ export async function fillLogin(page, user, password = passwordOf(user), { otp: 
 /**
  * Signs in through the console: opens it (unless `open` is false), clicks its **Sign in** button, fills and
  * submits the identity provider's form (fillLogin) and waits until the browser is back on the console's
- * origin.
+ * origin. `nation`: the nation to choose first (its identity provider signs the user in).
  */
-export async function signIn(page, user, password = passwordOf(user), { otp: code = true, open = true } = {}) {
+export async function signIn(page, user, password = passwordOf(user), { otp: code = true, open = true, nation } = {}) {
   const home = new URL(consoleUrl());
   if (open) await page.goto(home.href);
+  if (nation) await page.getByLabel('Nation').selectOption(nation);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await fillLogin(page, user, password, { otp: code });
   await page.waitForURL((u) => u.origin === home.origin);

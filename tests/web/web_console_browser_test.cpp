@@ -72,15 +72,18 @@ void trust_ca_in_nss_db(const fs::path& home, const fs::path& ca) {
 class WebConsoleBrowser : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    cli_ = std::make_unique<DiveCli>(std::vector<std::string>{"USA"});
+    // The hub and one spoke: the hub's console signs FRA users in at FRA's identity provider.
+    cli_ = std::make_unique<DiveCli>(std::vector<std::string>{"USA", "FRA"});
     auto r = cli_->run({"hub", "deploy", "--profile", "test"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = cli_->run({"spoke", "deploy", "FRA", "--profile", "test"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     deployed_ = true;
   }
   static void TearDownTestSuite() { cli_.reset(); }
 
-  static Json secrets() {
-    return Json::parse(read_file(cli_->home() / "instances" / "usa" / "secrets.json"));
+  static Json secrets(const std::string& code = "usa") {
+    return Json::parse(read_file(cli_->home() / "instances" / code / "secrets.json"));
   }
 
   static std::unique_ptr<DiveCli> cli_;
@@ -118,6 +121,7 @@ TEST_F(WebConsoleBrowser, PlaywrightSuitePassesInChromium) {
   pw.env["DIVE_ROOT"] = DIVE_SOURCE_DIR;
   pw.env["DIVE_TEST_PASSWORD"] = s["test_user_password"].get<std::string>();
   pw.env["DIVE_ADMIN_PASSWORD"] = s["admin_password"].get<std::string>();
+  pw.env["DIVE_FRA_TEST_PASSWORD"] = secrets("fra")["test_user_password"].get<std::string>();
   pw.env["DIVE_WEB_ARTIFACTS"] = artifacts.string();
   pw.env["HOME"] = browser_home.path().string();             // the browser's NSS database
   pw.env["NODE_EXTRA_CA_CERTS"] = cli_->ca_file().string();  // Playwright's own requests (request fixture)
