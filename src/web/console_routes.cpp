@@ -1,5 +1,6 @@
 #include "web/console_routes.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -18,11 +19,17 @@ void add_console_routes(net::Router& router, std::shared_ptr<const AssetTable> a
         return r;
       },
       net::Exec::Inline);
+  add_asset_routes(router, std::move(assets));
+}
+
+void add_asset_routes(net::Router& router, std::shared_ptr<const AssetTable> assets,
+                      std::vector<std::string> only) {
   router.add(
       "GET", "/assets/{name}",
-      [assets](net::Request& req) {
+      [assets, only = std::move(only)](net::Request& req) {
         const std::string& name = req.params.at("name");
-        if (const Asset* a = assets->find(name)) return asset_response(*a, req);
+        const bool listed = only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+        if (const Asset* a = listed ? assets->find(name) : nullptr) return asset_response(*a, req);
         return net::Response::error(404, "not_found", "no asset named '" + name.substr(0, 100) + "'",
                                     req.request_id);
       },

@@ -105,4 +105,26 @@ test.describe('start page', () => {
     test.info().annotations.push({ type: 'first load', description: JSON.stringify(load) });
     console.log(`first load: ${JSON.stringify(load)}`);
   });
+
+  test('Sign in leads to the identity provider\'s page in the console\'s look, under a strict CSP', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto(consoleUrl());
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/protocol/openid-connect/auth') && r.request().method() === 'GET'),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
+    const csp = response.headers()['content-security-policy'];
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe');
+    const form = page.locator('form#login');
+    for (const label of ['Username', 'Password', 'One-time code']) await expect(form.getByLabel(label)).toBeVisible();
+    await expect(form.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(page.getByText(/authorised coalition use only/)).toBeVisible();
+    // The console's stylesheet applied (served by the idp itself): the product bar has its colour.
+    const bar = await page.locator('header.topbar').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(bar).toBe('rgb(20, 48, 79)');
+    await page.screenshot({ path: screenshotPath('idp-sign-in'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
 });

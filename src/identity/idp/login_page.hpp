@@ -1,6 +1,8 @@
 #pragma once
-// The plain HTML pages of the authorization endpoint: the login form (username, password, one-time code,
-// with the authorization request carried in hidden fields) and a message page. Every value is escaped.
+// The HTML pages of the authorization endpoint: the login form (username, password, one-time code, with the
+// authorization request carried in hidden fields), a message page and the logout confirmation — in the web
+// console's look (its stylesheet, /assets/style.css, served by the idp too; no script, no inline style).
+// Every value is escaped.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +12,8 @@ namespace dive::identity::idp {
 
 std::string html_escape(std::string_view s);
 
-std::string login_page(const std::string& realm, const std::string& action,
+// `instance`: whose identity provider this is, e.g. "France (FRA)".
+std::string login_page(const std::string& instance, const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& hidden,
                        const std::string& username, const std::string& error);
 std::string message_page(const std::string& title, const std::string& message);

@@ -13,6 +13,7 @@
 #include "services/idp/realm_sync.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/service_main.hpp"
+#include "web/console_routes.hpp"
 
 namespace dive::services {
 
@@ -44,6 +45,8 @@ void wire_idp(ServiceContext& ctx) {
                                       [] { release_idle_argon2_memory(std::chrono::seconds(1)); }));
 
   idp::add_oidc_routes(ctx.router(), provider, keys, [sync] { return sync->ready(); });
+  // The sign-in pages wear the console's look: its stylesheet, from the same files compiled into the binary.
+  web::add_asset_routes(ctx.router(), web::AssetTable::builtin(), {"style.css"});
   ctx.router().add("GET", "/realms/" + cfg->realm + "/status",
                    [sync](net::Request&) { return net::Response::json(200, sync->status()); });
   ctx.add_check("realm", resilience::Impact::Critical, [sync] {

@@ -40,7 +40,11 @@ net::Response html(int status, std::string body) {
   net::Response r = net::Response::text(status, std::move(body), "text/html; charset=utf-8");
   no_store(r);
   r.headers.set("X-Frame-Options", "DENY");
-  r.headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  // The console's stylesheet only: no script, no inline style, no frame. (No form-action: Chromium applies it
+  // to the redirect that follows the sign-in form, which goes to the client's redirect URI.)
+  r.headers.set(
+      "Content-Security-Policy",
+      "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; frame-ancestors 'none'");
   r.headers.set("Referrer-Policy", "no-referrer");
   return r;
 }
@@ -178,7 +182,8 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("POST", oidc + "/logout", logout);
 
   const std::string auth_path = oidc + "/auth";
-  router.add("GET", auth_path, until_ready(ready, [provider, p, auth_path, cfg](net::Request& req) {
+  const std::string who = cfg->instance_name + " (" + cfg->code + ")";
+  router.add("GET", auth_path, until_ready(ready, [provider, p, auth_path, cfg, who](net::Request& req) {
                FormParams form = parse_form(query_of(req.target));
                AuthorizeRequest ar = AuthorizeRequest::from(form);
                AuthorizeCheck c = p->check_authorize(ar, form);
@@ -189,41 +194,40 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
                const std::string token = new_login_token();
                auto hidden = ar.fields();
                hidden.emplace_back(kLoginField, token);
-               net::Response r = html(200, login_page(cfg->realm, auth_path, hidden, "", ""));
+               net::Response r = html(200, login_page(who, auth_path, hidden, "", ""));
                r.headers.set("Set-Cookie", login_cookie(token, auth_path));
                return r;
              }));
-  router.add("POST", auth_path, until_ready(ready, [provider, p, auth_path, cfg](net::Request& req) {
-               auto form = form_of(req);
-               if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
-               const std::string token = form->get(std::string(kLoginField));
-               if (!login_token_matches(req.headers.get("Cookie"), token)) {
-                 // Not from the form this idp served to this browser (login CSRF), or the form sat open too
-                 // long.
-                 spdlog::warn("[{}] sign-in form submission refused: missing or mismatched login token",
-                              req.request_id);
-                 return html(
-                     400,
-                     message_page("Sign-in error",
-                                  "This sign-in form has expired or did not come from this site. Go back to "
-                                  "the application and sign in again."));
-               }
-               return guarded([&] {
-                 AuthorizeRequest ar = AuthorizeRequest::from(*form);
-                 LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"),
-                                        form->get("otp"), req.remote_ip);
-                 if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
-                 if (s.kind == LoginStep::Kind::ShowError)
-                   return html(400, message_page("Sign-in error", s.message));
-                 auto hidden = ar.fields();
-                 hidden.emplace_back(kLoginField, token);  // the same token: its cookie is still set
-                 net::Response page =
-                     html(s.retry_after_s > 0 ? 429 : 200,
-                          login_page(cfg->realm, auth_path, hidden, form->get("username"), s.message));
-                 if (s.retry_after_s > 0) page.headers.set("Retry-After", std::to_string(s.retry_after_s));
-                 return page;
-               });
-             }));
+  router.add(
+      "POST", auth_path, until_ready(ready, [provider, p, auth_path, cfg, who](net::Request& req) {
+        auto form = form_of(req);
+        if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
+        const std::string token = form->get(std::string(kLoginField));
+        if (!login_token_matches(req.headers.get("Cookie"), token)) {
+          // Not from the form this idp served to this browser (login CSRF), or the form sat open too
+          // long.
+          spdlog::warn("[{}] sign-in form submission refused: missing or mismatched login token",
+                       req.request_id);
+          return html(400,
+                      message_page("Sign-in error",
+                                   "This sign-in form has expired or did not come from this site. Go back to "
+                                   "the application and sign in again."));
+        }
+        return guarded([&] {
+          AuthorizeRequest ar = AuthorizeRequest::from(*form);
+          LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"),
+                                 req.remote_ip);
+          if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
+          if (s.kind == LoginStep::Kind::ShowError)
+            return html(400, message_page("Sign-in error", s.message));
+          auto hidden = ar.fields();
+          hidden.emplace_back(kLoginField, token);  // the same token: its cookie is still set
+          net::Response page = html(s.retry_after_s > 0 ? 429 : 200,
+                                    login_page(who, auth_path, hidden, form->get("username"), s.message));
+          if (s.retry_after_s > 0) page.headers.set("Retry-After", std::to_string(s.retry_after_s));
+          return page;
+        });
+      }));
 }
 
 }  // namespace dive::services::idp

@@ -28,7 +28,7 @@ class WebConsole : public ::testing::Test {
   static void TearDownTestSuite() { cli_.reset(); }
 
   static net::ClientResponse send(const std::string& method, const std::string& path,
-                                  const std::string& if_none_match = "") {
+                                  const std::string& if_none_match = "", const std::string& cookie = "") {
     net::ClientConfig cc;
     cc.ca_file = cli_->ca_file().string();  // verified against the instance's CA only
     net::HttpsClient client(cc);
@@ -37,6 +37,7 @@ class WebConsole : public ::testing::Test {
     r.url = base_url() + path;
     r.timeout = 5s;
     if (!if_none_match.empty()) r.headers.set("If-None-Match", if_none_match);
+    if (!cookie.empty()) r.headers.set("Cookie", cookie);
     return client.send(r);
   }
   static std::string base_url() { return "https://localhost:" + std::to_string(cli_->port("USA", "web")); }
@@ -77,7 +78,7 @@ TEST_F(WebConsole, TheStartPageOverVerifiedTlsHasASignInControl) {
   EXPECT_NE(r.body.find("DIVE"), std::string::npos);
   EXPECT_NE(r.body.find("/assets/app.js"), std::string::npos);
   EXPECT_TRUE(r.headers.has("ETag"));
-  EXPECT_EQ(r.headers.get("Cache-Control"), "no-cache");
+  EXPECT_EQ(r.headers.get("Cache-Control"), "no-store");
   expect_security_headers(r, "GET /");
   // Revalidation: the same ETag gets 304 without a body, still with the headers.
   auto again = send("GET", "/", *r.headers.get("ETag"));
@@ -156,4 +157,69 @@ TEST_F(WebConsole, StopKeepsItStoppedAndStartBringsItBack) {
   EXPECT_TRUE(
       wait_until([&] { return cli_->service_status("USA", "web").value("healthy", false); }, 30s, 200ms));
   EXPECT_EQ(send("GET", "/").status, 200);
+}
+
+// The backend-for-frontend's edge over real TLS (the signed-in flows run in Chromium: ./dive test web).
+TEST_F(WebConsole, SignInStartsACodeFlowWithPkceBoundToTheBrowser) {
+  auto s = send("GET", "/bff/session");
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.headers.get("Cache-Control"), "no-store");
+  Json session = Json::parse(s.body);
+  EXPECT_FALSE(session["authenticated"].get<bool>());
+  ASSERT_EQ(session["nations"].size(), 1u) << s.body;  // a hub alone: its own nation
+  EXPECT_EQ(session["nations"][0]["code"], "USA");
+
+  auto go = send("GET", "/auth/login?return=%2F%23%2Fdocuments");
+  ASSERT_EQ(go.status, 302) << go.body;
+  const std::string location = go.headers.get("Location").value_or("");
+  const std::string issuer = cli_->instance_config("USA")["issuer"].get<std::string>();
+  EXPECT_EQ(location.rfind(issuer + "/protocol/openid-connect/auth?", 0), 0u) << location;
+  for (const char* part : {"client_id=dive-web", "code_challenge_method=S256", "response_type=code",
+                           "redirect_uri=https%3A%2F%2Flocalhost%3A"})
+    EXPECT_NE(location.find(part), std::string::npos) << part << " in " << location;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(location, m, std::regex("[?&]state=([A-Za-z0-9_-]+)")));
+  const std::string cookie = go.headers.get("Set-Cookie").value_or("");
+  EXPECT_EQ(cookie.rfind("__Host-dive_login=" + m[1].str() + ";", 0), 0u) << cookie;
+  for (const char* attr : {"; Secure", "; HttpOnly", "; SameSite=Lax", "; Path=/"})
+    EXPECT_NE(cookie.find(attr), std::string::npos) << attr;
+
+  // The identity provider accepts the console's callback as dive-web's redirect URI: its sign-in form.
+  net::ClientConfig cc;
+  cc.ca_file = cli_->ca_file().string();
+  net::HttpsClient client(cc);
+  net::ClientRequest form;
+  form.url = location;
+  auto page = client.send(form);
+  EXPECT_EQ(page.status, 200) << page.body.substr(0, 400);
+  EXPECT_NE(page.body.find("form id=\"login\""), std::string::npos);
+
+  // A callback without the browser's login cookie (another browser, login CSRF) signs nobody in.
+  auto cb = send("GET", "/auth/callback?code=abc&state=" + m[1].str());
+  EXPECT_EQ(cb.status, 302);
+  EXPECT_EQ(cb.headers.get("Location"), "/?signin_error=bad_request");
+  EXPECT_EQ(cb.headers.get("Set-Cookie").value_or("").find("__Host-dive_session="), std::string::npos);
+  // The right browser with a code the identity provider never issued: refused there, and the state is used
+  // up.
+  const std::string bound = "__Host-dive_login=" + m[1].str();
+  cb = send("GET", "/auth/callback?code=abc&state=" + m[1].str(), "", bound);
+  EXPECT_EQ(cb.headers.get("Location"), "/?signin_error=unauthorized");
+  cb = send("GET", "/auth/callback?code=abc&state=" + m[1].str(), "", bound);
+  EXPECT_EQ(cb.headers.get("Location"), "/?signin_error=bad_request");
+}
+
+TEST_F(WebConsole, WithoutASessionTheBackendRefusesEverything) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/bff/api/resources"},
+                                                        {"GET", "/bff/api/auth/me"},
+                                                        {"POST", "/bff/api/resources"},
+                                                        {"POST", "/bff/logout"},
+                                                        {"GET", "/bff/operations"}}) {
+    for (const std::string& cookie : {std::string(), std::string("__Host-dive_session=forged-session-id")}) {
+      auto r = send(method, path, "", cookie);
+      EXPECT_EQ(r.status, 401) << method << " " << path << " " << cookie << ": " << r.body;
+      EXPECT_EQ(r.headers.get("Cache-Control"), "no-store") << path;
+      expect_security_headers(r, method + " " + path);
+    }
+  }
 }

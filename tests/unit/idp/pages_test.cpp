@@ -1,6 +1,8 @@
 // The login page, the realm metadata and the check of our own tokens.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "identity/idp/idp_config.hpp"
 #include "identity/idp/key_ring.hpp"
 #include "identity/idp/login_page.hpp"
@@ -16,7 +18,7 @@ using dive::identity::testing::attacker_key;
 using dive::identity::testing::rsa_key;
 
 TEST(LoginPage, EveryValueIsEscaped) {
-  std::string page = login_page("dive-v3-broker-usa", "/auth", {{"state", "\"><script>alert(1)</script>"}},
+  std::string page = login_page("United States (USA)", "/auth", {{"state", "\"><script>alert(1)</script>"}},
                                 "<b>bob</b>", "bad & wrong");
   EXPECT_EQ(page.find("<script>"), std::string::npos);
   EXPECT_NE(page.find("&quot;&gt;&lt;script&gt;"), std::string::npos);
@@ -24,6 +26,23 @@ TEST(LoginPage, EveryValueIsEscaped) {
   EXPECT_NE(page.find("bad &amp; wrong"), std::string::npos);
   for (const char* field : {"name=\"username\"", "name=\"password\"", "name=\"otp\""})
     EXPECT_NE(page.find(field), std::string::npos) << field;
+}
+
+TEST(LoginPage, WearsTheConsolesLookWithoutScriptOrInlineStyle) {
+  std::string page = login_page("France (FRA)", "/auth", {}, "", "Invalid user credentials");
+  EXPECT_NE(page.find("<link rel=\"stylesheet\" href=\"/assets/style.css\">"), std::string::npos);
+  EXPECT_NE(page.find("France (FRA)"), std::string::npos);
+  EXPECT_NE(page.find("authorised coalition use only"), std::string::npos);
+  EXPECT_NE(page.find("role=\"alert\">Invalid user credentials"), std::string::npos);
+  for (const char* label :
+       {">Username</label>", ">Password</label>", ">One-time code</label>", ">Sign in</button>"})
+    EXPECT_NE(page.find(label), std::string::npos) << label;
+  for (const std::string& p :
+       {page, message_page("Sign-in error", "x"), logout_confirm_page("/logout", {})}) {
+    EXPECT_EQ(p.find("<script"), std::string::npos);
+    EXPECT_EQ(p.find(" style="), std::string::npos);
+    EXPECT_FALSE(std::regex_search(p, std::regex(R"( on[a-z]+=)"))) << "an inline event handler";
+  }
 }
 
 TEST(Metadata, DiscoveryNamesEveryEndpointUnderTheIssuer) {
