@@ -84,9 +84,28 @@ bool csrf_ok(const net::Request& req, const WebSession& s, const std::string& we
   return true;
 }
 
-void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff) {
+void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff, metrics::Registry& registry) {
   Bff* b = bff.get();
   const std::string origin = b->config().web_url;
+  auto& signins = registry.counter(
+      "dive_v3_web_signins_total",
+      "Console sign-ins by outcome (success, bad_request, unauthorized, unavailable)", {"outcome"});
+  for (const char* o : {"success", "bad_request", "unauthorized", "unavailable"}) signins.labels({o});
+  auto& signouts =
+      registry.counter("dive_v3_web_signouts_total",
+                       "Console sign-outs by whether the api confirmed the revocation", {"revoked"});
+  for (const char* o : {"true", "false"}) signouts.labels({o});
+  auto* csrf =
+      &registry
+           .counter("dive_v3_web_csrf_refusals_total",
+                    "State-changing console requests refused for a missing or wrong CSRF token or origin")
+           .unlabelled();
+  auto* sessions = &registry.gauge("dive_v3_web_sessions", "Signed-in console sessions held").unlabelled();
+  registry.add_collector([w = std::weak_ptr<Bff>(bff), sessions] {
+    if (auto live = w.lock()) sessions->set(static_cast<double>(live->sessions().size()));
+  });
+  auto* signin_count = &signins;
+  auto* signout_count = &signouts;
 
   router.add("GET", "/auth/login", [bff, b](net::Request& req) {
     auto get = [&](const char* k) {
@@ -104,10 +123,12 @@ void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff) {
     return resp;
   });
 
-  router.add("GET", "/auth/callback", [bff, b](net::Request& req) {
+  router.add("GET", "/auth/callback", [bff, b, signin_count](net::Request& req) {
     auto r = b->finish_login(req.query, cookie(req, kLoginCookie));
     net::Response resp;
-    if (auto* e = std::get_if<BffError>(&r)) {
+    auto* e = std::get_if<BffError>(&r);
+    signin_count->labels({e ? code_of(e->kind) : "success"}).inc();
+    if (e) {
       spdlog::warn("[{}] web: sign-in failed: {}", req.request_id, e->message);
       resp = redirect(signin_error_location(e->kind));
     } else {
@@ -135,16 +156,18 @@ void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff) {
                                                   {"user", w.user}}));
   });
 
-  router.add("POST", "/bff/logout", [bff, b, origin](net::Request& req) {
+  router.add("POST", "/bff/logout", [bff, b, origin, csrf, signout_count](net::Request& req) {
     auto id = cookie(req, kSessionCookie);
     auto s = b->session(id);
     if (!s) return error_response({BffError::Kind::Unauthorized, "You are not signed in."}, req);
     if (!csrf_ok(req, s->snapshot(), origin)) {
+      csrf->inc();
       spdlog::warn("[{}] web: sign-out refused: missing or wrong CSRF token", req.request_id);
       return error_response({BffError::Kind::Forbidden, "This request did not come from the console (CSRF)."},
                             req);
     }
     SignedOut out = b->sign_out(*id, req.request_id);
+    signout_count->labels({out.revoked_everywhere ? "true" : "false"}).inc();
     net::Response resp = no_store(net::Response::json(
         200,
         Json{{"signedOut", true}, {"revokedEverywhere", out.revoked_everywhere}, {"message", out.message}}));
@@ -152,11 +175,12 @@ void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff) {
     return resp;
   });
 
-  auto proxy = [bff, b, origin](net::Request& req) {
+  auto proxy = [bff, b, origin, csrf](net::Request& req) {
     auto id = cookie(req, kSessionCookie);
     auto s = b->session(id);
     if (!s) return error_response({BffError::Kind::Unauthorized, "You are not signed in."}, req);
     if (req.method != "GET" && !csrf_ok(req, s->snapshot(), origin)) {
+      csrf->inc();
       spdlog::warn("[{}] web: {} {} refused: missing or wrong CSRF token", req.request_id, req.method,
                    req.path.substr(0, 100));
       return error_response({BffError::Kind::Forbidden, "This request did not come from the console (CSRF)."},

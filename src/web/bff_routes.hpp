@@ -14,6 +14,7 @@
 // redirect; it binds the callback to the browser that started the sign-in).
 #include <memory>
 
+#include "metrics/registry.hpp"
 #include "net/http.hpp"
 #include "web/bff.hpp"
 
@@ -23,7 +24,9 @@ inline constexpr const char* kSessionCookie = "__Host-dive_session";
 inline constexpr const char* kLoginCookie = "__Host-dive_login";
 inline constexpr const char* kCsrfHeader = "X-CSRF-Token";
 
-void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff);
+// Metrics (docs/WEB.md): dive_v3_web_signins_total{outcome}, dive_v3_web_signouts_total{revoked},
+// dive_v3_web_csrf_refusals_total, dive_v3_web_sessions.
+void add_bff_routes(net::Router& router, std::shared_ptr<Bff> bff, metrics::Registry& registry);
 
 // Whether a state-changing request may act for the session: its X-CSRF-Token equals the session's token,
 // and the browser says it comes from the console's own origin (Origin, Sec-Fetch-Site, when sent).

@@ -45,7 +45,7 @@ void wire_web(ServiceContext& ctx) {
   web::add_console_routes(ctx.router(), web::AssetTable::builtin());
   auto bff = std::make_shared<web::Bff>(bff_config(ctx), ctx.http(), Clock::system());
   ctx.keep(bff);
-  web::add_bff_routes(ctx.router(), bff);
+  web::add_bff_routes(ctx.router(), bff, ctx.registry());
   // Without its api the console can sign no one in and show nothing: degraded, not dead (it still serves
   // its pages and says why).
   ctx.add_service_check("api", bff->config().api_url, resilience::Impact::Important);
