@@ -25,7 +25,8 @@ struct Args {
   bool hub = true;
   std::string code, svc, profile, host, bind, join, hub_url, hub_fp;
   int seed = -1;
-  bool json = false, follow = false;
+  bool json = false, follow = false, no_backup = false;
+  std::string passphrase_file;
   size_t lines = 50;
   std::string resolved() const { return hub ? std::string(orch::kHubCode) : parse_spoke_code(code); }
 };
@@ -143,6 +144,18 @@ void add_family(CLI::App& app, bool hub) {
     sub->add_option("SVC", a->svc, "Service: postgres, redis, pdp, idp, kas, api, web ...")->required();
     sub->callback([a, verb] { ctx().exit_code = service_verb(a->resolved(), verb, a->svc, ctx().out); });
   }
+  auto* upgrade = fam->add_subcommand("upgrade",
+                                      "Upgrade the running instance to this binary: backup, migrate the "
+                                      "database forward, restart the services "
+                                      "one at a time without closing their ports");
+  code_opt(upgrade);
+  upgrade->add_flag("--no-backup", a->no_backup, "Skip the pre-upgrade backup (not recommended)");
+  upgrade->add_option("--passphrase-file", a->passphrase_file,
+                      "File holding the backup's passphrase (else DIVE_BACKUP_PASSPHRASE)");
+  upgrade->add_flag("--json", a->json, "Print a JSON summary on stdout");
+  upgrade->callback(
+      [a] { ctx().exit_code = upgrade_one(a->resolved(), !a->no_backup, a->passphrase_file, a->json); });
+
   add_idp_subcommands(fam, hub);
 }
 

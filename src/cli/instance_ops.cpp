@@ -12,6 +12,7 @@
 #include "orchestrator/pidfile.hpp"
 #include "orchestrator/pipeline.hpp"
 #include "orchestrator/port_probe.hpp"
+#include "orchestrator/upgrade.hpp"
 
 namespace dive::cli {
 
@@ -163,7 +164,20 @@ int service_verb(const std::string& code, const std::string& verb, const std::st
     throw UsageError("no service '" + svc + "' in " + code + " (one of: " + join(names, ", ") + ")");
   auto paths = ctx().layout.instance(code);
   if (verb == "start") check_port_before_start(paths, svc);
-  orch::service_command(paths, verb, svc);
+  Json answer = orch::service_command(paths, verb, svc);
+  if (verb == "restart" && answer.value("graceful", false)) {
+    // A new process starts beside the old one on the same socket; the old one drains once it is ready.
+    std::string why;
+    const int64_t old = answer.value("pid", int64_t{0});
+    if (!orch::wait_for_replacement(paths, svc, old, 90s, &why)) {
+      out.fail(svc + " of " + code + ": " + why + "; see ./dive " + (orch::is_hub(code) ? "hub" : "spoke") +
+               " logs " + (orch::is_hub(code) ? "" : code + " ") + svc);
+      return kFailed;
+    }
+    out.ok(svc + " of " + code + " restarted without closing its port (pid " + std::to_string(old) +
+           " drained)");
+    return kOk;
+  }
   bool ok = verb == "stop" ? orch::wait_for_service(paths, svc, "stopped", false, 30s)
                            : orch::wait_for_service(paths, svc, "running", true, 90s);
   if (!ok) {
@@ -175,6 +189,22 @@ int service_verb(const std::string& code, const std::string& verb, const std::st
   out.ok(svc + " of " + code +
          (verb == "stop" ? " stopped (it stays stopped until started)" : " running and healthy"));
   return kOk;
+}
+
+int upgrade_one(const std::string& code, bool backup, const std::string& passphrase_file, bool json) {
+  if (!std::filesystem::exists(ctx().layout.instance(code).instance_json))
+    throw UsageError(code + " is not deployed under " + ctx().layout.home.string());
+  orch::UpgradeOptions o;
+  o.code = code;
+  if (backup) {
+    (void)passphrase_file;
+    throw UsageError("the pre-upgrade backup is not available in this build yet: pass --no-backup");
+  }
+  // With --json, stdout carries the summary only; progress goes nowhere but the result.
+  orch::Console out("", json);
+  auto r = orch::upgrade_instance(ctx().layout, o, out);
+  if (json) std::printf("%s\n", r.to_json().dump(2).c_str());
+  return r.exit_code == 0 ? kOk : kFailed;
 }
 
 void print_urls(const std::vector<std::string>& codes) {

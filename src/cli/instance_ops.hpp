@@ -20,6 +20,9 @@ int stop_one(const std::string& code, const orch::Console& out);
 int print_status(const std::string& code, bool json);
 int service_verb(const std::string& code, const std::string& verb, const std::string& svc,
                  const orch::Console& out);
+// `hub upgrade` / `spoke upgrade CODE` (orchestrator/upgrade.hpp); `backup`: take the pre-upgrade backup
+// (its passphrase from `passphrase_file`, else DIVE_BACKUP_PASSPHRASE).
+int upgrade_one(const std::string& code, bool backup, const std::string& passphrase_file, bool json);
 // The table of a supervisor's processes (state, health, pid, restarts, port, memory, last exit).
 void print_process_table(const Json& services);
 // The URL table printed after `up`.

@@ -116,6 +116,8 @@ pid_t spawn_impl(const SpawnOptions& o, int capture_fd) {
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
       for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
+    for (int fd : o.keep_fds)
+      if (fd > 2 && fd != errpipe[1]) ::fcntl(fd, F_SETFD, 0);
     if (o.gid && ::setgid(*o.gid) != 0) child_fail(errpipe[1], "setgid");
     if (o.uid && ::setgroups(0, nullptr) != 0) child_fail(errpipe[1], "setgroups");
     if (o.uid && ::setuid(*o.uid) != 0) child_fail(errpipe[1], "setuid");

@@ -25,6 +25,9 @@ struct SpawnOptions {
   std::optional<uid_t> uid;       // drop privileges (root only)
   std::optional<gid_t> gid;
   int parent_death_signal = 0;  // prctl(PR_SET_PDEATHSIG) after the privilege drop
+  // Descriptors the new program inherits under the same numbers (a listening socket handed to a service);
+  // every other descriptor above 2 is closed on exec.
+  std::vector<int> keep_fds;
 };
 
 // Starts the child; throws std::runtime_error when fork or exec fails (exec errors are reported

@@ -2,6 +2,8 @@
 // and the worker pool, plus start/stop. Connections themselves are in server_session.cpp.
 #include "net/https_server.hpp"
 
+#include <sys/socket.h>
+
 #include <utility>  // before Asio (Boost 1.74 with g++ 12)
 
 #include <spdlog/spdlog.h>
@@ -136,6 +138,22 @@ class HttpServer::Impl {
     }
     tcp::endpoint ep(addr, cfg.port);
     acceptor_ = std::make_unique<tcp::acceptor>(*iocs_[0]);
+    if (cfg.inherited_fd >= 0) {
+      int listening = 0;
+      socklen_t len = sizeof listening;
+      if (::getsockopt(cfg.inherited_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+        throw fail("the handed-over descriptor " + std::to_string(cfg.inherited_fd) +
+                   " is not a listening socket");
+      sockaddr_storage local{};
+      socklen_t local_len = sizeof local;
+      ::getsockname(cfg.inherited_fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+      const auto protocol = local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+      if (acceptor_->assign(protocol, cfg.inherited_fd, ec)) throw fail(ec.message());
+      port_ = acceptor_->local_endpoint().port();
+      if (cfg.port != 0 && port_ != cfg.port)
+        throw fail("the handed-over socket listens on port " + std::to_string(port_.load()));
+      return;
+    }
     if (acceptor_->open(ep.protocol(), ec)) throw fail(ec.message());
     acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
     if (acceptor_->bind(ep, ec)) throw fail(ec.message());

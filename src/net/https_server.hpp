@@ -15,7 +15,11 @@ namespace dive::net {
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;                // 0: ephemeral, see port()
+  uint16_t port = 0;  // 0: ephemeral, see port()
+  // A listening socket handed over by the supervisor (docs/ORCHESTRATION.md, "Graceful restarts"): when >= 0
+  // the server accepts on it instead of binding host:port, and closing it at stop() leaves the socket (and
+  // its queue of connections not yet accepted) to the process that shares it. Must be a listening TCP socket.
+  int inherited_fd = -1;
   std::string cert_file, key_file;  // both empty: plain HTTP (standalone pdp on 127.0.0.1); else TLS 1.2+
   std::string service = "dive";     // metrics label
   int io_threads = 0;               // 0: std::thread::hardware_concurrency()

@@ -40,7 +40,9 @@ constexpr size_t kReadChunk = 16 * 1024;      // one TLS record of plaintext
 constexpr size_t kInlineBodyMax = 16 * 1024;  // bodies up to this size are copied after the header
 constexpr size_t kKeepCapacity = 64 * 1024;   // larger per-connection buffers are released after a request
 constexpr size_t kDrainMax = 1024 * 1024;     // bytes read and discarded while closing a plain connection
-constexpr Millis kCloseGrace{1000};           // TLS close_notify / lingering close / last error response
+constexpr Millis kDrainIdle{
+    500};  // at stop: how long an idle keep-alive connection may still bring a request
+constexpr Millis kCloseGrace{1000};  // TLS close_notify / lingering close / last error response
 
 bool token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -192,7 +194,12 @@ class Session final : public SessionBase {
   }
 
   void begin_request() {
-    if (core_.stopping.load() || close_after_) return close_hard();
+    if ((core_.stopping.load() || close_after_) && !drain_one_) return close_hard();
+    if (drain_one_) {  // accepted before the stop: its first request is still answered (then it closes)
+      drain_one_ = false;
+      close_after_ = true;
+      set_deadline(now() + kDrainIdle);
+    }
     reset_request();
     parser_.emplace(req_, core_.cfg.max_header_bytes, core_.cfg.max_body_bytes);
     if (buffer_.size() > 0) {  // pipelined
@@ -407,11 +414,18 @@ class Session final : public SessionBase {
 
   // ---- closing ----
 
+  // The server stops (a graceful restart hands the socket to a new process): every connection gets one more
+  // answer at most, with "Connection: close". One in its TLS handshake or idle between requests has
+  // kDrainIdle to bring that request (a client that sent it as we stopped is served, not reset), and is
+  // closed after it; the request in progress, if any, is answered and then the connection closes.
   void on_server_stop() {
     if (phase_ == Phase::Closed) return;
     close_after_ = true;
-    if (phase_ == Phase::Handshake || (phase_ == Phase::Waiting && !request_begun_)) close_hard();
-    // otherwise the current request is answered with "Connection: close" and the connection closes after it
+    if (phase_ == Phase::Handshake) {
+      drain_one_ = true;
+    } else if (phase_ == Phase::Waiting && !request_begun_) {
+      set_deadline(now() + kDrainIdle);
+    }
   }
 
   // After the last response: TLS close_notify, or a lingering close for plain TCP so that unread request
@@ -484,6 +498,7 @@ class Session final : public SessionBase {
   bool reading_deadline_set_ = false;
   bool continue_sent_ = false;
   bool keep_alive_ = true;
+  bool drain_one_ = false;  // stopped during the handshake: answer its first request, then close
   bool head_ = false;
   bool close_after_ = false;
   bool timed_out_ = false;

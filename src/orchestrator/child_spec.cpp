@@ -111,6 +111,7 @@ std::vector<ChildSpec> build_children(const Json& cfg, const Json& secrets, cons
     s.probe = ProbeKind::Https;
     s.host = where.local_address();
     s.port = cfg["ports"][svc];
+    s.listen_address = where.bind;
     s.log_path = paths.log(svc).string();
     out.push_back(s);
   }

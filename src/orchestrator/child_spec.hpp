@@ -36,6 +36,9 @@ struct ChildSpec {
   // Https probes: GET these paths on https://<host>:<port>, verified against the CA; 200 passes.
   std::string host = "localhost";
   std::string ready_path = "/health/ready", live_path = "/health/live";
+  // Services: the address the supervisor binds `port` on and hands to the process (DIVE_LISTEN_FD), so that a
+  // graceful restart can run the old and the new process on one socket. Empty: the process binds it itself.
+  std::string listen_address;
   bool is_service() const { return probe == ProbeKind::Https; }
 };
 

@@ -124,10 +124,39 @@ int stop_instance(const InstancePaths& paths, std::chrono::milliseconds timeout)
   return running;
 }
 
-void service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service) {
+Json service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service) {
   auto r = supervisor_request(paths.socket, Json{{"cmd", cmd}, {"service", service}});
   if (!r) throw std::runtime_error(paths.code + " is not running (no supervisor answers); start it with up");
   if (!r->value("ok", false)) throw std::runtime_error(r->value("error", "refused"));
+  return *r;
+}
+
+bool wait_for_replacement(const InstancePaths& paths, const std::string& service, int64_t old_pid,
+                          std::chrono::milliseconds timeout, std::string* why) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (auto r = supervisor_request(paths.socket, Json{{"cmd", "status"}})) {
+      for (const auto& s : (*r)["status"]["services"]) {
+        if (s["name"] != service) continue;
+        const int64_t pid = s["pid"].is_number_integer() ? s["pid"].get<int64_t>() : 0;
+        const std::string last =
+            s.value("lastRestart", Json()).is_string() ? s["lastRestart"].get<std::string>() : "";
+        if (!s.value("restarting", false) && last.rfind("graceful restart failed", 0) == 0 &&
+            pid == old_pid) {
+          if (why) *why = last;
+          return false;
+        }
+        if (s["state"] == "running" && s.value("healthy", false) && !s.value("restarting", false) &&
+            pid > 0 && pid != old_pid)
+          return true;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (why) *why = "not replaced in time";
+      return false;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
 }
 
 bool wait_for_service(const InstancePaths& paths, const std::string& service, const std::string& state,

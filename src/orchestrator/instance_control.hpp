@@ -33,8 +33,14 @@ bool wait_until_healthy(const InstancePaths& paths, std::chrono::milliseconds ti
 // when no supervisor answered) is terminated by pid. Returns the number of processes that were running.
 int stop_instance(const InstancePaths& paths, std::chrono::milliseconds timeout);
 
-// stop | start | restart one child; throws when the supervisor is not running or refuses.
-void service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service);
+// stop | start | restart one child; throws when the supervisor is not running or refuses. Returns the
+// supervisor's answer: a restart says {"graceful": true, "pid", "successor"} when a new process starts beside
+// the old one on the same socket (docs/ORCHESTRATION.md, "Graceful restarts").
+Json service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service);
+// After a restart: waits until the service runs healthy in another process than `old_pid` with no restart
+// under way; false on timeout, or when the graceful restart failed (then `why` says so).
+bool wait_for_replacement(const InstancePaths& paths, const std::string& service, int64_t old_pid,
+                          std::chrono::milliseconds timeout, std::string* why = nullptr);
 // Restarts every DIVE service the running supervisor took over from a previous one (they run the
 // configuration they started with); returns their names. Nothing when no supervisor answers.
 std::vector<std::string> restart_adopted_services(const InstancePaths& paths);

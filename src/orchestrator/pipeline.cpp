@@ -471,8 +471,16 @@ class Deploy {
     if (was_running && changed_) {
       // Services read their configuration and certificate at start; the data stores keep running.
       out_.info("already running: restarting its services for the new configuration");
-      for (auto it = service_names().rbegin(); it != service_names().rend(); ++it)  // dependents first
-        service_command(paths_, "restart", *it);
+      for (auto it = service_names().rbegin(); it != service_names().rend(); ++it) {  // dependents first
+        // Gracefully where the supervisor holds the socket: the new process replaces the old one once ready.
+        Json answer = service_command(paths_, "restart", *it);
+        std::string why;
+        if (answer.value("graceful", false) &&
+            !wait_for_replacement(paths_, *it, answer.value("pid", int64_t{0}), o_.policy.health_timeout,
+                                  &why))
+          throw StepFailure(errc::kServiceTimeout, *it + " of " + o_.code + " was not restarted: " + why,
+                            "see " + paths_.log(*it).string());
+      }
     } else if (was_running) {
       out_.info("already running with this configuration: nothing to restart");
       for (const auto& svc : service_names())

@@ -129,6 +129,23 @@ bool RealProber::ready(const ChildSpec& c) {
   return false;
 }
 
+std::optional<int64_t> RealProber::ready_pid(const ChildSpec& c) {
+  if (c.probe != ProbeKind::Https) return std::nullopt;
+  net::ClientRequest r;
+  r.url = "https://" + c.host + ":" + std::to_string(c.port) + c.ready_path;
+  r.timeout = timeout_;
+  r.headers.set("Connection", "close");  // the next probe is a new connection: either process may take it
+  try {
+    auto resp = http_->send(r);
+    if (resp.status != 200) return std::nullopt;
+    Json j = Json::parse(resp.body, nullptr, false);
+    if (!j.is_object() || !j.contains("pid") || !j["pid"].is_number_integer()) return std::nullopt;
+    return j["pid"].get<int64_t>();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 bool RealProber::live(const ChildSpec& c) {
   if (c.probe == ProbeKind::Https) return https_ok(c.host, c.port, c.live_path);
   return ready(c);

@@ -1,7 +1,9 @@
 #pragma once
 // Readiness probes the supervisor runs against its children.
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "orchestrator/child_spec.hpp"
@@ -21,6 +23,12 @@ class Prober {
   virtual bool ready(const ChildSpec& child) = 0;
   // Liveness of a service (GET /health/live); data stores count as live when ready.
   virtual bool live(const ChildSpec& child) { return ready(child); }
+  // The pid of the service process that answered its ready path with 200 on a new connection (two processes
+  // share the port during a graceful restart); nothing when none answered ready.
+  virtual std::optional<int64_t> ready_pid(const ChildSpec& child) {
+    (void)child;
+    return std::nullopt;
+  }
 };
 
 class RealProber final : public Prober {
@@ -30,6 +38,7 @@ class RealProber final : public Prober {
   ~RealProber() override;
   bool ready(const ChildSpec& child) override;
   bool live(const ChildSpec& child) override;
+  std::optional<int64_t> ready_pid(const ChildSpec& child) override;
 
  private:
   bool https_ok(const std::string& host, int port, const std::string& path);

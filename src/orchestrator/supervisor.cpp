@@ -1,6 +1,8 @@
 #include "orchestrator/supervisor.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -75,6 +77,14 @@ struct Supervisor::Child {
   // A process a previous supervisor started and left running, taken over: not our child (no waitpid), so
   // its exit is seen through this pidfd. -1 for children we spawned.
   int pidfd = -1;
+  // Graceful restart: the current process was started on the supervisor's listening socket, so a successor
+  // can share it; `successor` is the new process while it starts (the old one serves until it is ready).
+  bool on_listener = false;
+  bool keep_listener = false;  // a restart (stop and start): the socket stays open and queues for the start
+  pid_t successor = -1;
+  SteadyTime successor_deadline{};
+  bool successor_ready = false;
+  std::string last_reload;  // "pid 1 -> 2 without closing the port", or why a graceful restart failed
 };
 
 Supervisor::Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober)
@@ -87,6 +97,7 @@ Supervisor::~Supervisor() {
   if (health_thread_.joinable()) health_thread_.join();
   for (auto& c : children_)
     if (c->pidfd >= 0) ::close(c->pidfd);
+  for (auto& [name, fd] : listeners_) ::close(fd);
 }
 
 void Supervisor::request_shutdown() {
@@ -156,7 +167,32 @@ bool Supervisor::deps_ready(size_t index) const {
   return true;
 }
 
-void Supervisor::spawn_child(Child& c) {
+int Supervisor::listener_for(const Child& c) {
+  if (c.spec.listen_address.empty() || c.spec.port <= 0) return -1;
+  if (auto it = listeners_.find(c.spec.name); it != listeners_.end()) return it->second;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(c.spec.port));
+  const std::string host = c.spec.listen_address == "localhost" ? "127.0.0.1" : c.spec.listen_address;
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    const int err = errno;
+    ::close(fd);
+    // Taken (a process of a previous supervisor still holds it): the service binds the port itself, and a
+    // restart of it is a stop and a start.
+    spdlog::info("{}: no shared listening socket on {}:{} ({}); the service binds its port itself",
+                 c.spec.name, host, c.spec.port, std::strerror(err));
+    return -1;
+  }
+  listeners_[c.spec.name] = fd;
+  return fd;
+}
+
+SpawnOptions Supervisor::spawn_options(Child& c, int listen_fd) const {
   SpawnOptions o;
   o.argv = c.spec.argv;
   o.env = c.spec.env;
@@ -164,14 +200,25 @@ void Supervisor::spawn_child(Child& c) {
   o.gid = c.spec.gid;
   o.stdout_path = c.spec.log_path;
   o.new_process_group = true;
+  if (listen_fd >= 0) {
+    o.keep_fds = {listen_fd};
+    o.env["DIVE_LISTEN_FD"] = std::to_string(listen_fd);
+  }
   // No parent-death signal: if this supervisor dies, its children keep serving until the next supervisor
   // takes them over (adopt_stale_children).
+  return o;
+}
+
+void Supervisor::spawn_child(Child& c) {
+  const int listen_fd = listener_for(c);
+  SpawnOptions o = spawn_options(c, listen_fd);
   // Keep logs bounded: rotate once past 64 MiB (one old generation kept).
   std::error_code ec;
   if (!c.spec.log_path.empty() && std::filesystem::file_size(c.spec.log_path, ec) > (64u << 20) && !ec)
     std::filesystem::rename(c.spec.log_path, c.spec.log_path + ".1", ec);
   try {
     c.pid = spawn(o);
+    c.on_listener = listen_fd >= 0;
   } catch (const std::exception& e) {
     c.pid = -1;
     c.phase = ChildPhase::Crashed;
@@ -196,6 +243,65 @@ void Supervisor::spawn_child(Child& c) {
   spdlog::info("{}: started (pid {})", c.spec.name, c.pid);
 }
 
+bool Supervisor::start_successor(Child& c) {
+  if (!c.spec.is_service() || !c.on_listener || c.pid <= 0 || c.phase != ChildPhase::Running) return false;
+  if (c.successor > 0) return true;  // already under way
+  const int listen_fd = listener_for(c);
+  if (listen_fd < 0) return false;
+  try {
+    c.successor = spawn(spawn_options(c, listen_fd));
+  } catch (const std::exception& e) {
+    c.last_reload = std::string("graceful restart failed: ") + e.what();
+    spdlog::error("{}: {}", c.spec.name, c.last_reload);
+    return false;
+  }
+  c.successor_ready = false;
+  c.successor_deadline = std::chrono::steady_clock::now() + opts_.ready_timeout;
+  spdlog::info("{}: graceful restart: pid {} starts beside pid {} on the same socket", c.spec.name,
+               c.successor, c.pid);
+  return true;
+}
+
+void Supervisor::advance_reloads(SteadyTime now) {
+  for (auto& cp : children_) {
+    Child& c = *cp;
+    if (c.successor <= 0) continue;
+    const bool abandon = shutting_down_ || !c.want_up || c.pid <= 0;
+    if (!abandon && c.successor_ready) {
+      // The successor answers ready: the old process stops accepting and drains (SIGTERM); the socket and its
+      // queue of connections stay with the successor.
+      spdlog::info("{}: graceful restart: pid {} is ready; pid {} drains and exits", c.spec.name, c.successor,
+                   c.pid);
+      ::kill(c.pid, c.spec.stop_signal);
+      retiring_.push_back({c.pid, now + opts_.stop_grace, c.spec.name});
+      c.last_reload =
+          "pid " + std::to_string(c.pid) + " -> " + std::to_string(c.successor) + " without closing the port";
+      c.pid = c.successor;
+      c.successor = -1;
+      ++c.generation;
+      c.started_at = now;
+      c.healthy = true;
+      c.live_failures = 0;
+      write_pidfile(c);
+    } else if (abandon || now >= c.successor_deadline) {
+      c.last_reload = abandon ? "graceful restart abandoned (stopping)"
+                              : "graceful restart failed: pid " + std::to_string(c.successor) +
+                                    " was not ready in time; the old process keeps serving";
+      if (!abandon) spdlog::error("{}: {}", c.spec.name, c.last_reload);
+      ::kill(-c.successor, SIGKILL);
+      retiring_.push_back({c.successor, now + opts_.stop_grace, c.spec.name});
+      c.successor = -1;
+    }
+  }
+  for (auto& r : retiring_)
+    if (now >= r.kill_at) {
+      spdlog::warn("{}: pid {} did not exit within {}; killing it", r.name, r.pid,
+                   format_duration_ms(opts_.stop_grace.count()));
+      ::kill(-r.pid, SIGKILL);
+      r.kill_at = now + opts_.stop_grace;
+    }
+}
+
 void Supervisor::signal_child(Child& c, int sig) {
   if (c.pid <= 0) return;
   ::kill(c.pid, sig);
@@ -204,6 +310,14 @@ void Supervisor::signal_child(Child& c, int sig) {
 void Supervisor::on_exit(Child& c, const std::string& how) {
   // Whatever is left of its process group (a postmaster's backends) goes with it.
   ::kill(-c.pid, SIGKILL);
+  // A stopped or crashed service refuses connections (clients fail fast instead of waiting in a queue nobody
+  // serves); only a restart keeps its socket, so the connections queue for the process that follows at once.
+  if (!c.keep_listener)
+    if (auto it = listeners_.find(c.spec.name); it != listeners_.end()) {
+      ::close(it->second);
+      listeners_.erase(it);
+    }
+  c.keep_listener = false;
   remove_pidfile(c);
   if (c.pidfd >= 0) ::close(c.pidfd);
   c.pidfd = -1;
@@ -230,8 +344,29 @@ void Supervisor::reap() {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) break;
     std::lock_guard lock(mu_);
-    for (auto& cp : children_)
-      if (cp->pid == pid && cp->pidfd < 0) on_exit(*cp, describe_wait_status(status));
+    bool known = false;
+    for (auto& cp : children_) {
+      if (cp->pid == pid && cp->pidfd < 0) {
+        on_exit(*cp, describe_wait_status(status));
+        known = true;
+      } else if (cp->successor == pid) {
+        cp->last_reload = "graceful restart failed: the new process " + describe_wait_status(status) +
+                          "; the old process keeps serving";
+        spdlog::error("{}: {}", cp->spec.name, cp->last_reload);
+        ::kill(-pid, SIGKILL);
+        cp->successor = -1;
+        known = true;
+      }
+    }
+    if (!known)
+      for (auto it = retiring_.begin(); it != retiring_.end(); ++it)
+        if (it->pid == pid) {
+          ::kill(-pid, SIGKILL);  // whatever is left of its process group
+          spdlog::info("{}: pid {} exited after handing over ({})", it->name, pid,
+                       describe_wait_status(status));
+          retiring_.erase(it);
+          break;
+        }
   }
   // Taken-over processes are not our children: their pidfd becomes readable when they exit.
   std::lock_guard lock(mu_);
@@ -245,6 +380,7 @@ void Supervisor::reap() {
 void Supervisor::tick() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
+  advance_reloads(now);
   if (shutting_down_) {
     for (auto& c : children_) c->want_up = false;
   }
@@ -312,9 +448,13 @@ void Supervisor::health_loop() {
       bool liveness;
     };
     std::vector<Job> jobs;
+    std::vector<std::pair<size_t, pid_t>> successors;  // graceful restarts waiting for their new process
     {
       std::lock_guard lock(mu_);
       auto now = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < children_.size(); ++i)
+        if (children_[i]->successor > 0 && !children_[i]->successor_ready)
+          successors.emplace_back(i, children_[i]->successor);
       for (size_t i = 0; i < children_.size(); ++i) {
         Child& c = *children_[i];
         if (c.pid <= 0 || (c.phase != ChildPhase::Starting && c.phase != ChildPhase::Running)) continue;
@@ -323,6 +463,26 @@ void Supervisor::health_loop() {
         c.last_probe = now;
         jobs.push_back({i, c.generation, c.spec, c.phase == ChildPhase::Running && c.spec.is_service()});
       }
+    }
+    for (const auto& [index, pid] : successors) {
+      // Both processes accept on the one socket: a few probes on new connections reach the new one once it
+      // listens. Ready means its own /health/ready said 200 with its pid.
+      ChildSpec spec;
+      {
+        std::lock_guard lock(mu_);
+        spec = children_[index]->spec;
+      }
+      bool ready = false;
+      for (int attempt = 0; attempt < 8 && !ready && !stop_health_; ++attempt) {
+        try {
+          auto answered = prober_.ready_pid(spec);
+          ready = answered && *answered == pid;
+        } catch (const std::exception& e) {
+          spdlog::debug("{}: probe error: {}", spec.name, e.what());
+        }
+      }
+      std::lock_guard lock(mu_);
+      if (ready && children_[index]->successor == pid) children_[index]->successor_ready = true;
     }
     for (const auto& job : jobs) {
       if (stop_health_) return;
@@ -357,6 +517,8 @@ Json Supervisor::status() {
               {"state", to_string(c.phase)},
               {"pid", c.pid > 0 ? Json(c.pid) : Json(nullptr)},
               {"restarts", c.restarts},
+              {"restarting", c.successor > 0},
+              {"lastRestart", c.last_reload.empty() ? Json(nullptr) : Json(c.last_reload)},
               {"healthy", c.healthy},
               {"port", c.spec.port},
               {"wanted", c.want_up},
@@ -407,14 +569,19 @@ Json Supervisor::handle(const Json& req) {
         c.backoff.reset();
         if (c.phase == ChildPhase::Crashed) c.restart_at = std::chrono::steady_clock::now();
         spdlog::info("{}: start requested", name);
-      } else {  // restart: stop now; it comes back up through the normal start path
+      } else {  // restart: gracefully when it can (a successor on the same socket), else stop and start
         c.backoff.reset();
+        const pid_t old = c.pid;
+        if (c.want_up && start_successor(c))
+          return Json{{"ok", true}, {"graceful", true}, {"pid", old}, {"successor", c.successor}};
         if (c.pid > 0) {
           signal_child(c, c.spec.stop_signal);
           c.phase = ChildPhase::Stopping;
           c.stop_deadline = std::chrono::steady_clock::now() + opts_.stop_grace;
+          c.keep_listener = true;
         }
         c.want_up = true;
+        return Json{{"ok", true}, {"graceful", false}, {"pid", old > 0 ? Json(old) : Json(nullptr)}};
       }
       return Json{{"ok", true}};
     }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/process.hpp"
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/probes.hpp"
 #include "resilience/retry.hpp"
@@ -65,6 +67,12 @@ class Supervisor {
   void remove_pidfile(const Child& c) const;
   void adopt_stale_children();
   void on_exit(Child& c, const std::string& how);  // under mu_
+  // Graceful restarts (docs/ORCHESTRATION.md): the listening socket of a service's port, created on its first
+  // start and handed to every process of it; -1 when it cannot be bound (the process then binds the port).
+  int listener_for(const Child& c);  // under mu_
+  SpawnOptions spawn_options(Child& c, int listen_fd) const;
+  bool start_successor(Child& c);        // under mu_; false: no graceful restart possible
+  void advance_reloads(SteadyTime now);  // under mu_
 
   SupervisorOptions opts_;
   std::vector<std::unique_ptr<Child>> children_;
@@ -74,6 +82,15 @@ class Supervisor {
   std::atomic<bool> stop_health_{false};
   SteadyTime started_at_;
   std::thread health_thread_;
+  std::map<std::string, int> listeners_;  // service -> listening socket; GUARDED_BY(mu_)
+  // Processes replaced by a graceful restart (draining), or successors that failed: reaped, or killed after
+  // the stop grace. GUARDED_BY(mu_)
+  struct Retiring {
+    pid_t pid;
+    SteadyTime kill_at;
+    std::string name;
+  };
+  std::vector<Retiring> retiring_;
 };
 
 }  // namespace dive::orch

@@ -89,6 +89,15 @@ std::vector<const Migration*> sorted_checked(const std::vector<Migration>& migra
 
 }  // namespace
 
+SchemaTooNew::SchemaTooNew(int database_version, int known_version)
+    : std::runtime_error(
+          "the database's schema is at version " + std::to_string(database_version) +
+          ", newer than this binary knows (" + std::to_string(known_version) +
+          "): it was written by a newer DIVE; run that version (or newer), or restore a backup "
+          "taken with this one. Nothing was changed."),
+      database_(database_version),
+      known_(known_version) {}
+
 std::string migration_checksum(const Migration& m) {
   return sha256_hex(m.sql);
 }
@@ -114,8 +123,7 @@ std::vector<int> apply_migrations(pqxx::connection& conn, const std::vector<Migr
   }
   for (const auto& [version, row] : applied)
     if (!known.count(version))
-      spdlog::warn("migrations: version {} ({}) is applied but unknown to this build (a newer schema?)",
-                   version, row.name);
+      throw SchemaTooNew(applied.rbegin()->first, ordered.empty() ? 0 : ordered.back()->version);
 
   std::vector<int> done;
   for (const Migration* m : ordered) {

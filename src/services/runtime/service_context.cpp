@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "common/process.hpp"
 
 #include <signal.h>
@@ -104,6 +106,16 @@ void ServiceContext::init() {
   sc.cert_file = cfg_["tls"].value("cert_file", "");
   sc.key_file = cfg_["tls"].value("key_file", "");
   sc.service = service_;
+  // The supervisor's listening socket for this port, when it hands one over (graceful restarts: the old and
+  // the new process share it, so no connection is refused while one replaces the other).
+  if (const char* fd = std::getenv("DIVE_LISTEN_FD"); fd && *fd) {
+    if (auto n = parse_int(fd); n && *n >= 3 && *n < 1024) {
+      sc.inherited_fd = static_cast<int>(*n);
+      ::unsetenv("DIVE_LISTEN_FD");
+    } else {
+      spdlog::warn("DIVE_LISTEN_FD={} is not a descriptor; listening on the port itself", fd);
+    }
+  }
   const Json& h = cfg_.value("http", Json::object());
   sc.io_threads = h.value("io_threads", 0);
   sc.worker_threads = h.value("worker_threads", 16);
@@ -302,6 +314,7 @@ void ServiceContext::start_migrations() {
             return 0;
           }
           const int v = store::current_schema_version(c);
+          if (v > expected) throw store::SchemaTooNew(v, expected);
           if (v < expected)
             throw std::runtime_error("the schema is at version " + std::to_string(v) + ", this build needs " +
                                      std::to_string(expected) + " (the supervisor applies migrations)");
@@ -310,6 +323,11 @@ void ServiceContext::start_migrations() {
         schema_ready_ = true;
         spdlog::info("schema at version {}", expected);
         return;
+      } catch (const store::SchemaTooNew& e) {
+        // Refuse to start: this binary would misread (or damage) data a newer version wrote.
+        spdlog::critical("{} refuses to start: {}", service_, e.what());
+        spdlog::shutdown();
+        std::_Exit(78);  // EX_CONFIG
       } catch (const std::exception& e) {
         auto d = backoff.next();
         spdlog::warn("schema not ready yet ({}); retrying in {} ms", e.what(), d.count());
@@ -404,8 +422,10 @@ void ServiceContext::install_standard_routes() {
       [this](net::Request&) {
         Json h = health_report();
         bool ready = h["status"] != "unhealthy";
-        return net::Response::json(ready ? 200 : 503,
-                                   Json{{"status", ready ? "ready" : "not_ready"}, {"checks", h["checks"]}});
+        // The pid tells the supervisor which of two processes sharing the port answered (graceful restarts).
+        return net::Response::json(ready ? 200 : 503, Json{{"status", ready ? "ready" : "not_ready"},
+                                                           {"checks", h["checks"]},
+                                                           {"pid", static_cast<int64_t>(::getpid())}});
       },
       net::Exec::Worker);
   auto full = [this](net::Request&) {

@@ -164,10 +164,15 @@ void Ops::write_instance_json(const Json& cfg) {
   write_file_atomic(instance_json(), cfg.dump(2) + "\n", 0644);
 }
 
-bool Ops::supervisor_command(const std::string& cmd, const std::string& service) {
+Json Ops::supervisor_answer(const std::string& cmd, const std::string& service) {
   auto r = orch::supervisor_request(cli().home() / "instances" / "usa" / "run" / "supervisor.sock",
                                     Json{{"cmd", cmd}, {"service", service}});
-  return r && r->value("ok", false);
+  return r ? *r : Json();
+}
+
+bool Ops::supervisor_command(const std::string& cmd, const std::string& service) {
+  Json r = supervisor_answer(cmd, service);
+  return r.is_object() && r.value("ok", false);
 }
 
 std::optional<double> Ops::metric(const std::string& text, const std::string& series) {

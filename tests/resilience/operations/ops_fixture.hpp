@@ -70,6 +70,8 @@ class Ops : public ::testing::Test {
   void write_instance_json(const Json& cfg);
   // Asks the supervisor directly (the CLI's restart waits for a health that may not come).
   bool supervisor_command(const std::string& cmd, const std::string& service);
+  // The same, with the supervisor's answer (a restart says whether it is graceful); null when none.
+  Json supervisor_answer(const std::string& cmd, const std::string& service);
   // Metric value from a text exposition (first series that matches exactly), or nullopt.
   static std::optional<double> metric(const std::string& text, const std::string& series);
 };
