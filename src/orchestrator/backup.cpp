@@ -256,7 +256,9 @@ BackupResult backup_instance(const Layout& layout, const std::string& code, cons
   }
   out = fs::absolute(out);
   if (fs::exists(out)) throw std::runtime_error(out.string() + " already exists: choose another --out");
-  ensure_dir(out.parent_path(), 0700);
+  // Never change the mode of a folder the operator named (--out /tmp/x.divebak must not lock /tmp): create it
+  // private only when it does not exist yet.
+  if (!fs::exists(out.parent_path())) ensure_dir(out.parent_path(), 0700);
 
   // Everything goes through a private scratch folder beside the output, removed whatever happens.
   ScratchDir scratch(out.parent_path() / (".staging-" + to_lower(code) + "-" + std::to_string(::getpid())));

@@ -288,7 +288,7 @@ size_t restore_revocations(const fs::path& stage, const Json& secrets) {
   store::RedisClient redis(rc, nullptr);
   wait_ready(server, "Redis", log, [&] {
     try {
-      return redis.ping();
+      return !port_free(spec.port) && redis.ping();  // listening first: no connection errors in the log
     } catch (const std::exception&) {
       return false;
     }
