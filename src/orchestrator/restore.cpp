@@ -368,7 +368,18 @@ RestoreResult restore_instance(const Layout& layout, const RestoreOptions& o, co
   out.ok("every chunk, the manifest and " + std::to_string(res.manifest["members"].size()) +
          " members verified (" + format_duration_ms(static_cast<int64_t>(res.unpack_seconds * 1000)) + ")");
   const fs::path stage = sink.staging->path();
-  const Json cfg = Json::parse(read_file(stage / "instance" / "instance.json"));
+  Json cfg = Json::parse(read_file(stage / "instance" / "instance.json"));
+  // Moved (another host or other ports): its documents' key access objects name the kas where it was.
+  const bool moved = (o.placement && o.placement->host != Placement::from_config(cfg).host) ||
+                     (o.port_shift && *o.port_shift != cfg.value("port_shift", 0));
+  const std::string old_kas = cfg["urls"].value("kas", "");
+  if (moved && !old_kas.empty()) {
+    auto former = cfg.value("kas_former_urls", std::vector<std::string>{});
+    if (std::find(former.begin(), former.end(), old_kas) == former.end()) former.push_back(old_kas);
+    cfg["kas_former_urls"] = former;
+    write_file_atomic(stage / "instance" / "instance.json", cfg.dump(2) + "\n", 0644);
+    out.info("moved: documents wrapped for " + old_kas + " are answered by the new kas address");
+  }
   const Json secrets = Json::parse(read_file(stage / "instance" / "secrets.json"));
 
   // 2. The database and the revocations, built in the staging folder by private servers.

@@ -255,4 +255,19 @@ TEST(BackupRestore, ALiveHubBackedUpUnderLoadComesBackWholeInANewHome) {
   r = b->run({"restore", bak.string(), "--passphrase-file", pass.string()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("USA is already in"), std::string::npos) << r.output;
+
+  // Another machine under another name: --host gives new URLs, issuer and certificate (signed by the restored
+  // CA); the documents' key access objects still name the old kas address and are answered by the new one.
+  b.reset();
+  auto c = std::make_unique<DiveCli>(std::vector<std::string>{"USA"}, shift);
+  r = c->run({"restore", bak.string(), "--passphrase-file", pass.string(), "--host", "127.0.0.2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(c->instance_config("USA")["urls"]["api"].get<std::string>().rfind("https://127.0.0.2:", 0), 0u);
+  ApiClient api_c(*c, "USA");
+  const auto& w = acknowledged.front();
+  const std::string token = api_c.token(w.user, w.otp);
+  ASSERT_FALSE(token.empty());
+  auto key = api_c.call("api", "POST", "/api/resources/" + w.id + "/key", token, Json::object());
+  ASSERT_EQ(key.status, 200) << key.body.dump();
+  EXPECT_EQ(base64_decode(key.body.value("content", "")).value_or(""), w.plaintext);
 }
