@@ -3,6 +3,8 @@
 #include <array>
 #include <set>
 
+#include "backup/bytes.hpp"
+
 namespace dive::backup {
 
 namespace {
@@ -10,14 +12,9 @@ namespace {
 constexpr uint64_t kMaxManifestBytes = 16u << 20;
 constexpr size_t kBlock = 256 * 1024;
 
-void put_be(std::string& s, uint64_t v, int bytes) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)
-    s.push_back(static_cast<char>((v >> shift) & 0xff));
-}
+using detail::put_be;
 uint64_t get_be(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+  return detail::get_be(std::string_view(p, static_cast<size_t>(bytes)), 0, bytes);
 }
 
 }  // namespace

@@ -43,14 +43,7 @@ enum class ArchiveErrorKind {
   ChecksumMismatch,  // a member's bytes differ from the manifest's SHA-256
 };
 
-class ArchiveError : public std::runtime_error {
- public:
-  ArchiveError(ArchiveErrorKind kind, const std::string& msg) : std::runtime_error(msg), kind_(kind) {}
-  ArchiveErrorKind kind() const { return kind_; }
-
- private:
-  ArchiveErrorKind kind_;
-};
+using ArchiveError = KindError<ArchiveErrorKind>;
 
 // A member name that is safe to create below a directory: relative, no "." or ".." component, no empty
 // component, no backslash or control character, at most 1,024 bytes.

@@ -8,6 +8,7 @@
 #include <climits>
 #include <optional>
 
+#include "backup/bytes.hpp"
 #include "common/ossl.hpp"
 #include "common/random.hpp"
 
@@ -24,24 +25,22 @@ constexpr uint32_t kMinChunk = 4096, kMaxChunk = 64u << 20;
 constexpr uint32_t kMinIterations = 600'000, kMaxIterations = 100'000'000;
 constexpr uint64_t kMaxScryptMemory = 1ull << 30;
 
+using detail::get_be;
+using detail::put_be;
 void put_u16(std::string& s, uint16_t v) {
-  s.push_back(static_cast<char>(v >> 8));
-  s.push_back(static_cast<char>(v & 0xff));
+  put_be(s, v, 2);
 }
 void put_u32(std::string& s, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
+  put_be(s, v, 4);
 }
 void put_u64(std::string& s, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
+  put_be(s, v, 8);
 }
 uint32_t get_u32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
-  return v;
+  return static_cast<uint32_t>(get_be(s, at, 4));
 }
 uint16_t get_u16(std::string_view s, size_t at) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(s[at]) << 8) |
-                               static_cast<unsigned char>(s[at + 1]));
+  return static_cast<uint16_t>(get_be(s, at, 2));
 }
 const unsigned char* u8(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());

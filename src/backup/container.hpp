@@ -32,7 +32,7 @@ inline constexpr uint16_t kFormatVersion = 1;
 inline constexpr size_t kHeaderBytes = 84;
 inline constexpr size_t kTagBytes = 16;
 
-// Why a file was refused. `kind` is for callers and tests; what() says it to an operator.
+// Why a file was refused.
 enum class ContainerErrorKind {
   NotABackup,          // no DIVE backup magic
   UnsupportedVersion,  // a format version this binary does not know (a newer dive wrote it)
@@ -45,14 +45,17 @@ enum class ContainerErrorKind {
 };
 const char* to_string(ContainerErrorKind k);
 
-class ContainerError : public std::runtime_error {
+// An error with a kind for callers and tests; what() says it to an operator.
+template <class Kind>
+class KindError : public std::runtime_error {
  public:
-  ContainerError(ContainerErrorKind kind, const std::string& msg) : std::runtime_error(msg), kind_(kind) {}
-  ContainerErrorKind kind() const { return kind_; }
+  KindError(Kind kind, const std::string& msg) : std::runtime_error(msg), kind_(kind) {}
+  Kind kind() const { return kind_; }
 
  private:
-  ContainerErrorKind kind_;
+  Kind kind_;
 };
+using ContainerError = KindError<ContainerErrorKind>;
 
 // What the header says (for `backup verify` and tests).
 struct HeaderInfo {
