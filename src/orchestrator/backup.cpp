@@ -196,6 +196,8 @@ std::string read_backup_passphrase(const std::string& file) {
     if (!pass.empty() && pass.back() == '\r') pass.pop_back();
   } else if (const char* e = std::getenv("DIVE_BACKUP_PASSPHRASE"); e) {
     pass = e;
+    // No child of ours inherits it: not pg_dump, not the supervisor a restore starts (nor its services).
+    ::unsetenv("DIVE_BACKUP_PASSPHRASE");
   }
   if (pass.empty())
     throw std::invalid_argument(
@@ -258,7 +260,7 @@ BackupResult backup_instance(const Layout& layout, const std::string& code, cons
   if (fs::exists(out)) throw std::runtime_error(out.string() + " already exists: choose another --out");
   // Never change the mode of a folder the operator named (--out /tmp/x.divebak must not lock /tmp): create it
   // private only when it does not exist yet.
-  if (!fs::exists(out.parent_path())) ensure_dir(out.parent_path(), 0700);
+  create_missing_dir(out.parent_path(), 0700);  // never chmod an existing folder (/tmp, say)
 
   // Everything goes through a private scratch folder beside the output, removed whatever happens.
   ScratchDir scratch(out.parent_path() / (".staging-" + to_lower(code) + "-" + std::to_string(::getpid())));

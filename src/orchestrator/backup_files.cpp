@@ -27,6 +27,10 @@ RemoveOnFailure::~RemoveOnFailure() {
   std::filesystem::remove_all(path_, ec);
 }
 
+void create_missing_dir(const std::filesystem::path& dir, unsigned mode) {
+  if (!std::filesystem::exists(dir)) ensure_dir(dir, mode);
+}
+
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -38,6 +38,10 @@ class RemoveOnFailure {
 // with size, SHA-256 and permission bits. Nothing when it does not exist.
 std::vector<backup::Member> describe_members(const std::filesystem::path& root, const std::string& top);
 
+// Creates `dir` (and its parents) with `mode` when it does not exist; an existing folder is left as it is
+// (never chmod an operator's folder, /tmp say, because a file goes into it).
+void create_missing_dir(const std::filesystem::path& dir, unsigned mode);
+
 std::string sha256_file(const std::filesystem::path& p);  // hex
 int64_t wall_ms();                                        // ms since the epoch
 

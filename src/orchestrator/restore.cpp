@@ -192,7 +192,9 @@ class StagingSink : public backup::ArchiveSink {
                                  "trust of this home's instances; restore into another $DIVE_HOME");
     }
     const int shift = o_.port_shift.value_or(m.json.value("port_shift", 0));
-    for (const auto& [name, port] : named_ports(resolve_ports(code, shift).ports)) {
+    auto ports = named_ports(resolve_ports(code, shift).ports);
+    if (m.json.value("anchor", true)) ports.emplace_back("blacklist redis", blacklist_redis_port(shift));
+    for (const auto& [name, port] : ports) {
       if (port_free(port)) continue;
       throw RestoreRefused("in_the_way", "port " + std::to_string(port) + " (" + name + " of " + code +
                                              ") is in use by " + describe_holder(port_holder(port)));
@@ -356,7 +358,7 @@ Json RestoreResult::to_json() const {
 RestoreResult restore_instance(const Layout& layout, const RestoreOptions& o, const Console& out) {
   const auto t0 = std::chrono::steady_clock::now();
   RestoreResult res;
-  ensure_dir(layout.home, 0755);
+  create_missing_dir(layout.home, 0755);
   // 1. Decrypt and check the whole file into the staging folder (the manifest first: the target is checked
   //    before anything is written). A refusal removes the staging folder: nothing was put in place.
   out.step("reading and checking " + o.file.string());
@@ -395,7 +397,7 @@ RestoreResult restore_instance(const Layout& layout, const RestoreOptions& o, co
 
   // 3. In place, then the normal pipeline (no seeding). A failure from here on is rolled back.
   const InstancePaths paths = layout.instance(res.code);
-  ensure_dir(layout.instances_dir(), 0755);
+  create_missing_dir(layout.instances_dir(), 0755);
   bool placed_ca = false;
   try {
     fs::rename(stage / "instance", paths.dir);

@@ -129,6 +129,8 @@ TEST(BackupRestore, ALiveHubBackedUpUnderLoadComesBackWholeInANewHome) {
   spit(pass, kPassphrase + "\n");
   spit(wrong, "not the passphrase at all\n");
   const fs::path bak = files.path() / "usa.divebak";
+  fs::permissions(files.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
 
   auto a = std::make_unique<DiveCli>(std::vector<std::string>{"USA", "TST"});
   const int shift = a->shift();
@@ -171,6 +173,10 @@ TEST(BackupRestore, ALiveHubBackedUpUnderLoadComesBackWholeInANewHome) {
   EXPECT_GE(summary["documents"].get<int64_t>(), 50 + static_cast<int64_t>(acknowledged.size()));
   EXPECT_EQ(summary["sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ((fs::status(bak).permissions() & fs::perms::all), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(files.path()).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                fs::perms::others_exec)
+      << "the folder of --out keeps its mode";
   const std::string good = slurp(bak);
   EXPECT_EQ(good.find(kPassphrase), std::string::npos);
   EXPECT_EQ(good.find("testuser-usa"), std::string::npos) << "plaintext in the backup file";

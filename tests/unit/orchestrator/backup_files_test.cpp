@@ -67,6 +67,7 @@ TEST(BackupPassphrase, FromAFileItsFirstLineElseTheEnvironmentAndNeverShort) {
   EXPECT_EQ(read_backup_passphrase((d.path() / "p").string()), "first line passphrase");
   ::setenv("DIVE_BACKUP_PASSPHRASE", "from the environment", 1);
   EXPECT_EQ(read_backup_passphrase(""), "from the environment");
+  EXPECT_EQ(std::getenv("DIVE_BACKUP_PASSPHRASE"), nullptr) << "left for child processes to inherit";
   ::setenv("DIVE_BACKUP_PASSPHRASE", "short", 1);
   EXPECT_THROW(read_backup_passphrase(""), std::invalid_argument);
   ::unsetenv("DIVE_BACKUP_PASSPHRASE");
@@ -113,6 +114,15 @@ TEST(BackupFiles, ScratchFoldersGoAwayAndFailedOutputIsRemoved) {
     r.release();
   }
   EXPECT_TRUE(fs::exists(d.path() / "done"));
+}
+
+TEST(BackupFiles, AnExistingFolderKeepsItsModeAMissingOneGetsOurs) {
+  TempDir d("dive-dirs");
+  ::chmod(d.path().c_str(), 01777);  // like /tmp
+  create_missing_dir(d.path(), 0700);
+  EXPECT_EQ(fs::status(d.path()).permissions() & fs::perms::mask, static_cast<fs::perms>(01777));
+  create_missing_dir(d.path() / "new", 0700);
+  EXPECT_EQ(fs::status(d.path() / "new").permissions() & fs::perms::all, fs::perms::owner_all);
 }
 
 TEST(BackupVerify, AGoodFileIsDescribedAndEveryBadOneRefusedWithItsKind) {
