@@ -366,11 +366,15 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
   const ztdf::Object& object = l.parsed->object;
   // The KASes to ask, in order: this instance's (through its breaker), then the federation's other KASes the
   // object is wrapped for (the KAS registry says which URLs are members'), each deciding by its own policy.
+  auto own = [&](const std::string& url) {
+    return url == d_.kas_url ||
+           std::find(d_.former_kas_urls.begin(), d_.former_kas_urls.end(), url) != d_.former_kas_urls.end();
+  };
   std::vector<const ztdf::KeyAccessObject*> kaos;
   for (const auto& k : object.key_access)
-    if (k.url == d_.kas_url) kaos.push_back(&k);
+    if (own(k.url)) kaos.push_back(&k);
   for (const auto& k : object.key_access)
-    if (k.url != d_.kas_url && d_.kas_registry.is_member_kas && d_.kas_registry.is_member_kas(k.url))
+    if (!own(k.url) && d_.kas_registry.is_member_kas && d_.kas_registry.is_member_kas(k.url))
       kaos.push_back(&k);
   if (kaos.empty()) kaos.push_back(&object.key_access.front());
 
@@ -382,7 +386,7 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
     auto call = [&] {
       net::ClientRequest req;
       req.method = "POST";
-      req.url = kao->url + "/request-key";
+      req.url = (own(kao->url) ? d_.kas_url : kao->url) + "/request-key";
       req.headers.set("Authorization", "Bearer " + bearer);
       req.headers.set("Content-Type", "application/json");
       req.headers.set("X-Request-Id", rid);
@@ -393,7 +397,7 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
       return r;
     };
     try {
-      resp = kao->url == d_.kas_url ? d_.kas_breaker.run(call) : call();
+      resp = own(kao->url) ? d_.kas_breaker.run(call) : call();
       answered = true;
       break;
     } catch (const std::exception&) {

@@ -62,6 +62,9 @@ struct ResourceServiceDeps {
   std::string tenant;   // this instance's code
   Millis kas_timeout{5000};
   KasRegistry kas_registry = {};
+  // This instance's kas at the addresses it had before (a restore onto another host, docs/BACKUP.md): key
+  // access objects naming one of them are this kas's own, asked at kas_url.
+  std::vector<std::string> former_kas_urls = {};
 };
 
 class ResourceService {

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   add_instance_commands(app);
   add_seed_commands(app);
   add_kas_commands(app);
+  add_backup_commands(app);
   add_spokes_commands(app);
   add_ports_command(app);
   add_certs_command(app);

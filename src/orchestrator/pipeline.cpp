@@ -643,9 +643,9 @@ class Deploy {
     req.code = o_.code;
     req.count = cfg_.value("/seed/count"_json_pointer, 500);  // --seed N is stored there
     req.top_up = true;                                        // a redeploy seeds only what is missing
-    if (req.count == 0) {
+    if (req.count == 0 || o_.skip_seeding) {
       skipped_ = true;
-      out_.info("seeding skipped (--seed 0)");
+      out_.info(o_.skip_seeding ? "seeding skipped (restored documents)" : "seeding skipped (--seed 0)");
       return;
     }
     SeedReport rep;

@@ -40,6 +40,7 @@ struct DeployOptions {
   std::filesystem::path dive_exe;
   OrchPolicy policy;
   JoinOptions join;  // a spoke on another machine: --join TOKEN, or --hub URL --hub-ca-fingerprint FP
+  bool skip_seeding = false;  // a restored instance: its documents came with it (seed.count is left as it is)
 };
 
 struct DeployResult {

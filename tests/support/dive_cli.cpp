@@ -41,6 +41,25 @@ bool claim_ports(const std::vector<int>& ports, std::vector<int>* fds) {
 }
 }  // namespace
 
+bool claim_port_shift(const std::vector<std::string>& codes, int s, std::vector<int>* claims) {
+  auto m = orch::monitoring_ports(s);
+  std::vector<int> ports{orch::blacklist_redis_port(s),
+                         orch::blacklist_redis_exporter_port(s),
+                         m.prometheus,
+                         m.alertmanager,
+                         m.monitor,
+                         m.grafana};
+  for (const auto& c : codes)
+    for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports)) ports.push_back(port);
+  bool ok = true;
+  // Free on 127.0.0.2 too: tests place instances there (the stand-in for another machine).
+  for (int p : ports) ok = ok && orch::port_free(p) && orch::port_free(p, "127.0.0.2");
+  std::vector<int> mine;
+  if (!ok || (claims && !claim_ports(ports, &mine))) return false;
+  if (claims) claims->insert(claims->end(), mine.begin(), mine.end());
+  return true;
+}
+
 int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* claims) {
   std::vector<int> candidates;
   for (int s = 10000; s < 20000; s += 100) candidates.push_back(s);
@@ -48,24 +67,7 @@ int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* c
   size_t start = static_cast<size_t>(::getpid()) % candidates.size();
   for (size_t k = 0; k < candidates.size(); ++k) {
     int s = candidates[(start + k) % candidates.size()];
-    auto m = orch::monitoring_ports(s);
-    std::vector<int> ports{orch::blacklist_redis_port(s),
-                           orch::blacklist_redis_exporter_port(s),
-                           m.prometheus,
-                           m.alertmanager,
-                           m.monitor,
-                           m.grafana};
-    for (const auto& c : codes)
-      for (const auto& [name, port] : orch::named_ports(orch::resolve_ports(c, s).ports))
-        ports.push_back(port);
-    bool ok = true;
-    // Free on 127.0.0.2 too: tests place instances there (the stand-in for another machine).
-    for (int p : ports) ok = ok && orch::port_free(p) && orch::port_free(p, "127.0.0.2");
-    std::vector<int> mine;
-    if (ok && (!claims || claim_ports(ports, &mine))) {
-      if (claims) claims->insert(claims->end(), mine.begin(), mine.end());
-      return s;
-    }
+    if (claim_port_shift(codes, s, claims)) return s;
   }
   throw std::runtime_error("no free port shift found");
 }
@@ -73,6 +75,13 @@ int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* c
 DiveCli::DiveCli(const std::vector<std::string>& codes)
     : home_(std::make_unique<TempDir>("dive-it")), shift_(choose_port_shift(codes, &port_claims_)) {
   ::chmod(home_->path().c_str(), 0755);  // PostgreSQL runs as the postgres user when we are root
+}
+
+DiveCli::DiveCli(const std::vector<std::string>& codes, int shift)
+    : home_(std::make_unique<TempDir>("dive-it")), shift_(shift) {
+  if (!claim_port_shift(codes, shift, &port_claims_))
+    throw std::runtime_error("the ports of shift " + std::to_string(shift) + " are busy or claimed");
+  ::chmod(home_->path().c_str(), 0755);
 }
 
 DiveCli::~DiveCli() {

@@ -20,11 +20,16 @@ namespace dive::testing {
 // together could pick shifts whose port sets overlap (one's pdp port is the other's exporter port) before
 // either listens.
 int choose_port_shift(const std::vector<std::string>& codes, std::vector<int>* claims = nullptr);
+// Claims the ports of `codes` at `shift` as choose_port_shift does; false when one is busy or claimed.
+bool claim_port_shift(const std::vector<std::string>& codes, int shift, std::vector<int>* claims);
 
 class DiveCli {
  public:
   explicit DiveCli(const std::vector<std::string>& codes);  // temp home + free shift
-  ~DiveCli();                                               // nuke all --confirm (our processes only)
+  // A temp home at a given shift (a restore onto "another machine" that keeps the instance's ports): its
+  // ports must be free and unclaimed by other test binaries; throws otherwise.
+  DiveCli(const std::vector<std::string>& codes, int shift);
+  ~DiveCli();  // nuke all --confirm (our processes only)
   DiveCli(const DiveCli&) = delete;
   DiveCli& operator=(const DiveCli&) = delete;
 

@@ -521,4 +521,12 @@ size_t LoadDriver::acknowledged_writes() const {
   return written_.size();
 }
 
+std::vector<LoadDriver::Acknowledged> LoadDriver::acknowledged_uploads() const {
+  std::lock_guard lk(mu_);
+  std::vector<Acknowledged> out;
+  for (const auto& w : written_)
+    out.push_back({w.id, w.plaintext, principals_[w.principal].user, principals_[w.principal].otp});
+  return out;
+}
+
 }  // namespace dive::testing

@@ -137,6 +137,12 @@ class LoadDriver {
   const LoadOptions& options() const { return opts_; }
   std::vector<std::string> corpus_ids() const;  // the documents prepare() stored (empty before)
   size_t acknowledged_writes() const;           // uploads that got 201 so far
+  struct Acknowledged {
+    std::string id, plaintext, user;
+    bool otp = false;
+  };
+  std::vector<Acknowledged> acknowledged_uploads()
+      const;  // those uploads (thread-safe): id, content, uploader
 
  private:
   // A user the driver acts as: a seeded user of the instance (data/seed.json test_users: the hub's COIs

@@ -94,7 +94,8 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
               return std::nullopt;  // a member whose KAS key does not parse is not wrapped for
             }
           },
-          [f = &fed](const std::string& url) { return f->is_member_kas(url); }}});
+          [f = &fed](const std::string& url) { return f->is_member_kas(url); }},
+      ctx.config().value("kas_former_urls", std::vector<std::string>{})});
   access::ResourceService* rs = p->resources.get();
   access::DecisionCache* cache = p->cache.get();
   // The decision cache follows the instance's active policy bundle: a change takes effect at once
