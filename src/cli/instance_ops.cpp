@@ -5,6 +5,7 @@
 #include "cli/context.hpp"
 #include "common/fs.hpp"
 #include "common/strings.hpp"
+#include "orchestrator/backup.hpp"
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/instance_control.hpp"
@@ -197,8 +198,20 @@ int upgrade_one(const std::string& code, bool backup, const std::string& passphr
   orch::UpgradeOptions o;
   o.code = code;
   if (backup) {
-    (void)passphrase_file;
-    throw UsageError("the pre-upgrade backup is not available in this build yet: pass --no-backup");
+    // The passphrase is read (and checked) before anything starts; the backup runs under the upgrade's locks.
+    std::string passphrase;
+    try {
+      passphrase = orch::read_backup_passphrase(passphrase_file);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string(e.what()) + " (or pass --no-backup)");
+    }
+    o.backup = [code, passphrase, json] {
+      orch::BackupOptions b;
+      b.passphrase = passphrase;
+      b.take_deploy_lock = false;  // the upgrade holds it
+      if (!json) b.progress = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
+      return orch::backup_instance(ctx().layout, code, b).file.string();
+    };
   }
   // With --json, stdout carries the summary only; progress goes nowhere but the result.
   orch::Console out("", json);

@@ -53,10 +53,17 @@ TEST_F(Upgrade, UnderReadAndUploadLoadNoRequestFails) {
   load.start();
   ASSERT_TRUE(wait_until([&] { return load.count() >= 100; }, 30s)) << "the load did not start";
 
-  auto r = cli_->run({"hub", "upgrade", "--no-backup", "--json"}, 300s);
+  // With the pre-upgrade backup, as an operator runs it.
+  const fs::path passphrase = cli_->home() / "backup-passphrase";
+  write_file_atomic(passphrase, "correct horse battery staple\n", 0600);
+  auto r = cli_->run({"hub", "upgrade", "--passphrase-file", passphrase.string(), "--json"}, 300s);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   Json summary = Json::parse(r.output.substr(r.output.find('{')));
   EXPECT_TRUE(summary["ok"].get<bool>()) << summary.dump(2);
+  ASSERT_TRUE(summary["backup"].is_string()) << summary.dump(2);
+  auto verified = cli_->run(
+      {"backup", "verify", summary["backup"].get<std::string>(), "--passphrase-file", passphrase.string()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
   ASSERT_EQ(summary["services"].size(), 5u) << summary.dump(2);
   for (const Json& s : summary["services"]) {
     EXPECT_TRUE(s["graceful"].get<bool>()) << s.dump();
@@ -98,7 +105,9 @@ TEST_F(Upgrade, ASchemaNewerThanTheBinaryIsRefusedAndTheServingProcessStays) {
   } cleanup{*db};
   const auto before = service_pids();
 
-  // The upgrade refuses before it changes anything.
+  // The upgrade refuses before it changes anything (and a missing passphrase is a usage error first).
+  auto no_passphrase = cli_->run({"hub", "upgrade"}, 60s);
+  EXPECT_EQ(no_passphrase.exit_code, 64) << no_passphrase.output;
   auto r = cli_->run({"hub", "upgrade", "--no-backup"}, 120s);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("schema is at version 999, newer than this binary knows"), std::string::npos)
