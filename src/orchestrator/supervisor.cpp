@@ -15,6 +15,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "common/fs.hpp"
 #include "common/process.hpp"
@@ -98,6 +101,8 @@ Supervisor::~Supervisor() {
   for (auto& c : children_)
     if (c->pidfd >= 0) ::close(c->pidfd);
   for (auto& [name, fd] : listeners_) ::close(fd);
+  for (auto& r : retiring_)
+    if (r.pidfd >= 0) ::close(r.pidfd);
 }
 
 void Supervisor::request_shutdown() {
@@ -130,6 +135,48 @@ bool exe_replaced(pid_t pid) {
 // serving: they are taken over, not restarted, so the death of a supervisor costs no request. Only a process
 // whose pid and start time both match our record is ours; one whose program was replaced on disk since it
 // started (an upgrade) is stopped instead, and started again from the new program.
+namespace {
+
+// The inodes of the sockets listening on TCP `port` (/proc/net/tcp and tcp6: state 0A).
+std::set<std::string> listening_inodes(int port) {
+  std::set<std::string> out;
+  char want[8];
+  std::snprintf(want, sizeof want, ":%04X", port);
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, st, queues, tr, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> st >> queues >> tr >> retr >> uid >> timeout >> inode;
+      if (st == "0A" && local.size() > 5 && local.compare(local.size() - 5, 5, want) == 0) out.insert(inode);
+    }
+  }
+  return out;
+}
+
+// A copy of the listening socket on `port` held by the process behind `pidfd` (a service a previous
+// supervisor started with its socket): pidfd_getfd of the descriptor whose inode listens there; -1 if none.
+int take_listening_socket(pid_t pid, int pidfd, int port) {
+  const auto inodes = listening_inodes(port);
+  if (inodes.empty()) return -1;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code lec;
+    const std::string target = std::filesystem::read_symlink(e.path(), lec).string();
+    if (lec || target.rfind("socket:[", 0) != 0) continue;
+    if (!inodes.count(target.substr(8, target.size() - 9))) continue;
+    auto n = parse_int(e.path().filename().string());
+    if (!n) continue;
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(*n), 0));
+    if (fd >= 0) return fd;  // close-on-exec already
+  }
+  return -1;
+}
+
+}  // namespace
+
 void Supervisor::adopt_stale_children() {
   auto now = std::chrono::steady_clock::now();
   for (const auto& cp : children_) {
@@ -149,6 +196,18 @@ void Supervisor::adopt_stale_children() {
       c.started_at = now;
       c.ready_deadline = now + opts_.ready_timeout;
       spdlog::warn("{}: pid {} left running by a previous supervisor; taken over", c.spec.name, c.pid);
+      // Its listening socket too, so that its restarts stay graceful.
+      if (c.spec.is_service() && !c.spec.listen_address.empty() && !listeners_.count(c.spec.name)) {
+        const int lfd = take_listening_socket(c.pid, fd, c.spec.port);
+        if (lfd >= 0) {
+          listeners_[c.spec.name] = lfd;
+          c.on_listener = true;
+        } else {
+          spdlog::info(
+              "{}: its listening socket could not be taken over; a restart of it stops and starts it",
+              c.spec.name);
+        }
+      }
       continue;
     }
     if (fd >= 0) ::close(fd);
@@ -273,7 +332,10 @@ void Supervisor::advance_reloads(SteadyTime now) {
       spdlog::info("{}: graceful restart: pid {} is ready; pid {} drains and exits", c.spec.name, c.successor,
                    c.pid);
       ::kill(c.pid, c.spec.stop_signal);
-      retiring_.push_back({c.pid, now + opts_.stop_grace, c.spec.name});
+      // A process taken over from a previous supervisor is not our child: its pidfd goes with it, and the
+      // successor (ours) is watched through waitpid like any child.
+      retiring_.push_back({c.pid, now + opts_.stop_grace, c.spec.name, c.pidfd});
+      c.pidfd = -1;
       c.last_reload =
           "pid " + std::to_string(c.pid) + " -> " + std::to_string(c.successor) + " without closing the port";
       c.pid = c.successor;
@@ -370,6 +432,16 @@ void Supervisor::reap() {
   }
   // Taken-over processes are not our children: their pidfd becomes readable when they exit.
   std::lock_guard lock(mu_);
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    pollfd p{it->pidfd, POLLIN, 0};
+    if (it->pidfd >= 0 && ::poll(&p, 1, 0) > 0) {
+      ::close(it->pidfd);
+      spdlog::info("{}: pid {} exited after handing over", it->name, it->pid);
+      it = retiring_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto& cp : children_) {
     if (cp->pidfd < 0) continue;
     pollfd p{cp->pidfd, POLLIN, 0};

@@ -89,6 +89,7 @@ class Supervisor {
     pid_t pid;
     SteadyTime kill_at;
     std::string name;
+    int pidfd = -1;  // a process taken over from a previous supervisor (not our child): its exit shows here
   };
   std::vector<Retiring> retiring_;
 };
