@@ -146,8 +146,10 @@ bool wait_for_replacement(const InstancePaths& paths, const std::string& service
           if (why) *why = last;
           return false;
         }
+        // Done when the new process serves and the old one has finished draining: from then on every
+        // connection (a client's pooled one too) reaches the new process and its configuration.
         if (s["state"] == "running" && s.value("healthy", false) && !s.value("restarting", false) &&
-            pid > 0 && pid != old_pid)
+            !s.value("draining", false) && pid > 0 && pid != old_pid)
           return true;
       }
     }

@@ -38,7 +38,8 @@ int stop_instance(const InstancePaths& paths, std::chrono::milliseconds timeout)
 // the old one on the same socket (docs/ORCHESTRATION.md, "Graceful restarts").
 Json service_command(const InstancePaths& paths, const std::string& cmd, const std::string& service);
 // After a restart: waits until the service runs healthy in another process than `old_pid` with no restart
-// under way; false on timeout, or when the graceful restart failed (then `why` says so).
+// under way and the old process gone (drained); false on timeout, or when the graceful restart failed (then
+// `why` says so).
 bool wait_for_replacement(const InstancePaths& paths, const std::string& service, int64_t old_pid,
                           std::chrono::milliseconds timeout, std::string* why = nullptr);
 // Restarts every DIVE service the running supervisor took over from a previous one (they run the

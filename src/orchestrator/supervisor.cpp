@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -590,6 +591,9 @@ Json Supervisor::status() {
               {"pid", c.pid > 0 ? Json(c.pid) : Json(nullptr)},
               {"restarts", c.restarts},
               {"restarting", c.successor > 0},
+              // A process it replaced still drains (its last connections): a restart is done once it is gone.
+              {"draining", std::any_of(retiring_.begin(), retiring_.end(),
+                                       [&](const Retiring& r) { return r.name == c.spec.name; })},
               {"lastRestart", c.last_reload.empty() ? Json(nullptr) : Json(c.last_reload)},
               {"healthy", c.healthy},
               {"port", c.spec.port},

@@ -85,9 +85,12 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
   subscriber_ = std::make_unique<store::RedisSubscriber>(
       sc, std::vector<std::string>{std::string(identity::kTokenChannel), std::string(identity::kUserChannel)},
       [this](const std::string&, const std::string& message) {
-        if (auto e = RevocationEvent::parse(message))
+        if (auto e = RevocationEvent::parse(message)) {
           mirror_->apply(*e, RevocationSource::PubSub);
-        else
+          // The durable copy follows at once, not at the next flush: a process that replaces this one (a
+          // graceful restart, docs/ORCHESTRATION.md) while the blacklist is down starts from that copy.
+          flusher_->wake();
+        } else
           spdlog::warn("ignored a malformed revocation message ({} bytes)", message.size());
       },
       [this] { resync_->wake(); });  // whatever was missed while disconnected
