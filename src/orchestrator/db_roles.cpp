@@ -27,16 +27,22 @@ const std::map<std::string, std::vector<Grant>>& grants() {
         {"SELECT, INSERT, UPDATE, DELETE", "policy_bundles, policy_bundle_active"},
         {"SELECT, INSERT, UPDATE, DELETE",
          "federation_spokes, federation_enrollment_tokens, federation_audit, federation_bundles"},
-        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"}}},
+        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
+        // The audit trail: written only through audit_append (SECURITY DEFINER), read for GET
+        // /api/admin/audit, pruned daily by the retention (docs/AUDIT.md). No INSERT, UPDATE or DELETE.
+        {"SELECT", "audit_events, audit_head, audit_anchor"},
+        {"EXECUTE", "FUNCTION audit_append(json), audit_prune(integer, integer)"}}},
       {"idp",
        {{"SELECT, INSERT, UPDATE, DELETE",
          "idp_users, idp_clients, idp_auth_codes, idp_refresh_tokens, idp_signing_keys"},
-        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"}}},
-      {"pdp", {{"SELECT", "policy_bundles, policy_bundle_active"}, {"SELECT, INSERT, DELETE", "decisions"}}},
+        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
+        {"EXECUTE", "FUNCTION audit_append(json)"}}},
+      {"pdp", {{"SELECT", "policy_bundles, policy_bundle_active"}, {"EXECUTE", "FUNCTION audit_append(json)"}}},
       {"kas",
        {{"SELECT, INSERT, UPDATE", "kas_keys"},
         {"SELECT", "policy_bundles, policy_bundle_active"},
-        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"}}},
+        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
+        {"EXECUTE", "FUNCTION audit_append(json)"}}},
   };
   return g;
 }
@@ -69,6 +75,7 @@ void ensure_db_roles(pqxx::connection& conn, const std::map<std::string, std::st
             tx.quote(password));
     tx.exec("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role);
     tx.exec("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM " + role);
+    tx.exec("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM " + role);
     tx.exec("REVOKE CREATE ON SCHEMA public FROM " + role);
     tx.exec("GRANT USAGE ON SCHEMA public TO " + role);
     tx.exec("GRANT SELECT ON schema_migrations TO " + role);

@@ -29,6 +29,7 @@ void wire_idp(ServiceContext& ctx) {
   deps.revoker = revocation.revoker;
   deps.revocations = revocation.check;
   deps.registry = &ctx.registry();
+  deps.audit = &ctx.audit();
   auto provider = std::make_shared<OidcProvider>(deps);
   auto sync = std::make_shared<idp::RealmSync>(*cfg, ctx.db(), *keys, *clients,
                                                [&ctx] { return ctx.schema_ready(); });
