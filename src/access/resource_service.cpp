@@ -159,7 +159,7 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   std::string items;  // the listed summaries, as JSON text separated by ','
   int count = 0;
   int examined = 0, refused = 0;  // decisions made for this page (for the audit record)
-  int64_t next = -1;  // the cursor of the next page; -1: none
+  int64_t next = -1;              // the cursor of the next page; -1: none
   const InputContext ctx{d_.tenant, rid};
   const InputKey key(t, "read", ctx);  // a read's input, so the list never shows what a read would refuse
   for (int round = 0; round < 5 && count < limit; ++round) {
@@ -233,7 +233,10 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   if (!f.coi.empty()) filter["coi"] = f.coi;
   if (!f.releasable_to.empty()) filter["releasableTo"] = f.releasable_to;
   r.audit = AuditNote{"allow", "", "",
-                      Json{{"returned", count}, {"examined", examined}, {"refused", refused}, {"limit", limit},
+                      Json{{"returned", count},
+                           {"examined", examined},
+                           {"refused", refused},
+                           {"limit", limit},
                            {"filter", filter}}
                           .dump(-1, ' ', false, Json::error_handler_t::replace)};
   return r;
@@ -255,9 +258,9 @@ ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::str
   body += l.parsed->metadata_text;
   body += '}';
   ApiResult r{200, Json(), std::move(body)};
-  r.audit = AuditNote{"allow", l.authorization.decision->reason, "",
-                      decision_details(std::string(ztdf::to_string(l.row.label.classification)),
-                                       l.authorization.cached)};
+  r.audit = AuditNote{
+      "allow", l.authorization.decision->reason, "",
+      decision_details(std::string(ztdf::to_string(l.row.label.classification)), l.authorization.cached)};
   return r;
 }
 

@@ -39,9 +39,9 @@ namespace dive::access {
 // An empty outcome: derived from the status by the route (2xx allow, 403 deny, else failure, the message
 // as the reason).
 struct AuditNote {
-  std::string outcome;  // audit::kAllow, kDeny, kSuccess or kFailure ("" derive)
-  std::string reason;   // the policy's reason of a decision, or what failed
-  std::string resource;  // when it is not the route's {id} (an upload's new id)
+  std::string outcome;         // audit::kAllow, kDeny, kSuccess or kFailure ("" derive)
+  std::string reason;          // the policy's reason of a decision, or what failed
+  std::string resource;        // when it is not the route's {id} (an upload's new id)
   std::string details = "{}";  // a small JSON object
 };
 

@@ -18,8 +18,8 @@ std::string short_hex(std::string_view raw) {
 std::string canonical(int64_t seq, const Event& e) {
   std::string out;
   out.reserve(64 + e.type.size() + e.actor.size() + e.actor_issuer.size() + e.source_ip.size() +
-              e.service.size() + e.resource.size() + e.outcome.size() + e.reason.size() + e.request_id.size() +
-              e.details.size());
+              e.service.size() + e.resource.size() + e.outcome.size() + e.reason.size() +
+              e.request_id.size() + e.details.size());
   out += "DIVE-AUDIT-1";
   field(out, std::to_string(seq));
   field(out, std::to_string(e.at_ms));
@@ -49,10 +49,11 @@ bool ChainVerifier::add(const Record& r) {
     std::string what =
         r.seq > expected
             ? (r.seq - expected == 1 ? "record " + std::to_string(expected) + " is missing (deleted)"
-                                     : "records " + std::to_string(expected) + ".." + std::to_string(r.seq - 1) +
-                                           " are missing (deleted)") +
+                                     : "records " + std::to_string(expected) + ".." +
+                                           std::to_string(r.seq - 1) + " are missing (deleted)") +
                   "; the next record present is " + std::to_string(r.seq)
-            : "record " + std::to_string(r.seq) + " is out of order (expected " + std::to_string(expected) + ")";
+            : "record " + std::to_string(r.seq) + " is out of order (expected " + std::to_string(expected) +
+                  ")";
     break_ = Break{expected, r.event.at_ms, what};
     return false;
   }
@@ -79,13 +80,12 @@ bool ChainVerifier::add(const Record& r) {
 bool ChainVerifier::finish(int64_t head_seq, std::string_view head_hash) {
   if (break_) return false;
   if (head_seq != last_seq_) {
-    std::string what =
-        head_seq > last_seq_
-            ? "the head names record " + std::to_string(head_seq) + " but the chain ends at " +
-                  std::to_string(last_seq_) + ": records " + std::to_string(last_seq_ + 1) + ".." +
-                  std::to_string(head_seq) + " are missing (deleted)"
-            : "the chain goes on to record " + std::to_string(last_seq_) + " past its head " +
-                  std::to_string(head_seq) + " (records were added outside audit_append)";
+    std::string what = head_seq > last_seq_
+                           ? "the head names record " + std::to_string(head_seq) + " but the chain ends at " +
+                                 std::to_string(last_seq_) + ": records " + std::to_string(last_seq_ + 1) +
+                                 ".." + std::to_string(head_seq) + " are missing (deleted)"
+                           : "the chain goes on to record " + std::to_string(last_seq_) + " past its head " +
+                                 std::to_string(head_seq) + " (records were added outside audit_append)";
     break_ = Break{std::min(head_seq, last_seq_) + 1, 0, what};
     return false;
   }

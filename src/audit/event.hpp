@@ -38,13 +38,13 @@ struct Event {
 };
 
 // Limits (bytes) of the fields; longer values are cut at a UTF-8 boundary and end with "…".
-inline constexpr size_t kMaxField = 256;     // type, actor, issuer, source_ip, service, resource, request id
+inline constexpr size_t kMaxField = 256;  // type, actor, issuer, source_ip, service, resource, request id
 inline constexpr size_t kMaxReason = 1024;
 inline constexpr size_t kMaxDetails = 4096;  // a longer details object is replaced by {"truncated":true}
 
 // Makes an event safe to store and hash: valid UTF-8 (invalid bytes become U+FFFD), no NUL, within the
-// limits, a details text shaped like a JSON object ("{…}"), anything that looks like a JWT ("eyJ…" "." "eyJ…")
-// replaced by "[redacted]", an unknown outcome recorded as "failure" (its text kept in the reason).
+// limits, a details text shaped like a JSON object ("{…}"), anything that looks like a JWT ("eyJ…" "."
+// "eyJ…") replaced by "[redacted]", an unknown outcome recorded as "failure" (its text kept in the reason).
 void sanitize(Event& e);
 
 // A details object as compact JSON text (for writers building it as a Json).

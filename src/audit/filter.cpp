@@ -19,12 +19,23 @@ std::optional<int64_t> parse_relative(std::string_view t, int64_t now_ms) {
   int64_t n = *parse_int(t.substr(0, t.size() - 1));
   int64_t unit = 0;
   switch (t.back()) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60'000; break;
-    case 'h': unit = 3'600'000; break;
-    case 'd': unit = 86'400'000; break;
-    case 'w': unit = 7 * 86'400'000LL; break;
-    default: return std::nullopt;
+    case 's':
+      unit = 1000;
+      break;
+    case 'm':
+      unit = 60'000;
+      break;
+    case 'h':
+      unit = 3'600'000;
+      break;
+    case 'd':
+      unit = 86'400'000;
+      break;
+    case 'w':
+      unit = 7 * 86'400'000LL;
+      break;
+    default:
+      return std::nullopt;
   }
   return now_ms - n * unit;
 }
@@ -67,12 +78,13 @@ Filter parse_filter(const std::map<std::string, std::string>& params, int64_t no
       f.resource = value;
     } else if (key == "type") {
       std::string t = value;
-      if (t.size() > 2 && ends_with(t, ".*")) {
-        t.pop_back();  // "auth.*" -> prefix "auth."
+      if (t.size() > 1 && t.back() == '*') {
+        t.pop_back();  // "auth.*" -> prefix "auth.", "admin.spoke_*" -> "admin.spoke_"
         f.type_prefix = true;
       }
       if (!valid_type(t))
-        throw FilterError("type: an event type such as auth.login, or a family such as auth.*");
+        throw FilterError(
+            "type: an event type such as auth.login, or a family such as auth.* (a prefix and *)");
       f.type = t;
     } else if (key == "outcome") {
       if (!valid_outcome(value)) throw FilterError("outcome: one of allow, deny, success, failure");
@@ -80,8 +92,9 @@ Filter parse_filter(const std::map<std::string, std::string>& params, int64_t no
     } else if (key == "since" || key == "until") {
       auto t = parse_time(value, now_ms);
       if (!t)
-        throw FilterError(key + ": an ISO 8601 time (2026-12-07T10:00:00Z, 2026-12-07) or a relative one (15m, "
-                                "24h, 7d)");
+        throw FilterError(key +
+                          ": an ISO 8601 time (2026-12-07T10:00:00Z, 2026-12-07) or a relative one (15m, "
+                          "24h, 7d)");
       (key == "since" ? f.since_ms : f.until_ms) = *t;
     } else if (key == "limit") {
       auto v = parse_int(value);

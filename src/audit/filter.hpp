@@ -19,11 +19,11 @@ struct FilterError : std::invalid_argument {
 struct Filter {
   std::string actor;     // exact
   std::string resource;  // exact
-  std::string type;      // exact, or a prefix when it ends with ".*" (type_prefix set)
+  std::string type;      // exact, or a prefix when it ends with "*" (type_prefix set; the "*" removed)
   bool type_prefix = false;
-  std::string outcome;              // allow | deny | success | failure
-  std::optional<int64_t> since_ms;  // at_ms >= since
-  std::optional<int64_t> until_ms;  // at_ms < until
+  std::string outcome;                // allow | deny | success | failure
+  std::optional<int64_t> since_ms;    // at_ms >= since
+  std::optional<int64_t> until_ms;    // at_ms < until
   std::optional<int64_t> before_seq;  // cursor: seq < before_seq (newest first)
   int limit = 100;
 };

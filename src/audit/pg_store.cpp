@@ -104,17 +104,16 @@ std::string batch_json(const std::vector<Event>& batch) {
     first = false;
     out += "{\"at_ms\":";
     out += std::to_string(e.at_ms);
-    const std::pair<const char*, const std::string*> fields[] = {
-        {",\"type\":", &e.type},
-        {",\"actor\":", &e.actor},
-        {",\"actor_issuer\":", &e.actor_issuer},
-        {",\"source_ip\":", &e.source_ip},
-        {",\"service\":", &e.service},
-        {",\"resource\":", &e.resource},
-        {",\"outcome\":", &e.outcome},
-        {",\"reason\":", &e.reason},
-        {",\"request_id\":", &e.request_id},
-        {",\"details\":", &e.details}};
+    const std::pair<const char*, const std::string*> fields[] = {{",\"type\":", &e.type},
+                                                                 {",\"actor\":", &e.actor},
+                                                                 {",\"actor_issuer\":", &e.actor_issuer},
+                                                                 {",\"source_ip\":", &e.source_ip},
+                                                                 {",\"service\":", &e.service},
+                                                                 {",\"resource\":", &e.resource},
+                                                                 {",\"outcome\":", &e.outcome},
+                                                                 {",\"reason\":", &e.reason},
+                                                                 {",\"request_id\":", &e.request_id},
+                                                                 {",\"details\":", &e.details}};
     for (const auto& [name, value] : fields) {
       out += name;
       append_json_string(out, *value);
@@ -149,8 +148,8 @@ std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f) {
 }
 
 ChainEnds chain_ends(pqxx::transaction_base& tx) {
-  auto r = tx.exec1(
-      "SELECT a.seq, a.hash, a.removed, h.seq, h.hash FROM audit_anchor a CROSS JOIN audit_head h");
+  auto r =
+      tx.exec1("SELECT a.seq, a.hash, a.removed, h.seq, h.hash FROM audit_anchor a CROSS JOIN audit_head h");
   ChainEnds e;
   e.anchor_seq = r[0].as<int64_t>();
   e.anchor_hash = pqxx::binarystring(r[1]).str();
@@ -249,7 +248,8 @@ Json to_json(const Record& r) {
 }
 
 std::string csv_header() {
-  return "seq,time,at_ms,type,actor,actor_issuer,source_ip,service,resource,outcome,reason,request_id,details,"
+  return "seq,time,at_ms,type,actor,actor_issuer,source_ip,service,resource,outcome,reason,request_id,"
+         "details,"
          "prev_hash,hash\r\n";
 }
 

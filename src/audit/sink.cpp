@@ -32,7 +32,8 @@ AuditSink::AuditSink(std::unique_ptr<BatchWriter> writer, SinkOptions opts, Cloc
                      ->counter("dive_v3_audit_write_errors_total",
                                "Failed writes of an audit batch (retried while the queue has room)")
                      .unlabelled();
-    m_depth_ = &registry->gauge("dive_v3_audit_queue_depth", "Audit events waiting to be written").unlabelled();
+    m_depth_ =
+        &registry->gauge("dive_v3_audit_queue_depth", "Audit events waiting to be written").unlabelled();
     m_written_ = &registry->counter("dive_v3_audit_events_written_total",
                                     "Audit events appended to the chain, by type", {"type"});
   }
@@ -128,10 +129,12 @@ void AuditSink::write_batch(std::vector<Event>& batch) {
     // batch more than its capacity: nothing new is admitted beyond it meanwhile).
     errors_.fetch_add(1, std::memory_order_relaxed);
     if (m_errors_) m_errors_->inc();
-    if (!failing_) spdlog::warn("audit: writing {} event(s) failed, kept and retried: {}", batch.size(), e.what());
+    if (!failing_)
+      spdlog::warn("audit: writing {} event(s) failed, kept and retried: {}", batch.size(), e.what());
     failing_ = true;
     std::lock_guard lock(mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
+                  std::make_move_iterator(batch.end()));
     return;
   } catch (const std::exception& e) {
     // The database refused the batch itself: one at a time, so only what it refuses is lost.
@@ -182,7 +185,8 @@ void AuditSink::run() {
         continue;
       }
       const size_t n = std::min(queue_.size(), opts_.batch);
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
     }
     write_batch(batch);

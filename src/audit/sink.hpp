@@ -65,10 +65,10 @@ class PgBatchWriter final : public BatchWriter {
 };
 
 struct SinkOptions {
-  std::string service;         // the service label of the dropped counter (and every event's service)
-  size_t capacity = 20000;     // events waiting at most; beyond that new ones are dropped
-  size_t batch = 1000;         // events per write
-  Millis flush_every{200};     // a partial batch is written at least this often
+  std::string service;      // the service label of the dropped counter (and every event's service)
+  size_t capacity = 20000;  // events waiting at most; beyond that new ones are dropped
+  size_t batch = 1000;      // events per write
+  Millis flush_every{200};  // a partial batch is written at least this often
   resilience::BackoffPolicy retry{Millis(200), 2.0, Millis(5000), Millis(100)};  // after a failed write
   Millis drop_log_every{10000};  // at most one error line per this interval while dropping
 };
@@ -108,7 +108,7 @@ class AuditSink final : public Recorder {
   std::deque<Event> queue_;
   bool stop_ = false;
   bool flush_requested_ = false;
-  bool failing_ = false;  // the last write failed: wait for the backoff
+  bool failing_ = false;              // the last write failed: wait for the backoff
   uint64_t enqueued_ = 0, done_ = 0;  // events handed to the writer and finished (written or dropped)
   std::atomic<uint64_t> written_{0}, dropped_{0}, errors_{0};
   std::mutex drop_log_mu_;
@@ -119,7 +119,7 @@ class AuditSink final : public Recorder {
   metrics::Gauge* m_depth_ = nullptr;
   metrics::Family<metrics::Counter>* m_written_ = nullptr;
   std::map<std::string, metrics::Counter*> written_by_type_;  // writer thread only
-  std::thread thread_;  // last: started once everything above exists
+  std::thread thread_;                                        // last: started once everything above exists
 };
 
 }  // namespace dive::audit

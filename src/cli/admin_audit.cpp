@@ -28,7 +28,8 @@ std::string operator_name() {
   return user + "@" + host;
 }
 
-audit::Event admin_event(std::string type, std::string resource, bool ok, std::string reason, std::string details) {
+audit::Event admin_event(std::string type, std::string resource, bool ok, std::string reason,
+                         std::string details) {
   audit::Event e;
   e.type = std::move(type);
   e.resource = std::move(resource);
@@ -46,7 +47,8 @@ bool record_admin(const std::string& code, audit::Event e) {
   audit::sanitize(e);
   try {
     auto paths = ctx().layout.instance(code);
-    if (!std::filesystem::exists(paths.instance_json)) throw std::runtime_error(code + " is not deployed here");
+    if (!std::filesystem::exists(paths.instance_json))
+      throw std::runtime_error(code + " is not deployed here");
     pqxx::connection conn(orch::instance_db_conninfo(paths));
     pqxx::nontransaction tx(conn);
     audit::append(tx, {e});

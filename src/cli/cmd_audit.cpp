@@ -77,10 +77,11 @@ void run_query(const AuditArgs& a) {
     return;
   }
   print_table(rows);
-  std::printf("%zu record(s) of %s%s\n", rows.size(), code.c_str(),
-              static_cast<int>(rows.size()) == f.limit
-                  ? (" (more: --limit, or --until " + audit::format_time(rows.back().event.at_ms) + ")").c_str()
-                  : "");
+  std::printf(
+      "%zu record(s) of %s%s\n", rows.size(), code.c_str(),
+      static_cast<int>(rows.size()) == f.limit
+          ? (" (more: --limit, or --until " + audit::format_time(rows.back().event.at_ms) + ")").c_str()
+          : "");
 }
 
 void run_export(const AuditArgs& a) {
@@ -120,9 +121,8 @@ void run_verify(const AuditArgs& a) {
   const std::string code = resolved(a);
   auto conn = connect(code);
   const auto started = std::chrono::steady_clock::now();
-  auto rep = audit::verify(conn, [](int64_t n) {
-    std::fprintf(stderr, "  %lld records verified\n", static_cast<long long>(n));
-  });
+  auto rep = audit::verify(
+      conn, [](int64_t n) { std::fprintf(stderr, "  %lld records verified\n", static_cast<long long>(n)); });
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (a.json) {
     Json j{{"instance", code},
@@ -134,12 +134,14 @@ void run_verify(const AuditArgs& a) {
            {"headHash", hex_encode(rep.ends.head_hash)},
            {"seconds", secs}};
     if (rep.broken)
-      j["broken"] = Json{{"seq", rep.broken->seq},
-                         {"time", rep.broken->at_ms ? Json(audit::format_time(rep.broken->at_ms)) : Json(nullptr)},
-                         {"what", rep.broken->what}};
+      j["broken"] =
+          Json{{"seq", rep.broken->seq},
+               {"time", rep.broken->at_ms ? Json(audit::format_time(rep.broken->at_ms)) : Json(nullptr)},
+               {"what", rep.broken->what}};
     std::printf("%s\n", j.dump(2).c_str());
   } else if (rep.broken) {
-    std::printf("%s: audit chain BROKEN at seq %lld%s: %s\n", code.c_str(), static_cast<long long>(rep.broken->seq),
+    std::printf("%s: audit chain BROKEN at seq %lld%s: %s\n", code.c_str(),
+                static_cast<long long>(rep.broken->seq),
                 rep.broken->at_ms ? (" (" + audit::format_time(rep.broken->at_ms) + ")").c_str() : "",
                 rep.broken->what.c_str());
     std::printf("  %lld record(s) before it verified (from the anchor at seq %lld)\n",
@@ -175,11 +177,11 @@ void run_prune(const AuditArgs& a) {
 }
 
 void add_filter_options(CLI::App* app, AuditArgs& a) {
-  for (const auto& [flag, key, help] :
-       std::vector<std::tuple<const char*, const char*, const char*>>{
+  for (const auto& [flag, key, help] : std::vector<std::tuple<const char*, const char*, const char*>>{
            {"--user", "user", "Only this actor (uniqueID, username, client id or operator user@host)"},
            {"--resource", "resource", "Only this resource (a document id, a spoke code, a key id)"},
-           {"--since", "since", "From this time: ISO 8601 (2026-12-07T10:00:00Z, 2026-12-07) or 15m, 24h, 7d ago"},
+           {"--since", "since",
+            "From this time: ISO 8601 (2026-12-07T10:00:00Z, 2026-12-07) or 15m, 24h, 7d ago"},
            {"--until", "until", "Before this time (same forms)"},
            {"--type", "type", "Only this type (auth.login) or family (auth.*)"},
            {"--outcome", "outcome", "allow, deny, success or failure"}})
@@ -208,7 +210,8 @@ void add_audit_command(CLI::App& app) {
   verify->add_flag("--json", a.json, "Machine-readable output");
   verify->callback([] { run_verify(a); });
 
-  auto* prune = audit->add_subcommand("prune", "Remove records older than the retention (audit.retention_days)");
+  auto* prune =
+      audit->add_subcommand("prune", "Remove records older than the retention (audit.retention_days)");
   prune->add_option("--instance", a.instance, "Instance code (default: the hub)");
   prune->add_option("--days", a.days, "Retention in days (default: instance.json audit.retention_days, 365)");
   prune->callback([] { run_prune(a); });

@@ -99,9 +99,11 @@ void add_policy_command(CLI::App& app) {
       policy::parse_bundle(bundle);
     } catch (const std::exception& e) {
       const std::string why = std::string("bundle refused, nothing published: ") + e.what();
-      for (const auto& c : code.empty() ? ctx().layout.deployed_codes() : std::vector<std::string>{parse_code(code)})
-        record_admin(c, admin_event("admin.policy_load", "", false, why,
-                                    audit::details(Json{{"file", std::filesystem::path(file).filename().string()}})));
+      for (const auto& c :
+           code.empty() ? ctx().layout.deployed_codes() : std::vector<std::string>{parse_code(code)})
+        record_admin(
+            c, admin_event("admin.policy_load", "", false, why,
+                           audit::details(Json{{"file", std::filesystem::path(file).filename().string()}})));
       ctx().out.fail(why);
       ctx().exit_code = kFailed;
       return;

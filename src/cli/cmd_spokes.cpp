@@ -181,17 +181,17 @@ void add_hub_commands(CLI::App& hub) {
       auto ch = orch::change_spoke(ctx().layout, code, v.action, o);
       {
         const bool done = ch.result.outcome == fed::ChangeOutcome::Done;
-        record_admin(std::string(orch::kHubCode),
-                     admin_event(std::string("admin.spoke_") + v.name, code, done,
-                                 done ? std::string(fed::to_string(ch.result.from)) + " -> " +
-                                            fed::to_string(ch.result.to) +
-                                            (a.reason.empty() ? "" : ": " + a.reason)
-                                 : ch.result.outcome == fed::ChangeOutcome::NotFound
-                                     ? "not in the registry"
-                                     : "not allowed from " + std::string(fed::to_string(ch.result.from)),
-                                 audit::details(Json{{"bundleRevision", ch.bundle_revision},
-                                                     {"maxClassification", a.cap},
-                                                     {"trust", a.trust}})));
+        record_admin(
+            std::string(orch::kHubCode),
+            admin_event(std::string("admin.spoke_") + v.name, code, done,
+                        done ? std::string(fed::to_string(ch.result.from)) + " -> " +
+                                   fed::to_string(ch.result.to) + (a.reason.empty() ? "" : ": " + a.reason)
+                        : ch.result.outcome == fed::ChangeOutcome::NotFound
+                            ? "not in the registry"
+                            : "not allowed from " + std::string(fed::to_string(ch.result.from)),
+                        audit::details(Json{{"bundleRevision", ch.bundle_revision},
+                                            {"maxClassification", a.cap},
+                                            {"trust", a.trust}})));
       }
       switch (ch.result.outcome) {
         case fed::ChangeOutcome::NotFound:

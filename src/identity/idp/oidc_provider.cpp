@@ -109,8 +109,8 @@ void OidcProvider::audit(audit::Event e, const RequestMeta& meta) {
   deps_.audit->record(std::move(e));
 }
 
-void OidcProvider::audit_login(const LoginResult& login, const std::string& client_id, const std::string& method,
-                               const RequestMeta& meta) {
+void OidcProvider::audit_login(const LoginResult& login, const std::string& client_id,
+                               const std::string& method, const RequestMeta& meta) {
   audit::Event e;
   e.details = audit::details(Json{{"client", client_id}, {"method", method}, {"amr", login.amr}});
   if (login.ok) {
@@ -125,13 +125,15 @@ void OidcProvider::audit_login(const LoginResult& login, const std::string& clie
   e.actor = login.username;
   e.outcome = audit::kFailure;
   e.reason = login.reason;
-  if (login.throttled) e.details = audit::details(Json{{"client", client_id}, {"method", method}, {"throttled", true}});
+  if (login.throttled)
+    e.details = audit::details(Json{{"client", client_id}, {"method", method}, {"throttled", true}});
   audit::Event lock = e;
   audit(std::move(e), meta);
   if (login.locked_now) {
     lock.type = "auth.lockout";
     lock.outcome = audit::kDeny;
-    lock.reason = std::to_string(deps_.cfg.lockout_threshold) + " consecutive failed sign-ins: the account is locked for " +
+    lock.reason = std::to_string(deps_.cfg.lockout_threshold) +
+                  " consecutive failed sign-ins: the account is locked for " +
                   std::to_string(deps_.cfg.lockout_minutes) + " min";
     audit(std::move(lock), meta);
   }
@@ -188,7 +190,8 @@ OAuthResult OidcProvider::client_credentials_grant(const Client& client, const F
   e.actor = client.client_id;
   e.outcome = audit::kSuccess;
   e.reason = "client_credentials grant";
-  e.details = audit::details(Json{{"grant", "client_credentials"}, {"client", client.client_id}, {"jti", t.jti}});
+  e.details =
+      audit::details(Json{{"grant", "client_credentials"}, {"client", client.client_id}, {"jti", t.jti}});
   audit(std::move(e), meta);
   OAuthResult r;
   r.body = Json{{"access_token", t.token}, {"expires_in", deps_.cfg.access_token_ttl_s},
@@ -242,9 +245,11 @@ OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& for
       return OAuthResult::error(400, "invalid_grant", "Code not valid");
     }
     if (!c.family_id.empty())
-      revoke_access(
-          deps_.db.with([&](pqxx::connection& conn) { return revoke_family(conn, c.family_id, "code reuse"); }),
-          c.code.user_id, "authorization code presented twice: the session it began is revoked", meta);
+      revoke_access(deps_.db.with([&](pqxx::connection& conn) {
+        return revoke_family(conn, c.family_id, "code reuse");
+      }),
+                    c.code.user_id, "authorization code presented twice: the session it began is revoked",
+                    meta);
     spdlog::warn("authorization code presented twice by client {}; its tokens are revoked", client.client_id);
     return OAuthResult::error(400, "invalid_grant", "Code not valid");
   }
@@ -271,16 +276,18 @@ OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& for
   return r;
 }
 
-OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& form, const RequestMeta& meta) {
+OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& form,
+                                        const RequestMeta& meta) {
   const std::string token = form.get("refresh_token");
   if (token.empty()) return OAuthResult::error(400, "invalid_request", "Missing parameter: refresh_token");
   auto rec = deps_.db.with([&](pqxx::connection& c) { return find_refresh_token(c, token); });
   if (!rec) return OAuthResult::error(400, "invalid_grant", "Invalid refresh token");
   RefreshVerdict v = judge_refresh(*rec, client.client_id, now_ms());
   if (v == RefreshVerdict::Reuse) {
-    revoke_access(
-        deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "refresh token reuse"); }),
-        rec->user_id, "refresh token reused: its session is revoked", meta);
+    revoke_access(deps_.db.with([&](pqxx::connection& c) {
+      return revoke_family(c, rec->family_id, "refresh token reuse");
+    }),
+                  rec->user_id, "refresh token reused: its session is revoked", meta);
     spdlog::warn("refresh token reused (client {}); session {} revoked", client.client_id, rec->family_id);
     return OAuthResult::error(400, "invalid_grant", "Refresh token reused; the session is revoked");
   }
@@ -296,9 +303,11 @@ OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& 
     if (deps_.revocations->stale())
       return OAuthResult::error(503, "temporarily_unavailable", "Revocations cannot be checked right now");
     if (deps_.revocations->is_revoked("", user->attrs.unique_id, rec->family_issued_ms)) {
-      revoke_access(
-          deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "user revoked"); }),
-          user->attrs.unique_id, "refresh refused: the user's sessions were revoked after this one began", meta);
+      revoke_access(deps_.db.with([&](pqxx::connection& c) {
+        return revoke_family(c, rec->family_id, "user revoked");
+      }),
+                    user->attrs.unique_id,
+                    "refresh refused: the user's sessions were revoked after this one began", meta);
       spdlog::info("refresh refused for client {}: the user's sessions were revoked after this one began",
                    client.client_id);
       return OAuthResult::error(400, "invalid_grant", "Token is not active");
@@ -337,9 +346,10 @@ OAuthResult OidcProvider::issue_user_tokens(const Client& client, const User& us
   } else {
     stored = deps_.db.with([&](pqxx::connection& c) { return rotate_refresh_token(c, rotate_from, next); });
     if (!stored) {  // used concurrently: the same token twice
-      revoke_access(
-          deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, ctx.sid, "refresh token reuse"); }),
-          user.attrs.unique_id, "refresh token used twice at once: its session is revoked", meta);
+      revoke_access(deps_.db.with([&](pqxx::connection& c) {
+        return revoke_family(c, ctx.sid, "refresh token reuse");
+      }),
+                    user.attrs.unique_id, "refresh token used twice at once: its session is revoked", meta);
       return OAuthResult::error(400, "invalid_grant", "Refresh token reused; the session is revoked");
     }
   }

@@ -66,7 +66,8 @@ struct ProviderDeps {
 // Where a request came from, for the abuse limits and the audit trail.
 struct RequestMeta {
   RequestMeta() = default;
-  RequestMeta(std::string source_ip, std::string id = "") : source(std::move(source_ip)), request_id(std::move(id)) {}
+  RequestMeta(std::string source_ip, std::string id = "")
+      : source(std::move(source_ip)), request_id(std::move(id)) {}
   RequestMeta(const char* source_ip) : source(source_ip) {}
   std::string source;  // the client's address
   std::string request_id;

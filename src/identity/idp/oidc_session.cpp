@@ -104,8 +104,9 @@ OAuthResult OidcProvider::revoke(const FormParams& form, const std::optional<std
     if (!rec) return ok;
     if (rec->client_id != client->client_id)
       return OAuthResult::error(400, "invalid_grant", "Token was issued to another client");
-    revoke_access(deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "revoked"); }),
-                  rec->user_id, "refresh token revoked by client " + client->client_id + " (RFC 7009)", meta);
+    revoke_access(
+        deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "revoked"); }),
+        rec->user_id, "refresh token revoked by client " + client->client_id + " (RFC 7009)", meta);
   } catch (const store::PgUnavailable&) {
     return OAuthResult::error(503, "temporarily_unavailable", "The identity store is unavailable");
   }

@@ -61,7 +61,8 @@ void add_audit_routes(ServiceContext& ctx, TokenAuth& auth) {
             return audit::query(tx, f);
           });
         } catch (const store::PgUnavailable&) {
-          return refuse(503, "Service Unavailable", "the audit trail's database is unavailable", audit::kFailure);
+          return refuse(503, "Service Unavailable", "the audit trail's database is unavailable",
+                        audit::kFailure);
         }
         Json events = Json::array();
         for (const auto& r : rows) events.push_back(audit::to_json(r));
@@ -86,17 +87,21 @@ void add_audit_routes(ServiceContext& ctx, TokenAuth& auth) {
         // One chunk per pool call (each under the pool's deadlines), at most a million records an hour.
         int64_t removed = 0;
         for (int i = 0; i < 100; ++i) {
-          const int64_t n = c->db().with([&](pqxx::connection& conn) { return audit::prune_step(conn, days); });
+          const int64_t n =
+              c->db().with([&](pqxx::connection& conn) { return audit::prune_step(conn, days); });
           removed += n;
           if (n < 10000) break;
         }
         last->store(audit_now_ms());
         if (removed > 0)
-          spdlog::info("audit retention: {} record(s) older than {} days removed; the chain is anchored at the "
-                       "last of them",
-                       removed, days);
+          spdlog::info(
+              "audit retention: {} record(s) older than {} days removed; the chain is anchored at the "
+              "last of them",
+              removed, days);
       },
-      [](const std::string& err) { spdlog::warn("audit retention failed (retried within the hour): {}", err); },
+      [](const std::string& err) {
+        spdlog::warn("audit retention failed (retried within the hour): {}", err);
+      },
       true));
 }
 

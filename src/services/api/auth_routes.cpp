@@ -70,7 +70,8 @@ void add_auth_routes(ServiceContext& ctx, TokenAuth& auth) {
           audit::Event e = request_event(req, t, "auth.logout");
           e.outcome = audit::kSuccess;
           e.reason = "every token of the user issued before now revoked on every instance";
-          e.details = audit::details(Json{{"jti", t.jti}, {"revokedAt", at}, {"propagation", propagation(user)}});
+          e.details =
+              audit::details(Json{{"jti", t.jti}, {"revokedAt", at}, {"propagation", propagation(user)}});
           trail->record(std::move(e));
           return net::Response::json(
               200,
@@ -90,7 +91,8 @@ void add_auth_routes(ServiceContext& ctx, TokenAuth& auth) {
         audit::Event e = request_event(req, t, "token.revoked");
         e.outcome = audit::kSuccess;
         e.reason = "revoked by its holder";
-        e.details = audit::details(Json{{"jti", t.jti}, {"expiresAt", t.exp}, {"propagation", propagation(o)}});
+        e.details =
+            audit::details(Json{{"jti", t.jti}, {"expiresAt", t.exp}, {"propagation", propagation(o)}});
         trail->record(std::move(e));
         return net::Response::json(
             200,

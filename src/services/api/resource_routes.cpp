@@ -42,9 +42,9 @@ net::Response audited(audit::Recorder& trail, const char* type, const net::Reque
   audit::Event e = request_event(req, t, type);
   e.resource = r.audit.resource.empty() ? resource : r.audit.resource;
   e.outcome = !r.audit.outcome.empty() ? r.audit.outcome
-              : r.status < 300        ? audit::kAllow
-              : r.status == 403       ? audit::kDeny
-                                      : audit::kFailure;
+              : r.status < 300         ? audit::kAllow
+              : r.status == 403        ? audit::kDeny
+                                       : audit::kFailure;
   e.reason = r.audit.reason;
   if (e.reason.empty() && r.status >= 300 && r.body.is_object()) e.reason = r.body.value("message", "");
   e.details = std::move(r.audit.details);
@@ -134,9 +134,10 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
 
   auto& r = ctx.router();
   audit::Recorder* trail = &ctx.audit();
-  r.add("GET", "/api/resources", auth.protect([rs, trail](net::Request& req, const identity::VerifiedToken& t) {
-    return audited(*trail, "access.list", req, t, "", rs->list(t, req.query, req.request_id));
-  }));
+  r.add("GET", "/api/resources",
+        auth.protect([rs, trail](net::Request& req, const identity::VerifiedToken& t) {
+          return audited(*trail, "access.list", req, t, "", rs->list(t, req.query, req.request_id));
+        }));
   r.add("POST", "/api/resources",
         auth.protect([rs, trail](net::Request& req, const identity::VerifiedToken& t) {
           return audited(*trail, "access.upload", req, t, "", rs->upload(t, req.body, req.request_id));

@@ -135,8 +135,8 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("POST", oidc + "/token", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
                if (!form) return bad_form();
-               return to_response(
-                   p->token(*form, req.headers.get("Authorization"), RequestMeta{req.remote_ip, req.request_id}));
+               return to_response(p->token(*form, req.headers.get("Authorization"),
+                                           RequestMeta{req.remote_ip, req.request_id}));
              }));
   router.add("POST", oidc + "/token/introspect", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
@@ -146,8 +146,8 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("POST", oidc + "/revoke", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
                if (!form) return bad_form();
-               return to_response(
-                   p->revoke(*form, req.headers.get("Authorization"), RequestMeta{req.remote_ip, req.request_id}));
+               return to_response(p->revoke(*form, req.headers.get("Authorization"),
+                                            RequestMeta{req.remote_ip, req.request_id}));
              }));
   auto userinfo = until_ready(
       ready, [provider, p](net::Request& req) { return to_response(p->userinfo(req.bearer_token())); });

@@ -125,7 +125,7 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
         // ... and the same as a record of the instance's audit trail (docs/AUDIT.md).
         audit::Event e = request_event(req, t, "kas.key_request");
         e.resource = r.resource_id;
-        e.outcome = r.decision == "granted"                                 ? audit::kAllow
+        e.outcome = r.decision == "granted"                               ? audit::kAllow
                     : r.decision == "denied" || r.decision == "integrity" ? audit::kDeny
                                                                           : audit::kFailure;
         e.reason = r.reason;

@@ -260,8 +260,9 @@ void ServiceContext::connect(const Dependencies& deps) {
       so.capacity = a.value("queue_capacity", size_t{20000});
       so.batch = a.value("batch", size_t{1000});
       so.flush_every = Millis(a.value("flush_ms", 200));
-      audit_ = std::make_unique<audit::AuditSink>(std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so,
-                                                  Clock::system(), &registry());
+      audit_ = std::make_unique<audit::AuditSink>(
+          std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so,
+          Clock::system(), &registry());
     } else {
       spdlog::warn("audit trail disabled by instance.json (audit.enabled = false): nothing is recorded");
     }

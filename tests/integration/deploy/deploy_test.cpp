@@ -246,11 +246,11 @@ TEST_F(Deployed, EveryPdpServesTheDeploymentBundleAndItsMetricsMoveWithTraffic) 
   EXPECT_TRUE(wait_until(
       [&] {
         pqxx::nontransaction tx(db);
-        logged =
-            tx.exec_params("SELECT count(*) FROM audit_events WHERE type = 'policy.decision' AND outcome = "
-                           "'allow' AND (details::jsonb)->>'inputSha256' = $1",
-                           sha256_hex(r.body))[0][0]
-                .as<int>();
+        logged = tx.exec_params(
+                       "SELECT count(*) FROM audit_events WHERE type = 'policy.decision' AND outcome = "
+                       "'allow' AND (details::jsonb)->>'inputSha256' = $1",
+                       sha256_hex(r.body))[0][0]
+                     .as<int>();
         return logged >= 3;
       },
       10s))

@@ -95,8 +95,8 @@ TEST(AuditEvent, TheBatchIsAJsonArrayOfEveryField) {
   EXPECT_EQ(j[0]["at_ms"], 5);
   EXPECT_EQ(j[0]["reason"], e.reason);
   EXPECT_EQ(j[1]["details"], "{}") << "details travel as text: hashed exactly as written";
-  for (const char* k : {"type", "actor", "actor_issuer", "source_ip", "service", "resource", "outcome",
-                        "request_id"})
+  for (const char* k :
+       {"type", "actor", "actor_issuer", "source_ip", "service", "resource", "outcome", "request_id"})
     EXPECT_TRUE(j[0].contains(k)) << k;
   EXPECT_EQ(batch_json({}), "[]");
 }

@@ -64,6 +64,10 @@ TEST(AuditFilter, ATypeFamily) {
   Filter f = parse_filter({{"type", "auth.*"}}, kNow, 1000);
   EXPECT_EQ(f.type, "auth.");
   EXPECT_TRUE(f.type_prefix);
+  Filter g = parse_filter({{"type", "admin.spoke_*"}}, kNow, 1000);
+  EXPECT_EQ(g.type, "admin.spoke_");
+  EXPECT_TRUE(g.type_prefix);
+  EXPECT_THROW(parse_filter({{"type", "*"}}, kNow, 1000), FilterError);
 }
 
 TEST(AuditFilter, BadParametersNameThemselves) {
@@ -84,7 +88,8 @@ TEST(AuditFilter, BadParametersNameThemselves) {
   EXPECT_NE(error_of({{"type", "auth'; DROP TABLE audit_events; --"}}).find("type:"), std::string::npos);
   EXPECT_NE(error_of({{"cursor", "-1"}}).find("cursor:"), std::string::npos);
   EXPECT_NE(error_of({{"user", std::string(300, 'u')}}).find("user:"), std::string::npos);
-  EXPECT_NE(error_of({{"since", "1h"}, {"until", "2h"}}).find("since must be before until"), std::string::npos);
+  EXPECT_NE(error_of({{"since", "1h"}, {"until", "2h"}}).find("since must be before until"),
+            std::string::npos);
   EXPECT_NE(error_of({{"sort", "asc"}}).find("unknown parameter 'sort'"), std::string::npos);
 }
 

@@ -126,8 +126,8 @@ TEST_F(AuditStore, ConcurrentWritersFormOneChain) {
 TEST_F(AuditStore, TheTrailIsAppendOnly) {
   append_n(3);
   auto c = connect();
-  for (const char* sql : {"UPDATE audit_events SET reason = 'x' WHERE seq = 2", "DELETE FROM audit_events WHERE seq = 1",
-                          "TRUNCATE audit_events"}) {
+  for (const char* sql : {"UPDATE audit_events SET reason = 'x' WHERE seq = 2",
+                          "DELETE FROM audit_events WHERE seq = 1", "TRUNCATE audit_events"}) {
     pqxx::nontransaction tx(c);
     EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
   }

@@ -7,8 +7,8 @@
 
 #include "audit/sink.hpp"
 #include "metrics/registry.hpp"
-#include "store/pg_pool.hpp"
 #include "servers.hpp"
+#include "store/pg_pool.hpp"
 
 using namespace dive;
 using namespace dive::audit;
@@ -145,7 +145,8 @@ TEST(AuditSink, AFullQueueDropsCountsAndNeverBlocks) {
   fake->set_block(true);  // the writer hangs on its first batch
   AuditSink sink(std::move(w), options(20, 5), clock, &reg);
   sink.record(ev("first"));
-  ASSERT_TRUE(dive::testing::wait_until([&] { return sink.stats().queued == 0; }, 5s)) << "taken by the writer";
+  ASSERT_TRUE(dive::testing::wait_until([&] { return sink.stats().queued == 0; }, 5s))
+      << "taken by the writer";
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 50; ++i) sink.record(ev("more"));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s) << "record() never waits for the writer";
