@@ -5,6 +5,8 @@
 # and over list pages. The supervised api is started again at the end.
 #   bench/api/ab.sh PAIRS BINARY [BINARY ...]        e.g. bench/api/ab.sh 4 /tmp/dive-old /tmp/dive-new
 # Copy the binaries first (cp build/release/dive /tmp/dive-new): the build overwrites build/release/dive.
+# A BINARY may carry settings for its api as VAR=VALUE[,VAR=VALUE]@BINARY (instance.json leaves by their
+# environment names), e.g. the cost of the audit trail: bench/api/ab.sh 4 /tmp/dive DIVE_AUDIT_ENABLED=false@/tmp/dive
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -23,8 +25,11 @@ export TOKEN
 # wrk's summary as "requests/s p99 [NON2XX=n]"
 summary() { awk '/Requests\/sec/{rps=$2} / 99%/{p99=$2} /Non-2xx/{bad=$NF} END{print rps, p99, (bad ? "NON2XX=" bad : "")}'; }
 for p in $(seq 1 "$pairs"); do
-  for bin in "$@"; do
-    "$bin" serve api --instance USA >"$tmp/api.log" 2>&1 &
+  for spec in "$@"; do
+    bin="${spec##*@}"; settings=""
+    [ "$spec" != "$bin" ] && settings="${spec%@*}"
+    # shellcheck disable=SC2046  # one word per VAR=VALUE
+    env $(tr ',' ' ' <<<"$settings") "$bin" serve api --instance USA >"$tmp/api.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do curl -s --cacert "$ca" "$api/health/ready" >/dev/null && break; sleep 0.1; done
     if [ ! -s "$tmp/reads" ]; then
@@ -35,7 +40,7 @@ for p in $(seq 1 "$pairs"); do
     PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d6s -s "$here/get.lua" "$api" >/dev/null
     r=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
     l=$(PATHS_FILE="$tmp/list" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
-    echo "pair $p $(basename "$bin"): reads $r | list $l | load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "pair $p ${settings:+$settings }$(basename "$bin"): reads $r | list $l | load $(cut -d' ' -f1 /proc/loadavg)"
     kill "$pid"; wait "$pid" 2>/dev/null; pid=""
   done
 done
