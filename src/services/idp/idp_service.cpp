@@ -31,8 +31,8 @@ void wire_idp(ServiceContext& ctx) {
   deps.registry = &ctx.registry();
   deps.audit = &ctx.audit();
   auto provider = std::make_shared<OidcProvider>(deps);
-  auto sync = std::make_shared<idp::RealmSync>(*cfg, ctx.db(), *keys, *clients,
-                                               [&ctx] { return ctx.schema_ready(); });
+  auto sync = std::make_shared<idp::RealmSync>(
+      *cfg, ctx.db(), *keys, *clients, [&ctx] { return ctx.schema_ready(); }, &ctx.audit());
   // Destroyed in reverse: the poller first, then what it fills.
   ctx.keep(cfg);
   ctx.keep(keys);

@@ -57,6 +57,13 @@ class AuditStore : public ::testing::Test {
     pqxx::nontransaction tx(c);
     append(tx, batch);
   }
+  // Ten records, changed by a superuser past the trigger, then verified.
+  VerifyReport tampered(const std::string& sql) {
+    append_n(10);
+    as_superuser(sql);
+    auto c = connect();
+    return verify(c);
+  }
   void as_superuser(const std::string& sql) {
     auto c = connect();
     pqxx::work tx(c);
@@ -135,10 +142,7 @@ TEST_F(AuditStore, TheTrailIsAppendOnly) {
 }
 
 TEST_F(AuditStore, VerifyNamesAnEditedRecord) {
-  append_n(10);
-  as_superuser("UPDATE audit_events SET outcome = 'allow', reason = 'nothing to see' WHERE seq = 6");
-  auto c = connect();
-  auto rep = verify(c);
+  auto rep = tampered("UPDATE audit_events SET outcome = 'allow', reason = 'nothing to see' WHERE seq = 6");
   ASSERT_TRUE(rep.broken);
   EXPECT_EQ(rep.broken->seq, 6);
   EXPECT_GT(rep.broken->at_ms, 0);
@@ -146,20 +150,14 @@ TEST_F(AuditStore, VerifyNamesAnEditedRecord) {
 }
 
 TEST_F(AuditStore, VerifyNamesADeletedRecord) {
-  append_n(10);
-  as_superuser("DELETE FROM audit_events WHERE seq = 3");
-  auto c = connect();
-  auto rep = verify(c);
+  auto rep = tampered("DELETE FROM audit_events WHERE seq = 3");
   ASSERT_TRUE(rep.broken);
   EXPECT_EQ(rep.broken->seq, 3);
   EXPECT_NE(rep.broken->what.find("missing"), std::string::npos);
 }
 
 TEST_F(AuditStore, VerifyNamesARemovedTail) {
-  append_n(10);
-  as_superuser("DELETE FROM audit_events WHERE seq > 8");
-  auto c = connect();
-  auto rep = verify(c);
+  auto rep = tampered("DELETE FROM audit_events WHERE seq > 8");
   ASSERT_TRUE(rep.broken);
   EXPECT_EQ(rep.broken->seq, 9);
 }

@@ -96,15 +96,23 @@ double metric(metrics::Registry& reg, const std::string& line) {
   return std::stod(text.substr(at + line.size() + 1));
 }
 
-}  // namespace
-
-TEST(AuditSink, WritesEverythingInOrderStampedByItsClock) {
+// A fake clock, a registry and a writer that outlive the sinks a test makes.
+class AuditSinkTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<AuditSink> make(SinkOptions o = options()) {
+    return std::make_unique<AuditSink>(std::make_unique<Forward>(writer), o, clock, &reg);
+  }
   FakeClock clock;
   metrics::Registry reg;
   FakeWriter writer;
   FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
-  AuditSink sink(std::move(w), options(), clock, &reg);
+};
+
+}  // namespace
+
+TEST_F(AuditSinkTest, WritesEverythingInOrderStampedByItsClock) {
+  auto owned = make();
+  AuditSink& sink = *owned;
   for (int i = 0; i < 25; ++i) sink.record(ev("t.e" + std::to_string(i % 3)));
   ASSERT_TRUE(sink.flush(5s));
   ASSERT_EQ(fake->count(), 25u);
@@ -120,12 +128,9 @@ TEST(AuditSink, WritesEverythingInOrderStampedByItsClock) {
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_dropped_total{service=\"api\"}"), 0);
 }
 
-TEST(AuditSink, AnEventsOwnTimeIsKept) {
-  FakeClock clock;
-  FakeWriter writer;
-  FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
-  AuditSink sink(std::move(w), options(), clock);
+TEST_F(AuditSinkTest, AnEventsOwnTimeIsKept) {
+  auto owned = make();
+  AuditSink& sink = *owned;
   Event e = ev("t.x");
   e.at_ms = 1234;
   e.service = "cli";
@@ -136,14 +141,10 @@ TEST(AuditSink, AnEventsOwnTimeIsKept) {
   EXPECT_EQ(fake->written.at(0).service, "cli");
 }
 
-TEST(AuditSink, AFullQueueDropsCountsAndNeverBlocks) {
-  FakeClock clock;
-  metrics::Registry reg;
-  FakeWriter writer;
-  FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
+TEST_F(AuditSinkTest, AFullQueueDropsCountsAndNeverBlocks) {
   fake->set_block(true);  // the writer hangs on its first batch
-  AuditSink sink(std::move(w), options(20, 5), clock, &reg);
+  auto owned = make(options(20, 5));
+  AuditSink& sink = *owned;
   sink.record(ev("first"));
   ASSERT_TRUE(dive::testing::wait_until([&] { return sink.stats().queued == 0; }, 5s))
       << "taken by the writer";
@@ -158,14 +159,10 @@ TEST(AuditSink, AFullQueueDropsCountsAndNeverBlocks) {
   EXPECT_EQ(fake->count(), 21u) << "everything that was admitted is written";
 }
 
-TEST(AuditSink, AnOutageKeepsEventsQueuedAndRetriesInOrder) {
-  FakeClock clock;
-  metrics::Registry reg;
-  FakeWriter writer;
-  FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
+TEST_F(AuditSinkTest, AnOutageKeepsEventsQueuedAndRetriesInOrder) {
   fake->set_down(true);
-  AuditSink sink(std::move(w), options(1000, 10), clock, &reg);
+  auto owned = make(options(1000, 10));
+  AuditSink& sink = *owned;
   for (int i = 0; i < 35; ++i) sink.record(ev("e" + std::to_string(i)));
   ASSERT_TRUE(dive::testing::wait_until([&] { return sink.stats().write_errors >= 3; }, 5s));
   EXPECT_EQ(fake->count(), 0u);
@@ -179,24 +176,18 @@ TEST(AuditSink, AnOutageKeepsEventsQueuedAndRetriesInOrder) {
   for (int i = 0; i < 35; ++i) EXPECT_EQ(types[i], "e" + std::to_string(i)) << "order kept across retries";
 }
 
-TEST(AuditSink, MemoryStaysBoundedDuringAnOutage) {
-  FakeClock clock;
-  FakeWriter writer;
+TEST_F(AuditSinkTest, MemoryStaysBoundedDuringAnOutage) {
   writer.set_down(true);
-  auto w = std::make_unique<Forward>(writer);
-  AuditSink sink(std::move(w), options(50, 10), clock);
+  auto owned = make(options(50, 10));
+  AuditSink& sink = *owned;
   for (int i = 0; i < 500; ++i) sink.record(ev("e"));
   EXPECT_LE(sink.stats().queued, 60u) << "the capacity, plus at most the batch being retried";
   EXPECT_GE(sink.stats().dropped, 440u);
 }
 
-TEST(AuditSink, AnEventTheDatabaseRefusesIsIsolatedAndCounted) {
-  FakeClock clock;
-  metrics::Registry reg;
-  FakeWriter writer;
-  FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
-  AuditSink sink(std::move(w), options(100, 10), clock, &reg);
+TEST_F(AuditSinkTest, AnEventTheDatabaseRefusesIsIsolatedAndCounted) {
+  auto owned = make(options(100, 10));
+  AuditSink& sink = *owned;
   for (int i = 0; i < 10; ++i) sink.record(ev("e" + std::to_string(i), i == 4 ? "poison" : ""));
   ASSERT_TRUE(sink.flush(5s));
   auto types = fake->types();
@@ -206,12 +197,9 @@ TEST(AuditSink, AnEventTheDatabaseRefusesIsIsolatedAndCounted) {
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_dropped_total{service=\"api\"}"), 1);
 }
 
-TEST(AuditSink, EventsAreSanitizedBeforeTheyAreWritten) {
-  FakeClock clock;
-  FakeWriter writer;
-  FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
-  AuditSink sink(std::move(w), options(), clock);
+TEST_F(AuditSinkTest, EventsAreSanitizedBeforeTheyAreWritten) {
+  auto owned = make();
+  AuditSink& sink = *owned;
   Event e = ev("t.x", "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
   sink.record(e);
   ASSERT_TRUE(sink.flush(5s));
@@ -219,41 +207,33 @@ TEST(AuditSink, EventsAreSanitizedBeforeTheyAreWritten) {
   EXPECT_EQ(fake->written.at(0).reason, "token [redacted]");
 }
 
-TEST(AuditSink, ShutdownWritesWhatIsQueued) {
-  FakeClock clock;
-  FakeWriter writer;
-  FakeWriter* fake = &writer;
-  auto w = std::make_unique<Forward>(writer);
+TEST_F(AuditSinkTest, ShutdownWritesWhatIsQueued) {
   {
     SinkOptions o = options(1000, 100);
     o.flush_every = 10s;  // nothing would be written before shutdown otherwise
-    AuditSink sink(std::move(w), o, clock);
+    auto owned = make(o);
+    AuditSink& sink = *owned;
     for (int i = 0; i < 7; ++i) sink.record(ev("e"));
   }
   EXPECT_EQ(fake->count(), 7u);
 }
 
-TEST(AuditSink, ShutdownDuringAnOutageEndsAndCountsTheLoss) {
-  FakeClock clock;
-  metrics::Registry reg;
-  FakeWriter writer;
+TEST_F(AuditSinkTest, ShutdownDuringAnOutageEndsAndCountsTheLoss) {
   writer.set_down(true);
-  auto w = std::make_unique<Forward>(writer);
   const auto t0 = std::chrono::steady_clock::now();
   {
-    AuditSink sink(std::move(w), options(), clock, &reg);
+    auto owned = make();
+    AuditSink& sink = *owned;
     for (int i = 0; i < 5; ++i) sink.record(ev("e"));
   }
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_dropped_total{service=\"api\"}"), 5);
 }
 
-TEST(AuditSink, FlushWaitsOnlyAsLongAsAsked) {
-  FakeClock clock;
-  FakeWriter writer;
+TEST_F(AuditSinkTest, FlushWaitsOnlyAsLongAsAsked) {
   writer.set_down(true);
-  auto w = std::make_unique<Forward>(writer);
-  AuditSink sink(std::move(w), options(), clock);
+  auto owned = make();
+  AuditSink& sink = *owned;
   sink.record(ev("e"));
   EXPECT_FALSE(sink.flush(100ms));
 }
