@@ -75,6 +75,16 @@ std::string where_of(const Filter& f, Params& params, int& n) {
   return w;
 }
 
+// An element of an array literal: always double-quoted, '"' and '\\' escaped (so no value is NULL).
+void array_element(std::string& out, std::string_view v) {
+  out += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
 std::string hex_of(const std::string& raw) {
   return hex_encode(raw);
 }
@@ -94,39 +104,32 @@ void csv_field(std::string& out, const std::string& v) {
 
 }  // namespace
 
-std::string batch_json(const std::vector<Event>& batch) {
-  std::string out;
-  out.reserve(batch.size() * 400);
-  out += '[';
-  bool first = true;
-  for (const auto& e : batch) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"at_ms\":";
-    out += std::to_string(e.at_ms);
-    const std::pair<const char*, const std::string*> fields[] = {{",\"type\":", &e.type},
-                                                                 {",\"actor\":", &e.actor},
-                                                                 {",\"actor_issuer\":", &e.actor_issuer},
-                                                                 {",\"source_ip\":", &e.source_ip},
-                                                                 {",\"service\":", &e.service},
-                                                                 {",\"resource\":", &e.resource},
-                                                                 {",\"outcome\":", &e.outcome},
-                                                                 {",\"reason\":", &e.reason},
-                                                                 {",\"request_id\":", &e.request_id},
-                                                                 {",\"details\":", &e.details}};
-    for (const auto& [name, value] : fields) {
-      out += name;
-      append_json_string(out, *value);
-    }
-    out += '}';
+std::vector<std::string> batch_arrays(const std::vector<Event>& batch) {
+  std::vector<std::string> out(11);  // at_ms, then the ten text fields
+  const std::string Event::*fields[] = {
+      &Event::type,     &Event::actor,   &Event::actor_issuer, &Event::source_ip,  &Event::service,
+      &Event::resource, &Event::outcome, &Event::reason,       &Event::request_id, &Event::details};
+  for (auto& s : out) s += '{';
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Event& e = batch[i];
+    if (i > 0)
+      for (auto& s : out) s += ',';
+    out[0] += std::to_string(e.at_ms);
+    for (size_t f = 0; f < 10; ++f) array_element(out[f + 1], e.*fields[f]);
   }
-  out += ']';
+  for (auto& s : out) s += '}';
   return out;
 }
 
 int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch) {
   if (batch.empty()) return 0;
-  return tx.exec_params1("SELECT audit_append($1::json)", batch_json(batch))[0].as<int64_t>();
+  auto a = batch_arrays(batch);
+  return tx
+      .exec_params1(
+          "SELECT audit_append($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+          a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10])[0]
+      .as<int64_t>();
 }
 
 std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f) {

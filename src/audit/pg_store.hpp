@@ -19,8 +19,10 @@ namespace dive::audit {
 
 // Appends the events (one chain, in order) through audit_append(); returns the seq of the last record.
 int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch);
-// The JSON array audit_append() takes (exposed for tests).
-std::string batch_json(const std::vector<Event>& batch);
+// What audit_append() takes: for each field (at_ms, type, actor, actor_issuer, source_ip, service, resource,
+// outcome, reason, request_id, details) a PostgreSQL array literal of every event's value, quoted
+// (exposed for tests).
+std::vector<std::string> batch_arrays(const std::vector<Event>& batch);
 
 // The records matching `f`, newest first, at most f.limit.
 std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f);

@@ -68,6 +68,7 @@ struct SinkOptions {
   std::string service;      // the service label of the dropped counter (and every event's service)
   size_t capacity = 20000;  // events waiting at most; beyond that new ones are dropped
   size_t batch = 1000;      // events per write
+  size_t max_batch = 5000;  // per write while more than `batch` are waiting (catching up after a stall)
   Millis flush_every{200};  // a partial batch is written at least this often
   resilience::BackoffPolicy retry{Millis(200), 2.0, Millis(5000), Millis(100)};  // after a failed write
   Millis drop_log_every{10000};  // at most one error line per this interval while dropping

@@ -13,6 +13,11 @@ namespace {
 
 constexpr int64_t kMigrationLock = 0x0D1E0002;  // the instance migrations' advisory lock
 
+// The audit trail's append function (migration 008: one array per field), the only way to write to it.
+constexpr const char* kAuditAppend =
+    "FUNCTION audit_append(bigint[], text[], text[], text[], text[], text[], text[], text[], text[], text[], "
+    "text[])";
+
 struct Grant {
   const char* privileges;
   const char* tables;
@@ -31,19 +36,19 @@ const std::map<std::string, std::vector<Grant>>& grants() {
         // The audit trail: written only through audit_append (SECURITY DEFINER), read for GET
         // /api/admin/audit, pruned daily by the retention (docs/AUDIT.md). No INSERT, UPDATE or DELETE.
         {"SELECT", "audit_events, audit_head, audit_anchor"},
-        {"EXECUTE", "FUNCTION audit_append(json), audit_prune(integer, integer)"}}},
+        {"EXECUTE", kAuditAppend},
+        {"EXECUTE", "FUNCTION audit_prune(integer, integer)"}}},
       {"idp",
        {{"SELECT, INSERT, UPDATE, DELETE",
          "idp_users, idp_clients, idp_auth_codes, idp_refresh_tokens, idp_signing_keys"},
         {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
-        {"EXECUTE", "FUNCTION audit_append(json)"}}},
-      {"pdp",
-       {{"SELECT", "policy_bundles, policy_bundle_active"}, {"EXECUTE", "FUNCTION audit_append(json)"}}},
+        {"EXECUTE", kAuditAppend}}},
+      {"pdp", {{"SELECT", "policy_bundles, policy_bundle_active"}, {"EXECUTE", kAuditAppend}}},
       {"kas",
        {{"SELECT, INSERT, UPDATE", "kas_keys"},
         {"SELECT", "policy_bundles, policy_bundle_active"},
         {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
-        {"EXECUTE", "FUNCTION audit_append(json)"}}},
+        {"EXECUTE", kAuditAppend}}},
   };
   return g;
 }

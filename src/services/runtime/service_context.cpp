@@ -259,6 +259,7 @@ void ServiceContext::connect(const Dependencies& deps) {
       so.service = service_;
       so.capacity = a.value("queue_capacity", size_t{20000});
       so.batch = a.value("batch", size_t{1000});
+      so.max_batch = a.value("max_batch", size_t{5000});
       so.flush_every = Millis(a.value("flush_ms", 200));
       audit_ = std::make_unique<audit::AuditSink>(
           std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so,

@@ -84,21 +84,23 @@ TEST(AuditEvent, DetailsOfAJsonObject) {
   EXPECT_EQ(details(Json{{"bad", std::string("\xFF")}}), "{\"bad\":\"\xEF\xBF\xBD\"}");
 }
 
-TEST(AuditEvent, TheBatchIsAJsonArrayOfEveryField) {
+TEST(AuditEvent, TheBatchIsOneArrayLiteralPerField) {
   Event e;
   e.at_ms = 5;
   e.type = "t.x";
-  e.reason = "quote \" backslash \\ newline \n";
+  e.reason = "quote \" backslash \\ comma, brace } NULL";
   e.outcome = kAllow;
-  Json j = Json::parse(batch_json({e, e}));
-  ASSERT_EQ(j.size(), 2u);
-  EXPECT_EQ(j[0]["at_ms"], 5);
-  EXPECT_EQ(j[0]["reason"], e.reason);
-  EXPECT_EQ(j[1]["details"], "{}") << "details travel as text: hashed exactly as written";
-  for (const char* k :
-       {"type", "actor", "actor_issuer", "source_ip", "service", "resource", "outcome", "request_id"})
-    EXPECT_TRUE(j[0].contains(k)) << k;
-  EXPECT_EQ(batch_json({}), "[]");
+  Event f = e;
+  f.at_ms = 6;
+  f.reason = "NULL";
+  auto a = batch_arrays({e, f});
+  ASSERT_EQ(a.size(), 11u);
+  EXPECT_EQ(a[0], "{5,6}");
+  EXPECT_EQ(a[1], R"({"t.x","t.x"})");
+  EXPECT_EQ(a[8], R"({"quote \" backslash \\ comma, brace } NULL","NULL"})") << "quoted: never a NULL";
+  EXPECT_EQ(a[10], R"({"{}","{}"})") << "details travel as text: hashed exactly as written";
+  auto none = batch_arrays({});
+  for (const auto& s : none) EXPECT_EQ(s, "{}");
 }
 
 TEST(AuditEvent, TheNullRecorderTakesEverything) {

@@ -104,7 +104,14 @@ TEST_F(AuditStore, AnEmptyBatchWritesNothing) {
   auto c = connect();
   pqxx::nontransaction tx(c);
   EXPECT_EQ(append(tx, {}), 0);
-  EXPECT_EQ(tx.exec1("SELECT audit_append('[]')")[0].as<int64_t>(), 0);
+  EXPECT_EQ(
+      tx.exec1("SELECT audit_append('{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')")[0]
+          .as<int64_t>(),
+      0);
+  EXPECT_THROW(
+      tx.exec("SELECT audit_append('{1}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')"),
+      pqxx::sql_error)
+      << "arrays of different lengths";
   EXPECT_EQ(chain_ends(tx).head_seq, 0);
 }
 

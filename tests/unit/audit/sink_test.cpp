@@ -83,6 +83,7 @@ SinkOptions options(size_t capacity = 100, size_t batch = 10) {
   o.service = "api";
   o.capacity = capacity;
   o.batch = batch;
+  o.max_batch = batch;
   o.flush_every = 20ms;
   o.retry = {5ms, 2.0, 20ms, 0ms};
   return o;
@@ -126,6 +127,22 @@ TEST_F(AuditSinkTest, WritesEverythingInOrderStampedByItsClock) {
   EXPECT_EQ(sink.stats().written, 25u);
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_written_total{type=\"t.e0\"}"), 9);
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_dropped_total{service=\"api\"}"), 0);
+}
+
+TEST_F(AuditSinkTest, ABacklogIsWrittenInLargerBatches) {
+  fake->set_down(true);
+  SinkOptions o = options(1000, 10);
+  o.max_batch = 100;
+  auto owned = make(o);
+  AuditSink& sink = *owned;
+  for (int i = 0; i < 250; ++i) sink.record(ev("e"));
+  ASSERT_TRUE(dive::testing::wait_until([&] { return sink.stats().write_errors >= 1; }, 5s));
+  fake->set_down(false);
+  ASSERT_TRUE(sink.flush(5s));
+  std::lock_guard lock(fake->mu);
+  ASSERT_FALSE(fake->batches.empty());
+  EXPECT_EQ(fake->batches.front(), 100u) << "caught up 100 at a time, not 10";
+  for (size_t b : fake->batches) EXPECT_LE(b, 100u);
 }
 
 TEST_F(AuditSinkTest, AnEventsOwnTimeIsKept) {
