@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include <pqxx/pqxx>
 
 #include "audit/pg_store.hpp"
@@ -68,7 +71,7 @@ void AuditSink::record(Event e) noexcept {
     bool wake;
     {
       std::lock_guard lock(mu_);
-      if (queue_.size() >= opts_.capacity) {
+      if (queue_.size() + inflight_ >= opts_.capacity) {
         dropped(1, "the queue is full");
         return;
       }
@@ -101,7 +104,7 @@ void AuditSink::dropped(uint64_t n, const char* why) noexcept {
 
 AuditSink::Stats AuditSink::stats() const {
   std::lock_guard lock(mu_);
-  return Stats{written_.load(), dropped_.load(), errors_.load(), queue_.size()};
+  return Stats{written_.load(), dropped_.load(), errors_.load(), queue_.size() + inflight_};
 }
 
 bool AuditSink::flush(Millis timeout) {
@@ -122,59 +125,63 @@ void AuditSink::count_written(const std::vector<Event>& batch) {
   }
 }
 
-void AuditSink::write_batch(std::vector<Event>& batch) {
+void AuditSink::finished(size_t n) {
+  std::lock_guard lock(mu_);
+  done_ += n;
+  inflight_ -= std::min(inflight_, n);
+  done_cv_.notify_all();
+}
+
+bool AuditSink::outage(size_t n, const char* what) {
+  // Everything stays, in order, for the next attempt after the backoff.
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  if (m_errors_) m_errors_->inc();
+  if (!failing_) spdlog::warn("audit: writing {} event(s) failed, kept and retried: {}", n, what);
+  failing_ = true;
+  return false;
+}
+
+bool AuditSink::write_batch(std::vector<Event>& batch) {
   for (auto& e : batch) sanitize(e);
-  uint64_t finished = 0;
   try {
     writer_->write(batch);
     count_written(batch);
-    finished = batch.size();
     failing_ = false;
     backoff_.reset();
+    finished(batch.size());
+    batch.clear();
+    return true;
   } catch (const store::PgUnavailable& e) {
-    // An outage: everything stays queued, in order, for the next attempt (the queue may briefly hold a
-    // batch more than its capacity: nothing new is admitted beyond it meanwhile).
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    if (m_errors_) m_errors_->inc();
-    if (!failing_)
-      spdlog::warn("audit: writing {} event(s) failed, kept and retried: {}", batch.size(), e.what());
-    failing_ = true;
-    std::lock_guard lock(mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
-                  std::make_move_iterator(batch.end()));
-    return;
+    return outage(batch.size(), e.what());
   } catch (const std::exception& e) {
-    // The database refused the batch itself: one at a time, so only what it refuses is lost.
     errors_.fetch_add(1, std::memory_order_relaxed);
     if (m_errors_) m_errors_->inc();
     spdlog::error("audit: a batch of {} event(s) was refused ({}); writing them one by one", batch.size(),
                   e.what());
-    for (auto& ev : batch) {
-      std::vector<Event> one{std::move(ev)};
-      try {
-        writer_->write(one);
-        count_written(one);
-      } catch (const store::PgUnavailable&) {
-        // gone meanwhile: back in the queue for the next attempt
-        std::lock_guard lock(mu_);
-        queue_.push_front(std::move(one.front()));
-        failing_ = true;
-        continue;
-      } catch (const std::exception& ex) {
-        spdlog::error("audit: event {} of {} refused by the database: {}", one.front().type,
-                      one.front().service, ex.what());
-        dropped(1, "refused by the database");
-      }
-      ++finished;
+  }
+  // The database refused the batch itself: one at a time, so only what it refuses is lost.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    std::vector<Event> one{batch[i]};
+    try {
+      writer_->write(one);
+      count_written(one);
+    } catch (const store::PgUnavailable& e) {
+      batch.erase(batch.begin(), batch.begin() + static_cast<long>(i));
+      finished(i);
+      return outage(batch.size(), e.what());
+    } catch (const std::exception& ex) {
+      spdlog::error("audit: event {} of {} refused by the database: {}", one.front().type,
+                    one.front().service, ex.what());
+      dropped(1, "refused by the database");
     }
   }
-  std::lock_guard lock(mu_);
-  done_ += finished;
-  done_cv_.notify_all();
+  finished(batch.size());
+  batch.clear();
+  return true;
 }
 
 void AuditSink::run() {
-  std::vector<Event> batch;
+  std::vector<Event> taken, chunk;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -191,14 +198,32 @@ void AuditSink::run() {
         if (stop_) return;
         continue;
       }
-      // Behind (a slow moment of the database, a burst): larger batches, fewer round trips and commits.
-      const size_t n = std::min(queue_.size(), queue_.size() > opts_.batch ? opts_.max_batch : opts_.batch);
-      batch.assign(std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
+      // Everything queued, in O(1): recorders never wait behind a batch being moved.
+      taken.swap(queue_);
+      inflight_ = taken.size();
     }
-    write_batch(batch);
-    batch.clear();
+    size_t pos = 0;
+    while (pos < taken.size()) {
+      // Behind (a slow moment of the database, a burst): larger batches, fewer round trips and commits.
+      const size_t left = taken.size() - pos;
+      const size_t n = std::min(left, left > opts_.batch ? opts_.max_batch : opts_.batch);
+      chunk.assign(std::make_move_iterator(taken.begin() + static_cast<long>(pos)),
+                   std::make_move_iterator(taken.begin() + static_cast<long>(pos + n)));
+      pos += n;
+      if (write_batch(chunk)) continue;
+      // Not written: back in front of what was recorded meanwhile, in order.
+      std::lock_guard lock(mu_);
+      std::vector<Event> back;
+      back.reserve(chunk.size() + (taken.size() - pos) + queue_.size());
+      std::move(chunk.begin(), chunk.end(), std::back_inserter(back));
+      std::move(taken.begin() + static_cast<long>(pos), taken.end(), std::back_inserter(back));
+      std::move(queue_.begin(), queue_.end(), std::back_inserter(back));
+      queue_.swap(back);
+      inflight_ = 0;
+      break;
+    }
+    taken.clear();
+    chunk.clear();
     std::lock_guard lock(mu_);
     if (stop_ && (failing_ || queue_.empty())) return;  // shutting down: no more waiting on a dead database
   }

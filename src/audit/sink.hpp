@@ -4,9 +4,10 @@
 // PgBatchWriter). When the queue is full the event is dropped, counted in
 // dive_v3_audit_events_dropped_total{service} and logged at error level (never silently; the log line is
 // rate-limited, the counter is exact). While the database is unavailable the queued events stay queued and
-// the write is retried with backoff; memory stays bounded by the capacity. A batch the database refuses
-// for its content (not an outage) is written one event at a time, so one bad event cannot hold up the
-// rest; an event refused on its own is dropped and counted like an overflow.
+// the write is retried with backoff; memory stays bounded by the capacity (which counts the events being
+// written too). The writer takes the whole queue at once (a swap), so a recorder never waits behind it. A
+// batch the database refuses for its content (not an outage) is written one event at a time, so one bad event
+// cannot hold up the rest; an event refused on its own is dropped and counted like an overflow.
 //
 // Metrics: dive_v3_audit_events_written_total{type}, dive_v3_audit_events_dropped_total{service},
 // dive_v3_audit_queue_depth, dive_v3_audit_write_errors_total.
@@ -16,7 +17,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -96,7 +96,10 @@ class AuditSink final : public Recorder {
 
  private:
   void run();
-  void write_batch(std::vector<Event>& batch);  // one attempt; on an outage the batch goes back in front
+  // One attempt. False on an outage: `batch` then holds what was not written, for the caller to keep.
+  bool write_batch(std::vector<Event>& batch);
+  bool outage(size_t n, const char* what);  // counts and logs a failed attempt; false
+  void finished(size_t n);                  // n events written or dropped: for flush() and the capacity
   void count_written(const std::vector<Event>& batch);
   void dropped(uint64_t n, const char* why) noexcept;
 
@@ -106,7 +109,8 @@ class AuditSink final : public Recorder {
   resilience::Backoff backoff_;
   mutable std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  std::deque<Event> queue_;
+  std::vector<Event> queue_;  // recorded, not yet taken by the writer
+  size_t inflight_ = 0;       // taken by the writer and not finished (counted against the capacity)
   bool stop_ = false;
   bool flush_requested_ = false;
   bool failing_ = false;              // the last write failed: wait for the backoff
