@@ -8,6 +8,7 @@
 
 #include "audit/filter.hpp"
 #include "audit/pg_store.hpp"
+#include "common/encoding.hpp"
 #include "common/periodic.hpp"
 #include "services/runtime/audit_events.hpp"
 #include "services/runtime/service_context.hpp"
@@ -77,13 +78,22 @@ void add_audit_routes(ServiceContext& ctx, TokenAuth& auth) {
                       {"requestId", req.request_id}});
       }));
 
-  // Retention: hourly, the api looks whether a day has passed since the last successful prune.
+  // Hourly: a checkpoint of the head in the log; the retention when a day has passed since the last prune.
   const int days = ctx.config().value("audit", Json::object()).value("retention_days", 365);
   auto last = std::make_shared<std::atomic<int64_t>>(0);
   ctx.keep(std::make_shared<Periodic>(
       std::chrono::hours(1),
       [c, days, last] {
-        if (!c->schema_ready() || audit_now_ms() - last->load() < 23 * 3'600'000LL) return;
+        if (!c->schema_ready()) return;
+        // A checkpoint of the chain in the api's log every hour: a copy of the head outside the database
+        // (logs are shipped elsewhere), against which a chain rewritten from some point on shows.
+        const auto ends = c->db().with([](pqxx::connection& conn) {
+          pqxx::nontransaction tx(conn);
+          return audit::chain_ends(tx);
+        });
+        spdlog::info("audit checkpoint: head seq {} hash {} (anchor seq {})", ends.head_seq,
+                     hex_encode(ends.head_hash), ends.anchor_seq);
+        if (audit_now_ms() - last->load() < 23 * 3'600'000LL) return;
         // One chunk per pool call (each under the pool's deadlines), at most a million records an hour.
         int64_t removed = 0;
         for (int i = 0; i < 100; ++i) {
