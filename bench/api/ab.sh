@@ -5,6 +5,8 @@
 # and over list pages. The supervised api is started again at the end.
 #   bench/api/ab.sh PAIRS BINARY [BINARY ...]        e.g. bench/api/ab.sh 4 /tmp/dive-old /tmp/dive-new
 # Copy the binaries first (cp build/release/dive /tmp/dive-new): the build overwrites build/release/dive.
+# A BINARY may carry settings for its api as VAR=VALUE[,VAR=VALUE]@BINARY (instance.json leaves by their
+# environment names), e.g. the cost of the audit trail: bench/api/ab.sh 4 /tmp/dive DIVE_AUDIT_ENABLED=false@/tmp/dive
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -20,11 +22,18 @@ pairs=$1; shift
 TOKEN="$(bench_token)" || exit 1
 export TOKEN
 "$dive" hub stop api >/dev/null
+# CPU ticks (utime + stime) of the given processes.
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# The instance's PostgreSQL: the postmaster and its children (backends, WAL writer, checkpointer...).
+pg_pids() { local pm; pm=$(head -1 "$inst/pg/postmaster.pid" 2>/dev/null) || return 0; echo "$pm" $(ps -o pid= --ppid "$pm"); }
 # wrk's summary as "requests/s p99 [NON2XX=n]"
 summary() { awk '/Requests\/sec/{rps=$2} / 99%/{p99=$2} /Non-2xx/{bad=$NF} END{print rps, p99, (bad ? "NON2XX=" bad : "")}'; }
 for p in $(seq 1 "$pairs"); do
-  for bin in "$@"; do
-    "$bin" serve api --instance USA >"$tmp/api.log" 2>&1 &
+  for spec in "$@"; do
+    bin="${spec##*@}"; settings=""
+    [ "$spec" != "$bin" ] && settings="${spec%@*}"
+    # shellcheck disable=SC2046  # one word per VAR=VALUE
+    env $(tr ',' ' ' <<<"$settings") "$bin" serve api --instance USA >"$tmp/api.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do curl -s --cacert "$ca" "$api/health/ready" >/dev/null && break; sleep 0.1; done
     if [ ! -s "$tmp/reads" ]; then
@@ -33,9 +42,14 @@ for p in $(seq 1 "$pairs"); do
       echo "$(wc -l <"$tmp/ids") readable documents"
     fi
     PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d6s -s "$here/get.lua" "$api" >/dev/null
-    r=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
+    # CPU of the api and of PostgreSQL per read (ticks of 10 ms over the run / requests), beside reads/s.
+    pg=$(pg_pids); a0=$(ticks "$pid"); p0=$(ticks $pg)
+    out=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api")
+    a1=$(ticks "$pid"); p1=$(ticks $pg)
+    n=$(awk '/requests in/{print $1}' <<<"$out")
+    r="$(summary <<<"$out") cpu/read api $(( (a1 - a0) * 10000 / (n > 0 ? n : 1) ))us pg $(( (p1 - p0) * 10000 / (n > 0 ? n : 1) ))us"
     l=$(PATHS_FILE="$tmp/list" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
-    echo "pair $p $(basename "$bin"): reads $r | list $l | load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "pair $p ${settings:+$settings }$(basename "$bin"): reads $r | list $l | load $(cut -d' ' -f1 /proc/loadavg)"
     kill "$pid"; wait "$pid" 2>/dev/null; pid=""
   done
 done

@@ -18,13 +18,27 @@ PdpClient::PdpClient(net::HttpTransport& http, resilience::CircuitBreaker& break
                      Millis timeout)
     : http_(http), breaker_(breaker), base_(std::move(base_url)), timeout_(timeout) {}
 
-Json PdpClient::post(const std::string& path, const std::string& body, std::string* revision) {
+namespace {
+// The request id of the enforcement point's request (the input's context.requestId), sent along so that the
+// pdp's audit record of the decision carries the same id as the api's or kas's (docs/AUDIT.md).
+std::string request_id_of(const Json& input) {
+  auto c = input.find("context");
+  if (c == input.end() || !c->is_object()) return "";
+  auto r = c->find("requestId");
+  return r != c->end() && r->is_string() ? r->get<std::string>() : "";
+}
+}  // namespace
+
+Json PdpClient::post(const std::string& path, const std::string& body, std::string* revision,
+                     const std::string& request_id) {
   try {
     return breaker_.run([&] {
       net::ClientRequest req;
       req.method = "POST";
       req.url = base_ + path;
       req.headers.set("Content-Type", "application/json");
+      if (!request_id.empty() && net::valid_request_id(request_id))
+        req.headers.set("X-Request-Id", request_id);
       req.body = body;
       req.timeout = timeout_;
       auto resp = http_.send(req);
@@ -47,7 +61,8 @@ Json PdpClient::post(const std::string& path, const std::string& body, std::stri
 
 Decision PdpClient::decide(const Json& input) {
   std::string revision;
-  Json body = post("/v1/data/dive/authz/decision", Json{{"input", input}}.dump(), &revision);
+  Json body =
+      post("/v1/data/dive/authz/decision", Json{{"input", input}}.dump(), &revision, request_id_of(input));
   if (!body.contains("result")) throw PdpUnavailable("the pdp answered without a result");
   Decision d = decision_from_result(body["result"]);
   d.policy_revision = std::move(revision);
@@ -59,7 +74,8 @@ std::vector<Decision> PdpClient::decide_batch(const std::vector<Json>& inputs) {
   Json req{{"inputs", Json::object()}};
   for (size_t i = 0; i < inputs.size(); ++i) req["inputs"][std::to_string(i)] = inputs[i];
   std::string revision;
-  Json body = post("/v1/batch/data/dive/authz/decision", req.dump(), &revision);
+  Json body =
+      post("/v1/batch/data/dive/authz/decision", req.dump(), &revision, request_id_of(inputs.front()));
   const Json& responses = body.contains("responses") ? body["responses"] : Json();
   if (!responses.is_object()) throw PdpUnavailable("the pdp batch answer has no responses");
   std::vector<Decision> out;

@@ -24,7 +24,8 @@ class PdpClient {
 
  private:
   // The answer's JSON; `revision` gets its X-Dive-Policy-Revision (the pdp's bundle revision).
-  Json post(const std::string& path, const std::string& body, std::string* revision = nullptr);
+  Json post(const std::string& path, const std::string& body, std::string* revision = nullptr,
+            const std::string& request_id = "");
 
   net::HttpTransport& http_;
   resilience::CircuitBreaker& breaker_;

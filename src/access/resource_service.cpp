@@ -29,7 +29,16 @@ ApiResult forbidden(const Decision& d) {
   ApiResult r = error(403, "Forbidden", "Access denied by policy");
   r.body["reason"] = d.reason;
   r.body["evaluation_details"] = d.evaluation_details;
+  r.audit.outcome = "deny";
+  r.audit.reason = d.reason;
   return r;
+}
+// The details of an authorized operation: the label's classification and whether the decision was cached.
+std::string decision_details(const std::string& classification, bool cached) {
+  std::string d = "{\"classification\":";
+  append_json_string(d, classification);
+  d += cached ? ",\"cached\":true}" : ",\"cached\":false}";
+  return d;
 }
 Json decision_json(const Authorization& a) {
   return Json{{"allow", a.decision->allow},
@@ -149,7 +158,8 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   // Pages of candidates until `limit` allowed ones or the end; bounded work per request.
   std::string items;  // the listed summaries, as JSON text separated by ','
   int count = 0;
-  int64_t next = -1;  // the cursor of the next page; -1: none
+  int examined = 0, refused = 0;  // decisions made for this page (for the audit record)
+  int64_t next = -1;              // the cursor of the next page; -1: none
   const InputContext ctx{d_.tenant, rid};
   const InputKey key(t, "read", ctx);  // a read's input, so the list never shows what a read would refuse
   for (int round = 0; round < 5 && count < limit; ++round) {
@@ -190,9 +200,12 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
     size_t consumed = 0;
     for (size_t j = 0; j < decisions.size() && !full; ++j) {
       const auto& row = rows[idx[j]];
+      ++examined;
       if (decisions[j].decision->allow) {
         if (count++ > 0) items += ',';
         documents::append_resource_summary(items, row);
+      } else {
+        ++refused;
       }
       consumed = idx[j] + 1;
       if (count == limit) full = true;
@@ -212,7 +225,21 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   body += ",\"resources\":[";
   body += items;
   body += "]}";
-  return {200, Json(), std::move(body)};
+  ApiResult r{200, Json(), std::move(body)};
+  // One record per page: how many were listed, how many candidates were decided and refused, the filter.
+  Json filter = Json::object();
+  if (!f.query.empty()) filter["query"] = f.query;
+  if (f.classification) filter["classification"] = *f.classification;
+  if (!f.coi.empty()) filter["coi"] = f.coi;
+  if (!f.releasable_to.empty()) filter["releasableTo"] = f.releasable_to;
+  r.audit = AuditNote{"allow", "", "",
+                      Json{{"returned", count},
+                           {"examined", examined},
+                           {"refused", refused},
+                           {"limit", limit},
+                           {"filter", filter}}
+                          .dump(-1, ' ', false, Json::error_handler_t::replace)};
+  return r;
 }
 
 ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::string& id,
@@ -230,14 +257,22 @@ ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::str
   body += ",\"ztdf\":";
   body += l.parsed->metadata_text;
   body += '}';
-  return {200, Json(), std::move(body)};
+  ApiResult r{200, Json(), std::move(body)};
+  r.audit = AuditNote{
+      "allow", l.authorization.decision->reason, "",
+      decision_details(std::string(ztdf::to_string(l.row.label.classification)), l.authorization.cached)};
+  return r;
 }
 
 ApiResult ResourceService::ztdf(const identity::VerifiedToken& t, const std::string& id,
                                 const std::string& rid) {
   Loaded l;
   if (auto r = authorize_read(t, id, rid, l, true); r.status) return r;
-  return {200, Json(), l.row.ztdf};  // the stored text as it is
+  ApiResult r{200, Json(), l.row.ztdf};  // the stored text as it is
+  r.audit = AuditNote{"allow", l.authorization.decision->reason, "",
+                      "{\"object\":\"ztdf\",\"classification\":\"" +
+                          std::string(ztdf::to_string(l.row.label.classification)) + "\"}"};
+  return r;
 }
 
 ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_view text,
@@ -318,7 +353,12 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   } catch (const PdpUnavailable&) {
     return unavailable("the policy decision point");
   }
-  if (!a.decision->allow) return forbidden(*a.decision);
+  if (!a.decision->allow) {
+    ApiResult r = forbidden(*a.decision);
+    r.audit.resource = id;
+    r.audit.details = decision_details(*cls, a.cached);
+    return r;
+  }
   try {
     // Wrapped to the kas's public key: the api never holds a private KAS key nor the key that protects them.
     auto kas = d_.db.with([&](pqxx::connection& c) { return documents::active_kas_public_key(c); });
@@ -333,10 +373,17 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
     ztdf::Object obj = ztdf::encrypt(*plain, label, kas_keys, info);
     auto row = documents::stored_from_ztdf(ztdf::serialize(obj), *title, info.owner, "upload", "");
     d_.db.with([&](pqxx::connection& c) { return documents::insert_resources(c, {row}); });
-    return {201, Json{{"resourceId", id},
-                      {"displayMarking", obj.policy.label.display_marking},
-                      {"classification", *cls},
-                      {"decision", decision_json(a)}}};
+    ApiResult r{201, Json{{"resourceId", id},
+                          {"displayMarking", obj.policy.label.display_marking},
+                          {"classification", *cls},
+                          {"decision", decision_json(a)}}};
+    r.audit = AuditNote{"allow", a.decision->reason, id,
+                        Json{{"classification", *cls},
+                             {"displayMarking", obj.policy.label.display_marking},
+                             {"bytes", plain->size()},
+                             {"kas", kas_keys.size()}}
+                            .dump(-1, ' ', false, Json::error_handler_t::replace)};
+    return r;
   } catch (const pqxx::in_doubt_error&) {
     // The connection went during the commit: stored or not, nobody can tell now. Not acknowledged.
     return error(503, "Service Unavailable",
@@ -416,15 +463,26 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
                         kas.value("message", "key release refused by the KAS"));
     if (kas.contains("reason")) r.body["reason"] = kas["reason"];
     if (kas.contains("evaluation_details")) r.body["evaluation_details"] = kas["evaluation_details"];
+    r.audit.outcome = "deny";
+    r.audit.reason = "refused by the KAS: " + (kas.contains("reason") && kas["reason"].is_string()
+                                                   ? kas["reason"].get<std::string>()
+                                                   : kas.value("message", std::string("no reason given")));
     return r;
   }
   Json out{{"resourceId", id},
            {"kid", kas.value("kid", "")},
            {"obligations", kas.value("obligations", Json::array())}};
+  const AuditNote released{"allow", l.authorization.decision->reason, "",
+                           Json{{"kid", kas.value("kid", "")},
+                                {"rewrapped", kas.contains("wrappedKey")},
+                                {"classification", std::string(ztdf::to_string(l.row.label.classification))}}
+                               .dump(-1, ' ', false, Json::error_handler_t::replace)};
   if (kas.contains("wrappedKey")) {
     out["wrappedKey"] = kas["wrappedKey"];
     out["wrappingAlgorithm"] = kas.value("wrappingAlgorithm", "RSA-OAEP-256");
-    return {200, out};
+    ApiResult r{200, out};
+    r.audit = released;
+    return r;
   }
   try {
     auto raw = base64_decode(kas.value("dataKey", ""));
@@ -432,7 +490,9 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
     std::string plain = ztdf::decrypt(object, ztdf::DataKey::from_bytes(*raw));
     out["contentType"] = object.manifest.content_type;
     out["content"] = base64_encode(plain);
-    return {200, out};
+    ApiResult r{200, out};
+    r.audit = released;
+    return r;
   } catch (const ztdf::Error&) {
     return error(403, "Forbidden", "the document does not decrypt with the released key (integrity failure)");
   }

@@ -35,12 +35,23 @@ struct StoredResource;
 
 namespace dive::access {
 
+// What the audit trail records of an operation (docs/AUDIT.md); the service adds who, from where and when.
+// An empty outcome: derived from the status by the route (2xx allow, 403 deny, else failure, the message
+// as the reason).
+struct AuditNote {
+  std::string outcome;         // audit::kAllow, kDeny, kSuccess or kFailure ("" derive)
+  std::string reason;          // the policy's reason of a decision, or what failed
+  std::string resource;        // when it is not the route's {id} (an upload's new id)
+  std::string details = "{}";  // a small JSON object
+};
+
 struct ApiResult {
   ApiResult() = default;
   ApiResult(int s, Json b, std::string t = {}) : status(s), body(std::move(b)), text(std::move(t)) {}
   int status = 200;
   Json body;         // errors: {error, message[, reason, evaluation_details]} (the route adds requestId)
   std::string text;  // when set, the JSON body as text already (large bodies built without a DOM)
+  AuditNote audit;
 };
 
 // The KAS registry of the federation (the trust bundle's members), as the document routes need it:

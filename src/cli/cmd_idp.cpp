@@ -5,6 +5,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 
+#include "cli/admin_audit.hpp"
 #include "cli/context.hpp"
 #include "cli/idp_commands.hpp"
 #include "common/strings.hpp"
@@ -78,6 +79,10 @@ void print_otp(const IdpArgs& a) {
   if (!user) throw std::runtime_error("no user '" + a.username + "' in " + code);
   if (!user->totp_secret_enc) throw std::runtime_error(user->username + " has no TOTP enrolled");
   std::string seed = identity::idp::decrypt_totp_seed(*user->totp_secret_enc, kek_of(code), user->username);
+  // Reading a user's one-time code is acting as that user's second factor: on the record (never the code).
+  record_admin(code, admin_event("admin.user_otp", user->attrs.unique_id, true,
+                                 "the current one-time code of " + user->username + " shown to the operator",
+                                 audit::details(Json{{"username", user->username}, {"profile", profile}})));
   int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
@@ -88,6 +93,8 @@ void rotate_keys(const IdpArgs& a) {
   std::string code = a.resolved();
   auto conn = connect(code);
   std::string kid = identity::idp::rotate_signing_key(conn, kek_of(code));
+  record_admin(code, admin_event("admin.key_rotation", kid, true, "new active token-signing key",
+                                 audit::details(Json{{"key", "signing"}})));
   ctx().out.ok(code + ": new signing key " + kid +
                " is active; the previous one stays published until its tokens have expired");
 }

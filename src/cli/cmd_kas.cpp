@@ -6,6 +6,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 
+#include "cli/admin_audit.hpp"
 #include "cli/context.hpp"
 #include "documents/kas_keys.hpp"
 #include "orchestrator/ports.hpp"
@@ -71,6 +72,8 @@ void add_kas_commands(CLI::App& family, bool hub) {
     auto inst = open_instance(a->resolved());
     documents::ensure_active_kas_key(inst.conn, inst.kek);  // the first key, if there is none yet
     std::string kid = documents::rotate_kas_key(inst.conn, inst.kek);
+    record_admin(a->resolved(), admin_event("admin.key_rotation", kid, true, "new active KAS key pair",
+                                            audit::details(Json{{"key", "kas"}})));
     ctx().out.ok(a->resolved() + ": new active KAS key " + kid +
                  " (older keys kept for unwrapping; the kas picks it up within 30 s)");
   });

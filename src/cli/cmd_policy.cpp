@@ -1,6 +1,7 @@
 // ./dive policy status [--json] | reload [CODE] | load <FILE> [CODE]
 #include <cstdio>
 
+#include "cli/admin_audit.hpp"
 #include "cli/context.hpp"
 #include "common/fs.hpp"
 #include "orchestrator/policy_publish.hpp"
@@ -17,6 +18,9 @@ int publish_and_wait(const Json& bundle, const std::string& source, const std::s
   if (!code_arg.empty()) codes.push_back(parse_code(code_arg));
   int rc = kOk;
   for (const auto& r : orch::publish_bundle(ctx().layout, bundle, source, codes)) {
+    record_admin(r.code, admin_event("admin.policy_load", r.revision, r.ok,
+                                     r.ok ? "policy data bundle published (" + source + ")" : r.error,
+                                     audit::details(Json{{"source", source}, {"revision", r.revision}})));
     if (!r.ok) {
       ctx().out.fail(r.code + ": " + r.error);
       rc = kFailed;
@@ -94,7 +98,13 @@ void add_policy_command(CLI::App& app) {
       bundle = Json::parse(read_file(file));
       policy::parse_bundle(bundle);
     } catch (const std::exception& e) {
-      ctx().out.fail(std::string("bundle refused, nothing published: ") + e.what());
+      const std::string why = std::string("bundle refused, nothing published: ") + e.what();
+      for (const auto& c :
+           code.empty() ? ctx().layout.deployed_codes() : std::vector<std::string>{parse_code(code)})
+        record_admin(
+            c, admin_event("admin.policy_load", "", false, why,
+                           audit::details(Json{{"file", std::filesystem::path(file).filename().string()}})));
+      ctx().out.fail(why);
       ctx().exit_code = kFailed;
       return;
     }

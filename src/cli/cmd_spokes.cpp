@@ -6,6 +6,7 @@
 #include <ctime>
 #include <memory>
 
+#include "cli/admin_audit.hpp"
 #include "cli/context.hpp"
 #include "common/fs.hpp"
 #include "common/strings.hpp"
@@ -175,9 +176,23 @@ void add_hub_commands(CLI::App& hub) {
       fed::ChangeOptions o;
       if (!a.cap.empty()) o.max_classification = a.cap;
       if (!a.trust.empty()) o.trust_level = a.trust;
-      o.actor = "cli";
+      o.actor = operator_name();
       o.reason = a.reason;
       auto ch = orch::change_spoke(ctx().layout, code, v.action, o);
+      {
+        const bool done = ch.result.outcome == fed::ChangeOutcome::Done;
+        record_admin(
+            std::string(orch::kHubCode),
+            admin_event(std::string("admin.spoke_") + v.name, code, done,
+                        done ? std::string(fed::to_string(ch.result.from)) + " -> " +
+                                   fed::to_string(ch.result.to) + (a.reason.empty() ? "" : ": " + a.reason)
+                        : ch.result.outcome == fed::ChangeOutcome::NotFound
+                            ? "not in the registry"
+                            : "not allowed from " + std::string(fed::to_string(ch.result.from)),
+                        audit::details(Json{{"bundleRevision", ch.bundle_revision},
+                                            {"maxClassification", a.cap},
+                                            {"trust", a.trust}})));
+      }
       switch (ch.result.outcome) {
         case fed::ChangeOutcome::NotFound:
           ctx().out.fail(code + " is not in the registry (./dive hub spokes lists it)");

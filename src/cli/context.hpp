@@ -51,6 +51,7 @@ void add_policy_command(CLI::App& app);
 void add_internal_commands(CLI::App& app);    // serve, supervise
 void add_monitoring_commands(CLI::App& app);  // monitoring ..., alerts
 void add_seed_commands(CLI::App& app);
+void add_audit_command(CLI::App& app);    // audit, audit export|verify|prune
 void add_spokes_commands(CLI::App& app);  // hub enroll, hub spokes, spoke credential, federation status
 void add_backup_commands(CLI::App& app);  // hub backup, spoke backup, backup verify, restore
 void add_kas_commands(CLI::App& app);  // hub kas, spoke kas (after add_instance_commands)      // hub seed,

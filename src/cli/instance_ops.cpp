@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/admin_audit.hpp"
 #include "cli/context.hpp"
 #include "common/fs.hpp"
 #include "common/strings.hpp"
@@ -85,6 +86,16 @@ int deploy_one(const std::string& code, const std::string& profile_flag, std::op
   o.policy = orch::OrchPolicy::for_profile(o.profile);
   auto r = orch::deploy_instance(ctx().layout, o, out);
   if (r.exit_code == kOk) print_console_url(code, out);
+  // In the deployed instance's own trail (a deploy that failed before its database ran leaves a warning).
+  const bool ok = r.exit_code == kOk;
+  record_admin(code, admin_event("admin.deploy", code, ok,
+                                 ok ? "deployed (" + std::string(orch::to_string(o.profile)) + " profile)"
+                                    : "failed at " + r.failed_step + ": " + r.reason,
+                                 audit::details(Json{{"profile", orch::to_string(o.profile)},
+                                                     {"seconds", r.seconds},
+                                                     {"exitCode", r.exit_code},
+                                                     {"host", host},
+                                                     {"hub", join.hub_url}})));
   return r.exit_code;
 }
 

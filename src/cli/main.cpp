@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add_kas_commands(app);
   add_backup_commands(app);
   add_spokes_commands(app);
+  add_audit_command(app);
   add_ports_command(app);
   add_certs_command(app);
   add_nuke_command(app);

@@ -13,6 +13,11 @@ namespace {
 
 constexpr int64_t kMigrationLock = 0x0D1E0002;  // the instance migrations' advisory lock
 
+// The audit trail's append function (migration 008: one array per field), the only way to write to it.
+constexpr const char* kAuditAppend =
+    "FUNCTION audit_append(bigint[], text[], text[], text[], text[], text[], text[], text[], text[], text[], "
+    "text[])";
+
 struct Grant {
   const char* privileges;
   const char* tables;
@@ -27,16 +32,23 @@ const std::map<std::string, std::vector<Grant>>& grants() {
         {"SELECT, INSERT, UPDATE, DELETE", "policy_bundles, policy_bundle_active"},
         {"SELECT, INSERT, UPDATE, DELETE",
          "federation_spokes, federation_enrollment_tokens, federation_audit, federation_bundles"},
-        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"}}},
+        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
+        // The audit trail: written only through audit_append (SECURITY DEFINER), read for GET
+        // /api/admin/audit, pruned daily by the retention (docs/AUDIT.md). No INSERT, UPDATE or DELETE.
+        {"SELECT", "audit_events, audit_head, audit_anchor"},
+        {"EXECUTE", kAuditAppend},
+        {"EXECUTE", "FUNCTION audit_prune(integer, integer)"}}},
       {"idp",
        {{"SELECT, INSERT, UPDATE, DELETE",
          "idp_users, idp_clients, idp_auth_codes, idp_refresh_tokens, idp_signing_keys"},
-        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"}}},
-      {"pdp", {{"SELECT", "policy_bundles, policy_bundle_active"}, {"SELECT, INSERT, DELETE", "decisions"}}},
+        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
+        {"EXECUTE", kAuditAppend}}},
+      {"pdp", {{"SELECT", "policy_bundles, policy_bundle_active"}, {"EXECUTE", kAuditAppend}}},
       {"kas",
        {{"SELECT, INSERT, UPDATE", "kas_keys"},
         {"SELECT", "policy_bundles, policy_bundle_active"},
-        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"}}},
+        {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
+        {"EXECUTE", kAuditAppend}}},
   };
   return g;
 }
@@ -69,6 +81,7 @@ void ensure_db_roles(pqxx::connection& conn, const std::map<std::string, std::st
             tx.quote(password));
     tx.exec("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role);
     tx.exec("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM " + role);
+    tx.exec("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM " + role);
     tx.exec("REVOKE CREATE ON SCHEMA public FROM " + role);
     tx.exec("GRANT USAGE ON SCHEMA public TO " + role);
     tx.exec("GRANT SELECT ON schema_migrations TO " + role);

@@ -5,10 +5,12 @@
 // becomes ready (services no longer change the schema).
 //
 //   api   documents; the public columns of kas_keys (never private_key_enc); policy bundles (a federated
-//         instance applies the trust bundle's); the hub's federation registry; the revocation outbox
+//         instance applies the trust bundle's); the hub's federation registry; the revocation outbox; the
+//         audit trail (read, and its retention's audit_prune)
 //   idp   its users, clients, codes, refresh tokens and signing keys; the revocation outbox
-//   pdp   policy bundles (read) and its decision log
+//   pdp   policy bundles (read)
 //   kas   kas_keys; policy bundles (read: the issuers it trusts); the revocation outbox
+//   every service may append to the audit trail through audit_append() (docs/AUDIT.md), nothing more
 #include <map>
 #include <string>
 #include <vector>

@@ -226,10 +226,9 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"lockout_threshold", 5},
         {"lockout_minutes", 15},
         {"argon2", {{"memory_kib", 19456}, {"iterations", 2}, {"parallelism", 1}}}}},
-      {"policy",
-       {{"poll_interval_ms", test ? 250 : 1000},
-        {"decision_log_capacity", 100000},
-        {"decision_log_retention_days", 30}}},
+      {"policy", {{"poll_interval_ms", test ? 250 : 1000}}},
+      // docs/AUDIT.md: the hash-chained audit trail of every service (and of the pdp's decisions).
+      {"audit", {{"enabled", true}, {"retention_days", 365}, {"queue_capacity", 20000}}},
   };
   return j;
 }

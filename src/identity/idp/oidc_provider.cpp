@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/event.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "identity/idp/pkce.hpp"
@@ -100,8 +101,46 @@ OAuthResult OidcProvider::authenticated_client(const FormParams& form,
   return e;
 }
 
+void OidcProvider::audit(audit::Event e, const RequestMeta& meta) {
+  if (!deps_.audit) return;
+  e.source_ip = meta.source;
+  e.request_id = meta.request_id;
+  if (e.actor_issuer.empty()) e.actor_issuer = deps_.cfg.issuer;
+  deps_.audit->record(std::move(e));
+}
+
+void OidcProvider::audit_login(const LoginResult& login, const std::string& client_id,
+                               const std::string& method, const RequestMeta& meta) {
+  audit::Event e;
+  e.details = audit::details(Json{{"client", client_id}, {"method", method}, {"amr", login.amr}});
+  if (login.ok) {
+    e.type = "auth.login";
+    e.actor = login.user.attrs.unique_id;
+    e.outcome = audit::kSuccess;
+    e.reason = "signed in as " + login.user.username;
+    audit(std::move(e), meta);
+    return;
+  }
+  e.type = "auth.login_failed";
+  e.actor = login.username;
+  e.outcome = audit::kFailure;
+  e.reason = login.reason;
+  if (login.throttled)
+    e.details = audit::details(Json{{"client", client_id}, {"method", method}, {"throttled", true}});
+  audit::Event lock = e;
+  audit(std::move(e), meta);
+  if (login.locked_now) {
+    lock.type = "auth.lockout";
+    lock.outcome = audit::kDeny;
+    lock.reason = std::to_string(deps_.cfg.lockout_threshold) +
+                  " consecutive failed sign-ins: the account is locked for " +
+                  std::to_string(deps_.cfg.lockout_minutes) + " min";
+    audit(std::move(lock), meta);
+  }
+}
+
 OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std::string>& authorization,
-                                const std::string& source) {
+                                const RequestMeta& meta) {
   const std::string grant = form.get("grant_type");
   if (!form.duplicate.empty()) {
     count(grant, false);
@@ -124,13 +163,13 @@ OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std:
     } else {
       try {
         if (grant == "client_credentials")
-          r = client_credentials_grant(*client, form);
+          r = client_credentials_grant(*client, form, meta);
         else if (grant == "password")
-          r = password_grant(*client, form, source);
+          r = password_grant(*client, form, meta);
         else if (grant == "authorization_code")
-          r = code_grant(*client, form);
+          r = code_grant(*client, form, meta);
         else
-          r = refresh_grant(*client, form);
+          r = refresh_grant(*client, form, meta);
       } catch (const store::PgUnavailable& e) {
         spdlog::warn("token request ({}) failed: database unavailable: {}", grant, e.what());
         r = OAuthResult::error(503, "temporarily_unavailable", "The identity store is unavailable");
@@ -141,10 +180,19 @@ OAuthResult OidcProvider::token(const FormParams& form, const std::optional<std:
   return r;
 }
 
-OAuthResult OidcProvider::client_credentials_grant(const Client& client, const FormParams& form) {
+OAuthResult OidcProvider::client_credentials_grant(const Client& client, const FormParams& form,
+                                                   const RequestMeta& meta) {
   if (!client.confidential) return OAuthResult::error(400, "unauthorized_client", "Public client");
   std::string scope = effective_scope(form.get("scope"));
   IssuedToken t = issuer_.service_access_token(client.client_id, scope, deps_.keys.active());
+  audit::Event e;
+  e.type = "token.issued";
+  e.actor = client.client_id;
+  e.outcome = audit::kSuccess;
+  e.reason = "client_credentials grant";
+  e.details =
+      audit::details(Json{{"grant", "client_credentials"}, {"client", client.client_id}, {"jti", t.jti}});
+  audit(std::move(e), meta);
   OAuthResult r;
   r.body = Json{{"access_token", t.token}, {"expires_in", deps_.cfg.access_token_ttl_s},
                 {"refresh_expires_in", 0}, {"token_type", "Bearer"},
@@ -153,11 +201,12 @@ OAuthResult OidcProvider::client_credentials_grant(const Client& client, const F
 }
 
 OAuthResult OidcProvider::password_grant(const Client& client, const FormParams& form,
-                                         const std::string& source) {
+                                         const RequestMeta& meta) {
   if (!form.has("username") || !form.has("password"))
     return OAuthResult::error(400, "invalid_request",
                               "Missing parameter: username and password are required");
-  LoginResult login = auth_.login(form.get("username"), form.get("password"), form.get("totp"), source);
+  LoginResult login = auth_.login(form.get("username"), form.get("password"), form.get("totp"), meta.source);
+  audit_login(login, client.client_id, "password grant", meta);
   if (login.throttled) {
     spdlog::info("password grant throttled for client {}: {}", client.client_id, login.reason);
     auto r = OAuthResult::error(429, "slow_down", "Too many login attempts; retry later");
@@ -172,10 +221,10 @@ OAuthResult OidcProvider::password_grant(const Client& client, const FormParams&
   ctx.auth_time = deps_.clock.unix_seconds();
   ctx.amr = login.amr;
   ctx.scope = effective_scope(form.get("scope"));
-  return issue_user_tokens(client, login.user, ctx, now_ms(), "");
+  return issue_user_tokens(client, login.user, ctx, now_ms(), "", "password", meta);
 }
 
-OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& form) {
+OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& form, const RequestMeta& meta) {
   const std::string code = form.get("code");
   if (code.empty() || !form.has("redirect_uri"))
     return OAuthResult::error(400, "invalid_request",
@@ -196,8 +245,11 @@ OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& for
       return OAuthResult::error(400, "invalid_grant", "Code not valid");
     }
     if (!c.family_id.empty())
-      revoke_access(deps_.db.with(
-          [&](pqxx::connection& conn) { return revoke_family(conn, c.family_id, "code reuse"); }));
+      revoke_access(deps_.db.with([&](pqxx::connection& conn) {
+        return revoke_family(conn, c.family_id, "code reuse");
+      }),
+                    c.code.user_id, "authorization code presented twice: the session it began is revoked",
+                    meta);
     spdlog::warn("authorization code presented twice by client {}; its tokens are revoked", client.client_id);
     return OAuthResult::error(400, "invalid_grant", "Code not valid");
   }
@@ -215,7 +267,7 @@ OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& for
   ctx.amr = c.code.amr;
   ctx.scope = c.code.scope;
   ctx.nonce = c.code.nonce;
-  OAuthResult r = issue_user_tokens(client, *user, ctx, ctx.auth_time * 1000, "");
+  OAuthResult r = issue_user_tokens(client, *user, ctx, ctx.auth_time * 1000, "", "authorization_code", meta);
   if (r.status == 200)
     deps_.db.with([&](pqxx::connection& conn) {
       attach_code_family(conn, c.hash, r.body.value("session_state", ""));
@@ -224,15 +276,18 @@ OAuthResult OidcProvider::code_grant(const Client& client, const FormParams& for
   return r;
 }
 
-OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& form) {
+OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& form,
+                                        const RequestMeta& meta) {
   const std::string token = form.get("refresh_token");
   if (token.empty()) return OAuthResult::error(400, "invalid_request", "Missing parameter: refresh_token");
   auto rec = deps_.db.with([&](pqxx::connection& c) { return find_refresh_token(c, token); });
   if (!rec) return OAuthResult::error(400, "invalid_grant", "Invalid refresh token");
   RefreshVerdict v = judge_refresh(*rec, client.client_id, now_ms());
   if (v == RefreshVerdict::Reuse) {
-    revoke_access(deps_.db.with(
-        [&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "refresh token reuse"); }));
+    revoke_access(deps_.db.with([&](pqxx::connection& c) {
+      return revoke_family(c, rec->family_id, "refresh token reuse");
+    }),
+                  rec->user_id, "refresh token reused: its session is revoked", meta);
     spdlog::warn("refresh token reused (client {}); session {} revoked", client.client_id, rec->family_id);
     return OAuthResult::error(400, "invalid_grant", "Refresh token reused; the session is revoked");
   }
@@ -248,8 +303,11 @@ OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& 
     if (deps_.revocations->stale())
       return OAuthResult::error(503, "temporarily_unavailable", "Revocations cannot be checked right now");
     if (deps_.revocations->is_revoked("", user->attrs.unique_id, rec->family_issued_ms)) {
-      revoke_access(deps_.db.with(
-          [&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "user revoked"); }));
+      revoke_access(deps_.db.with([&](pqxx::connection& c) {
+        return revoke_family(c, rec->family_id, "user revoked");
+      }),
+                    user->attrs.unique_id,
+                    "refresh refused: the user's sessions were revoked after this one began", meta);
       spdlog::info("refresh refused for client {}: the user's sessions were revoked after this one began",
                    client.client_id);
       return OAuthResult::error(400, "invalid_grant", "Token is not active");
@@ -260,11 +318,12 @@ OAuthResult OidcProvider::refresh_grant(const Client& client, const FormParams& 
   ctx.amr = rec->amr;
   ctx.scope = rec->scope;
   ctx.sid = rec->family_id;
-  return issue_user_tokens(client, *user, ctx, rec->session_started_ms, token);
+  return issue_user_tokens(client, *user, ctx, rec->session_started_ms, token, "refresh_token", meta);
 }
 
 OAuthResult OidcProvider::issue_user_tokens(const Client& client, const User& user, AuthContext ctx,
-                                            int64_t session_started_ms, const std::string& rotate_from) {
+                                            int64_t session_started_ms, const std::string& rotate_from,
+                                            const std::string& grant, const RequestMeta& meta) {
   if (ctx.sid.empty()) ctx.sid = new_uuid();
   SigningKey key = deps_.keys.active();
   IssuedToken access = issuer_.user_access_token(user, client.client_id, ctx, key);
@@ -287,8 +346,10 @@ OAuthResult OidcProvider::issue_user_tokens(const Client& client, const User& us
   } else {
     stored = deps_.db.with([&](pqxx::connection& c) { return rotate_refresh_token(c, rotate_from, next); });
     if (!stored) {  // used concurrently: the same token twice
-      revoke_access(deps_.db.with(
-          [&](pqxx::connection& c) { return revoke_family(c, ctx.sid, "refresh token reuse"); }));
+      revoke_access(deps_.db.with([&](pqxx::connection& c) {
+        return revoke_family(c, ctx.sid, "refresh token reuse");
+      }),
+                    user.attrs.unique_id, "refresh token used twice at once: its session is revoked", meta);
       return OAuthResult::error(400, "invalid_grant", "Refresh token reused; the session is revoked");
     }
   }
@@ -303,10 +364,32 @@ OAuthResult OidcProvider::issue_user_tokens(const Client& client, const User& us
                 {"scope", ctx.scope}};
   if (has_scope(ctx.scope, "openid"))
     r.body["id_token"] = issuer_.id_token(user, client.client_id, ctx, access.token, key).token;
+  audit::Event e;
+  e.type = "token.issued";
+  e.actor = user.attrs.unique_id;
+  e.outcome = audit::kSuccess;
+  e.reason = grant + " grant";
+  e.details = audit::details(Json{{"grant", grant},
+                                  {"client", client.client_id},
+                                  {"jti", access.jti},
+                                  {"session", ctx.sid},
+                                  {"scope", ctx.scope},
+                                  {"amr", ctx.amr}});
+  audit(std::move(e), meta);
   return r;
 }
 
-void OidcProvider::revoke_access(const AccessRefs& refs) {
+void OidcProvider::revoke_access(const AccessRefs& refs, const std::string& actor, const std::string& why,
+                                 const RequestMeta& meta) {
+  audit::Event e;
+  e.type = "token.revoked";
+  e.actor = actor;
+  e.outcome = audit::kSuccess;
+  e.reason = why;
+  Json jtis = Json::array();
+  for (const auto& [jti, exp] : refs) jtis.push_back(jti);
+  e.details = audit::details(Json{{"accessTokens", jtis}});
+  audit(std::move(e), meta);
   if (!deps_.revoker) return;
   for (const auto& [jti, exp] : refs) deps_.revoker->revoke_token(jti, exp);
 }

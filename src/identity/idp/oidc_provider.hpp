@@ -22,6 +22,10 @@
 #include "identity/idp/token_issuer.hpp"
 #include "identity/idp/user_authenticator.hpp"
 
+namespace dive::audit {
+struct Event;
+class Recorder;
+}  // namespace dive::audit
 namespace dive::metrics {
 class Counter;
 class Registry;
@@ -54,6 +58,19 @@ struct ProviderDeps {
   const RevocationCheck* revocations = nullptr;  // for introspection and userinfo (null: not checked)
   Clock& clock = Clock::system();
   metrics::Registry* registry = nullptr;
+  // The audit trail (docs/AUDIT.md): sign-ins (success, failure with the reason, lockout), tokens issued
+  // per grant, revocations and logouts. Null: nothing recorded.
+  audit::Recorder* audit = nullptr;
+};
+
+// Where a request came from, for the abuse limits and the audit trail.
+struct RequestMeta {
+  RequestMeta() = default;
+  RequestMeta(std::string source_ip, std::string id = "")
+      : source(std::move(source_ip)), request_id(std::move(id)) {}
+  RequestMeta(const char* source_ip) : source(source_ip) {}
+  std::string source;  // the client's address
+  std::string request_id;
 };
 
 // The outcome of posting the login form.
@@ -68,11 +85,12 @@ class OidcProvider {
  public:
   explicit OidcProvider(ProviderDeps deps);
 
-  // `source`: the client's address, for the abuse limits of the password grant.
+  // `meta.source`: the client's address, for the abuse limits of the password grant.
   OAuthResult token(const FormParams& form, const std::optional<std::string>& authorization,
-                    const std::string& source = "");
+                    const RequestMeta& meta = {});
   OAuthResult introspect(const FormParams& form, const std::optional<std::string>& authorization);
-  OAuthResult revoke(const FormParams& form, const std::optional<std::string>& authorization);
+  OAuthResult revoke(const FormParams& form, const std::optional<std::string>& authorization,
+                     const RequestMeta& meta = {});
   OAuthResult userinfo(const std::optional<std::string>& bearer);
   // End-session: the user named by refresh_token, id_token_hint or the bearer token. Returns 204 (no
   // body) when the session was ended; `redirect` gets the validated post_logout_redirect_uri, if any.
@@ -80,26 +98,33 @@ class OidcProvider {
   // token presented by the client it was issued to (authenticated like at the token endpoint).
   // `authorization` is the request's Authorization header (Basic: client authentication; Bearer: a token).
   OAuthResult logout(const FormParams& form, const std::optional<std::string>& authorization,
-                     std::string* redirect);
+                     std::string* redirect, const RequestMeta& meta = {});
 
   AuthorizeCheck check_authorize(const AuthorizeRequest& r, const FormParams& raw) const;
   LoginStep login(const AuthorizeRequest& r, const FormParams& raw, const std::string& username,
-                  const std::string& password, const std::string& otp, const std::string& source = "");
+                  const std::string& password, const std::string& otp, const RequestMeta& meta = {});
 
   ClientLookup client_lookup() const;
   const IdpConfig& config() const { return deps_.cfg; }
 
  private:
-  OAuthResult password_grant(const Client& client, const FormParams& form, const std::string& source);
-  OAuthResult code_grant(const Client& client, const FormParams& form);
-  OAuthResult refresh_grant(const Client& client, const FormParams& form);
-  OAuthResult client_credentials_grant(const Client& client, const FormParams& form);
-  // Access (+ ID when scope has openid) + refresh token for a user login or refresh.
+  OAuthResult password_grant(const Client& client, const FormParams& form, const RequestMeta& meta);
+  OAuthResult code_grant(const Client& client, const FormParams& form, const RequestMeta& meta);
+  OAuthResult refresh_grant(const Client& client, const FormParams& form, const RequestMeta& meta);
+  OAuthResult client_credentials_grant(const Client& client, const FormParams& form, const RequestMeta& meta);
+  // Access (+ ID when scope has openid) + refresh token for a user login or refresh (audited as `grant`).
   OAuthResult issue_user_tokens(const Client& client, const User& user, AuthContext ctx,
-                                int64_t session_started_ms, const std::string& rotate_from);
+                                int64_t session_started_ms, const std::string& rotate_from,
+                                const std::string& grant, const RequestMeta& meta);
+  // The audit records of a sign-in attempt (auth.login, or auth.login_failed and maybe auth.lockout).
+  void audit_login(const LoginResult& login, const std::string& client_id, const std::string& method,
+                   const RequestMeta& meta);
+  // Completes (source, request id, issuer) and records an audit event.
+  void audit(audit::Event e, const RequestMeta& meta);
   OAuthResult authenticated_client(const FormParams& form, const std::optional<std::string>& authorization,
                                    std::optional<Client>* out);
-  void revoke_access(const AccessRefs& refs);
+  void revoke_access(const AccessRefs& refs, const std::string& actor, const std::string& why,
+                     const RequestMeta& meta);
   void count(const std::string& grant, bool ok);
   int64_t now_ms() const;
 

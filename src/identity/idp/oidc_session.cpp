@@ -2,6 +2,7 @@
 // endpoint (the parts of OidcProvider that deal with tokens already issued and with the browser).
 #include <spdlog/spdlog.h>
 
+#include "audit/event.hpp"
 #include "identity/idp/oidc_provider.hpp"
 #include "identity/idp/own_token.hpp"
 #include "identity/idp/user_store.hpp"
@@ -74,7 +75,8 @@ OAuthResult OidcProvider::introspect(const FormParams& form,
   return r;
 }
 
-OAuthResult OidcProvider::revoke(const FormParams& form, const std::optional<std::string>& authorization) {
+OAuthResult OidcProvider::revoke(const FormParams& form, const std::optional<std::string>& authorization,
+                                 const RequestMeta& meta) {
   std::optional<Client> client;
   OAuthResult r = authenticated_client(form, authorization, &client);
   if (!client) return r;
@@ -88,6 +90,13 @@ OAuthResult OidcProvider::revoke(const FormParams& form, const std::optional<std
       return OAuthResult::error(400, "invalid_grant", "Token was issued to another client");
     if (deps_.revoker && t->exp > deps_.clock.unix_seconds())
       deps_.revoker->revoke_token(t->claims.value("jti", ""), t->exp);
+    audit::Event e;
+    e.type = "token.revoked";
+    e.actor = t->claims.value("uniqueID", t->claims.value("sub", ""));
+    e.outcome = audit::kSuccess;
+    e.reason = "revoked by client " + client->client_id + " (RFC 7009)";
+    e.details = audit::details(Json{{"jti", t->claims.value("jti", "")}, {"kind", "access"}});
+    audit(std::move(e), meta);
     return ok;
   }
   try {
@@ -96,7 +105,8 @@ OAuthResult OidcProvider::revoke(const FormParams& form, const std::optional<std
     if (rec->client_id != client->client_id)
       return OAuthResult::error(400, "invalid_grant", "Token was issued to another client");
     revoke_access(
-        deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "revoked"); }));
+        deps_.db.with([&](pqxx::connection& c) { return revoke_family(c, rec->family_id, "revoked"); }),
+        rec->user_id, "refresh token revoked by client " + client->client_id + " (RFC 7009)", meta);
   } catch (const store::PgUnavailable&) {
     return OAuthResult::error(503, "temporarily_unavailable", "The identity store is unavailable");
   }
@@ -133,7 +143,7 @@ OAuthResult OidcProvider::userinfo(const std::optional<std::string>& bearer) {
 }
 
 OAuthResult OidcProvider::logout(const FormParams& form, const std::optional<std::string>& authorization,
-                                 std::string* redirect) {
+                                 std::string* redirect, const RequestMeta& meta) {
   std::string user_id, unique_id, client_id = form.get("client_id");
   int64_t now = deps_.clock.unix_seconds();
   const bool basic = authorization && authorization->rfind("Basic ", 0) == 0;
@@ -178,6 +188,13 @@ OAuthResult OidcProvider::logout(const FormParams& form, const std::optional<std
     deps_.revoker->revoke_user(unique_id, at_ms);
   }
   spdlog::info("logout: session of {} ended (client {})", log_safe(unique_id, 64), log_safe(client_id, 40));
+  audit::Event e;
+  e.type = "auth.logout";
+  e.actor = unique_id.empty() ? user_id : unique_id;
+  e.outcome = audit::kSuccess;
+  e.reason = "every session of the user ended and its tokens revoked on every instance";
+  e.details = audit::details(Json{{"client", client_id}});
+  audit(std::move(e), meta);
   const std::string post = form.get("post_logout_redirect_uri");
   if (redirect && !post.empty()) {
     auto client = deps_.clients.find(client_id);
@@ -194,8 +211,7 @@ AuthorizeCheck OidcProvider::check_authorize(const AuthorizeRequest& r, const Fo
 }
 
 LoginStep OidcProvider::login(const AuthorizeRequest& r, const FormParams& raw, const std::string& username,
-                              const std::string& password, const std::string& otp,
-                              const std::string& source) {
+                              const std::string& password, const std::string& otp, const RequestMeta& meta) {
   LoginStep step;
   AuthorizeCheck check = check_authorize(r, raw);
   if (check.kind == AuthorizeCheck::Kind::ShowError) {
@@ -208,7 +224,8 @@ LoginStep OidcProvider::login(const AuthorizeRequest& r, const FormParams& raw, 
     step.location = check.redirect_url(r, deps_.cfg.issuer);
     return step;
   }
-  LoginResult login = auth_.login(username, password, otp, source);
+  LoginResult login = auth_.login(username, password, otp, meta.source);
+  audit_login(login, r.client_id, "sign-in form", meta);
   if (login.throttled) {
     spdlog::info("login form throttled (client {}): {}", r.client_id, login.reason);
     step.message = "Too many sign-in attempts. Wait a moment and try again.";

@@ -40,6 +40,7 @@ LoginResult UserAuthenticator::fail(const std::string& user_id, const std::strin
   r.reason = reason;
   if (user_id.empty()) return r;
   bool locked_now = db_.with([&](pqxx::connection& c) { return record_login_failure(c, user_id, lockout_); });
+  r.locked_now = locked_now;
   if (locked_now) {
     if (m_lockouts_) m_lockouts_->inc();
     r.reason += "; account now locked for " + std::to_string(cfg_.lockout_minutes) + " min";
@@ -62,6 +63,7 @@ LoginResult UserAuthenticator::login(const std::string& raw_username, const std:
     r.retry_after_s = admission.retry_after_s;
     r.reason =
         "throttled (" + std::string(to_string(admission.limit)) + " limit) for " + log_safe(username, 64);
+    r.username = username.substr(0, 255);
     return r;
   }
   LoginResult r;
@@ -70,6 +72,7 @@ LoginResult UserAuthenticator::login(const std::string& raw_username, const std:
     r = evaluate(username, password, otp);
   }
   if (!r.ok) admission.ticket->failed();
+  r.username = username.substr(0, 255);
   return r;
 }
 

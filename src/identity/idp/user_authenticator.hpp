@@ -37,6 +37,8 @@ struct LoginResult {
   std::string reason;            // log-safe, never shown to the client
   bool throttled = false;        // refused by the abuse limits before any evaluation
   int retry_after_s = 0;         // when throttled
+  std::string username;          // as attempted (normalised, at most 255 bytes): for the audit trail
+  bool locked_now = false;       // this failure locked the account
 };
 
 class UserAuthenticator {

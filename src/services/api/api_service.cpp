@@ -1,6 +1,7 @@
 // api: the policy enforcement point and REST API. This build wires its dependencies, the health rules of
 // docs/ORCHESTRATION.md (unhealthy without database or pdp; degraded without idp, kas, redis or the
 // blacklist) and token authentication with the /api/auth routes, and the document routes (/api/resources).
+#include "services/api/audit_routes.hpp"
 #include "services/api/auth_routes.hpp"
 #include "services/api/federation.hpp"
 #include "services/api/federation_hub.hpp"
@@ -23,6 +24,7 @@ void wire_api(ServiceContext& ctx) {
   auto federation = add_federation(ctx);
   if (ctx.config().value("role", "") == "hub") add_hub_admin_routes(ctx, *auth);
   add_resource_routes(ctx, *auth, *federation);
+  add_audit_routes(ctx, *auth);
 }
 
 }  // namespace dive::services

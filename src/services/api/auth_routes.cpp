@@ -4,6 +4,7 @@
 
 #include "identity/log_safe.hpp"
 #include "identity/revocation_store.hpp"
+#include "services/runtime/audit_events.hpp"
 #include "services/runtime/authenticator.hpp"
 #include "services/runtime/revocation_runtime.hpp"
 #include "services/runtime/service_context.hpp"
@@ -57,14 +58,21 @@ void add_auth_routes(ServiceContext& ctx, TokenAuth& auth) {
     return net::Response::json(200, identity_of(t));
   }));
 
+  audit::Recorder* trail = &ctx.audit();
   r.add("POST", "/api/auth/logout",
-        auth.protect([&store, propagation](net::Request& req, const VerifiedToken& t) {
+        auth.protect([&store, propagation, trail](net::Request& req, const VerifiedToken& t) {
           const int64_t at = now_ms();
           const std::string uid = revocation_subject(t);
           auto user = store.submit_user(uid, at);
           if (!t.jti.empty()) store.submit_token(t.jti, t.exp);
           spdlog::info("request {}: logout of {} (every token issued before {}): {}", req.request_id,
                        identity::log_safe(uid), at, propagation(user));
+          audit::Event e = request_event(req, t, "auth.logout");
+          e.outcome = audit::kSuccess;
+          e.reason = "every token of the user issued before now revoked on every instance";
+          e.details =
+              audit::details(Json{{"jti", t.jti}, {"revokedAt", at}, {"propagation", propagation(user)}});
+          trail->record(std::move(e));
           return net::Response::json(
               200,
               Json{{"success", true},
@@ -75,11 +83,17 @@ void add_auth_routes(ServiceContext& ctx, TokenAuth& auth) {
 
   r.add(
       "POST", "/api/auth/revoke",
-      auth.protect([&store, propagation](net::Request& req, const VerifiedToken& t) {
+      auth.protect([&store, propagation, trail](net::Request& req, const VerifiedToken& t) {
         const int64_t at = now_ms();
         auto o = store.submit_token(t.jti, t.exp);
         spdlog::info("request {}: token {} revoked: {}", req.request_id, t.raw_hash.substr(0, 16),
                      propagation(o));
+        audit::Event e = request_event(req, t, "token.revoked");
+        e.outcome = audit::kSuccess;
+        e.reason = "revoked by its holder";
+        e.details =
+            audit::details(Json{{"jti", t.jti}, {"expiresAt", t.exp}, {"propagation", propagation(o)}});
+        trail->record(std::move(e));
         return net::Response::json(
             200,
             Json{{"success", true},

@@ -5,12 +5,14 @@
 #include <pqxx/pqxx>
 
 #include "access/resource_service.hpp"
+#include "audit/event.hpp"
 #include "common/periodic.hpp"
 #include "common/strings.hpp"
 #include "documents/kas_keys.hpp"
 #include "federation/fanout.hpp"
 #include "policy/bundle_store.hpp"
 #include "services/api/federation.hpp"
+#include "services/runtime/audit_events.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
 #include "store/pg_pool.hpp"
@@ -31,6 +33,24 @@ net::Response respond(access::ApiResult r, const net::Request& req) {
   if (!r.text.empty()) return net::Response::text(r.status, std::move(r.text), "application/json");
   if (r.status >= 400 && r.body.is_object()) r.body["requestId"] = req.request_id;
   return net::Response::json(r.status, r.body);
+}
+
+// The audit record of a document operation (docs/AUDIT.md), then the answer. The outcome and reason are
+// the operation's (the policy's decision and reason); when it set none, they follow from the status.
+net::Response audited(audit::Recorder& trail, const char* type, const net::Request& req,
+                      const identity::VerifiedToken& t, const std::string& resource, access::ApiResult r) {
+  audit::Event e = request_event(req, t, type);
+  e.resource = r.audit.resource.empty() ? resource : r.audit.resource;
+  e.outcome = !r.audit.outcome.empty() ? r.audit.outcome
+              : r.status < 300         ? audit::kAllow
+              : r.status == 403        ? audit::kDeny
+                                       : audit::kFailure;
+  e.reason = r.audit.reason;
+  if (e.reason.empty() && r.status >= 300 && r.body.is_object()) e.reason = r.body.value("message", "");
+  e.details = std::move(r.audit.details);
+  if (r.status >= 300 && e.details == "{}") e.details = "{\"status\":" + std::to_string(r.status) + "}";
+  trail.record(std::move(e));
+  return respond(std::move(r), req);
 }
 
 }  // namespace
@@ -114,30 +134,36 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
   });
 
   auto& r = ctx.router();
-  r.add("GET", "/api/resources", auth.protect([rs](net::Request& req, const identity::VerifiedToken& t) {
-    return respond(rs->list(t, req.query, req.request_id), req);
-  }));
-  r.add("POST", "/api/resources", auth.protect([rs](net::Request& req, const identity::VerifiedToken& t) {
-    return respond(rs->upload(t, req.body, req.request_id), req);
-  }));
+  audit::Recorder* trail = &ctx.audit();
+  r.add("GET", "/api/resources",
+        auth.protect([rs, trail](net::Request& req, const identity::VerifiedToken& t) {
+          return audited(*trail, "access.list", req, t, "", rs->list(t, req.query, req.request_id));
+        }));
+  r.add("POST", "/api/resources",
+        auth.protect([rs, trail](net::Request& req, const identity::VerifiedToken& t) {
+          return audited(*trail, "access.upload", req, t, "", rs->upload(t, req.body, req.request_id));
+        }));
   const Millis origin_timeout(api_cfg.value("origin_timeout_ms", 5000));
   ServiceContext* c = &ctx;
   FederationView* fv = &fed;
   r.add("GET", "/api/resources/{id}",
-        auth.protect([rs, c, fv, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
+        auth.protect([rs, c, fv, trail, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
           if (auto routed = route_to_origin(*c, *fv, req, "", origin_timeout)) return std::move(*routed);
-          return respond(rs->read(t, req.params["id"], req.request_id), req);
+          const std::string& id = req.params["id"];
+          return audited(*trail, "access.read", req, t, id, rs->read(t, id, req.request_id));
         }));
   r.add("GET", "/api/resources/{id}/ztdf",
-        auth.protect([rs, c, fv, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
+        auth.protect([rs, c, fv, trail, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
           if (auto routed = route_to_origin(*c, *fv, req, "/ztdf", origin_timeout)) return std::move(*routed);
-          return respond(rs->ztdf(t, req.params["id"], req.request_id), req);
+          const std::string& id = req.params["id"];
+          return audited(*trail, "access.read", req, t, id, rs->ztdf(t, id, req.request_id));
         }));
   r.add("POST", "/api/resources/{id}/key",
-        auth.protect([rs, c, fv, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
+        auth.protect([rs, c, fv, trail, origin_timeout](net::Request& req, const identity::VerifiedToken& t) {
           if (auto routed = route_to_origin(*c, *fv, req, "/key", origin_timeout)) return std::move(*routed);
-          return respond(
-              rs->key(t, req.params["id"], req.body, req.bearer_token().value_or(""), req.request_id), req);
+          const std::string& id = req.params["id"];
+          return audited(*trail, "access.key_request", req, t, id,
+                         rs->key(t, id, req.body, req.bearer_token().value_or(""), req.request_id));
         }));
 
   // Federated search: this instance's own list and every partner's, merged (docs/FEDERATION.md).
@@ -166,7 +192,15 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
                 return q;
               }(),
               req.request_id);
-          if (own.status >= 400 && own.status < 500) return respond(std::move(own), req);
+          if (own.status >= 400 && own.status < 500)
+            return audited(c->audit(), "access.list", req, t, "", std::move(own));
+          {
+            audit::Event e = request_event(req, t, "access.list");
+            e.outcome = own.status < 300 ? audit::kAllow : audit::kFailure;
+            e.reason = "federated search (this instance's page; partners record their own)";
+            e.details = own.audit.details;
+            c->audit().record(std::move(e));
+          }
           Json own_body = own.text.empty() ? own.body : Json::parse(own.text);
           auto local = [&](const std::map<std::string, std::string>&) {
             return std::pair{own.status, own_body};

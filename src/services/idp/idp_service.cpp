@@ -29,9 +29,10 @@ void wire_idp(ServiceContext& ctx) {
   deps.revoker = revocation.revoker;
   deps.revocations = revocation.check;
   deps.registry = &ctx.registry();
+  deps.audit = &ctx.audit();
   auto provider = std::make_shared<OidcProvider>(deps);
-  auto sync = std::make_shared<idp::RealmSync>(*cfg, ctx.db(), *keys, *clients,
-                                               [&ctx] { return ctx.schema_ready(); });
+  auto sync = std::make_shared<idp::RealmSync>(
+      *cfg, ctx.db(), *keys, *clients, [&ctx] { return ctx.schema_ready(); }, &ctx.audit());
   // Destroyed in reverse: the poller first, then what it fills.
   ctx.keep(cfg);
   ctx.keep(keys);

@@ -135,7 +135,8 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("POST", oidc + "/token", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
                if (!form) return bad_form();
-               return to_response(p->token(*form, req.headers.get("Authorization"), req.remote_ip));
+               return to_response(p->token(*form, req.headers.get("Authorization"),
+                                           RequestMeta{req.remote_ip, req.request_id}));
              }));
   router.add("POST", oidc + "/token/introspect", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
@@ -145,7 +146,8 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
   router.add("POST", oidc + "/revoke", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
                if (!form) return bad_form();
-               return to_response(p->revoke(*form, req.headers.get("Authorization")));
+               return to_response(p->revoke(*form, req.headers.get("Authorization"),
+                                            RequestMeta{req.remote_ip, req.request_id}));
              }));
   auto userinfo = until_ready(
       ready, [provider, p](net::Request& req) { return to_response(p->userinfo(req.bearer_token())); });
@@ -169,7 +171,8 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
     if (!form) return bad_form();
     return guarded([&] {
       std::string to;
-      OAuthResult r = p->logout(*form, req.headers.get("Authorization"), &to);
+      OAuthResult r =
+          p->logout(*form, req.headers.get("Authorization"), &to, RequestMeta{req.remote_ip, req.request_id});
       const bool browser = form->has("ui") || form->has("post_logout_redirect_uri");
       if (!browser) return to_response(r);
       if (r.status != 204)
@@ -216,7 +219,7 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
         return guarded([&] {
           AuthorizeRequest ar = AuthorizeRequest::from(*form);
           LoginStep s = p->login(ar, *form, form->get("username"), form->get("password"), form->get("otp"),
-                                 req.remote_ip);
+                                 RequestMeta{req.remote_ip, req.request_id});
           if (s.kind == LoginStep::Kind::Redirect) return redirect(s.location);
           if (s.kind == LoginStep::Kind::ShowError)
             return html(400, message_page("Sign-in error", s.message));

@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "audit/event.hpp"
 #include "common/fs.hpp"
 #include "identity/idp/client_store.hpp"
 #include "identity/idp/idp_config.hpp"
@@ -17,8 +18,13 @@ namespace dive::services::idp {
 using namespace identity::idp;
 
 RealmSync::RealmSync(const IdpConfig& cfg, store::PgPool& db, KeyRing& keys, ClientCache& clients,
-                     std::function<bool()> schema_ready)
-    : cfg_(cfg), db_(db), keys_(keys), clients_(clients), schema_ready_(std::move(schema_ready)) {}
+                     std::function<bool()> schema_ready, audit::Recorder* audit)
+    : cfg_(cfg),
+      db_(db),
+      audit_(audit),
+      keys_(keys),
+      clients_(clients),
+      schema_ready_(std::move(schema_ready)) {}
 
 RealmSync::~RealmSync() {
   poller_.reset();
@@ -48,6 +54,20 @@ void RealmSync::initialise() {
                  static_cast<int>(accounts.size()) - n);
     return 0;
   });
+  if (const int created = seeded_.load(); audit_ && created > 0) {
+    // The realm's users appear: on the record (who they are is in the realm; never their credentials).
+    audit::Event e;
+    e.type = "admin.user_change";
+    e.actor = "idp";
+    e.actor_issuer = cfg_.issuer;
+    e.source_ip = "local";
+    e.resource = cfg_.realm;
+    e.outcome = audit::kSuccess;
+    e.reason = std::to_string(created) + " seeded user(s) created from data/seed.json";
+    e.details =
+        audit::details(Json{{"created", created}, {"present", static_cast<int>(accounts.size()) - created}});
+    audit_->record(std::move(e));
+  }
   initialised_ = true;
 }
 

@@ -21,12 +21,18 @@ namespace dive::store {
 class PgPool;
 }
 
+namespace dive::audit {
+class Recorder;
+}
+
 namespace dive::services::idp {
 
 class RealmSync {
  public:
+  // `audit`: where the realm's changes are recorded (the users and the first signing key it creates).
   RealmSync(const identity::idp::IdpConfig& cfg, store::PgPool& db, identity::idp::KeyRing& keys,
-            identity::idp::ClientCache& clients, std::function<bool()> schema_ready);
+            identity::idp::ClientCache& clients, std::function<bool()> schema_ready,
+            audit::Recorder* audit = nullptr);
   ~RealmSync();
   void start();
   void poll_once();
@@ -38,6 +44,7 @@ class RealmSync {
 
   const identity::idp::IdpConfig& cfg_;
   store::PgPool& db_;
+  audit::Recorder* audit_ = nullptr;
   identity::idp::KeyRing& keys_;
   identity::idp::ClientCache& clients_;
   std::function<bool()> schema_ready_;

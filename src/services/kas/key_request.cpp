@@ -7,9 +7,11 @@
 #include <mutex>
 
 #include "access/key_release.hpp"
+#include "audit/event.hpp"
 #include "common/periodic.hpp"
 #include "documents/kas_key_cache.hpp"
 #include "metrics/registry.hpp"
+#include "services/runtime/audit_events.hpp"
 #include "services/runtime/authenticator.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
@@ -99,11 +101,12 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
                                  "Key requests whose policy binding or wrapped key did not verify")
                         .unlabelled();
   access::KeyRelease* release = parts->release.get();
+  audit::Recorder* trail = &ctx.audit();
   ctx.keep(parts);
   ctx.router().add(
       "POST", "/request-key",
-      auth.protect([release, &releases, &latency, &integrity](net::Request& req,
-                                                              const identity::VerifiedToken& t) {
+      auth.protect([release, trail, &releases, &latency, &integrity](net::Request& req,
+                                                                     const identity::VerifiedToken& t) {
         auto start = std::chrono::steady_clock::now();
         auto r = release->handle(req.body, t, req.request_id);
         double secs = seconds_between(start, std::chrono::steady_clock::now());
@@ -119,6 +122,16 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
           spdlog::warn("{}", audit.dump());
         else
           spdlog::info("{}", audit.dump());
+        // ... and the same as a record of the instance's audit trail (docs/AUDIT.md).
+        audit::Event e = request_event(req, t, "kas.key_request");
+        e.resource = r.resource_id;
+        e.outcome = r.decision == "granted"                               ? audit::kAllow
+                    : r.decision == "denied" || r.decision == "integrity" ? audit::kDeny
+                                                                          : audit::kFailure;
+        e.reason = r.reason;
+        e.details =
+            audit::details(Json{{"decision", r.decision}, {"latencyMs", static_cast<int64_t>(secs * 1000)}});
+        trail->record(std::move(e));
         if (r.status != 200) r.body["requestId"] = req.request_id;
         return net::Response::json(r.status, r.body);
       }));

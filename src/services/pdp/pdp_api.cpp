@@ -3,6 +3,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "audit/event.hpp"
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "metrics/registry.hpp"
@@ -114,13 +115,31 @@ net::Response PdpApi::error(int status, const std::string& code, const std::stri
   return json_text(status, policy::error_body(message).dump());
 }
 
-void PdpApi::log(const std::string& request_id, const char* query, const std::string& input_hash, bool allow,
-                 const std::string& reason, int64_t latency_us, const std::string& revision) {
+void PdpApi::log(const net::Request& req, const std::string& request_id, const char* query,
+                 const std::string& input_hash, bool allow, const std::string& reason, int64_t latency_us,
+                 const std::string& revision) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  if (audit_) {
+    // Who asked about what is in the enforcement point's record with the same request id (the pdp decides
+    // on an input; it authenticates no user): here the decision, its input's hash and the bundle revision.
+    audit::Event e;
+    e.at_ms = now_ms;
+    e.type = "policy.decision";
+    e.source_ip = req.remote_ip;
+    e.outcome = allow ? audit::kAllow : audit::kDeny;
+    e.reason = reason;
+    e.request_id = request_id;
+    e.details = audit::details(Json{{"query", query},
+                                    {"inputSha256", input_hash},
+                                    {"bundleRevision", revision},
+                                    {"latencyUs", latency_us}});
+    audit_->record(std::move(e));
+  }
   if (!log_) return;
   policy::DecisionRecord r;
-  r.decided_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  r.decided_at_ms = now_ms;
   r.request_id = request_id;
   r.query = query;
   r.input_hash = input_hash;
@@ -145,7 +164,8 @@ net::Response PdpApi::decide(net::Request& req, int q) {
     latency_->observe(static_cast<double>(us) / 1e6);
     (a.allow ? allow_ : deny_)->inc();
     static const char* names[] = {"decision", "allow", "reason"};
-    log(req.request_id, names[q], sha256_hex(req.body), a.allow, a.reason, us, bundle->revision);
+    if (log_ || audit_)
+      log(req, req.request_id, names[q], sha256_hex(req.body), a.allow, a.reason, us, bundle->revision);
     auto resp = json_text(200, std::move(a.body));
     resp.headers.set("X-Dive-Policy-Revision", bundle->revision);  // decision caches key on it
     return resp;
@@ -169,12 +189,13 @@ net::Response PdpApi::batch(net::Request& req) {
     allow_->inc(static_cast<double>(a.stats.allowed));
     deny_->inc(static_cast<double>(a.stats.denied));
     error_->inc(static_cast<double>(a.stats.rejected));
-    if (log_) {
+    if (log_ || audit_) {
       std::string hash = sha256_hex(req.body);
       int64_t per = a.items.empty() ? 0 : us / static_cast<int64_t>(a.items.size());
       for (const auto& item : a.items) {
         if (item.rejected) continue;
-        log(req.request_id + "#" + item.id, "batch", hash, item.allow, item.reason, per, bundle->revision);
+        log(req, req.request_id + "#" + item.id, "batch", hash, item.allow, item.reason, per,
+            bundle->revision);
       }
     }
     auto resp = json_text(a.stats.partial() ? 207 : 200, std::move(a.body));

@@ -11,6 +11,9 @@
 #include "policy/bundle_holder.hpp"
 #include "policy/decision_log.hpp"
 
+namespace dive::audit {
+class Recorder;
+}
 namespace dive::metrics {
 class Registry;
 class Counter;
@@ -26,6 +29,9 @@ class PdpApi {
  public:
   // `log` may be null (no decision log).
   PdpApi(policy::BundleHolder& holder, policy::DecisionLog* log, metrics::Registry& registry);
+  // Every decision also becomes an audit record (policy.decision) through `recorder` (the instance's
+  // service: its audit sink; null: none). Call before serving.
+  void set_audit(audit::Recorder* recorder) { audit_ = recorder; }
   void add_routes(net::Router& router);
   // The server's own errors in OPA's shape {"code","message"} (for ServerConfig::error_response).
   static net::Response error(int status, const std::string& code, const std::string& message,
@@ -41,11 +47,13 @@ class PdpApi {
   void publish_bundle();  // dive_v3_policy_bundle_loaded and _info from the holder
   net::Response decide(net::Request& req, int query);
   net::Response batch(net::Request& req);
-  void log(const std::string& request_id, const char* query, const std::string& input_hash, bool allow,
-           const std::string& reason, int64_t latency_us, const std::string& revision);
+  void log(const net::Request& req, const std::string& request_id, const char* query,
+           const std::string& input_hash, bool allow, const std::string& reason, int64_t latency_us,
+           const std::string& revision);
 
   policy::BundleHolder& holder_;
   policy::DecisionLog* log_;
+  audit::Recorder* audit_ = nullptr;
   metrics::Registry& registry_;
   metrics::Counter *allow_, *deny_, *error_;
   metrics::Histogram* latency_;

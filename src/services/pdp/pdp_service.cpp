@@ -1,21 +1,16 @@
 // pdp: the policy decision point of an instance (docs/POLICY.md, spec/policy.md). Decisions are pure and need
-// nothing but the data bundle, so the database (bundle revisions, decision log) is not critical: with it
+// nothing but the data bundle, so the database (bundle revisions, the audit trail) is not critical: with it
 // down the pdp keeps deciding with the bundle it has and logs what it can.
 #include <spdlog/spdlog.h>
 
 #include "common/fs.hpp"
 
 #include <memory>
-#include <pqxx/pqxx>
-
-#include "common/periodic.hpp"
 
 #include "net/https_server.hpp"
 #include "policy/bundle_holder.hpp"
-#include "policy/decision_log.hpp"
 #include "services/pdp/bundle_sync.hpp"
 #include "services/pdp/pdp_api.hpp"
-#include "services/pdp/pg_decision_sink.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/service_main.hpp"
 #include "store/pg_pool.hpp"
@@ -27,10 +22,11 @@ void wire_pdp(ServiceContext& ctx) {
   const Json policy_cfg = ctx.config().value("policy", Json::object());
 
   auto holder = std::make_shared<policy::BundleHolder>();
-  policy::DecisionLog::Options lo;
-  lo.capacity = policy_cfg.value("decision_log_capacity", size_t{100000});
-  auto log = std::make_shared<policy::DecisionLog>(std::make_unique<pdp::PgDecisionSink>(ctx.db()), lo);
-  auto api = std::make_shared<pdp::PdpApi>(*holder, log.get(), ctx.registry());
+  // Every decision is a record of the instance's audit trail (type policy.decision, docs/AUDIT.md): the
+  // service's audit sink queues it and writes it off the request path, in the same hash chain as the
+  // api's, idp's and kas's records. (The `decisions` table of migration 002 is gone: migration 008.)
+  auto api = std::make_shared<pdp::PdpApi>(*holder, nullptr, ctx.registry());
+  api->set_audit(&ctx.audit());
   // The last bundle, to answer from while the database is down: in the instance's state directory, where this
   // service may write (docs/SECURITY.md).
   const auto state = std::filesystem::path(ctx.config().value("dir", ".")) / "state";
@@ -38,30 +34,10 @@ void wire_pdp(ServiceContext& ctx) {
   auto cache = state / "pdp-bundle.json";
   auto sync = std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache,
                                                 Millis(policy_cfg.value("poll_interval_ms", 1000)));
-  // The decision log keeps `decision_log_retention_days` (30) of history; older rows go hourly, in chunks.
-  int retention_days = policy_cfg.value("decision_log_retention_days", 30);
-  auto retention = std::make_shared<Periodic>(
-      std::chrono::hours(1),
-      [&ctx, retention_days] {
-        ctx.db().with([&](pqxx::connection& c) {
-          pqxx::nontransaction tx(c);
-          for (int i = 0; i < 100; ++i) {
-            auto r = tx.exec_params(
-                "DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE decided_at < now() - "
-                "make_interval(days => $1) LIMIT 50000)",
-                retention_days);
-            if (r.affected_rows() < 50000) break;
-          }
-          return 0;
-        });
-      },
-      [](const std::string& e) { spdlog::warn("decision log retention: {}", e); }, true);
-  // Destroyed in reverse: retention, the poller, the API, the log (flushing), then the holder.
+  // Destroyed in reverse: the poller, the API, then the holder.
   ctx.keep(holder);
-  ctx.keep(log);
   ctx.keep(api);
   ctx.keep(sync);
-  ctx.keep(retention);
 
   api->add_routes(ctx.router());
   ctx.replace_standard_route("/health");  // OPA's: 200 {} with a bundle, 500 without

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "audit/sink.hpp"
 #include "common/config.hpp"
 #include "common/encoding.hpp"
 #include "common/fs.hpp"
@@ -263,6 +264,21 @@ void ServiceContext::connect(const Dependencies& deps) {
                                           {"exhausted", st.exhausted}}};
     });
     start_migrations();
+    // instance.json "audit": {"enabled", "queue_capacity", "batch", "flush_ms"} (docs/AUDIT.md).
+    const Json& a = cfg_.value("audit", Json::object());
+    if (a.value("enabled", true)) {
+      audit::SinkOptions so;
+      so.service = service_;
+      so.capacity = a.value("queue_capacity", size_t{20000});
+      so.batch = a.value("batch", size_t{1000});
+      so.max_batch = a.value("max_batch", size_t{5000});
+      so.flush_every = Millis(a.value("flush_ms", 200));
+      audit_ = std::make_unique<audit::AuditSink>(
+          std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so,
+          Clock::system(), &registry());
+    } else {
+      spdlog::warn("audit trail disabled by instance.json (audit.enabled = false): nothing is recorded");
+    }
   }
   auto make_redis = [&](const std::string& name, const Json& conf, const std::string& password,
                         const std::string& user = "") {
@@ -341,6 +357,10 @@ void ServiceContext::start_migrations() {
 
 store::PgPool& ServiceContext::db() {
   return *db_;
+}
+audit::Recorder& ServiceContext::audit() {
+  if (audit_) return *audit_;
+  return audit::NullRecorder::instance();
 }
 store::RedisClient& ServiceContext::blacklist() {
   return *blacklist_;

@@ -20,6 +20,10 @@
 #include "resilience/circuit_breaker.hpp"
 #include "resilience/health.hpp"
 
+namespace dive::audit {
+class AuditSink;
+class Recorder;
+}  // namespace dive::audit
 namespace dive::metrics {
 class Registry;
 }
@@ -60,6 +64,10 @@ class ServiceContext {
   void connect(const Dependencies& deps);
   store::PgPool& db();
   store::RedisClient& blacklist();
+  // The audit trail of this process (docs/AUDIT.md): what is recorded here is appended to the instance's
+  // hash chain by a background writer through db(), never on the request path. Records nothing when the
+  // service has no database or instance.json says "audit": {"enabled": false}. Thread-safe.
+  audit::Recorder& audit();
   net::HttpsClient& http();  // verifies against the instance's CA (and the federation's CA set)
   // Loads the federation CA set now if it changed (also done every 500 ms): called before a newly trusted
   // issuer is accepted, so that its keys can be fetched. Thread-safe.
@@ -102,6 +110,7 @@ class ServiceContext {
   std::vector<std::string> replaced_;
   std::shared_ptr<net::Router> router_;
   std::unique_ptr<store::PgPool> db_;
+  std::unique_ptr<audit::AuditSink> audit_;  // after db_: destroyed (flushed) before the pool goes
   std::unique_ptr<store::RedisClient> blacklist_;
   std::unique_ptr<net::HttpsClient> http_;
   std::string trust_file_;                  // <dir>/federation/trust.pem ("" without an instance dir)

@@ -235,7 +235,8 @@ TEST_F(Deployed, EveryPdpServesTheDeploymentBundleAndItsMetricsMoveWithTraffic) 
     EXPECT_EQ(resp.json()["result"]["evaluation_details"]["tenant"]["subject_tenant"], "TST");
   }
   EXPECT_EQ(metric() - before, 3);
-  // Each decision reaches the decision log in the hub's database (written off the request path).
+  // Each decision reaches the audit trail in the hub's database (written off the request path,
+  // docs/AUDIT.md).
   Json hub = cli_->instance_config("USA");
   Json secrets = Json::parse(read_file(cli_->home() / "instances" / "usa" / "secrets.json"));
   pqxx::connection db(store::pg_conninfo("127.0.0.1",
@@ -245,10 +246,11 @@ TEST_F(Deployed, EveryPdpServesTheDeploymentBundleAndItsMetricsMoveWithTraffic) 
   EXPECT_TRUE(wait_until(
       [&] {
         pqxx::nontransaction tx(db);
-        logged =
-            tx.exec_params("SELECT count(*) FROM decisions WHERE input_hash = decode($1, 'hex') AND allow",
-                           sha256_hex(r.body))[0][0]
-                .as<int>();
+        logged = tx.exec_params(
+                       "SELECT count(*) FROM audit_events WHERE type = 'policy.decision' AND outcome = "
+                       "'allow' AND (details::jsonb)->>'inputSha256' = $1",
+                       sha256_hex(r.body))[0][0]
+                     .as<int>();
         return logged >= 3;
       },
       10s))

@@ -1,0 +1,271 @@
+#include "audit/pg_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include "common/encoding.hpp"
+
+namespace dive::audit {
+
+namespace {
+
+// Bind parameters as text (the server infers each one's type from where it stands).
+using Params = std::vector<std::string>;
+
+constexpr const char* kColumns =
+    "seq, at_ms, type, actor, actor_issuer, source_ip, service, resource, outcome, reason, request_id, "
+    "details, prev_hash, hash";
+
+Record row_to_record(const pqxx::row& r) {
+  Record out;
+  out.seq = r[0].as<int64_t>();
+  Event& e = out.event;
+  e.at_ms = r[1].as<int64_t>();
+  e.type = r[2].as<std::string>();
+  e.actor = r[3].as<std::string>();
+  e.actor_issuer = r[4].as<std::string>();
+  e.source_ip = r[5].as<std::string>();
+  e.service = r[6].as<std::string>();
+  e.resource = r[7].as<std::string>();
+  e.outcome = r[8].as<std::string>();
+  e.reason = r[9].as<std::string>();
+  e.request_id = r[10].as<std::string>();
+  e.details = r[11].as<std::string>();
+  out.prev_hash = pqxx::binarystring(r[12]).str();
+  out.hash = pqxx::binarystring(r[13]).str();
+  return out;
+}
+
+// The WHERE clause of a filter: fixed fragments, one numbered bind parameter each; values go to `params`.
+std::string where_of(const Filter& f, Params& params, int& n) {
+  std::string w;
+  auto add = [&](const std::string& fragment) {
+    w += w.empty() ? " WHERE " : " AND ";
+    w += fragment;
+  };
+  if (!f.actor.empty()) {
+    add("actor = $" + std::to_string(++n));
+    params.push_back(f.actor);
+  }
+  if (!f.resource.empty()) {
+    add("resource = $" + std::to_string(++n));
+    params.push_back(f.resource);
+  }
+  if (!f.type.empty()) {
+    if (f.type_prefix) {
+      // A prefix match without LIKE's wildcards in the value: left(type, length(prefix)) = prefix.
+      add("left(type, length($" + std::to_string(n + 1) + ")) = $" + std::to_string(n + 1));
+      ++n;
+    } else {
+      add("type = $" + std::to_string(++n));
+    }
+    params.push_back(f.type);
+  }
+  if (!f.outcome.empty()) {
+    add("outcome = $" + std::to_string(++n));
+    params.push_back(f.outcome);
+  }
+  if (f.since_ms) {
+    add("at_ms >= $" + std::to_string(++n));
+    params.push_back(std::to_string(*f.since_ms));
+  }
+  if (f.until_ms) {
+    add("at_ms < $" + std::to_string(++n));
+    params.push_back(std::to_string(*f.until_ms));
+  }
+  return w;
+}
+
+// An element of an array literal: always double-quoted, '"' and '\\' escaped (so no value is NULL).
+void array_element(std::string& out, std::string_view v) {
+  out += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string hex_of(const std::string& raw) {
+  return hex_encode(raw);
+}
+
+void csv_field(std::string& out, const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::vector<std::string> batch_arrays(const std::vector<Event>& batch) {
+  std::vector<std::string> out(11);  // at_ms, then the ten text fields
+  const std::string Event::*fields[] = {
+      &Event::type,     &Event::actor,   &Event::actor_issuer, &Event::source_ip,  &Event::service,
+      &Event::resource, &Event::outcome, &Event::reason,       &Event::request_id, &Event::details};
+  for (auto& s : out) s += '{';
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Event& e = batch[i];
+    if (i > 0)
+      for (auto& s : out) s += ',';
+    out[0] += std::to_string(e.at_ms);
+    for (size_t f = 0; f < 10; ++f) array_element(out[f + 1], e.*fields[f]);
+  }
+  for (auto& s : out) s += '}';
+  return out;
+}
+
+int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch) {
+  if (batch.empty()) return 0;
+  auto a = batch_arrays(batch);
+  return tx
+      .exec_params1(
+          "SELECT audit_append($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+          a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10])[0]
+      .as<int64_t>();
+}
+
+std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f) {
+  Params params;
+  int n = 0;
+  std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events";
+  std::string where = where_of(f, params, n);
+  if (f.before_seq) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += "seq < $" + std::to_string(++n);
+    params.push_back(std::to_string(*f.before_seq));
+  }
+  sql += where + " ORDER BY seq DESC LIMIT $" + std::to_string(++n);
+  params.push_back(std::to_string(f.limit));
+  std::vector<Record> out;
+  for (const auto& row : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)))
+    out.push_back(row_to_record(row));
+  return out;
+}
+
+ChainEnds chain_ends(pqxx::transaction_base& tx) {
+  auto r =
+      tx.exec1("SELECT a.seq, a.hash, a.removed, h.seq, h.hash FROM audit_anchor a CROSS JOIN audit_head h");
+  ChainEnds e;
+  e.anchor_seq = r[0].as<int64_t>();
+  e.anchor_hash = pqxx::binarystring(r[1]).str();
+  e.removed = r[2].as<int64_t>();
+  e.head_seq = r[3].as<int64_t>();
+  e.head_hash = pqxx::binarystring(r[4]).str();
+  return e;
+}
+
+void scan(pqxx::transaction_base& tx, const Filter* f, const std::function<bool(const Record&)>& each,
+          int page) {
+  Filter none;
+  Params base;
+  int n = 0;
+  const std::string where = where_of(f ? *f : none, base, n);
+  const std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events" +
+                          (where.empty() ? " WHERE " : where + " AND ") + "seq > $" + std::to_string(n + 1) +
+                          " ORDER BY seq LIMIT $" + std::to_string(n + 2);
+  int64_t after = 0;
+  while (true) {
+    Params p = base;
+    p.push_back(std::to_string(after));
+    p.push_back(std::to_string(page));
+    auto rows = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(p));
+    for (const auto& row : rows) {
+      Record r = row_to_record(row);
+      after = r.seq;
+      if (!each(r)) return;
+    }
+    if (static_cast<int>(rows.size()) < page) return;
+  }
+}
+
+VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& progress) {
+  pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(conn);
+  VerifyReport rep;
+  rep.ends = chain_ends(tx);
+  ChainVerifier v(rep.ends.anchor_seq, rep.ends.anchor_hash);
+  scan(tx, nullptr, [&](const Record& r) {
+    if (!v.add(r)) return false;
+    if (rep.records == 0) {
+      rep.first_seq = r.seq;
+      rep.first_ms = r.event.at_ms;
+    }
+    rep.last_seq = r.seq;
+    rep.last_ms = r.event.at_ms;
+    ++rep.records;
+    if (progress && rep.records % 100000 == 0) progress(rep.records);
+    return true;
+  });
+  v.finish(rep.ends.head_seq, rep.ends.head_hash);
+  rep.broken = v.broken();
+  tx.commit();
+  return rep;
+}
+
+int64_t prune_step(pqxx::connection& conn, int retention_days, int chunk) {
+  pqxx::work tx(conn);
+  auto n = tx.exec_params1("SELECT audit_prune($1, $2)", retention_days, chunk)[0].as<int64_t>();
+  tx.commit();
+  return n;
+}
+
+int64_t prune(pqxx::connection& conn, int retention_days, int chunk) {
+  int64_t total = 0;
+  while (true) {
+    const int64_t n = prune_step(conn, retention_days, chunk);
+    total += n;
+    if (n < chunk) return total;
+  }
+}
+
+Json to_json(const Record& r) {
+  const Event& e = r.event;
+  Json details;
+  try {
+    details = Json::parse(e.details);
+  } catch (const std::exception&) {
+    details = e.details;  // as stored
+  }
+  return Json{{"seq", r.seq},
+              {"time", format_time(e.at_ms)},
+              {"atMs", e.at_ms},
+              {"type", e.type},
+              {"actor", e.actor},
+              {"actorIssuer", e.actor_issuer},
+              {"sourceIp", e.source_ip},
+              {"service", e.service},
+              {"resource", e.resource},
+              {"outcome", e.outcome},
+              {"reason", e.reason},
+              {"requestId", e.request_id},
+              {"details", details},
+              {"prevHash", hex_of(r.prev_hash)},
+              {"hash", hex_of(r.hash)}};
+}
+
+std::string csv_header() {
+  return "seq,time,at_ms,type,actor,actor_issuer,source_ip,service,resource,outcome,reason,request_id,"
+         "details,"
+         "prev_hash,hash\r\n";
+}
+
+std::string to_csv(const Record& r) {
+  const Event& e = r.event;
+  std::string out = std::to_string(r.seq) + "," + format_time(e.at_ms) + "," + std::to_string(e.at_ms);
+  for (const std::string* f : {&e.type, &e.actor, &e.actor_issuer, &e.source_ip, &e.service, &e.resource,
+                               &e.outcome, &e.reason, &e.request_id, &e.details}) {
+    out += ',';
+    csv_field(out, *f);
+  }
+  out += ',' + hex_of(r.prev_hash) + ',' + hex_of(r.hash) + "\r\n";
+  return out;
+}
+
+}  // namespace dive::audit

@@ -1,0 +1,70 @@
+#pragma once
+// The SQL of the audit trail (tables and functions: migrations/instance/008_audit.sql). Every call takes a
+// transaction or connection the caller opened (services go through their PgPool). Filters reach SQL only
+// as bind parameters: the statement is one of a fixed set of texts, chosen by which filters are present.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+
+#include "audit/chain.hpp"
+#include "audit/filter.hpp"
+#include "common/json.hpp"
+
+namespace dive::audit {
+
+// Appends the events (one chain, in order) through audit_append(); returns the seq of the last record.
+int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch);
+// What audit_append() takes: for each field (at_ms, type, actor, actor_issuer, source_ip, service, resource,
+// outcome, reason, request_id, details) a PostgreSQL array literal of every event's value, quoted
+// (exposed for tests).
+std::vector<std::string> batch_arrays(const std::vector<Event>& batch);
+
+// The records matching `f`, newest first, at most f.limit.
+std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f);
+
+// The ends of the chain: where it starts (the anchor: the last record the retention removed) and its head.
+struct ChainEnds {
+  int64_t anchor_seq = 0;
+  std::string anchor_hash;
+  int64_t removed = 0;  // records removed by the retention, in all
+  int64_t head_seq = 0;
+  std::string head_hash;
+};
+ChainEnds chain_ends(pqxx::transaction_base& tx);
+
+// Every record from the anchor on, oldest first, `page` at a time, matching `f` (its limit and cursor are
+// not used; nullptr: all), each handed to `each` (false: stop). Run in one REPEATABLE READ transaction for
+// a consistent snapshot (verify() does).
+void scan(pqxx::transaction_base& tx, const Filter* f, const std::function<bool(const Record&)>& each,
+          int page = 5000);
+
+struct VerifyReport {
+  ChainEnds ends;
+  int64_t records = 0;
+  std::optional<ChainVerifier::Break> broken;
+  int64_t first_seq = 0, last_seq = 0;
+  int64_t first_ms = 0, last_ms = 0;
+};
+// Walks the whole chain from the anchor in one consistent snapshot (its own read-only transaction on
+// `conn`); `progress` is told the number of records checked every 100,000.
+VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& progress = {});
+
+// Retention: removes the records older than `retention_days`, oldest first, at most `chunk` in one
+// transaction (audit_prune()); returns how many (fewer than `chunk`: nothing older is left).
+int64_t prune_step(pqxx::connection& conn, int retention_days, int chunk = 10000);
+// prune_step until nothing older is left. Returns how many were removed.
+int64_t prune(pqxx::connection& conn, int retention_days, int chunk = 10000);
+
+// A record as JSON (hashes in hex, time also as ISO 8601): the shape of `./dive audit --json`, the export
+// and GET /api/admin/audit.
+Json to_json(const Record& r);
+// CSV (RFC 4180): the header line, then one line per record, both ending in "\r\n".
+std::string csv_header();
+std::string to_csv(const Record& r);
+
+}  // namespace dive::audit

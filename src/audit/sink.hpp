@@ -1,0 +1,130 @@
+#pragma once
+// The audit sink of a service process (docs/AUDIT.md): record() only appends to a bounded queue and never
+// blocks a request; a background thread writes batches through a BatchWriter (the instance database:
+// PgBatchWriter). When the queue is full the event is dropped, counted in
+// dive_v3_audit_events_dropped_total{service} and logged at error level (never silently; the log line is
+// rate-limited, the counter is exact). While the database is unavailable the queued events stay queued and
+// the write is retried with backoff; memory stays bounded by the capacity (which counts the events being
+// written too). The writer takes the whole queue at once (a swap), so a recorder never waits behind it. A
+// batch the database refuses for its content (not an outage) is written one event at a time, so one bad event
+// cannot hold up the rest; an event refused on its own is dropped and counted like an overflow.
+//
+// Metrics: dive_v3_audit_events_written_total{type}, dive_v3_audit_events_dropped_total{service},
+// dive_v3_audit_queue_depth, dive_v3_audit_write_errors_total.
+//
+// Shared between threads: record(), flush() and stats() may be called from any thread; the writer thread
+// is the only one calling the BatchWriter.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/event.hpp"
+#include "common/clock.hpp"
+#include "resilience/retry.hpp"
+
+namespace dive::metrics {
+class Counter;
+class Gauge;
+class Registry;
+template <class M>
+class Family;
+}  // namespace dive::metrics
+namespace dive::store {
+class PgPool;
+}
+
+namespace dive::audit {
+
+class BatchWriter {
+ public:
+  virtual ~BatchWriter() = default;
+  // Appends the events to the chain, in order, all or nothing. Throws store::PgUnavailable when the
+  // database cannot be reached (the batch is kept and retried), anything else when it refused the batch.
+  virtual void write(const std::vector<Event>& batch) = 0;
+};
+
+// The instance database's audit_append() through the service's pool (behind its breaker and deadlines).
+// Until `ready()` (the schema has the audit tables: a service waits for the supervisor's migrations) every
+// write fails like an outage, so events recorded at start wait instead of being refused.
+class PgBatchWriter final : public BatchWriter {
+ public:
+  explicit PgBatchWriter(store::PgPool& db, std::function<bool()> ready = {})
+      : db_(db), ready_(std::move(ready)) {}
+  void write(const std::vector<Event>& batch) override;
+
+ private:
+  store::PgPool& db_;
+  std::function<bool()> ready_;
+};
+
+struct SinkOptions {
+  std::string service;      // the service label of the dropped counter (and every event's service)
+  size_t capacity = 20000;  // events waiting at most; beyond that new ones are dropped
+  size_t batch = 1000;      // events per write
+  size_t max_batch = 5000;  // per write while more than `batch` are waiting (catching up after a stall)
+  Millis flush_every{200};  // a partial batch is written at least this often
+  resilience::BackoffPolicy retry{Millis(200), 2.0, Millis(5000), Millis(100)};  // after a failed write
+  Millis drop_log_every{10000};  // at most one error line per this interval while dropping
+};
+
+class AuditSink final : public Recorder {
+ public:
+  AuditSink(std::unique_ptr<BatchWriter> writer, SinkOptions opts, Clock& clock = Clock::system(),
+            metrics::Registry* registry = nullptr);
+  // Writes what is queued (bounded: one more attempt when the database is down), then stops.
+  ~AuditSink() override;
+  AuditSink(const AuditSink&) = delete;
+  AuditSink& operator=(const AuditSink&) = delete;
+
+  // Stamps at_ms (when 0) and service (when empty), then queues. Never blocks, never throws.
+  void record(Event e) noexcept override;
+
+  struct Stats {
+    uint64_t written = 0, dropped = 0, write_errors = 0;
+    size_t queued = 0;
+  };
+  Stats stats() const;
+  // Blocks until what was queued before the call is written, or `timeout` passed. True when written.
+  bool flush(Millis timeout);
+
+ private:
+  void run();
+  // One attempt. False on an outage: `batch` then holds what was not written, for the caller to keep.
+  bool write_batch(std::vector<Event>& batch);
+  bool outage(size_t n, const char* what);  // counts and logs a failed attempt; false
+  void finished(size_t n);                  // n events written or dropped: for flush() and the capacity
+  void count_written(const std::vector<Event>& batch);
+  void dropped(uint64_t n, const char* why) noexcept;
+
+  std::unique_ptr<BatchWriter> writer_;
+  SinkOptions opts_;
+  Clock& clock_;
+  resilience::Backoff backoff_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::vector<Event> queue_;  // recorded, not yet taken by the writer
+  size_t inflight_ = 0;       // taken by the writer and not finished (counted against the capacity)
+  bool stop_ = false;
+  bool flush_requested_ = false;
+  bool failing_ = false;              // the last write failed: wait for the backoff
+  uint64_t enqueued_ = 0, done_ = 0;  // events handed to the writer and finished (written or dropped)
+  std::atomic<uint64_t> written_{0}, dropped_{0}, errors_{0};
+  std::mutex drop_log_mu_;
+  SteadyTime last_drop_log_{};
+  uint64_t drops_unlogged_ = 0;
+  metrics::Counter* m_dropped_ = nullptr;
+  metrics::Counter* m_errors_ = nullptr;
+  metrics::Gauge* m_depth_ = nullptr;
+  metrics::Family<metrics::Counter>* m_written_ = nullptr;
+  std::map<std::string, metrics::Counter*> written_by_type_;  // writer thread only
+  std::thread thread_;                                        // last: started once everything above exists
+};
+
+}  // namespace dive::audit
