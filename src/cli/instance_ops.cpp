@@ -227,6 +227,14 @@ int upgrade_one(const std::string& code, bool backup, const std::string& passphr
   // With --json, stdout carries the summary only; progress goes nowhere but the result.
   orch::Console out("", json);
   auto r = orch::upgrade_instance(ctx().layout, o, out);
+  // In the instance's audit trail, whatever the outcome (docs/AUDIT.md).
+  record_admin(code, admin_event("admin.upgrade", code, r.exit_code == 0,
+                                 r.exit_code == 0 ? "schema " + std::to_string(r.schema_before) + " -> " +
+                                                        std::to_string(r.schema_after) + ", services replaced"
+                                                  : r.reason,
+                                 Json{{"backup", r.backup_file.empty() ? Json(nullptr) : Json(r.backup_file)},
+                                      {"seconds", r.seconds}}
+                                     .dump()));
   if (json) std::printf("%s\n", r.to_json().dump(2).c_str());
   return r.exit_code == 0 ? kOk : kFailed;
 }

@@ -70,6 +70,10 @@ TEST_F(Upgrade, UnderReadAndUploadLoadNoRequestFails) {
     EXPECT_NE(s["newPid"], s["oldPid"]) << s.dump();
   }
   EXPECT_EQ(summary["schemaAfter"], summary["schemaBefore"]);  // this binary's schema: nothing to migrate
+  // The upgrade is in the instance's audit trail, with the operator as the actor.
+  Json audited = cli_->run_json({"audit", "--type", "admin.upgrade", "--json"});
+  ASSERT_TRUE(audited.is_array() && !audited.empty()) << audited.dump();
+  EXPECT_EQ(audited.back()["outcome"], "success") << audited.back().dump();
 
   // The load goes on a little after the last replacement, then every answer is checked.
   const size_t at_end = load.count();
