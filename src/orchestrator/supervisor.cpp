@@ -1,8 +1,6 @@
 #include "orchestrator/supervisor.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -16,14 +14,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <set>
-#include <sstream>
 
 #include "common/fs.hpp"
 #include "common/process.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/control_socket.hpp"
+#include "orchestrator/listen_socket.hpp"
 #include "orchestrator/pidfile.hpp"
 
 namespace dive::orch {
@@ -136,48 +132,6 @@ bool exe_replaced(pid_t pid) {
 // serving: they are taken over, not restarted, so the death of a supervisor costs no request. Only a process
 // whose pid and start time both match our record is ours; one whose program was replaced on disk since it
 // started (an upgrade) is stopped instead, and started again from the new program.
-namespace {
-
-// The inodes of the sockets listening on TCP `port` (/proc/net/tcp and tcp6: state 0A).
-std::set<std::string> listening_inodes(int port) {
-  std::set<std::string> out;
-  char want[8];
-  std::snprintf(want, sizeof want, ":%04X", port);
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream f(line);
-      std::string sl, local, remote, st, queues, tr, retr, uid, timeout, inode;
-      f >> sl >> local >> remote >> st >> queues >> tr >> retr >> uid >> timeout >> inode;
-      if (st == "0A" && local.size() > 5 && local.compare(local.size() - 5, 5, want) == 0) out.insert(inode);
-    }
-  }
-  return out;
-}
-
-// A copy of the listening socket on `port` held by the process behind `pidfd` (a service a previous
-// supervisor started with its socket): pidfd_getfd of the descriptor whose inode listens there; -1 if none.
-int take_listening_socket(pid_t pid, int pidfd, int port) {
-  const auto inodes = listening_inodes(port);
-  if (inodes.empty()) return -1;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
-    std::error_code lec;
-    const std::string target = std::filesystem::read_symlink(e.path(), lec).string();
-    if (lec || target.rfind("socket:[", 0) != 0) continue;
-    if (!inodes.count(target.substr(8, target.size() - 9))) continue;
-    auto n = parse_int(e.path().filename().string());
-    if (!n) continue;
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(*n), 0));
-    if (fd >= 0) return fd;  // close-on-exec already
-  }
-  return -1;
-}
-
-}  // namespace
-
 void Supervisor::adopt_stale_children() {
   auto now = std::chrono::steady_clock::now();
   for (const auto& cp : children_) {
@@ -230,22 +184,13 @@ bool Supervisor::deps_ready(size_t index) const {
 int Supervisor::listener_for(const Child& c) {
   if (c.spec.listen_address.empty() || c.spec.port <= 0) return -1;
   if (auto it = listeners_.find(c.spec.name); it != listeners_.end()) return it->second;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(c.spec.port));
-  const std::string host = c.spec.listen_address == "localhost" ? "127.0.0.1" : c.spec.listen_address;
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-    const int err = errno;
-    ::close(fd);
+  std::string why;
+  const int fd = bind_listening_socket(c.spec.listen_address, c.spec.port, &why);
+  if (fd < 0) {
     // Taken (a process of a previous supervisor still holds it): the service binds the port itself, and a
     // restart of it is a stop and a start.
     spdlog::info("{}: no shared listening socket on {}:{} ({}); the service binds its port itself",
-                 c.spec.name, host, c.spec.port, std::strerror(err));
+                 c.spec.name, c.spec.listen_address, c.spec.port, why);
     return -1;
   }
   listeners_[c.spec.name] = fd;
