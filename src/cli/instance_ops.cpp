@@ -176,26 +176,28 @@ int service_verb(const std::string& code, const std::string& verb, const std::st
     throw UsageError("no service '" + svc + "' in " + code + " (one of: " + join(names, ", ") + ")");
   auto paths = ctx().layout.instance(code);
   if (verb == "start") check_port_before_start(paths, svc);
-  Json answer = orch::service_command(paths, verb, svc);
-  if (verb == "restart" && answer.value("graceful", false)) {
-    // A new process starts beside the old one on the same socket; the old one drains once it is ready.
-    std::string why;
-    const int64_t old = answer.value("pid", int64_t{0});
-    if (!orch::wait_for_replacement(paths, svc, old, 90s, &why)) {
-      out.fail(svc + " of " + code + ": " + why + "; see ./dive " + (orch::is_hub(code) ? "hub" : "spoke") +
-               " logs " + (orch::is_hub(code) ? "" : code + " ") + svc);
+  const std::string logs = "see ./dive " + std::string(orch::is_hub(code) ? "hub" : "spoke") + " logs " +
+                           (orch::is_hub(code) ? "" : code + " ") + svc;
+  if (verb == "restart") {
+    // Graceful where the supervisor holds the socket: a new process beside the old one, which then drains.
+    try {
+      auto r = orch::restart_service(paths, svc, 90s);
+      out.ok(svc + " of " + code +
+             (r.graceful
+                  ? " restarted without closing its port (pid " + std::to_string(r.old_pid) + " drained)"
+                  : " running and healthy"));
+      return kOk;
+    } catch (const std::runtime_error& e) {
+      out.fail(std::string(e.what()) + "; " + logs);
       return kFailed;
     }
-    out.ok(svc + " of " + code + " restarted without closing its port (pid " + std::to_string(old) +
-           " drained)");
-    return kOk;
   }
+  orch::service_command(paths, verb, svc);
   bool ok = verb == "stop" ? orch::wait_for_service(paths, svc, "stopped", false, 30s)
                            : orch::wait_for_service(paths, svc, "running", true, 90s);
   if (!ok) {
     out.fail(svc + " of " + code + " did not reach " + (verb == "stop" ? "stopped" : "running and healthy") +
-             " in time; see ./dive " + (orch::is_hub(code) ? "hub" : "spoke") + " logs " +
-             (orch::is_hub(code) ? "" : code + " ") + svc);
+             " in time; " + logs);
     return kFailed;
   }
   out.ok(svc + " of " + code +

@@ -43,8 +43,8 @@ struct BackupResult {
 BackupResult backup_instance(const Layout& layout, const std::string& code, const BackupOptions& options);
 
 // The operator's passphrase: the first line of `file` when given, else $DIVE_BACKUP_PASSPHRASE, which is then
-// removed from this process's environment (so no child process inherits it). Throws std::invalid_argument when
-// there is none or it is shorter than 12 characters.
+// removed from this process's environment (so no child process inherits it). Throws std::invalid_argument
+// when there is none or it is shorter than 12 characters.
 std::string read_backup_passphrase(const std::string& file);
 
 // The highest instance schema revision this binary knows (its last embedded migration).

@@ -176,6 +176,24 @@ bool wait_for_service(const InstancePaths& paths, const std::string& service, co
   }
 }
 
+RestartOutcome restart_service(const InstancePaths& paths, const std::string& service,
+                               std::chrono::milliseconds timeout) {
+  RestartOutcome r;
+  Json answer = service_command(paths, "restart", service);
+  r.graceful = answer.value("graceful", false);
+  r.old_pid = answer["pid"].is_number_integer() ? answer["pid"].get<int64_t>() : 0;
+  std::string why;
+  const bool back = r.graceful ? wait_for_replacement(paths, service, r.old_pid, timeout, &why)
+                               : wait_for_service(paths, service, "running", true, timeout);
+  if (!back)
+    throw std::runtime_error(service + " of " + paths.code + " was not restarted: " +
+                             (why.empty() ? "not running and healthy in time" : why));
+  if (auto st = supervisor_request(paths.socket, Json{{"cmd", "status"}}))
+    for (const auto& s : (*st)["status"]["services"])
+      if (s["name"] == service && s["pid"].is_number_integer()) r.new_pid = s["pid"].get<int64_t>();
+  return r;
+}
+
 std::vector<std::string> restart_adopted_services(const InstancePaths& paths) {
   std::vector<std::string> restarted;
   auto r = supervisor_request(paths.socket, Json{{"cmd", "status"}});

@@ -42,6 +42,15 @@ Json service_command(const InstancePaths& paths, const std::string& cmd, const s
 // `why` says so).
 bool wait_for_replacement(const InstancePaths& paths, const std::string& service, int64_t old_pid,
                           std::chrono::milliseconds timeout, std::string* why = nullptr);
+// Restarts one service and waits until it is back: gracefully replaced (wait_for_replacement) or, when the
+// supervisor did not hold its socket, running and healthy again. Throws std::runtime_error when the
+// supervisor refuses or the service is not back within `timeout` (the message says why).
+struct RestartOutcome {
+  bool graceful = false;
+  int64_t old_pid = 0, new_pid = 0;
+};
+RestartOutcome restart_service(const InstancePaths& paths, const std::string& service,
+                               std::chrono::milliseconds timeout);
 // Restarts every DIVE service the running supervisor took over from a previous one (they run the
 // configuration they started with); returns their names. Nothing when no supervisor answers.
 std::vector<std::string> restart_adopted_services(const InstancePaths& paths);

@@ -472,14 +472,11 @@ class Deploy {
       // Services read their configuration and certificate at start; the data stores keep running.
       out_.info("already running: restarting its services for the new configuration");
       for (auto it = service_names().rbegin(); it != service_names().rend(); ++it) {  // dependents first
-        // Gracefully where the supervisor holds the socket: the new process replaces the old one once ready.
-        Json answer = service_command(paths_, "restart", *it);
-        std::string why;
-        if (answer.value("graceful", false) &&
-            !wait_for_replacement(paths_, *it, answer.value("pid", int64_t{0}), o_.policy.health_timeout,
-                                  &why))
-          throw StepFailure(errc::kServiceTimeout, *it + " of " + o_.code + " was not restarted: " + why,
-                            "see " + paths_.log(*it).string());
+        try {  // gracefully where the supervisor holds the socket (docs/ORCHESTRATION.md)
+          restart_service(paths_, *it, o_.policy.health_timeout);
+        } catch (const std::runtime_error& e) {
+          throw StepFailure(errc::kServiceTimeout, e.what(), "see " + paths_.log(*it).string());
+        }
       }
     } else if (was_running) {
       out_.info("already running with this configuration: nothing to restart");

@@ -67,19 +67,14 @@ void migrate(const Json& cfg, const Json& secrets, UpgradeResult& r, const Conso
 void restart_service(const InstancePaths& paths, const std::string& svc, const UpgradeOptions& o,
                      UpgradeResult& r, const Console& out) {
   const auto t0 = Clock::now();
-  Json answer = service_command(paths, "restart", svc);
-  const bool graceful = answer.value("graceful", false);
-  const int64_t old_pid = answer["pid"].is_number_integer() ? answer["pid"].get<int64_t>() : 0;
-  std::string why;
-  const bool done = graceful ? wait_for_replacement(paths, svc, old_pid, o.service_timeout, &why)
-                             : wait_for_service(paths, svc, "running", true, o.service_timeout);
-  if (!done)
-    throw Failure(svc + " was not replaced: " + (why.empty() ? "not running and healthy in time" : why) +
-                  " (see ./dive logs)");
-  int64_t new_pid = 0;
-  if (auto st = supervisor_request(paths.socket, Json{{"cmd", "status"}}))
-    for (const auto& s : (*st)["status"]["services"])
-      if (s["name"] == svc && s["pid"].is_number_integer()) new_pid = s["pid"].get<int64_t>();
+  RestartOutcome back;
+  try {
+    back = orch::restart_service(paths, svc, o.service_timeout);
+  } catch (const std::exception& e) {
+    throw Failure(std::string(e.what()) + " (see ./dive logs)");
+  }
+  const bool graceful = back.graceful;
+  const int64_t old_pid = back.old_pid, new_pid = back.new_pid;
   const double secs = seconds_since(t0);
   r.services.push_back(Json{{"name", svc},
                             {"oldPid", old_pid ? Json(old_pid) : Json(nullptr)},

@@ -209,7 +209,8 @@ TEST_F(WebConsole, SignInStartsACodeFlowWithPkceBoundToTheBrowser) {
 
   // Counted: two callbacks refused as not bound or used up, one refused by the identity provider.
   auto metrics = send("GET", "/metrics").body;
-  EXPECT_NE(metrics.find("dive_v3_web_signins_total{outcome=\"bad_request\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("dive_v3_web_signins_total{outcome=\"bad_request\"} 2"), std::string::npos)
+      << metrics;
   EXPECT_NE(metrics.find("dive_v3_web_signins_total{outcome=\"unauthorized\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("dive_v3_web_sessions 0"), std::string::npos);
 }
