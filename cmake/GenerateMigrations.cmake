@@ -59,11 +59,5 @@ endforeach()
 
 string(APPEND code "\n}  // namespace dive::store\n")
 
-# Rewrite only on change, so that dependants are not rebuilt for nothing.
-set(old "")
-if(EXISTS ${OUTPUT})
-  file(READ ${OUTPUT} old)
-endif()
-if(NOT old STREQUAL code)
-  file(WRITE ${OUTPUT} "${code}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake)
+write_if_changed(${OUTPUT} "${code}")
