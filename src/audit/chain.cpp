@@ -85,7 +85,8 @@ bool ChainVerifier::finish(int64_t head_seq, std::string_view head_hash) {
                                  std::to_string(last_seq_) + ": records " + std::to_string(last_seq_ + 1) +
                                  ".." + std::to_string(head_seq) + " are missing (deleted)"
                            : "the chain goes on to record " + std::to_string(last_seq_) + " past its head " +
-                                 std::to_string(head_seq) + " (records were added outside audit_append)";
+                                 std::to_string(head_seq) +
+                                 " (records were added outside the append functions)";
     break_ = Break{std::min(head_seq, last_seq_) + 1, 0, what};
     return false;
   }

@@ -1,6 +1,7 @@
 #pragma once
-// The hash chain of the audit trail (docs/AUDIT.md), computed exactly as audit_append() in
-// migrations/instance/008_audit.sql computes it:
+// The hash chain of the audit trail (docs/AUDIT.md). Writers hash their records with link_hash (the
+// database stores them: migrations/instance/009_audit_chained.sql); audit_append() in
+// migrations/instance/008_audit.sql computes the same in SQL (when a writer hashed from a stale head):
 //
 //   hash(n)      = SHA-256( hash(n-1) || SHA-256(canonical(n)) )   (raw 32-byte hashes; the anchor's first)
 //   canonical(n) = "DIVE-AUDIT-1" then, for seq, at_ms, type, actor, actor_issuer, source_ip, service,
@@ -22,6 +23,13 @@ std::string canonical(int64_t seq, const Event& e);
 std::string link_hash(std::string_view prev_hash, int64_t seq, const Event& e);
 // The anchor of a chain nothing was ever removed from: 32 zero bytes.
 std::string genesis_hash();
+
+// The end of the chain as a writer last saw it: the seq and hash of the last record (seq < 0: not known).
+struct ChainHead {
+  int64_t seq = -1;
+  std::string hash;  // raw 32 bytes
+  bool known() const { return seq >= 0; }
+};
 
 // A stored record: its seq, its fields and the two hashes (raw bytes).
 struct Record {

@@ -75,16 +75,6 @@ std::string where_of(const Filter& f, Params& params, int& n) {
   return w;
 }
 
-// An element of an array literal: always double-quoted, '"' and '\\' escaped (so no value is NULL).
-void array_element(std::string& out, std::string_view v) {
-  out += '"';
-  for (char c : v) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-}
-
 std::string hex_of(const std::string& raw) {
   return hex_encode(raw);
 }
@@ -104,32 +94,99 @@ void csv_field(std::string& out, const std::string& v) {
 
 }  // namespace
 
-std::vector<std::string> batch_arrays(const std::vector<Event>& batch) {
-  std::vector<std::string> out(11);  // at_ms, then the ten text fields
+namespace {
+
+// PostgreSQL's binary format of a one-dimensional array without NULLs (array_send): ndim, has-null flag,
+// element type, then size and lower bound of the dimension, then each element as a length and its bytes.
+// Integers in network byte order.
+class BinaryArray {
+ public:
+  BinaryArray(uint32_t element_oid, size_t n) {
+    put32(1);
+    put32(0);
+    put32(element_oid);
+    put32(static_cast<uint32_t>(n));
+    put32(1);
+  }
+  void add(std::string_view v) {
+    put32(static_cast<uint32_t>(v.size()));
+    out_.append(v);
+  }
+  void add(int64_t v) {
+    put32(8);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out_ += static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xFF);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void put32(uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out_ += static_cast<char>((v >> shift) & 0xFF);
+  }
+  std::string out_;
+};
+
+constexpr uint32_t kInt8Oid = 20, kTextOid = 25, kByteaOid = 17;
+
+ChainHead fetch_head(pqxx::transaction_base& tx) {
+  auto r = tx.exec1("SELECT seq, hash FROM audit_chain_head()");
+  return ChainHead{r[0].as<int64_t>(), pqxx::binarystring(r[1]).str()};
+}
+
+}  // namespace
+
+std::vector<std::string> binary_arrays(const std::vector<Event>& batch,
+                                       const std::vector<std::string>& hashes) {
   const std::string Event::*fields[] = {
       &Event::type,     &Event::actor,   &Event::actor_issuer, &Event::source_ip,  &Event::service,
       &Event::resource, &Event::outcome, &Event::reason,       &Event::request_id, &Event::details};
-  for (auto& s : out) s += '{';
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const Event& e = batch[i];
-    if (i > 0)
-      for (auto& s : out) s += ',';
-    out[0] += std::to_string(e.at_ms);
-    for (size_t f = 0; f < 10; ++f) array_element(out[f + 1], e.*fields[f]);
+  std::vector<std::string> out;
+  out.reserve(12);
+  BinaryArray at(kInt8Oid, batch.size());
+  for (const auto& e : batch) at.add(e.at_ms);
+  out.push_back(at.take());
+  for (auto field : fields) {
+    BinaryArray a(kTextOid, batch.size());
+    for (const auto& e : batch) a.add(e.*field);
+    out.push_back(a.take());
   }
-  for (auto& s : out) s += '}';
+  BinaryArray h(kByteaOid, hashes.size());
+  for (const auto& x : hashes) h.add(x);
+  out.push_back(h.take());
   return out;
 }
 
+std::vector<std::string> chain_hashes(const ChainHead& head, const std::vector<Event>& batch) {
+  std::vector<std::string> out;
+  out.reserve(batch.size());
+  const std::string* prev = &head.hash;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    out.push_back(link_hash(*prev, head.seq + 1 + static_cast<int64_t>(i), batch[i]));
+    prev = &out.back();
+  }
+  return out;
+}
+
+int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch, ChainHead& head) {
+  if (!head.known()) head = fetch_head(tx);
+  if (batch.empty()) return head.seq;
+  auto a = binary_arrays(batch, chain_hashes(head, batch));
+  auto r = tx.exec_params1(
+      "SELECT hashed_here, head_seq, head_hash FROM audit_append_chained($1::bigint, $2::bytea, "
+      "$3::bigint[], "
+      "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+      "$12::text[], $13::text[], $14::bytea[])",
+      head.seq, pqxx::binarystring(head.hash), pqxx::binarystring(a[0]), pqxx::binarystring(a[1]),
+      pqxx::binarystring(a[2]), pqxx::binarystring(a[3]), pqxx::binarystring(a[4]), pqxx::binarystring(a[5]),
+      pqxx::binarystring(a[6]), pqxx::binarystring(a[7]), pqxx::binarystring(a[8]), pqxx::binarystring(a[9]),
+      pqxx::binarystring(a[10]), pqxx::binarystring(a[11]));
+  head = ChainHead{r[1].as<int64_t>(), pqxx::binarystring(r[2]).str()};
+  return head.seq;
+}
+
 int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch) {
-  if (batch.empty()) return 0;
-  auto a = batch_arrays(batch);
-  return tx
-      .exec_params1(
-          "SELECT audit_append($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
-          a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10])[0]
-      .as<int64_t>();
+  ChainHead head;
+  return append(tx, batch, head);
 }
 
 std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f) {

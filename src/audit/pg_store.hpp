@@ -1,5 +1,6 @@
 #pragma once
-// The SQL of the audit trail (tables and functions: migrations/instance/008_audit.sql). Every call takes a
+// The SQL of the audit trail (tables and functions: migrations/instance/008_audit.sql and
+// 009_audit_chained.sql). Every call takes a
 // transaction or connection the caller opened (services go through their PgPool). Filters reach SQL only
 // as bind parameters: the statement is one of a fixed set of texts, chosen by which filters are present.
 #include <cstdint>
@@ -17,12 +18,24 @@
 
 namespace dive::audit {
 
-// Appends the events (one chain, in order) through audit_append(); returns the seq of the last record.
+// Appends the events (one chain, in order); returns the seq of the last record. The records are hashed
+// here, from `head` (fetched first when not known), and handed with their hashes to audit_append_chained(),
+// which takes the head row's lock and writes them as they are if the chain still ends at `head`; when
+// another writer appended meanwhile, the database hashes them itself (one call appends either way). `head`
+// is the new head afterwards (the caller's to forget if the transaction does not commit: a stale head only
+// means the database hashes the next batch).
+int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch, ChainHead& head);
+// The same from an unknown head (one more round trip): for a writer of a single batch (the CLI).
 int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch);
-// What audit_append() takes: for each field (at_ms, type, actor, actor_issuer, source_ip, service, resource,
-// outcome, reason, request_id, details) a PostgreSQL array literal of every event's value, quoted
-// (exposed for tests).
-std::vector<std::string> batch_arrays(const std::vector<Event>& batch);
+
+// The parameters of audit_append_chained() after the head: for each field (at_ms, type, actor,
+// actor_issuer, source_ip, service, resource, outcome, reason, request_id, details), then the hashes, a
+// one-dimensional array in PostgreSQL's binary format (array_send: no quoting, nothing for the server to
+// parse but lengths). Exposed for tests.
+std::vector<std::string> binary_arrays(const std::vector<Event>& batch,
+                                       const std::vector<std::string>& hashes);
+// The hash of each event when the chain ends at `head` (seq head.seq + 1 onwards): chain.hpp's link_hash.
+std::vector<std::string> chain_hashes(const ChainHead& head, const std::vector<Event>& batch);
 
 // The records matching `f`, newest first, at most f.limit.
 std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f);

@@ -21,8 +21,10 @@ void PgBatchWriter::write(const std::vector<Event>& batch) {
     // slow the one writer of the chain (a crash of PostgreSQL loses at most its last ~0.6 s of commits, whole
     // batches: the chain stays consistent). Uploads and everything else keep synchronous commits.
     tx.exec("SET LOCAL synchronous_commit = off");
-    int64_t last = append(tx, batch);
+    ChainHead head = head_;
+    int64_t last = append(tx, batch, head);
     tx.commit();
+    head_ = std::move(head);
     return last;
   });
 }

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/chain.hpp"
 #include "audit/event.hpp"
 #include "common/clock.hpp"
 #include "resilience/retry.hpp"
@@ -50,9 +51,10 @@ class BatchWriter {
   virtual void write(const std::vector<Event>& batch) = 0;
 };
 
-// The instance database's audit_append() through the service's pool (behind its breaker and deadlines).
-// Until `ready()` (the schema has the audit tables: a service waits for the supervisor's migrations) every
-// write fails like an outage, so events recorded at start wait instead of being refused.
+// The instance database's audit trail through the service's pool (behind its breaker and deadlines): the
+// records hashed here from the head this writer last saw (pg_store.hpp's append). Until `ready()` (the
+// schema has the audit tables: a service waits for the supervisor's migrations) every write fails like an
+// outage, so events recorded at start wait instead of being refused. Used by one thread (the sink's writer).
 class PgBatchWriter final : public BatchWriter {
  public:
   explicit PgBatchWriter(store::PgPool& db, std::function<bool()> ready = {})
@@ -62,6 +64,7 @@ class PgBatchWriter final : public BatchWriter {
  private:
   store::PgPool& db_;
   std::function<bool()> ready_;
+  ChainHead head_;  // after the last committed write (a stale one costs a second hashing, nothing else)
 };
 
 struct SinkOptions {

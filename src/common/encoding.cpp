@@ -73,6 +73,13 @@ std::optional<std::string> decode(std::string_view in, const std::array<int8_t, 
   return out;
 }
 
+// Fetched once (OpenSSL 3 looks an algorithm up on every call given the legacy EVP_sha256() handle:
+// "explicit fetching" in its migration guide); kept for the process's life.
+const EVP_MD* fetched(const char* name, const EVP_MD* fallback) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  return md ? md : fallback;
+}
+
 std::string digest(const EVP_MD* md, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -110,10 +117,12 @@ std::string hex_encode(std::string_view bytes) {
 }
 
 std::string sha256(std::string_view data) {
-  return digest(EVP_sha256(), data);
+  static const EVP_MD* md = fetched("SHA2-256", EVP_sha256());
+  return digest(md, data);
 }
 std::string sha384(std::string_view data) {
-  return digest(EVP_sha384(), data);
+  static const EVP_MD* md = fetched("SHA2-384", EVP_sha384());
+  return digest(md, data);
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -13,10 +13,14 @@ namespace {
 
 constexpr int64_t kMigrationLock = 0x0D1E0002;  // the instance migrations' advisory lock
 
-// The audit trail's append function (migration 008: one array per field), the only way to write to it.
+// The audit trail's append functions, the only way to write to it: audit_append (migration 008, still
+// called by a process of the previous version during an upgrade), and the head and the append of records
+// hashed by the writer (migration 009).
 constexpr const char* kAuditAppend =
     "FUNCTION audit_append(bigint[], text[], text[], text[], text[], text[], text[], text[], text[], text[], "
-    "text[])";
+    "text[]), audit_chain_head(), audit_append_chained(bigint, bytea, bigint[], text[], text[], text[], "
+    "text[], "
+    "text[], text[], text[], text[], text[], text[], bytea[])";
 
 struct Grant {
   const char* privileges;
@@ -33,7 +37,7 @@ const std::map<std::string, std::vector<Grant>>& grants() {
         {"SELECT, INSERT, UPDATE, DELETE",
          "federation_spokes, federation_enrollment_tokens, federation_audit, federation_bundles"},
         {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
-        // The audit trail: written only through audit_append (SECURITY DEFINER), read for GET
+        // The audit trail: written only through its append functions (SECURITY DEFINER), read for GET
         // /api/admin/audit, pruned daily by the retention (docs/AUDIT.md). No INSERT, UPDATE or DELETE.
         {"SELECT", "audit_events, audit_head, audit_anchor"},
         {"EXECUTE", kAuditAppend},

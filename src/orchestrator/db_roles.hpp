@@ -10,7 +10,7 @@
 //   idp   its users, clients, codes, refresh tokens and signing keys; the revocation outbox
 //   pdp   policy bundles (read)
 //   kas   kas_keys; policy bundles (read: the issuers it trusts); the revocation outbox
-//   every service may append to the audit trail through audit_append() (docs/AUDIT.md), nothing more
+//   every service may append to the audit trail through its append functions (docs/AUDIT.md), nothing more
 #include <map>
 #include <string>
 #include <vector>

@@ -84,23 +84,68 @@ TEST(AuditEvent, DetailsOfAJsonObject) {
   EXPECT_EQ(details(Json{{"bad", std::string("\xFF")}}), "{\"bad\":\"\xEF\xBF\xBD\"}");
 }
 
-TEST(AuditEvent, TheBatchIsOneArrayLiteralPerField) {
+// Reads back one array of PostgreSQL's binary format (what array_recv checks, and each element).
+std::vector<std::string> read_binary_array(const std::string& a, uint32_t expected_oid) {
+  size_t pos = 0;
+  auto u32 = [&] {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(a.at(pos++));
+    return v;
+  };
+  EXPECT_EQ(u32(), 1u) << "one dimension";
+  EXPECT_EQ(u32(), 0u) << "no NULLs";
+  EXPECT_EQ(u32(), expected_oid);
+  const uint32_t n = u32();
+  EXPECT_EQ(u32(), 1u) << "lower bound";
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t len = u32();
+    out.push_back(a.substr(pos, len));
+    pos += len;
+  }
+  EXPECT_EQ(pos, a.size()) << "nothing after the last element";
+  return out;
+}
+
+TEST(AuditEvent, TheBatchIsOneBinaryArrayPerFieldThenTheHashes) {
   Event e;
   e.at_ms = 5;
   e.type = "t.x";
-  e.reason = "quote \" backslash \\ comma, brace } NULL";
+  e.reason = "quote \" backslash \\ comma, brace } NULL ✓";
   e.outcome = kAllow;
   Event f = e;
-  f.at_ms = 6;
+  f.at_ms = 0x0102030405060708;
   f.reason = "NULL";
-  auto a = batch_arrays({e, f});
-  ASSERT_EQ(a.size(), 11u);
-  EXPECT_EQ(a[0], "{5,6}");
-  EXPECT_EQ(a[1], R"({"t.x","t.x"})");
-  EXPECT_EQ(a[8], R"({"quote \" backslash \\ comma, brace } NULL","NULL"})") << "quoted: never a NULL";
-  EXPECT_EQ(a[10], R"({"{}","{}"})") << "details travel as text: hashed exactly as written";
-  auto none = batch_arrays({});
-  for (const auto& s : none) EXPECT_EQ(s, "{}");
+  auto a = binary_arrays({e, f}, {std::string(32, 'a'), std::string(32, 'b')});
+  ASSERT_EQ(a.size(), 12u);
+  auto at = read_binary_array(a[0], 20);  // int8
+  ASSERT_EQ(at.size(), 2u);
+  EXPECT_EQ(at[0], std::string("\0\0\0\0\0\0\0\x05", 8));
+  EXPECT_EQ(at[1], "\x01\x02\x03\x04\x05\x06\x07\x08") << "network byte order";
+  EXPECT_EQ(read_binary_array(a[1], 25), (std::vector<std::string>{"t.x", "t.x"}));
+  EXPECT_EQ(read_binary_array(a[8], 25), (std::vector<std::string>{e.reason, "NULL"}))
+      << "bytes as they are: no quoting, and the text NULL is not a NULL";
+  EXPECT_EQ(read_binary_array(a[10], 25), (std::vector<std::string>{"{}", "{}"}))
+      << "details travel as text: hashed exactly as written";
+  EXPECT_EQ(read_binary_array(a[11], 17),
+            (std::vector<std::string>{std::string(32, 'a'), std::string(32, 'b')}));
+  auto none = binary_arrays({}, {});
+  for (size_t i = 0; i < none.size(); ++i)
+    EXPECT_TRUE(read_binary_array(none[i], i == 0 ? 20 : i == 11 ? 17 : 25).empty());
+}
+
+TEST(AuditEvent, TheWriterHashesTheChainFromItsHead) {
+  Event e;
+  e.type = "access.read";
+  e.outcome = kAllow;
+  Event f = e;
+  f.actor = "bob";
+  ChainHead head{41, std::string(32, '\x07')};
+  auto h = chain_hashes(head, {e, f});
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0], link_hash(head.hash, 42, e));
+  EXPECT_EQ(h[1], link_hash(h[0], 43, f));
+  EXPECT_NE(chain_hashes(ChainHead{40, head.hash}, {e})[0], h[0]) << "the seq is part of what is hashed";
 }
 
 TEST(AuditEvent, TheNullRecorderTakesEverything) {

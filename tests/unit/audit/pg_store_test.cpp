@@ -137,6 +137,113 @@ TEST_F(AuditStore, ConcurrentWritersFormOneChain) {
   EXPECT_EQ(rep.ends.head_seq, 4 * expected);
 }
 
+namespace {
+
+// Migration 008's audit_append(), as a process of the previous version calls it during an upgrade: one
+// PostgreSQL array literal per field.
+int64_t append_with_sql_hashes(pqxx::transaction_base& tx, const std::vector<Event>& batch) {
+  std::vector<std::string> a(11, "{");
+  const std::string Event::*fields[] = {
+      &Event::type,     &Event::actor,   &Event::actor_issuer, &Event::source_ip,  &Event::service,
+      &Event::resource, &Event::outcome, &Event::reason,       &Event::request_id, &Event::details};
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (i > 0)
+      for (auto& s : a) s += ',';
+    a[0] += std::to_string(batch[i].at_ms);
+    for (size_t f = 0; f < 10; ++f) {
+      a[f + 1] += '"';
+      for (char ch : batch[i].*fields[f]) {
+        if (ch == '"' || ch == '\\') a[f + 1] += '\\';
+        a[f + 1] += ch;
+      }
+      a[f + 1] += '"';
+    }
+  }
+  for (auto& s : a) s += '}';
+  return tx
+      .exec_params1(
+          "SELECT audit_append($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+          a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10])[0]
+      .as<int64_t>();
+}
+
+}  // namespace
+
+TEST_F(AuditStore, AWriterWithAStaleHeadHashesAgainFromTheRealOne) {
+  auto c = connect();
+  ChainHead mine, theirs;  // two processes' writers, each remembering the head it last wrote
+  for (int k = 0; k < 3; ++k) {
+    pqxx::work tx(c);
+    EXPECT_EQ(append(tx, {event(k)}, mine), 3 * k + 1);
+    tx.commit();
+    pqxx::work tx2(c);
+    EXPECT_EQ(append(tx2, {event(k, "bob"), event(k + 1, "bob")}, theirs), 3 * k + 3)
+        << "stale after the other's write: hashed by the database instead";
+    tx2.commit();
+  }
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, rep.ends.head_seq);
+}
+
+TEST_F(AuditStore, RecordsOfThePreviousVersionAndOfThisOneFormOneChain) {
+  auto c = connect();
+  ChainHead head;
+  for (int i = 0; i < 6; ++i) {
+    pqxx::work tx(c);
+    std::vector<Event> batch{event(i), event(i + 1)};
+    if (i % 2) {
+      append_with_sql_hashes(tx, batch);
+    } else {
+      append(tx, batch, head);
+    }
+    tx.commit();
+  }
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, 12);
+}
+
+TEST_F(AuditStore, TheChainedAppendKeepsTheShapeOfTheChain) {
+  append_n(2);
+  auto c = connect(), vc = connect();
+  pqxx::nontransaction tx(c);
+  const auto ends = chain_ends(tx);
+  auto call = [&](int64_t after_seq, const std::string& after_hash, const std::vector<std::string>& hashes) {
+    std::vector<Event> batch(hashes.size(), event(1));
+    auto a = binary_arrays(batch, hashes);
+    return tx.exec_params1(
+        "SELECT hashed_here, head_seq FROM audit_append_chained($1::bigint, $2::bytea, $3::bigint[], "
+        "$4::text[], "
+        "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
+        "$13::text[], $14::bytea[])",
+        after_seq, pqxx::binarystring(after_hash), pqxx::binarystring(a[0]), pqxx::binarystring(a[1]),
+        pqxx::binarystring(a[2]), pqxx::binarystring(a[3]), pqxx::binarystring(a[4]),
+        pqxx::binarystring(a[5]), pqxx::binarystring(a[6]), pqxx::binarystring(a[7]),
+        pqxx::binarystring(a[8]), pqxx::binarystring(a[9]), pqxx::binarystring(a[10]),
+        pqxx::binarystring(a[11]));
+  };
+  EXPECT_THROW(call(2, ends.head_hash, {std::string(31, 'x')}), pqxx::sql_error) << "a hash of 31 bytes";
+  EXPECT_EQ(chain_ends(tx).head_seq, 2);
+  // Hashed from a head that is not the chain's: the database hashes the record itself.
+  auto r = call(1, ends.head_hash, {std::string(32, 'x')});
+  EXPECT_TRUE(r[0].as<bool>()) << "hashed here";
+  EXPECT_EQ(r[1].as<int64_t>(), 3);
+  r = call(3, std::string(32, '\0'), {std::string(32, 'x')});
+  EXPECT_TRUE(r[0].as<bool>()) << "the right seq, not the head's hash: hashed here";
+  EXPECT_FALSE(verify(vc).broken) << verify(vc).broken->what;
+  // A writer that hashed from the head but stored a hash not of its record: written as it is (the database
+  // does not hash what the writer hashed), and named by verify.
+  const auto now = chain_ends(tx);
+  r = call(now.head_seq, now.head_hash, {std::string(32, 'x')});
+  EXPECT_FALSE(r[0].as<bool>());
+  auto rep = verify(vc);
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 5);
+  EXPECT_NE(rep.broken->what.find("does not match its hash"), std::string::npos) << rep.broken->what;
+}
+
 TEST_F(AuditStore, TheTrailIsAppendOnly) {
   append_n(3);
   auto c = connect();
