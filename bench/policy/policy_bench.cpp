@@ -27,7 +27,7 @@ const Bundle& bundle() {
   return *b;
 }
 
-// An input as the API's PEP sends it (original-policy-kas.md §1), with the complete attributes.
+// An input as the API's PEP sends it (docs/POLICY.md "Input"), with the complete attributes.
 Json pep_input() {
   return Json::parse(R"({
     "subject": {"authenticated": true, "uniqueID": "testuser-usa-4", "clearance": "SECRET",

@@ -1,5 +1,5 @@
 #pragma once
-// The complete PDP input (shared/spec/policy.md §Input) that the api (PEP) and the kas send: the subject
+// The complete PDP input (docs/POLICY.md "Input") that the api (PEP) and the kas send: the subject
 // from the verified token, the action, the resource attributes from the stored (bound) label, and the
 // context (time, acr/amr/auth_time of the presented token, tenant, request id). Nothing comes from the
 // caller's request body except what an upload declares about itself.

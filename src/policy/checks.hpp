@@ -1,5 +1,5 @@
 #pragma once
-// The 14 checks of the decision (original-policy-kas.md §2), each a pure function of the input and
+// The 14 checks of the decision (docs/POLICY.md rule 2), each a pure function of the input and
 // the bundle returning the violation message when the check fails. Every check is evaluated with the
 // original's Rego semantics, including its handling of absent attributes (a rule whose message would
 // use an absent attribute does not fire), because evaluation_details reports all of them.
@@ -36,7 +36,7 @@ Violation industry_clearance_exceeded(const EvalContext& c);
 // The COI coherence messages, sorted and unique (a Rego set); any one denies. coi.cpp.
 std::vector<std::string> coi_coherence_violations(const EvalContext& c);
 
-// Trusted issuer and federation matrix (tenant/base.rego).
+// Trusted issuer and federation matrix (docs/POLICY.md rule 2.9).
 struct Federation {
   bool issuer_present = false;
   bool trusted = false;

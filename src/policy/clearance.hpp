@@ -1,6 +1,6 @@
 #pragma once
-// National clearance equivalency (org/nato/classification.rego) and the clearance check's six-branch
-// else-chain (original-policy-kas.md §2.3–2.4), with the two clearance-related deliberate differences.
+// National clearance equivalency (docs/POLICY.md rule 2.4) and the clearance check's six-branch
+// else-chain (rule 2.3), with the two clearance-related deliberate differences.
 #include <optional>
 #include <string_view>
 

@@ -1,6 +1,6 @@
 #pragma once
 // Communities of interest: access by tag matching (US-ONLY exact, ALL/ANY) and the coherence rules of
-// the live decision (original-policy-kas.md §2.5, §2.8). Declared in checks.hpp:
+// the live decision (docs/POLICY.md rules 2.5 and 2.8). Declared in checks.hpp:
 //   Violation coi_violation(const EvalContext&);
 //   std::vector<std::string> coi_coherence_violations(const EvalContext&);
 #include <cstddef>

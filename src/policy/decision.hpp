@@ -1,5 +1,5 @@
 #pragma once
-// The decision document of dive.authz (original-policy-kas.md §2.10): allow, reason, obligations and
+// The decision document of dive.authz (docs/POLICY.md rule 2.10): allow, reason, obligations and
 // evaluation_details. Attribute values that evaluation_details echoes are read from the Input at
 // rendering time, so a Decision is rendered together with the Input it was made for.
 #include <cstddef>

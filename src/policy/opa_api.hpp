@@ -1,5 +1,5 @@
 #pragma once
-// OPA Data API compatible request/response shapes (docs/POLICY.md, spec policy.md "API"), for the
+// OPA Data API compatible request/response shapes (docs/POLICY.md "The service"), for the
 // HTTP layer to call. Two equivalent flavours:
 //   * Json in / Json out (handle_*), for callers that already hold a parsed body;
 //   * text in / text out (answer_*), the fast path: no JSON DOM, byte-identical output.

@@ -1,5 +1,5 @@
 #pragma once
-// The resource part of a PDP input (shared/spec/policy.md §Input) from a ZTDF object, so that the API (PEP)
+// The resource part of a PDP input (docs/POLICY.md "Input") from a ZTDF object, so that the API (PEP)
 // and the KAS send the same complete attributes under the same names:
 //   {resourceId, classification, releasabilityTo, COI, coiOperator, caveats, creationDate, encrypted: true,
 //    releasableToIndustry, originalClassification, originalCountry[, kasUrl, ztdf{...}]}

@@ -1,5 +1,5 @@
-// api: the policy enforcement point and REST API. This build wires its dependencies, the health rules of
-// docs/ORCHESTRATION.md (unhealthy without database or pdp; degraded without idp, kas, redis or the
+// api: the policy enforcement point and REST API (docs/ARCHITECTURE.md). This build wires its dependencies,
+// the health rules of docs/RESILIENCE.md (unhealthy without database or pdp; degraded without idp, kas or the
 // blacklist) and token authentication with the /api/auth routes, and the document routes (/api/resources).
 #include "services/api/audit_routes.hpp"
 #include "services/api/auth_routes.hpp"

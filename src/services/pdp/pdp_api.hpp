@@ -1,6 +1,6 @@
 #pragma once
-// The pdp's HTTP API (spec/policy.md "API", OPA Data API compatible), shared by the instance service and
-// the standalone mode: decision / allow / reason (both package names), batch, policy_version, OPA-style
+// The pdp's HTTP API (docs/POLICY.md "The service", OPA Data API compatible), shared by the instance service
+// and the standalone mode: decision / allow / reason (both package names), batch, policy_version, OPA-style
 // /health, with metrics and the decision log.
 #include <memory>
 #include <mutex>

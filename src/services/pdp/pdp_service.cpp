@@ -1,6 +1,6 @@
-// pdp: the policy decision point of an instance (docs/POLICY.md, spec/policy.md). Decisions are pure and need
-// nothing but the data bundle, so the database (bundle revisions, the audit trail) is not critical: with it
-// down the pdp keeps deciding with the bundle it has and logs what it can.
+// pdp: the policy decision point of an instance (docs/POLICY.md, docs/ARCHITECTURE.md). Decisions are pure
+// and need nothing but the data bundle, so the database (bundle revisions, the audit trail) is not critical:
+// with it down the pdp keeps deciding with the bundle it has and logs what it can.
 #include <spdlog/spdlog.h>
 
 #include "common/fs.hpp"

@@ -1,5 +1,6 @@
 // Table-driven conformance: tests/unit/policy/conformance.json (input → expected decision), built from
-// original-policy-kas.md §2 and §4 and the documented differences of policy.md. Every case runs
+// docs/POLICY.md: the original's rules ("The original decision, rule by rule"), its reference test table and
+// the three deliberate differences. Every case runs
 // through both readers (Json DOM and text) and both writers, which must agree byte for byte.
 #include <gtest/gtest.h>
 
@@ -76,16 +77,16 @@ std::vector<size_t> indices() {
 
 INSTANTIATE_TEST_SUITE_P(Table, Conformance, ::testing::ValuesIn(indices()), case_name);
 
-TEST(ConformanceTable, IsLargeAndCoversTheSpecTestTable) {
+TEST(ConformanceTable, IsLargeAndCoversTheReferenceTestTable) {
   const Json& cases = table()["cases"];
   EXPECT_GE(cases.size(), 100u);
-  size_t from_spec_table = 0;
+  size_t from_reference_table = 0;
   for (const auto& c : cases) {
-    if (c["source"].get<std::string>().find("§4 test table") != std::string::npos) {
-      ++from_spec_table;
+    if (c["source"].get<std::string>().find("reference test table") != std::string::npos) {
+      ++from_reference_table;
     }
   }
-  EXPECT_EQ(from_spec_table, 18u) << "every row of original-policy-kas.md §4's table is a case";
+  EXPECT_EQ(from_reference_table, 18u) << "every row of docs/POLICY.md's reference test table is a case";
 }
 
 TEST(ConformanceTable, EveryAttributeAndSectionHasWrongTypedCases) {

@@ -1,4 +1,4 @@
-// The three deliberate differences of policy.md, each shown with both settings, switched through the
+// The three deliberate differences of docs/POLICY.md, each shown with both settings, switched through the
 // bundle's policy_options (as operators do) and through evaluate()'s explicit options.
 #include <gtest/gtest.h>
 
