@@ -1,5 +1,6 @@
 -- Orchestration state of every DIVE instance, kept in the hub's PostgreSQL (database "orchestration").
--- Schema of the system we replace (spec/original-cli-federation.md §3.2), with its defects fixed:
+-- former checksum (comments changed only): 19032f5b3e272fa72a74b3c35cdff5303eb1bcd46b723597be5cad82d8193c47
+-- Schema of the system we replace (docs/ORCHESTRATION.md "The orchestration database"), with its defects fixed:
 -- the table is "checkpoints" (not "orchestration_checkpoints"), metrics always carry an instance code,
 -- and state transitions are validated by the database too (see valid_state_transitions below).
 

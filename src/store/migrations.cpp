@@ -102,6 +102,17 @@ std::string migration_checksum(const Migration& m) {
   return sha256_hex(m.sql);
 }
 
+std::vector<std::string> accepted_checksums(const Migration& m) {
+  static constexpr std::string_view kMarker = "-- former checksum (comments changed only): ";
+  std::vector<std::string> out{migration_checksum(m)};
+  for (size_t pos = m.sql.find(kMarker); pos != std::string::npos; pos = m.sql.find(kMarker, pos + 1)) {
+    if (pos != 0 && m.sql[pos - 1] != '\n') continue;  // at the start of a line only
+    const size_t start = pos + kMarker.size();
+    out.push_back(m.sql.substr(start, m.sql.find_first_of("\r\n", start) - start));
+  }
+  return out;
+}
+
 std::vector<int> apply_migrations(pqxx::connection& conn, const std::vector<Migration>& migrations,
                                   int64_t lock_key) {
   const auto ordered = sorted_checked(migrations);
@@ -116,7 +127,8 @@ std::vector<int> apply_migrations(pqxx::connection& conn, const std::vector<Migr
     auto it = applied.find(m->version);
     if (it == applied.end()) continue;
     const std::string sum = migration_checksum(*m);
-    if (it->second.checksum != sum)
+    const auto accepted = accepted_checksums(*m);
+    if (std::find(accepted.begin(), accepted.end(), it->second.checksum) == accepted.end())
       throw std::runtime_error(
           "migration " + label(*m) + " was changed after it was applied (checksum in schema_migrations " +
           it->second.checksum + ", now " + sum + "): never edit an applied migration, add a new one");

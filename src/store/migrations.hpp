@@ -31,10 +31,10 @@ class SchemaTooNew : public std::runtime_error {
 // Each migration runs in its own transaction together with its schema_migrations row, so a failing one
 // rolls back only itself (earlier ones stay applied) and the error names it. pg_advisory_lock(lock_key) is
 // held on this connection for the whole run, so concurrent starters do not race. An applied migration whose
-// checksum (sha256 hex of its SQL) differs is an error naming it, checked before anything is applied; an
-// applied version this set does not have throws SchemaTooNew, also before anything is applied.
-// Runs under the connection's own settings (statement_timeout too). Returns the versions applied now.
-// Throws std::invalid_argument for a bad set (version <= 0, duplicates), std::runtime_error otherwise.
+// checksum (sha256 hex of its SQL) is not one of accepted_checksums() is an error naming it, checked before
+// anything is applied; an applied version this set does not have throws SchemaTooNew, also before anything is
+// applied. Runs under the connection's own settings (statement_timeout too). Returns the versions applied
+// now. Throws std::invalid_argument for a bad set (version <= 0, duplicates), std::runtime_error otherwise.
 std::vector<int> apply_migrations(pqxx::connection& conn, const std::vector<Migration>& migrations,
                                   int64_t lock_key);
 
@@ -43,5 +43,9 @@ int current_schema_version(pqxx::connection& conn);
 
 // sha256 hex of the SQL, as stored in schema_migrations.checksum.
 std::string migration_checksum(const Migration& m);
+// The checksums an applied copy of `m` may carry: its own, and those named on lines
+// "-- former checksum (comments changed only): <hex>" of its SQL — the record of an edit of its comments
+// alone (the statements must be byte for byte the same; reviewers check that in the diff).
+std::vector<std::string> accepted_checksums(const Migration& m);
 
 }  // namespace dive::store

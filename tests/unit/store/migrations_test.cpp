@@ -146,6 +146,23 @@ TEST_F(MigrationsTest, ChangedAppliedMigrationIsAnErrorNamingIt) {
   EXPECT_TRUE(tx.exec_params("SELECT pg_try_advisory_lock($1::bigint)", kLockKey)[0][0].as<bool>());
 }
 
+TEST_F(MigrationsTest, AnEditOfCommentsOnlyIsAcceptedWhenItNamesTheFormerChecksum) {
+  std::vector<Migration> set{{1, "create_a", "-- a table\nCREATE TABLE a (id int)"}};
+  pqxx::connection c(conninfo_);
+  apply_migrations(c, set, kLockKey);
+  const std::string former = migration_checksum(set[0]);
+  set[0].sql = "-- a table, documented better\nCREATE TABLE a (id int)";
+  EXPECT_THROW(apply_migrations(c, set, kLockKey), std::runtime_error) << "not declared: refused";
+  set[0].sql = "-- a table, documented better\n-- former checksum (comments changed only): " + former +
+               "\nCREATE TABLE a (id int)";
+  EXPECT_EQ(accepted_checksums(set[0]), (std::vector<std::string>{migration_checksum(set[0]), former}));
+  set.push_back({2, "create_b", "CREATE TABLE b (id int)"});
+  EXPECT_EQ(apply_migrations(c, set, kLockKey), std::vector<int>{2});
+  set[0].sql =
+      "-- former checksum (comments changed only): " + std::string(64, '0') + "\nCREATE TABLE a (id int)";
+  EXPECT_THROW(apply_migrations(c, set, kLockKey), std::runtime_error) << "another checksum named: refused";
+}
+
 TEST_F(MigrationsTest, FailingMigrationRollsBackOnlyItself) {
   std::vector<Migration> set{
       {1, "create_a", "CREATE TABLE a (id int)"},
