@@ -1,0 +1,111 @@
+// Appending to the audit trail, per batch of access.read records as the api writes them:
+//   WriterHashing        – what the writer does before it sends: sanitize, hash the chain, encode the binary
+//                          arrays (CPU of the service process only)
+//   AppendSqlHashes      – migration 008's audit_append(): array literals, the database hashes (the previous
+//                          version's path)
+//   AppendWriterHashes   – audit::append: the writer hashes, binary arrays, audit_append_chained()
+// The two appends each run in a transaction with synchronous_commit off (as the sink writes), on a
+// PostgreSQL of the benchmark's own started in a temporary folder (tests/support/servers.hpp), so the
+// wall time per record is client + server work. Compare the two in one run: the machine is shared.
+// Run: build/release/bench/audit/bench_audit --benchmark_min_time=2
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "audit/chain.hpp"
+#include "audit/pg_store.hpp"
+#include "audit_legacy.hpp"
+#include "common/clock.hpp"
+#include "servers.hpp"
+#include "store/embedded_migrations.hpp"
+#include "store/migrations.hpp"
+
+using namespace dive;
+using namespace dive::audit;
+
+namespace {
+
+dive::testing::TestPostgres& server() {
+  static auto pg = std::make_unique<dive::testing::TestPostgres>();
+  return *pg;
+}
+
+std::string database() {
+  static const std::string conninfo = [] {
+    auto c = server().create_database("audit_bench");
+    pqxx::connection conn(c);
+    store::apply_migrations(conn, store::instance_migrations(), 0x0D1E0002);
+    return c;
+  }();
+  return conninfo;
+}
+
+// A batch of reads by one user over 300 documents, shaped like the api's records.
+std::vector<Event> reads(size_t n) {
+  std::vector<Event> out;
+  const int64_t now = Clock::system().unix_millis();
+  for (size_t i = 0; i < n; ++i) {
+    Event e;
+    e.at_ms = now + static_cast<int64_t>(i);
+    e.type = "access.read";
+    e.actor = "5f0c2a4e-1b7d-4c39-9a8e-2d6f1e0b7c55";
+    e.actor_issuer = "https://localhost:8443/realms/dive-v3-broker-usa";
+    e.source_ip = "127.0.0.1";
+    e.service = "api";
+    e.resource = "doc-usa-" + std::to_string(i % 300);
+    e.outcome = kAllow;
+    e.reason = "Access granted - all conditions satisfied";
+    e.request_id = "r-" + std::to_string(1000000 + i) + "-7f3a9c";
+    e.details = R"({"classification":"SECRET","cached":true})";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void WriterHashing(benchmark::State& state) {
+  const auto batch = reads(static_cast<size_t>(state.range(0)));
+  ChainHead head{41, std::string(32, '\x07')};
+  for (auto _ : state) {
+    auto copy = batch;
+    for (auto& e : copy) sanitize(e);
+    auto arrays = binary_arrays(copy, chain_hashes(head, copy));
+    benchmark::DoNotOptimize(arrays);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(WriterHashing)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+template <class Append>
+void run_appends(benchmark::State& state, Append&& append_batch) {
+  const auto batch = reads(static_cast<size_t>(state.range(0)));
+  pqxx::connection conn(database());
+  for (auto _ : state) {
+    auto copy = batch;
+    for (auto& e : copy) sanitize(e);
+    pqxx::work tx(conn);
+    tx.exec("SET LOCAL synchronous_commit = off");
+    append_batch(tx, copy);
+    tx.commit();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void AppendSqlHashes(benchmark::State& state) {
+  run_appends(state, [](pqxx::work& tx, const std::vector<Event>& b) {
+    dive::testing::append_with_sql_hashes(tx, b);
+  });
+}
+BENCHMARK(AppendSqlHashes)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void AppendWriterHashes(benchmark::State& state) {
+  ChainHead head;
+  run_appends(state, [&](pqxx::work& tx, const std::vector<Event>& b) { append(tx, b, head); });
+}
+BENCHMARK(AppendWriterHashes)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
