@@ -65,47 +65,9 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
-// Inline: CPU-only handler, runs on the I/O thread (fast path: policy decisions, /metrics, /health/live).
-// Worker: may block (database, outgoing HTTP); runs on the worker thread pool, never on an I/O thread.
-enum class Exec { Inline, Worker };
-
-// Routes by method and path pattern. Patterns are "/literal/{param}/literal"; a final "*" segment matches
-// the rest of the path (zero or more segments, captured as param "*"). Literal segments win over params,
-// params over "*". HEAD falls back to the GET route when no HEAD route exists (the server sends no body).
-// add() is not thread-safe; match() is, once all routes are added.
-class Router {
- public:
-  Router();
-  ~Router();
-  Router(Router&&) noexcept;
-  Router& operator=(Router&&) noexcept;
-
-  // Throws std::invalid_argument on a malformed pattern or a duplicate (method, pattern).
-  void add(std::string method, std::string pattern, Handler handler, Exec exec = Exec::Worker);
-
-  struct Match {
-    const Handler* handler = nullptr;
-    Exec exec = Exec::Worker;
-    std::string pattern;
-    std::map<std::string, std::string> params;
-    bool path_exists = false;  // true with handler == nullptr => 405
-  };
-  // `path` is the raw (percent-encoded) path without the query; it is split on '/' and each segment is
-  // decoded after splitting, so "%2F" inside a parameter stays part of that parameter.
-  Match match(std::string_view method, std::string_view path) const;
-  // Methods registered for the path (sorted; HEAD implied by GET), for the Allow header of a 405.
-  std::vector<std::string> allowed_methods(std::string_view path) const;
-
- private:
-  struct Node;
-  std::unique_ptr<Node> root_;
-};
-
 // Helpers shared by the server, the client and tests.
-std::string percent_decode(std::string_view s, bool plus_as_space = false);
-std::map<std::string, std::string> parse_query(std::string_view query);  // "a=1&b=x%20y"
-bool valid_request_id(std::string_view id);                              // [A-Za-z0-9._-]{1,64}
-std::string generate_request_id();                                       // 16 random hex chars
-std::string_view status_reason(int status);                              // "Not Found"
+bool valid_request_id(std::string_view id);  // [A-Za-z0-9._-]{1,64}
+std::string generate_request_id();           // 16 random hex chars
+std::string_view status_reason(int status);  // "Not Found"
 
 }  // namespace dive::net

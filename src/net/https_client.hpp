@@ -10,6 +10,8 @@
 #include "common/clock.hpp"
 #include "common/json.hpp"
 #include "net/http.hpp"
+#include "net/transport_error.hpp"
+#include "net/url.hpp"
 
 namespace dive::net {
 
@@ -36,17 +38,6 @@ struct ClientResponse {
   std::string body;
   Json json() const;  // parses body; throws std::invalid_argument on malformed JSON
 };
-
-class TransportError : public std::runtime_error {  // no HTTP response was obtained
- public:
-  enum class Kind { Connect, Tls, Timeout, Protocol, BadUrl };
-  TransportError(Kind kind, const std::string& what);
-  Kind kind() const { return kind_; }
-
- private:
-  Kind kind_;
-};
-const char* to_string(TransportError::Kind kind);
 
 class HttpTransport {  // small interface so callers can be unit-tested with a fake
  public:
@@ -86,14 +77,5 @@ class HttpsClient final : public HttpTransport {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// A parsed http(s) URL (exposed for tests and callers that build URLs).
-struct Url {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6
-  uint16_t port = 0;
-  std::string target;  // path and query, at least "/"
-};
-Url parse_url(std::string_view url);  // throws TransportError(BadUrl)
 
 }  // namespace dive::net

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/router.hpp"
 #include "net/server_core.hpp"
 #include "net/tls_context.hpp"
 

@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "metrics/registry.hpp"
 #include "net/http.hpp"
+#include "net/router.hpp"
 
 namespace dive::net {
 

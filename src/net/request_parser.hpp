@@ -7,6 +7,7 @@
 
 #include "common/strings.hpp"
 #include "net/http.hpp"
+#include "net/url.hpp"
 
 namespace dive::net::detail {
 

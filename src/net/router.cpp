@@ -2,12 +2,14 @@
 // it; only segments holding '%' are decoded), trying literal children before the parameter child before a
 // trailing "*", and backtracking so that a route matching both path and method wins over a closer one that
 // matches the path only.
+#include "net/router.hpp"
+
 #include <algorithm>
 #include <array>
 #include <set>
 #include <stdexcept>
 
-#include "net/http.hpp"
+#include "net/url.hpp"
 
 namespace dive::net {
 

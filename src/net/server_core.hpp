@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "net/https_server.hpp"
+#include "net/router.hpp"
 #include "net/server_metrics.hpp"
 
 namespace dive::net::detail {

@@ -23,6 +23,7 @@
 #include "common/deadline.hpp"
 #include "common/strings.hpp"
 #include "net/request_parser.hpp"
+#include "net/router.hpp"
 #include "net/server_core.hpp"
 
 namespace dive::net::detail {

@@ -1,9 +1,56 @@
+#include "net/url.hpp"
+
 #include <charconv>
 
 #include "common/strings.hpp"
-#include "net/https_client.hpp"
 
 namespace dive::net {
+
+namespace {
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string percent_decode(std::string_view s, bool plus_as_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_as_space && c == '+' ? ' ' : c);  // a malformed escape is kept as is
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(start, amp - start);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string key = percent_decode(part.substr(0, eq), true);
+      std::string value =
+          eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true);
+      if (!key.empty()) out.insert_or_assign(std::move(key), std::move(value));
+    }
+    start = amp + 1;
+  }
+  return out;
+}
 
 namespace {
 [[noreturn]] void bad(std::string_view url, const std::string& why) {

@@ -4,6 +4,7 @@
 
 #include "common/encoding.hpp"
 #include "net/cookies.hpp"
+#include "net/router.hpp"
 
 namespace dive::web {
 

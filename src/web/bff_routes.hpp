@@ -16,6 +16,7 @@
 
 #include "metrics/registry.hpp"
 #include "net/http.hpp"
+#include "net/router.hpp"
 #include "web/bff.hpp"
 
 namespace dive::web {

@@ -1,4 +1,5 @@
 #include "web/console_routes.hpp"
+#include "net/router.hpp"
 
 #include <algorithm>
 #include <stdexcept>

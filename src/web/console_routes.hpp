@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "net/http.hpp"
+#include "net/router.hpp"
 #include "web/assets.hpp"
 
 namespace dive::web {

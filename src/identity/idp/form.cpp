@@ -3,6 +3,7 @@
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "net/http.hpp"
+#include "net/url.hpp"
 
 namespace dive::identity::idp {
 

@@ -4,6 +4,7 @@
 
 #include "identity/log_safe.hpp"
 #include "identity/revocation_store.hpp"
+#include "net/router.hpp"
 #include "services/runtime/audit_events.hpp"
 #include "services/runtime/authenticator.hpp"
 #include "services/runtime/revocation_runtime.hpp"

@@ -8,6 +8,7 @@
 #include "identity/idp/login_page.hpp"
 #include "identity/idp/oidc_metadata.hpp"
 #include "identity/idp/oidc_provider.hpp"
+#include "net/router.hpp"
 #include "store/pg_pool.hpp"
 
 namespace dive::services::idp {

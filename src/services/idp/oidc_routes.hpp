@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "net/http.hpp"
+#include "net/router.hpp"
 
 namespace dive::identity::idp {
 class OidcProvider;

@@ -17,6 +17,7 @@
 #include "metrics/registry.hpp"
 #include "monitoring/monitor_metrics.hpp"
 #include "monitoring/notifications.hpp"
+#include "net/router.hpp"
 #include "orchestrator/control_socket.hpp"
 #include "orchestrator/layout.hpp"
 #include "orchestrator/monitoring_stack.hpp"

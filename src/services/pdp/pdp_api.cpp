@@ -7,6 +7,7 @@
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "metrics/registry.hpp"
+#include "net/router.hpp"
 #include "policy/opa_api.hpp"
 
 namespace dive::services::pdp {

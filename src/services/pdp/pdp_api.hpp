@@ -8,6 +8,7 @@
 
 #include "common/clock.hpp"
 #include "net/http.hpp"
+#include "net/router.hpp"
 #include "policy/bundle_holder.hpp"
 #include "policy/decision_log.hpp"
 

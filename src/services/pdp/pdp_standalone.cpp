@@ -9,6 +9,7 @@
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
 #include "net/https_server.hpp"
+#include "net/router.hpp"
 #include "services/pdp/pdp_api.hpp"
 #include "services/service_main.hpp"
 

@@ -26,6 +26,7 @@
 #include "metrics/registry.hpp"
 #include "net/https_client.hpp"
 #include "net/https_server.hpp"
+#include "net/router.hpp"
 #include "store/embedded_migrations.hpp"
 #include "store/local_postgres.hpp"
 #include "store/migrations.hpp"

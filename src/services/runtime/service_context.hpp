@@ -17,6 +17,7 @@
 #include "common/json.hpp"
 #include "common/periodic.hpp"
 #include "net/http.hpp"
+#include "net/router.hpp"
 #include "resilience/circuit_breaker.hpp"
 #include "resilience/health.hpp"
 

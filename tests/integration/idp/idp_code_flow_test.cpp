@@ -7,6 +7,7 @@
 #include "identity/idp/form.hpp"
 #include "identity/idp/pkce.hpp"
 #include "idp_fixture.hpp"
+#include "net/url.hpp"
 
 using namespace dive;
 using namespace dive::testing;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "net/https_client.hpp"
+#include "net/url.hpp"
 
 using namespace dive;
 using namespace dive::net;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/deadline.hpp"
+#include "net/router.hpp"
 #include "server_fixture.hpp"
 #include "test_util.hpp"
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "net/http.hpp"
+#include "net/router.hpp"
 
 using namespace dive::net;
 

@@ -6,6 +6,7 @@
 #include "metrics/registry.hpp"
 #include "net/https_client.hpp"
 #include "net/https_server.hpp"
+#include "net/router.hpp"
 #include "test_pki.hpp"
 
 namespace dive::net::testing {

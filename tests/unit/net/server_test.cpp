@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "net/router.hpp"
 #include "server_fixture.hpp"
 #include "servers.hpp"
 #include "test_util.hpp"

@@ -11,6 +11,7 @@
 
 #include <thread>
 
+#include "net/router.hpp"
 #include "server_fixture.hpp"
 #include "servers.hpp"
 #include "test_util.hpp"

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/encoding.hpp"
+#include "net/router.hpp"
 #include "web/assets.hpp"
 #include "web/console_routes.hpp"
 
