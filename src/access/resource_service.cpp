@@ -4,10 +4,10 @@
 
 #include "access/pdp_input.hpp"
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "common/strings.hpp"
 #include "documents/kas_keys.hpp"
 #include "documents/resource_store.hpp"
-#include "store/pg_pool.hpp"
 #include "ztdf/encrypt.hpp"
 #include "ztdf/error.hpp"
 #include "ztdf/marking.hpp"
@@ -19,20 +19,6 @@ namespace dive::access {
 
 namespace {
 
-ApiResult error(int status, const std::string& err, const std::string& message) {
-  return {status, Json{{"error", err}, {"message", message}}};
-}
-ApiResult unavailable(const std::string& what) {
-  return error(503, "Service Unavailable", what + " is unavailable; no access can be decided now");
-}
-ApiResult forbidden(const Decision& d) {
-  ApiResult r = error(403, "Forbidden", "Access denied by policy");
-  r.body["reason"] = d.reason;
-  r.body["evaluation_details"] = d.evaluation_details;
-  r.audit.outcome = "deny";
-  r.audit.reason = d.reason;
-  return r;
-}
 // The details of an authorized operation: the label's classification and whether the decision was cached.
 std::string decision_details(const std::string& classification, bool cached) {
   std::string d = "{\"classification\":";
@@ -56,6 +42,33 @@ Json read_input(const identity::VerifiedToken& t, const ParsedObject& o, const I
 constexpr int kMaxPage = 100;
 constexpr int kDefaultPage = 25;
 
+// The list's query (?limit, cursor, query, classification, coi, releasableTo) onto the filter and the page
+// size: invalid input for a limit, cursor or classification that cannot be.
+Outcome parse_list_query(const std::map<std::string, std::string>& q, documents::ListFilter& f, int& limit) {
+  limit = kDefaultPage;
+  if (auto it = q.find("limit"); it != q.end()) {
+    auto v = parse_int(it->second);
+    if (!v) return Outcome::invalid_input("limit must be a whole number");
+    if (*v < 1 || *v > kMaxPage) return Outcome::invalid_input("limit must be between 1 and 100");
+    limit = static_cast<int>(*v);
+  }
+  if (auto it = q.find("cursor"); it != q.end() && !it->second.empty()) {
+    auto v = parse_int(it->second);
+    if (!v || *v < 1)
+      return Outcome::invalid_input("cursor must be a value of nextCursor from a previous page");
+    f.before_seq = *v;
+  }
+  if (auto it = q.find("query"); it != q.end()) f.query = it->second.substr(0, 200);
+  if (auto it = q.find("classification"); it != q.end() && !it->second.empty()) {
+    int lvl = canonical_level(it->second);
+    if (lvl < 0) return Outcome::invalid_input("unknown classification " + it->second.substr(0, 40));
+    f.classification = lvl;
+  }
+  if (auto it = q.find("coi"); it != q.end()) f.coi = it->second.substr(0, 64);
+  if (auto it = q.find("releasableTo"); it != q.end()) f.releasable_to = it->second.substr(0, 3);
+  return {};
+}
+
 }  // namespace
 
 struct ResourceService::Loaded {
@@ -76,8 +89,7 @@ std::vector<std::shared_ptr<const ParsedObject>> ResourceService::parsed_objects
     if (!out[i]) missing.push_back(rows[i].resource_id);
   }
   std::map<std::string, std::string> texts;
-  if (!missing.empty())
-    texts = d_.db.with([&](pqxx::connection& c) { return documents::find_ztdf_texts(c, missing); });
+  if (!missing.empty()) texts = d_.store.ztdf_texts(missing);
   for (size_t i = 0; i < rows.size(); ++i) {
     if (out[i]) continue;
     const std::string* text = &rows[i].ztdf;
@@ -97,21 +109,20 @@ std::vector<std::shared_ptr<const ParsedObject>> ResourceService::parsed_objects
   return out;
 }
 
-ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, const std::string& id,
-                                          const std::string& rid, Loaded& out, bool with_text) {
+Outcome ResourceService::authorize_read(const identity::VerifiedToken& t, const std::string& id,
+                                        const std::string& rid, Loaded& out, bool with_text) {
   std::vector<documents::StoredResource> rows;
   try {
-    auto row = d_.db.with([&](pqxx::connection& c) { return documents::find_resource(c, id, with_text); });
-    if (!row) return error(404, "Not Found", "no resource " + id);
+    auto row = d_.store.find(id, with_text);
+    if (!row) return Outcome::not_found("no resource " + id);
     rows.push_back(std::move(*row));
     out.parsed = parsed_objects(rows).front();
-  } catch (const store::PgUnavailable&) {
-    return unavailable("the database");
+  } catch (const documents::StoreUnavailable&) {
+    return Outcome::unavailable(Dependency::kDatabase);
   }
   out.row = std::move(rows.front());
   // A stored object that does not parse is refused like a failed integrity check.
-  if (!out.parsed)
-    return error(403, "Forbidden", "the stored object of " + id + " is not a valid ZTDF object");
+  if (!out.parsed) return Outcome::integrity("the stored object of " + id + " is not a valid ZTDF object");
   try {
     const InputContext ctx{d_.tenant, rid};
     const auto& parsed = *out.parsed;
@@ -119,40 +130,21 @@ ApiResult ResourceService::authorize_read(const identity::VerifiedToken& t, cons
                                                 std::string(ztdf::to_string(out.row.label.classification)),
                                                 [&] { return read_input(t, parsed, ctx); });
   } catch (const PdpUnavailable&) {
-    return unavailable("the policy decision point");
+    return Outcome::unavailable(Dependency::kPdp);
   }
-  if (!out.authorization.decision->allow) return forbidden(*out.authorization.decision);
-  return {0, Json()};
+  if (!out.authorization.decision->allow) return Outcome::denied(*out.authorization.decision);
+  return {};
 }
 
-ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& q,
-                                const std::string& rid) {
+Result ResourceService::list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& q,
+                             const std::string& rid) {
   documents::ListFilter f;
   f.country = t.claim_string("countryOfAffiliation");
   if (f.country.empty())
-    return {200, Json{{"resources", Json::array()}, {"count", 0}, {"nextCursor", nullptr}}};
+    return Result::json(Json{{"resources", Json::array()}, {"count", 0}, {"nextCursor", nullptr}}, {});
   if (int lvl = canonical_level(t.claim_string("clearance")); lvl >= 0) f.max_level = lvl;
   int limit = kDefaultPage;
-  if (auto it = q.find("limit"); it != q.end()) {
-    auto v = parse_int(it->second);
-    if (!v) return error(400, "Bad Request", "limit must be a whole number");
-    if (*v < 1 || *v > kMaxPage) return error(400, "Bad Request", "limit must be between 1 and 100");
-    limit = static_cast<int>(*v);
-  }
-  if (auto it = q.find("cursor"); it != q.end() && !it->second.empty()) {
-    auto v = parse_int(it->second);
-    if (!v || *v < 1)
-      return error(400, "Bad Request", "cursor must be a value of nextCursor from a previous page");
-    f.before_seq = *v;
-  }
-  if (auto it = q.find("query"); it != q.end()) f.query = it->second.substr(0, 200);
-  if (auto it = q.find("classification"); it != q.end() && !it->second.empty()) {
-    int lvl = canonical_level(it->second);
-    if (lvl < 0) return error(400, "Bad Request", "unknown classification " + it->second.substr(0, 40));
-    f.classification = lvl;
-  }
-  if (auto it = q.find("coi"); it != q.end()) f.coi = it->second.substr(0, 64);
-  if (auto it = q.find("releasableTo"); it != q.end()) f.releasable_to = it->second.substr(0, 3);
+  if (auto o = parse_list_query(q, f, limit); !o.ok()) return o;
   f.with_ztdf = false;  // texts are fetched only for objects not parsed yet (parsed_objects)
 
   // Pages of candidates until `limit` allowed ones or the end; bounded work per request.
@@ -165,16 +157,12 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   for (int round = 0; round < 5 && count < limit; ++round) {
     f.limit = std::max(limit * 2, 20);
     std::vector<documents::StoredResource> rows;
-    try {
-      rows = d_.db.with([&](pqxx::connection& c) { return documents::list_resources(c, f); });
-    } catch (const store::PgUnavailable&) {
-      return unavailable("the database");
-    }
     std::vector<std::shared_ptr<const ParsedObject>> parsed;
     try {
+      rows = d_.store.list(f);
       parsed = parsed_objects(rows);
-    } catch (const store::PgUnavailable&) {
-      return unavailable("the database");
+    } catch (const documents::StoreUnavailable&) {
+      return Outcome::unavailable(Dependency::kDatabase);
     }
     std::vector<std::shared_ptr<const ParsedObject>> objects;
     std::vector<std::string> keys;
@@ -193,7 +181,7 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
       decisions = d_.authorizer.authorize_batch(keys, classes,
                                                 [&](size_t j) { return read_input(t, *objects[j], ctx); });
     } catch (const PdpUnavailable&) {
-      return unavailable("the policy decision point");
+      return Outcome::unavailable(Dependency::kPdp);
     }
     bool full = false;
     next = -1;
@@ -225,27 +213,26 @@ ApiResult ResourceService::list(const identity::VerifiedToken& t, const std::map
   body += ",\"resources\":[";
   body += items;
   body += "]}";
-  ApiResult r{200, Json(), std::move(body)};
   // One record per page: how many were listed, how many candidates were decided and refused, the filter.
   Json filter = Json::object();
   if (!f.query.empty()) filter["query"] = f.query;
   if (f.classification) filter["classification"] = *f.classification;
   if (!f.coi.empty()) filter["coi"] = f.coi;
   if (!f.releasable_to.empty()) filter["releasableTo"] = f.releasable_to;
-  r.audit = AuditNote{"allow", "", "",
-                      Json{{"returned", count},
-                           {"examined", examined},
-                           {"refused", refused},
-                           {"limit", limit},
-                           {"filter", filter}}
-                          .dump(-1, ' ', false, Json::error_handler_t::replace)};
-  return r;
+  return Result::json_text(std::move(body),
+                           AuditNote{"allow", "", "",
+                                     Json{{"returned", count},
+                                          {"examined", examined},
+                                          {"refused", refused},
+                                          {"limit", limit},
+                                          {"filter", filter}}
+                                         .dump(-1, ' ', false, Json::error_handler_t::replace)});
 }
 
-ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::string& id,
-                                const std::string& rid) {
+Result ResourceService::read(const identity::VerifiedToken& t, const std::string& id,
+                             const std::string& rid) {
   Loaded l;
-  if (auto r = authorize_read(t, id, rid, l); r.status) return r;
+  if (auto o = authorize_read(t, id, rid, l); !o.ok()) return o;
   // The metadata was dumped once when the object was first parsed; it is spliced into the body as text.
   // Written as text: building and copying DOM trees per read showed as malloc churn under load.
   std::string body;
@@ -257,33 +244,31 @@ ApiResult ResourceService::read(const identity::VerifiedToken& t, const std::str
   body += ",\"ztdf\":";
   body += l.parsed->metadata_text;
   body += '}';
-  ApiResult r{200, Json(), std::move(body)};
-  r.audit = AuditNote{
-      "allow", l.authorization.decision->reason, "",
-      decision_details(std::string(ztdf::to_string(l.row.label.classification)), l.authorization.cached)};
-  return r;
+  return Result::json_text(
+      std::move(body), AuditNote{"allow", l.authorization.decision->reason, "",
+                                 decision_details(std::string(ztdf::to_string(l.row.label.classification)),
+                                                  l.authorization.cached)});
 }
 
-ApiResult ResourceService::ztdf(const identity::VerifiedToken& t, const std::string& id,
-                                const std::string& rid) {
+Result ResourceService::ztdf(const identity::VerifiedToken& t, const std::string& id,
+                             const std::string& rid) {
   Loaded l;
-  if (auto r = authorize_read(t, id, rid, l, true); r.status) return r;
-  ApiResult r{200, Json(), l.row.ztdf};  // the stored text as it is
-  r.audit = AuditNote{"allow", l.authorization.decision->reason, "",
-                      "{\"object\":\"ztdf\",\"classification\":\"" +
-                          std::string(ztdf::to_string(l.row.label.classification)) + "\"}"};
-  return r;
+  if (auto o = authorize_read(t, id, rid, l, true); !o.ok()) return o;
+  return Result::json_text(std::move(l.row.ztdf),  // the stored text as it is
+                           AuditNote{"allow", l.authorization.decision->reason, "",
+                                     "{\"object\":\"ztdf\",\"classification\":\"" +
+                                         std::string(ztdf::to_string(l.row.label.classification)) + "\"}"});
 }
 
-ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_view text,
-                                  const std::string& rid) {
+Result ResourceService::upload(const identity::VerifiedToken& t, std::string_view text,
+                               const std::string& rid) {
   Json j;
   try {
     j = parse_json_limited(text, 16);
   } catch (const std::exception&) {
-    return error(400, "Bad Request", "the body must be JSON");
+    return Outcome::invalid_input("the body must be JSON");
   }
-  if (!j.is_object()) return error(400, "Bad Request", "the body must be a JSON object");
+  if (!j.is_object()) return Outcome::invalid_input("the body must be a JSON object");
   auto str = [&](const char* k) -> std::optional<std::string> {
     auto it = j.find(k);
     if (it == j.end() || !it->is_string()) return std::nullopt;
@@ -303,22 +288,22 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
   auto content = str("content");
   auto cls = str("classification");
   if (!title || title->empty() || title->size() > 512)
-    return error(400, "Bad Request", "title: a string of 1 to 512 characters is required");
-  if (!content) return error(400, "Bad Request", "content: base64 text is required");
+    return Outcome::invalid_input("title: a string of 1 to 512 characters is required");
+  if (!content) return Outcome::invalid_input("content: base64 text is required");
   auto plain = base64_decode(*content);
-  if (!plain) return error(400, "Bad Request", "content: not valid base64");
-  if (!cls || !ztdf::parse_classification(*cls)) return error(400, "Bad Request", "classification: unknown");
+  if (!plain) return Outcome::invalid_input("content: not valid base64");
+  if (!cls || !ztdf::parse_classification(*cls)) return Outcome::invalid_input("classification: unknown");
   ztdf::SecurityLabel label;
   label.classification = *ztdf::parse_classification(*cls);
   if (!strs("releasabilityTo", label.releasability_to) || !strs("COI", label.coi) ||
       !strs("caveats", label.caveats))
-    return error(400, "Bad Request", "releasabilityTo, COI and caveats must be arrays of strings");
+    return Outcome::invalid_input("releasabilityTo, COI and caveats must be arrays of strings");
   if (auto op = str("coiOperator")) {
-    if (*op != "ALL" && *op != "ANY") return error(400, "Bad Request", "coiOperator: ALL or ANY");
+    if (*op != "ALL" && *op != "ANY") return Outcome::invalid_input("coiOperator: ALL or ANY");
     label.coi_operator = *op == "ANY" ? ztdf::CoiOperator::kAny : ztdf::CoiOperator::kAll;
   }
   if (auto it = j.find("releasableToIndustry"); it != j.end()) {
-    if (!it->is_boolean()) return error(400, "Bad Request", "releasableToIndustry must be a boolean");
+    if (!it->is_boolean()) return Outcome::invalid_input("releasableToIndustry must be a boolean");
     label.releasable_to_industry = it->get<bool>();
   }
   label.originating_country = t.claim_string("countryOfAffiliation");
@@ -327,20 +312,19 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
     label.display_marking = ztdf::display_marking(label);
     ztdf::validate_label(label);
   } catch (const ztdf::FormatError& e) {
-    return error(400, "Bad Request", e.what());
+    return Outcome::invalid_input(e.what());
   }
   // Multi-KAS: the partners' KASes the data key is wrapped for too (from the federation's KAS registry).
   std::vector<std::string> kas_instances;
   if (!strs("kasInstances", kas_instances) || kas_instances.size() > ztdf::kMaxKeyAccessObjects - 1)
-    return error(400, "Bad Request", "kasInstances must be an array of at most 15 instance codes");
+    return Outcome::invalid_input("kasInstances must be an array of at most 15 instance codes");
   std::vector<ztdf::KasPublicKey> partner_kas;
   for (const auto& code : kas_instances) {
     if (code == d_.tenant) continue;
     auto k = d_.kas_registry.kas_of ? d_.kas_registry.kas_of(code) : std::nullopt;
     if (!k)
-      return error(
-          400, "Bad Request",
-          "kasInstances: " + code.substr(0, 8) + " is not a member of the federation with a KAS key");
+      return Outcome::invalid_input("kasInstances: " + code.substr(0, 8) +
+                                    " is not a member of the federation with a KAS key");
     if (std::none_of(partner_kas.begin(), partner_kas.end(), [&](const auto& p) { return p.url == k->url; }))
       partner_kas.push_back(std::move(*k));
   }
@@ -351,18 +335,22 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
     a = d_.authorizer.authorize(
         build_input(t, "upload", ztdf::resource_attributes(policy), InputContext{d_.tenant, rid}), *cls);
   } catch (const PdpUnavailable&) {
-    return unavailable("the policy decision point");
+    return Outcome::unavailable(Dependency::kPdp);
   }
   if (!a.decision->allow) {
-    ApiResult r = forbidden(*a.decision);
+    Result r = Outcome::denied(*a.decision);
     r.audit.resource = id;
     r.audit.details = decision_details(*cls, a.cached);
     return r;
   }
   try {
     // Wrapped to the kas's public key: the api never holds a private KAS key nor the key that protects them.
-    auto kas = d_.db.with([&](pqxx::connection& c) { return documents::active_kas_public_key(c); });
-    if (!kas) return unavailable("the key access service (it has not created its key yet)");
+    auto kas = d_.store.active_kas_key();
+    if (!kas)
+      return Outcome::unavailable(
+          Dependency::kKas,
+          "the key access service (it has not created its key yet) is unavailable; no "
+          "access can be decided now");
     std::vector<ztdf::KasPublicKey> kas_keys{documents::kas_public_key(*kas, d_.kas_url)};
     kas_keys.insert(kas_keys.end(), partner_kas.begin(), partner_kas.end());
     ztdf::ObjectInfo info;
@@ -372,44 +360,43 @@ ApiResult ResourceService::upload(const identity::VerifiedToken& t, std::string_
     if (auto ct = str("contentType")) info.content_type = *ct;
     ztdf::Object obj = ztdf::encrypt(*plain, label, kas_keys, info);
     auto row = documents::stored_from_ztdf(ztdf::serialize(obj), *title, info.owner, "upload", "");
-    d_.db.with([&](pqxx::connection& c) { return documents::insert_resources(c, {row}); });
-    ApiResult r{201, Json{{"resourceId", id},
-                          {"displayMarking", obj.policy.label.display_marking},
-                          {"classification", *cls},
-                          {"decision", decision_json(a)}}};
-    r.audit = AuditNote{"allow", a.decision->reason, id,
-                        Json{{"classification", *cls},
+    d_.store.insert({row});
+    return Result::json(Json{{"resourceId", id},
                              {"displayMarking", obj.policy.label.display_marking},
-                             {"bytes", plain->size()},
-                             {"kas", kas_keys.size()}}
-                            .dump(-1, ' ', false, Json::error_handler_t::replace)};
-    return r;
-  } catch (const pqxx::in_doubt_error&) {
+                             {"classification", *cls},
+                             {"decision", decision_json(a)}},
+                        AuditNote{"allow", a.decision->reason, id,
+                                  Json{{"classification", *cls},
+                                       {"displayMarking", obj.policy.label.display_marking},
+                                       {"bytes", plain->size()},
+                                       {"kas", kas_keys.size()}}
+                                      .dump(-1, ' ', false, Json::error_handler_t::replace)});
+  } catch (const documents::StoreInDoubt&) {
     // The connection went during the commit: stored or not, nobody can tell now. Not acknowledged.
-    return error(503, "Service Unavailable",
-                 "the database did not confirm the upload; document " + id +
-                     " may or may not have been stored: look for it before uploading again");
-  } catch (const store::PgUnavailable&) {
-    return unavailable("the database");
+    return Outcome::unavailable(Dependency::kDatabase,
+                                "the database did not confirm the upload; document " + id +
+                                    " may or may not have been stored: look for it before uploading again");
+  } catch (const documents::StoreUnavailable&) {
+    return Outcome::unavailable(Dependency::kDatabase);
   } catch (const ztdf::FormatError& e) {
-    return error(400, "Bad Request", e.what());
+    return Outcome::invalid_input(e.what());
   }
 }
 
-ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::string& id, std::string_view text,
-                               const std::string& bearer, const std::string& rid) {
+Result ResourceService::key(const identity::VerifiedToken& t, const std::string& id, std::string_view text,
+                            const std::string& bearer, const std::string& rid) {
   Json client_key;
   if (!text.empty()) {
     try {
       Json j = parse_json_limited(text, 16);
-      if (!j.is_object()) return error(400, "Bad Request", "the body must be a JSON object");
+      if (!j.is_object()) return Outcome::invalid_input("the body must be a JSON object");
       if (j.contains("clientPublicKey")) client_key = j["clientPublicKey"];
     } catch (const std::exception&) {
-      return error(400, "Bad Request", "the body must be JSON");
+      return Outcome::invalid_input("the body must be JSON");
     }
   }
   Loaded l;
-  if (auto r = authorize_read(t, id, rid, l); r.status) return r;
+  if (auto o = authorize_read(t, id, rid, l); !o.ok()) return o;
   const ztdf::Object& object = l.parsed->object;
   // The KASes to ask, in order: this instance's (through its breaker), then the federation's other KASes the
   // object is wrapped for (the KAS registry says which URLs are members'), each deciding by its own policy.
@@ -451,18 +438,17 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
       // this KAS is unavailable: the next one the object is wrapped for
     }
   }
-  if (!answered) return unavailable("the key access service");
+  if (!answered) return Outcome::unavailable(Dependency::kKas);
   Json kas;
   try {
     kas = resp.json();
   } catch (const std::exception&) {
-    return unavailable("the key access service");
+    return Outcome::unavailable(Dependency::kKas);
   }
   if (resp.status != 200) {
-    ApiResult r = error(resp.status == 401 ? 401 : 403, resp.status == 401 ? "Unauthorized" : "Forbidden",
-                        kas.value("message", "key release refused by the KAS"));
-    if (kas.contains("reason")) r.body["reason"] = kas["reason"];
-    if (kas.contains("evaluation_details")) r.body["evaluation_details"] = kas["evaluation_details"];
+    auto member = [&](const char* k) { return kas.contains(k) ? std::optional<Json>(kas[k]) : std::nullopt; };
+    Result r = Outcome::refused(resp.status == 401, kas.value("message", "key release refused by the KAS"),
+                                member("reason"), member("evaluation_details"));
     r.audit.outcome = "deny";
     r.audit.reason = "refused by the KAS: " + (kas.contains("reason") && kas["reason"].is_string()
                                                    ? kas["reason"].get<std::string>()
@@ -480,21 +466,17 @@ ApiResult ResourceService::key(const identity::VerifiedToken& t, const std::stri
   if (kas.contains("wrappedKey")) {
     out["wrappedKey"] = kas["wrappedKey"];
     out["wrappingAlgorithm"] = kas.value("wrappingAlgorithm", "RSA-OAEP-256");
-    ApiResult r{200, out};
-    r.audit = released;
-    return r;
+    return Result::json(std::move(out), released);
   }
   try {
     auto raw = base64_decode(kas.value("dataKey", ""));
-    if (!raw) return unavailable("the key access service");
+    if (!raw) return Outcome::unavailable(Dependency::kKas);
     std::string plain = ztdf::decrypt(object, ztdf::DataKey::from_bytes(*raw));
     out["contentType"] = object.manifest.content_type;
     out["content"] = base64_encode(plain);
-    ApiResult r{200, out};
-    r.audit = released;
-    return r;
+    return Result::json(std::move(out), released);
   } catch (const ztdf::Error&) {
-    return error(403, "Forbidden", "the document does not decrypt with the released key (integrity failure)");
+    return Outcome::integrity("the document does not decrypt with the released key (integrity failure)");
   }
 }
 

@@ -10,34 +10,36 @@
 //                                         caller's token forwarded): decrypted content, or the key
 //                                         rewrapped to clientPublicKey; when this KAS does not answer, the
 //                                         partner KASes the object is also wrapped for, in order
-// Fail closed everywhere: no decision (pdp down, nothing cached) is 503, never a document.
+// Fail closed everywhere: no decision (pdp down, nothing cached) is an unavailable outcome, never a document.
+// Outcomes, not HTTP (access/outcome.hpp): src/services/api/resource_routes.cpp maps them to statuses.
+// Shared between worker threads: every member may be called from any thread (the parsed-object cache is
+// thread-safe, the rest is read-only after construction).
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "access/authorizer.hpp"
+#include "access/outcome.hpp"
 #include "access/parsed_objects.hpp"
 #include "identity/verified_token.hpp"
 #include "net/https_client.hpp"
 #include "resilience/circuit_breaker.hpp"
 #include "ztdf/key_access.hpp"
 
-namespace dive::store {
-class PgPool;
-}
 namespace dive::documents {
+class ResourceStore;
 struct StoredResource;
-}
+}  // namespace dive::documents
 
 namespace dive::access {
 
 // What the audit trail records of an operation (docs/AUDIT.md); the service adds who, from where and when.
-// An empty outcome: derived from the status by the route (2xx allow, 403 deny, else failure, the message
-// as the reason).
+// What is left empty the route derives from the outcome: ok is allow, denied or integrity deny, anything
+// else failure; the reason is a denial's decision reason, else the outcome's message.
 struct AuditNote {
   std::string outcome;         // audit::kAllow, kDeny, kSuccess or kFailure ("" derive)
   std::string reason;          // the policy's reason of a decision, or what failed
@@ -45,12 +47,27 @@ struct AuditNote {
   std::string details = "{}";  // a small JSON object
 };
 
-struct ApiResult {
-  ApiResult() = default;
-  ApiResult(int s, Json b, std::string t = {}) : status(s), body(std::move(b)), text(std::move(t)) {}
-  int status = 200;
-  Json body;         // errors: {error, message[, reason, evaluation_details]} (the route adds requestId)
-  std::string text;  // when set, the JSON body as text already (large bodies built without a DOM)
+// A document operation's result: its outcome, the answer when it is ok, and what the audit records.
+// A failure converts from its outcome (`return Outcome::not_found(...)`).
+struct Result {
+  Result() = default;
+  Result(Outcome o) : outcome(std::move(o)) {}  // NOLINT(google-explicit-constructor)
+  static Result json(Json data, AuditNote audit) {
+    Result r;
+    r.data = std::move(data);
+    r.audit = std::move(audit);
+    return r;
+  }
+  static Result json_text(std::string text, AuditNote audit) {
+    Result r;
+    r.text = std::move(text);
+    r.audit = std::move(audit);
+    return r;
+  }
+
+  Outcome outcome;
+  Json data;         // ok: the answer
+  std::string text;  // ok: the answer as JSON text already (large bodies built without a DOM); wins over data
   AuditNote audit;
 };
 
@@ -65,7 +82,7 @@ struct KasRegistry {
 };
 
 struct ResourceServiceDeps {
-  store::PgPool& db;
+  documents::ResourceStore& store;
   Authorizer& authorizer;
   net::HttpTransport& http;
   resilience::CircuitBreaker& kas_breaker;
@@ -82,31 +99,39 @@ class ResourceService {
  public:
   explicit ResourceService(ResourceServiceDeps deps);
 
-  ApiResult list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& query,
-                 const std::string& request_id);
-  ApiResult read(const identity::VerifiedToken& t, const std::string& id, const std::string& request_id);
-  ApiResult ztdf(const identity::VerifiedToken& t, const std::string& id, const std::string& request_id);
-  ApiResult upload(const identity::VerifiedToken& t, std::string_view body, const std::string& request_id);
-  ApiResult key(const identity::VerifiedToken& t, const std::string& id, std::string_view body,
-                const std::string& bearer_token, const std::string& request_id);
+  // ok: the page's text {"count","nextCursor","resources"}; invalid input for a bad limit, cursor or
+  // classification filter; unavailable (database, pdp).
+  Result list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& query,
+              const std::string& request_id);
+  // ok: the summary, kaoCount, decision and ZTDF metadata as text; not found, denied, integrity (the stored
+  // object does not parse), unavailable (database, pdp).
+  Result read(const identity::VerifiedToken& t, const std::string& id, const std::string& request_id);
+  // ok: the stored object's text as it is; the failures of read.
+  Result ztdf(const identity::VerifiedToken& t, const std::string& id, const std::string& request_id);
+  // ok (a new document; the route answers 201): {resourceId, displayMarking, classification, decision};
+  // invalid input, denied, unavailable (pdp, database, kas without a key yet, or a commit in doubt).
+  Result upload(const identity::VerifiedToken& t, std::string_view body, const std::string& request_id);
+  // ok: {resourceId, kid, obligations, content + contentType | wrappedKey + wrappingAlgorithm}; the
+  // failures of read, invalid input (body), refused by the KAS (denied, unauthenticated), integrity (the
+  // released key does not decrypt), unavailable (kas).
+  Result key(const identity::VerifiedToken& t, const std::string& id, std::string_view body,
+             const std::string& bearer_token, const std::string& request_id);
 
  private:
   struct Loaded;
-  // The stored object and the read decision on it; status != 0 when answered already (404, 403, 503).
-  // with_text: out.row.ztdf holds the stored text; otherwise it is fetched only when the object has not
-  // been parsed yet (found by the row's ztdf_sha256).
-  ApiResult authorize_read(const identity::VerifiedToken& t, const std::string& id, const std::string& rid,
-                           Loaded& out, bool with_text = false);
+  // The stored object and the read decision on it: ok to go on, else the outcome to answer (not found,
+  // integrity, denied, unavailable). with_text: out.row.ztdf holds the stored text; otherwise it is
+  // fetched only when the object has not been parsed yet (found by the row's ztdf_sha256).
+  Outcome authorize_read(const identity::VerifiedToken& t, const std::string& id, const std::string& rid,
+                         Loaded& out, bool with_text = false);
   // The parsed objects of these rows (by their ztdf_sha256), fetching the texts of those not parsed yet
-  // in one query; nullptr for a row whose text does not parse (or that is gone). Throws PgUnavailable.
+  // in one query; nullptr for a row whose text does not parse (or that is gone). Throws
+  // documents::StoreUnavailable.
   std::vector<std::shared_ptr<const ParsedObject>> parsed_objects(
       const std::vector<documents::StoredResource>& rows);
 
   ResourceServiceDeps d_;
   ParsedObjects parsed_;
-  std::mutex kas_key_mu_;
-  std::string kas_kid_;
-  std::string kas_public_pem_;
 };
 
 }  // namespace dive::access

@@ -1,16 +1,19 @@
 #pragma once
 // The documents table (migration 005): insert (one statement per batch), fetch by id, and the list's SQL
 // pre-filter with cursor pagination (newest first). Parameterised SQL only. Functions take a connection so
-// the CLI (direct connection) and the services (pool lease) share them.
+// the CLI (direct connection) and the services (pool lease) share them; the api reaches them through
+// ResourceStore (below).
 #include <pqxx/connection>
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common/json.hpp"
+#include "documents/kas_keys.hpp"
 #include "ztdf/label.hpp"
 
 namespace dive::documents {
@@ -61,6 +64,35 @@ struct ListFilter {
 std::vector<StoredResource> list_resources(pqxx::connection& conn, const ListFilter& f);
 
 int64_t count_resources(pqxx::connection& conn, const std::string& source = {});
+
+// The documents table as the api's document routes use it (access::ResourceService), behind an interface
+// so that their logic is unit-tested over a fake (tests/unit/access/fake_resource_store.hpp); the database's
+// is PgResourceStore (documents/pg_resource_store.hpp). Implementations are shared between worker threads.
+// Every member throws StoreUnavailable when no answer can be had; other errors propagate as they are.
+class ResourceStore {
+ public:
+  virtual ~ResourceStore() = default;
+  // find_resource, find_ztdf_texts, list_resources and insert_resources above.
+  virtual std::optional<StoredResource> find(const std::string& resource_id, bool with_ztdf) = 0;
+  virtual std::map<std::string, std::string> ztdf_texts(const std::vector<std::string>& ids) = 0;
+  virtual std::vector<StoredResource> list(const ListFilter& f) = 0;
+  // Throws StoreInDoubt when the commit was not confirmed (stored or not, nobody can tell).
+  virtual size_t insert(const std::vector<StoredResource>& rows) = 0;
+  // The kas's active key (kid, public key; documents/kas_keys.hpp), nullopt until the kas created one.
+  virtual std::optional<KasKey> active_kas_key() = 0;
+};
+
+// The store cannot answer: the database is down, hung or too slow, its breaker is open, or the pool is
+// exhausted or closed.
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// A write whose commit was sent but not confirmed: it may or may not have been stored.
+class StoreInDoubt : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // Appends the list JSON of a row (no payload, no wrapped keys) as text: {COI, caveats, classification,
 // coiOperator, createdAt, displayMarking, encrypted, originatingCountry, releasabilityTo,

@@ -9,10 +9,12 @@
 #include "common/periodic.hpp"
 #include "common/strings.hpp"
 #include "documents/kas_keys.hpp"
+#include "documents/pg_resource_store.hpp"
 #include "federation/fanout.hpp"
 #include "policy/bundle_store.hpp"
 #include "services/api/federation.hpp"
 #include "services/runtime/audit_events.hpp"
+#include "services/runtime/outcomes.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
 #include "store/pg_pool.hpp"
@@ -22,6 +24,7 @@ namespace dive::services {
 namespace {
 
 struct ApiParts {
+  std::unique_ptr<documents::PgResourceStore> store;
   std::unique_ptr<access::PdpClient> pdp;
   std::unique_ptr<access::DecisionCache> cache;
   std::unique_ptr<access::Authorizer> authorizer;
@@ -29,28 +32,37 @@ struct ApiParts {
   std::unique_ptr<Periodic> revision_poll;  // last: stopped first (it writes into the cache)
 };
 
-net::Response respond(access::ApiResult r, const net::Request& req) {
-  if (!r.text.empty()) return net::Response::text(r.status, std::move(r.text), "application/json");
-  if (r.status >= 400 && r.body.is_object()) r.body["requestId"] = req.request_id;
-  return net::Response::json(r.status, r.body);
+// The answer to a document operation: an ok result's data with `ok_status`, else the outcome's error.
+net::Response respond(access::Result r, const net::Request& req, int ok_status) {
+  if (!r.outcome.ok()) return error_response(r.outcome, req.request_id);
+  if (!r.text.empty()) return net::Response::text(ok_status, std::move(r.text), "application/json");
+  return net::Response::json(ok_status, r.data);
+}
+
+// The reason a failure is recorded with when the operation set none: a denial's decision reason, else
+// its message.
+std::string failure_reason(const access::Outcome& o) {
+  if (o.reason() && o.reason()->is_string() && !o.reason()->get_ref<const std::string&>().empty())
+    return o.reason()->get<std::string>();
+  return o.message();
 }
 
 // The audit record of a document operation (docs/AUDIT.md), then the answer. The outcome and reason are
-// the operation's (the policy's decision and reason); when it set none, they follow from the status.
+// the operation's (the policy's decision and reason); when it set none, they follow from its outcome, and
+// a failure's details are its status.
 net::Response audited(audit::Recorder& trail, const char* type, const net::Request& req,
-                      const identity::VerifiedToken& t, const std::string& resource, access::ApiResult r) {
+                      const identity::VerifiedToken& t, const std::string& resource, access::Result r,
+                      int ok_status = 200) {
   audit::Event e = request_event(req, t, type);
   e.resource = r.audit.resource.empty() ? resource : r.audit.resource;
-  e.outcome = !r.audit.outcome.empty() ? r.audit.outcome
-              : r.status < 300         ? audit::kAllow
-              : r.status == 403        ? audit::kDeny
-                                       : audit::kFailure;
+  e.outcome = !r.audit.outcome.empty() ? r.audit.outcome : audit_outcome(r.outcome);
   e.reason = r.audit.reason;
-  if (e.reason.empty() && r.status >= 300 && r.body.is_object()) e.reason = r.body.value("message", "");
+  if (e.reason.empty() && !r.outcome.ok()) e.reason = failure_reason(r.outcome);
   e.details = std::move(r.audit.details);
-  if (r.status >= 300 && e.details == "{}") e.details = "{\"status\":" + std::to_string(r.status) + "}";
+  if (!r.outcome.ok() && e.details == "{}")
+    e.details = "{\"status\":" + std::to_string(http_status(r.outcome)) + "}";
   trail.record(std::move(e));
-  return respond(std::move(r), req);
+  return respond(std::move(r), req, ok_status);
 }
 
 }  // namespace
@@ -101,8 +113,9 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
   // api.decision_cache (default true): false asks the pdp for every decision (benchmarks, debugging).
   p->authorizer = std::make_unique<access::Authorizer>(
       *p->pdp, *p->cache, api_cfg.value("decision_cache", true), &ctx.registry());
+  p->store = std::make_unique<documents::PgResourceStore>(ctx.db());
   p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
-      ctx.db(), *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),
+      *p->store, *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),
       Millis(api_cfg.value("kas_timeout_ms", 5000)),
       access::KasRegistry{
           [f = &fed](const std::string& code) -> std::optional<ztdf::KasPublicKey> {
@@ -141,7 +154,8 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
         }));
   r.add("POST", "/api/resources",
         auth.protect([rs, trail](net::Request& req, const identity::VerifiedToken& t) {
-          return audited(*trail, "access.upload", req, t, "", rs->upload(t, req.body, req.request_id));
+          // A new document: 201 Created.
+          return audited(*trail, "access.upload", req, t, "", rs->upload(t, req.body, req.request_id), 201);
         }));
   const Millis origin_timeout(api_cfg.value("origin_timeout_ms", 5000));
   ServiceContext* c = &ctx;
@@ -192,18 +206,21 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
                 return q;
               }(),
               req.request_id);
-          if (own.status >= 400 && own.status < 500)
+          const int own_status = http_status(own.outcome);
+          if (own_status >= 400 && own_status < 500)
             return audited(c->audit(), "access.list", req, t, "", std::move(own));
           {
             audit::Event e = request_event(req, t, "access.list");
-            e.outcome = own.status < 300 ? audit::kAllow : audit::kFailure;
+            e.outcome = own.outcome.ok() ? audit::kAllow : audit::kFailure;
             e.reason = "federated search (this instance's page; partners record their own)";
             e.details = own.audit.details;
             c->audit().record(std::move(e));
           }
-          Json own_body = own.text.empty() ? own.body : Json::parse(own.text);
+          Json own_body = !own.outcome.ok()  ? error_body(own.outcome)
+                          : own.text.empty() ? own.data
+                                             : Json::parse(own.text);
           auto local = [&](const std::map<std::string, std::string>&) {
-            return std::pair{own.status, own_body};
+            return std::pair{own_status, own_body};
           };
           auto res = federation::federated_search(c->code(), local, fv->partners(), c->http(), sr);
           return net::Response::json(200, res.to_json());

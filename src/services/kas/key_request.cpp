@@ -13,6 +13,7 @@
 #include "metrics/registry.hpp"
 #include "services/runtime/audit_events.hpp"
 #include "services/runtime/authenticator.hpp"
+#include "services/runtime/outcomes.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
 #include "store/pg_pool.hpp"
@@ -110,30 +111,30 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
         auto start = std::chrono::steady_clock::now();
         auto r = release->handle(req.body, t, req.request_id);
         double secs = seconds_between(start, std::chrono::steady_clock::now());
-        releases.labels({r.decision}).inc();
+        const std::string decision = r.decision();
+        const bool tampered = r.outcome.code() == access::Outcome::Code::kIntegrity;
+        releases.labels({decision}).inc();
         latency.observe(secs);
-        if (r.decision == "integrity") integrity.inc();
+        if (tampered) integrity.inc();
         // The audit record: who, what, decision, why, how long. Never a key, never the token.
         Json audit{
             {"audit", "kas.request_key"}, {"requestId", req.request_id}, {"uniqueID", revocation_subject(t)},
-            {"issuer", t.issuer},         {"resourceId", r.resource_id}, {"decision", r.decision},
+            {"issuer", t.issuer},         {"resourceId", r.resource_id}, {"decision", decision},
             {"reason", r.reason},         {"latencyMs", secs * 1000}};
-        if (r.decision == "integrity")
+        if (tampered)
           spdlog::warn("{}", audit.dump());
         else
           spdlog::info("{}", audit.dump());
         // ... and the same as a record of the instance's audit trail (docs/AUDIT.md).
         audit::Event e = request_event(req, t, "kas.key_request");
         e.resource = r.resource_id;
-        e.outcome = r.decision == "granted"                               ? audit::kAllow
-                    : r.decision == "denied" || r.decision == "integrity" ? audit::kDeny
-                                                                          : audit::kFailure;
+        e.outcome = audit_outcome(r.outcome);
         e.reason = r.reason;
         e.details =
-            audit::details(Json{{"decision", r.decision}, {"latencyMs", static_cast<int64_t>(secs * 1000)}});
+            audit::details(Json{{"decision", decision}, {"latencyMs", static_cast<int64_t>(secs * 1000)}});
         trail->record(std::move(e));
-        if (r.status != 200) r.body["requestId"] = req.request_id;
-        return net::Response::json(r.status, r.body);
+        if (!r.outcome.ok()) return error_response(r.outcome, req.request_id);
+        return net::Response::json(http_status(r.outcome), r.key);
       }));
 }
 

@@ -3,7 +3,10 @@
 #include <functional>
 #include <stdexcept>
 
+#include "access/authorizer.hpp"
+#include "common/clock.hpp"
 #include "net/https_client.hpp"
+#include "resilience/circuit_breaker.hpp"
 
 namespace dive::access::testing {
 
@@ -43,6 +46,19 @@ class FakePdp : public net::HttpTransport {
     }
     return r;
   }
+};
+
+// An Authorizer deciding through a FakePdp: the pdp client behind its breaker, and the decision cache, on a
+// fake clock.
+struct FakeAuthorizer {
+  explicit FakeAuthorizer(bool use_cache) : authorizer(client, cache, use_cache) {}
+
+  FakeClock clock;
+  FakePdp pdp;
+  resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{}, clock};
+  PdpClient client{pdp, breaker, "https://pdp.test"};
+  DecisionCache cache{clock};
+  Authorizer authorizer;
 };
 
 }  // namespace dive::access::testing

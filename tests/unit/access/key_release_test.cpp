@@ -10,6 +10,7 @@
 
 using namespace dive;
 using namespace dive::access;
+using dive::access::testing::FakeAuthorizer;
 using dive::access::testing::FakePdp;
 
 namespace {
@@ -20,15 +21,11 @@ const ztdf::PrivateKey& kas_key() {
 }
 
 struct KasRig {
-  FakeClock clock;
-  FakePdp pdp;
-  resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{}, clock};
-  PdpClient client{pdp, breaker, "https://pdp.test"};
-  DecisionCache cache{clock};
-  Authorizer authorizer{client, cache, false};
+  FakeAuthorizer decider{false};  // a key is released only on a fresh decision
+  FakePdp& pdp = decider.pdp;
   std::shared_ptr<const ztdf::PrivateKey> key = std::make_shared<ztdf::PrivateKey>(kas_key());
-  KeyRelease release{[this](const std::string& kid) { return kid == "kas-1" ? key : nullptr; }, authorizer,
-                     "USA"};
+  KeyRelease release{[this](const std::string& kid) { return kid == "kas-1" ? key : nullptr; },
+                     decider.authorizer, "USA"};
   ztdf::Object doc;
   identity::VerifiedToken token;
   KasRig() {
@@ -61,9 +58,9 @@ TEST(KeyRelease, ReleasesTheKeyOnAnAllowAndTheKeyOpensTheDocument) {
     return std::pair<bool, std::string>{true, "ok"};
   };
   auto res = r.ask(r.body());
-  ASSERT_EQ(res.status, 200) << res.body.dump();
-  EXPECT_EQ(res.decision, "granted");
-  auto raw = base64_decode(res.body["dataKey"].get<std::string>());
+  ASSERT_TRUE(res.outcome.ok()) << res.outcome.to_string();
+  EXPECT_STREQ(res.decision(), "granted");
+  auto raw = base64_decode(res.key["dataKey"].get<std::string>());
   ASSERT_TRUE(raw);
   EXPECT_EQ(ztdf::decrypt(r.doc, ztdf::DataKey::from_bytes(*raw)), "the secret text");
   // The input is built from the token and the bound label, operation decrypt.
@@ -79,51 +76,60 @@ TEST(KeyRelease, AChangedLabelOrWrappedKeyIsAnIntegrityRefusalBeforeAnyDecision)
   Json label = r.body();
   label["policy"]["securityLabel"]["releasabilityTo"].push_back("FRA");
   auto a = r.ask(label);
-  EXPECT_EQ(a.status, 403);
-  EXPECT_EQ(a.decision, "integrity");
+  EXPECT_EQ(a.outcome.code(), Outcome::Code::kIntegrity);
+  EXPECT_STREQ(a.decision(), "integrity");
   Json wrapped = r.body();
   std::string w = *base64_decode(wrapped["kao"]["wrappedKey"].get<std::string>());
   w[10] ^= 1;
   wrapped["kao"]["wrappedKey"] = base64_encode(w);
   auto b = r.ask(wrapped);
-  EXPECT_EQ(b.status, 403);
-  EXPECT_EQ(b.decision, "integrity");
+  EXPECT_EQ(b.outcome.code(), Outcome::Code::kIntegrity);
+  EXPECT_STREQ(b.decision(), "integrity");
   EXPECT_EQ(r.pdp.calls, 0) << "an unproven policy is never put to the pdp";
-  EXPECT_FALSE(a.body.contains("dataKey"));
-  EXPECT_FALSE(b.body.contains("dataKey"));
+  EXPECT_FALSE(a.key.contains("dataKey"));
+  EXPECT_FALSE(b.key.contains("dataKey"));
 }
 
 TEST(KeyRelease, ADenialCarriesThePolicyReasonAndNoKey) {
   KasRig r;
   r.pdp.rule = [](const Json&) { return std::pair<bool, std::string>{false, "Insufficient clearance"}; };
   auto res = r.ask(r.body());
-  EXPECT_EQ(res.status, 403);
-  EXPECT_EQ(res.body["reason"], "Insufficient clearance");
-  EXPECT_FALSE(res.body.contains("dataKey"));
+  EXPECT_TRUE(res.outcome.is_denied());
+  EXPECT_STREQ(res.decision(), "denied");
+  EXPECT_EQ(res.outcome.message(), "Key release denied by policy");
+  EXPECT_EQ(*res.outcome.reason(), "Insufficient clearance");
+  EXPECT_TRUE(res.outcome.evaluation_details());
+  EXPECT_EQ(res.reason, "Insufficient clearance");
+  EXPECT_FALSE(res.key.contains("dataKey"));
 }
 
-TEST(KeyRelease, NoDecisionMeans503AndNoKey) {
+TEST(KeyRelease, NoDecisionMeansUnavailableAndNoKey) {
   KasRig r;
   r.pdp.down = true;
   auto res = r.ask(r.body());
-  EXPECT_EQ(res.status, 503);
-  EXPECT_EQ(res.decision, "unavailable");
-  EXPECT_FALSE(res.body.contains("dataKey"));
+  EXPECT_EQ(res.outcome.dependency(), Dependency::kPdp);
+  EXPECT_EQ(res.outcome.message(), "no authorization decision can be made now");
+  EXPECT_STREQ(res.decision(), "unavailable");
+  EXPECT_FALSE(res.key.contains("dataKey"));
 }
 
-TEST(KeyRelease, BadRequestsAre400) {
+TEST(KeyRelease, BadRequestsAreInvalidInput) {
   KasRig r;
-  EXPECT_EQ(r.release.handle("not json", r.token, "x").status, 400);
-  EXPECT_EQ(r.ask(Json{{"policy", r.body()["policy"]}}).status, 400) << "kao missing";
+  auto bad = r.release.handle("not json", r.token, "x");
+  EXPECT_TRUE(bad.outcome.is_invalid_input());
+  EXPECT_STREQ(bad.decision(), "invalid");
+  EXPECT_EQ(bad.reason, bad.outcome.message());
+  EXPECT_TRUE(r.ask(Json{{"policy", r.body()["policy"]}}).outcome.is_invalid_input()) << "kao missing";
   Json extra = r.body();
   extra["resourceMetadata"] = {{"classification", "UNCLASSIFIED"}};
-  EXPECT_EQ(r.ask(extra).status, 400) << "caller metadata is refused, never read";
+  EXPECT_EQ(r.ask(extra).outcome.message(), "unknown member \"resourceMetadata\"")
+      << "caller metadata is refused, never read";
   Json other_kid = r.body();
   other_kid["kao"]["kid"] = "kas-9";
-  EXPECT_EQ(r.ask(other_kid).status, 400);
+  EXPECT_TRUE(r.ask(other_kid).outcome.is_invalid_input());
   Json bad_client = r.body();
   bad_client["clientPublicKey"] = "not a key";
-  EXPECT_EQ(r.ask(bad_client).status, 400);
+  EXPECT_TRUE(r.ask(bad_client).outcome.is_invalid_input());
   EXPECT_EQ(r.pdp.calls, 1) << "only the last request got as far as a decision";
 }
 
@@ -133,8 +139,9 @@ TEST(KeyRelease, RewrapsToTheClientKey) {
   Json b = r.body();
   b["clientPublicKey"] = client.public_key().to_pem();
   auto res = r.ask(b);
-  ASSERT_EQ(res.status, 200) << res.body.dump();
-  EXPECT_FALSE(res.body.contains("dataKey"));
-  auto key = ztdf::unwrap_rewrapped(res.body["wrappedKey"].get<std::string>(), client);
+  ASSERT_TRUE(res.outcome.ok()) << res.outcome.to_string();
+  EXPECT_FALSE(res.key.contains("dataKey"));
+  EXPECT_EQ(res.key["wrappingAlgorithm"], "RSA-OAEP-256");
+  auto key = ztdf::unwrap_rewrapped(res.key["wrappedKey"].get<std::string>(), client);
   EXPECT_EQ(ztdf::decrypt(r.doc, key), "the secret text");
 }
