@@ -57,6 +57,135 @@ constexpr RejectReason kAllReasons[] = {
 };
 static_assert(std::size(kAllReasons) == kRejectReasonCount);
 
+// Why a step refused the token (the validator counts it and turns it into a ValidationResult).
+struct Refusal {
+  RejectReason reason;
+  std::string message;
+};
+using R = RejectReason;
+
+// Header: alg from the allow-list only, no critical extensions, a kid. Key-bearing members (jku, x5u, jwk,
+// x5c, x5t) are deliberately never read.
+std::optional<Refusal> check_header(const Json& header, const std::vector<Alg>& allowed, Alg& alg,
+                                    std::string& kid) {
+  auto alg_it = header.find("alg");
+  if (alg_it == header.end() || !alg_it->is_string())
+    return Refusal{R::AlgorithmNotAllowed, "header without a string alg"};
+  const auto& alg_name = alg_it->get_ref<const std::string&>();
+  auto parsed = parse_alg(alg_name);
+  if (!parsed || std::find(allowed.begin(), allowed.end(), *parsed) == allowed.end())
+    return Refusal{R::AlgorithmNotAllowed, "alg \"" + log_safe(alg_name, 32) + "\" is not allowed"};
+  if (header.contains("crit"))
+    return Refusal{R::UnsupportedCritical, "header has crit (no extension is supported)"};
+  auto kid_it = header.find("kid");
+  if (kid_it == header.end() || !kid_it->is_string() || kid_it->get_ref<const std::string&>().empty())
+    return Refusal{R::MissingKid, "header without a kid"};
+  alg = *parsed;
+  kid = kid_it->get_ref<const std::string&>();
+  return std::nullopt;
+}
+
+std::optional<Refusal> parse_claims(std::string_view payload, Json& claims) {
+  try {
+    claims = parse_jose_json(payload, kMaxClaimsDepth);
+  } catch (const std::invalid_argument& e) {
+    return Refusal{R::Malformed, std::string("claims: ") + e.what()};
+  }
+  if (!claims.is_object()) return Refusal{R::Malformed, "claims are not a JSON object"};
+  return std::nullopt;
+}
+
+// The issuer's key named by kid: known, fit for the alg, and the signature verifies with it.
+std::optional<Refusal> check_signature(const IssuerKeys::Lookup& found, Alg alg, const std::string& kid,
+                                       const CompactJws& jws) {
+  if (found.status == IssuerKeys::Status::UnknownKid)
+    return Refusal{R::UnknownKid, "kid \"" + log_safe(kid, 64) + "\": " + found.detail};
+  if (found.status == IssuerKeys::Status::Unavailable)
+    return Refusal{R::JwksUnavailable, "kid \"" + log_safe(kid, 64) + "\": " + found.detail};
+  const VerifyKey& key = *found.key;
+  if (!key.allows(alg))
+    return Refusal{R::KeyAlgorithmMismatch, "alg " + std::string(to_string(alg)) + " does not fit key \"" +
+                                                log_safe(kid, 64) + "\" (" +
+                                                std::string(to_string(key.type())) + ", " +
+                                                std::string(to_string(key.default_alg())) + ")"};
+  if (!key.verify(alg, jws.signing_input, jws.signature))
+    return Refusal{R::BadSignature, "signature does not verify with key \"" + log_safe(kid, 64) + "\""};
+  return std::nullopt;
+}
+
+// exp, iat (required), nbf, auth_time (optional) as NumericDates, within the clock skew of `now`, and a
+// lifetime no longer than revocation covers.
+std::optional<Refusal> check_times(const Json& claims, int64_t now, const ValidatorConfig& cfg,
+                                   VerifiedToken& t) {
+  auto date = [&](const char* name, bool required, int64_t& out) -> std::optional<Refusal> {
+    auto it = claims.find(name);
+    if (it == claims.end()) {
+      if (required) return Refusal{R::MissingClaim, std::string("no ") + name + " claim"};
+      return std::nullopt;
+    }
+    auto v = numeric_date(*it);
+    if (!v) return Refusal{R::InvalidClaim, std::string(name) + " is not a NumericDate"};
+    out = *v;
+    return std::nullopt;
+  };
+  if (auto r = date("exp", true, t.exp)) return r;
+  if (auto r = date("iat", true, t.iat)) return r;
+  if (auto r = date("nbf", false, t.nbf)) return r;
+  if (auto r = date("auth_time", false, t.auth_time)) return r;
+  const auto skew = static_cast<int64_t>(cfg.clock_skew.count());
+  if (now > sat_add(t.exp, skew))
+    return Refusal{R::Expired, "expired " + std::to_string(now - t.exp) + " s ago"};
+  if (claims.contains("nbf") && t.nbf > sat_add(now, skew))
+    return Refusal{R::NotYetValid, "nbf is " + std::to_string(t.nbf - now) + " s in the future"};
+  if (t.iat > sat_add(now, skew))
+    return Refusal{R::NotYetValid, "iat is " + std::to_string(t.iat - now) + " s in the future"};
+  if (const auto max = static_cast<int64_t>(cfg.max_lifetime.count());
+      max > 0 && (t.exp < t.iat || t.exp > sat_add(t.iat, max)))
+    return Refusal{R::InvalidClaim, "lifetime (exp - iat) is not within 0.." + std::to_string(max) +
+                                        " s, the longest that revocation covers"};
+  return std::nullopt;
+}
+
+// sub, aud (this validator's audience among them), the configured required claims and token type, and the
+// types of jti, azp, acr and amr.
+std::optional<Refusal> check_claims(const Json& claims, const ValidatorConfig& cfg, VerifiedToken& t) {
+  auto sub_it = claims.find("sub");
+  if (sub_it == claims.end()) return Refusal{R::MissingClaim, "no sub claim"};
+  if (!sub_it->is_string() || sub_it->get_ref<const std::string&>().empty())
+    return Refusal{R::InvalidClaim, "sub is not a non-empty string"};
+
+  auto aud_it = claims.find("aud");
+  if (aud_it == claims.end()) return Refusal{R::AudienceMismatch, "no aud claim"};
+  if (aud_it->is_string()) {
+    t.audience.push_back(aud_it->get<std::string>());
+  } else if (is_string_array(*aud_it)) {
+    t.audience = aud_it->get<std::vector<std::string>>();
+  } else {
+    return Refusal{R::InvalidClaim, "aud is neither a string nor an array of strings"};
+  }
+  if (std::find(t.audience.begin(), t.audience.end(), cfg.audience) == t.audience.end())
+    return Refusal{R::AudienceMismatch, "aud does not contain " + cfg.audience};
+
+  for (const auto& name : cfg.extra_required_claims)
+    if (!claims.contains(name)) return Refusal{R::MissingClaim, "no " + log_safe(name) + " claim"};
+  if (!cfg.required_token_type.empty()) {
+    auto it = claims.find("typ");
+    if (it == claims.end() || !it->is_string() ||
+        it->get_ref<const std::string&>() != cfg.required_token_type)
+      return Refusal{R::InvalidClaim, "typ claim is not " + cfg.required_token_type};
+  }
+  for (const char* name : {"jti", "azp", "acr"}) {
+    auto it = claims.find(name);
+    if (it != claims.end() && !it->is_string())
+      return Refusal{R::InvalidClaim, std::string(name) + " is not a string"};
+  }
+  if (auto it = claims.find("amr"); it != claims.end()) {
+    if (!is_string_array(*it)) return Refusal{R::InvalidClaim, "amr is not an array of strings"};
+    t.amr = it->get<std::vector<std::string>>();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view to_string(RejectReason r) {
@@ -177,30 +306,11 @@ ValidationResult TokenValidator::check(std::string_view token, const std::string
   } catch (const JwsFormatError& e) {
     return rejected(R::Malformed, e.what());
   }
-
-  // Header: alg from the allow-list only, no critical extensions, a kid. Key-bearing members (jku, x5u,
-  // jwk, x5c, x5t) are deliberately never read.
-  auto alg_it = jws.header.find("alg");
-  if (alg_it == jws.header.end() || !alg_it->is_string())
-    return rejected(R::AlgorithmNotAllowed, "header without a string alg");
-  const auto& alg_name = alg_it->get_ref<const std::string&>();
-  auto alg = parse_alg(alg_name);
-  if (!alg || std::find(algs_.begin(), algs_.end(), *alg) == algs_.end())
-    return rejected(R::AlgorithmNotAllowed, "alg \"" + log_safe(alg_name, 32) + "\" is not allowed");
-  if (jws.header.contains("crit"))
-    return rejected(R::UnsupportedCritical, "header has crit (no extension is supported)");
-  auto kid_it = jws.header.find("kid");
-  if (kid_it == jws.header.end() || !kid_it->is_string() || kid_it->get_ref<const std::string&>().empty())
-    return rejected(R::MissingKid, "header without a kid");
-  const auto& kid = kid_it->get_ref<const std::string&>();
-
+  Alg alg{};
+  std::string kid;
+  if (auto r = check_header(jws.header, algs_, alg, kid)) return rejected(r->reason, std::move(r->message));
   Json claims;
-  try {
-    claims = parse_jose_json(jws.payload, kMaxClaimsDepth);
-  } catch (const std::invalid_argument& e) {
-    return rejected(R::Malformed, std::string("claims: ") + e.what());
-  }
-  if (!claims.is_object()) return rejected(R::Malformed, "claims are not a JSON object");
+  if (auto r = parse_claims(jws.payload, claims)) return rejected(r->reason, std::move(r->message));
 
   // Issuer before any key is looked up: keys are fetched for allow-listed issuers only.
   auto iss_it = claims.find("iss");
@@ -209,90 +319,18 @@ ValidationResult TokenValidator::check(std::string_view token, const std::string
   const auto& iss = iss_it->get_ref<const std::string&>();
   if (!issuer_allowed(iss))
     return rejected(R::UntrustedIssuer, "issuer \"" + log_safe(iss) + "\" is not trusted");
-
-  auto found = keys_.find(iss, kid);
-  if (found.status == IssuerKeys::Status::UnknownKid)
-    return rejected(R::UnknownKid, "kid \"" + log_safe(kid, 64) + "\": " + found.detail);
-  if (found.status == IssuerKeys::Status::Unavailable)
-    return rejected(R::JwksUnavailable, "kid \"" + log_safe(kid, 64) + "\": " + found.detail);
-  const VerifyKey& key = *found.key;
-  if (!key.allows(*alg))
-    return rejected(R::KeyAlgorithmMismatch, "alg " + std::string(to_string(*alg)) + " does not fit key \"" +
-                                                 log_safe(kid, 64) + "\" (" +
-                                                 std::string(to_string(key.type())) + ", " +
-                                                 std::string(to_string(key.default_alg())) + ")");
-  if (!key.verify(*alg, jws.signing_input, jws.signature))
-    return rejected(R::BadSignature, "signature does not verify with key \"" + log_safe(kid, 64) + "\"");
+  if (auto r = check_signature(keys_.find(iss, kid), alg, kid, jws))
+    return rejected(r->reason, std::move(r->message));
 
   // Claims, now that they are authentic.
-  auto skew = static_cast<int64_t>(cfg_.clock_skew.count());
-  auto date = [&](const char* name, bool required, int64_t& out) -> std::optional<ValidationResult> {
-    auto it = claims.find(name);
-    if (it == claims.end()) {
-      if (required) return rejected(R::MissingClaim, std::string("no ") + name + " claim");
-      return std::nullopt;
-    }
-    auto v = numeric_date(*it);
-    if (!v) return rejected(R::InvalidClaim, std::string(name) + " is not a NumericDate");
-    out = *v;
-    return std::nullopt;
-  };
   auto t = std::make_shared<VerifiedToken>();
-  if (auto r = date("exp", true, t->exp)) return *r;
-  if (auto r = date("iat", true, t->iat)) return *r;
-  if (auto r = date("nbf", false, t->nbf)) return *r;
-  if (auto r = date("auth_time", false, t->auth_time)) return *r;
-  if (now > sat_add(t->exp, skew))
-    return rejected(R::Expired, "expired " + std::to_string(now - t->exp) + " s ago");
-  if (claims.contains("nbf") && t->nbf > sat_add(now, skew))
-    return rejected(R::NotYetValid, "nbf is " + std::to_string(t->nbf - now) + " s in the future");
-  if (t->iat > sat_add(now, skew))
-    return rejected(R::NotYetValid, "iat is " + std::to_string(t->iat - now) + " s in the future");
-  if (const auto max = static_cast<int64_t>(cfg_.max_lifetime.count());
-      max > 0 && (t->exp < t->iat || t->exp > sat_add(t->iat, max)))
-    return rejected(R::InvalidClaim, "lifetime (exp - iat) is not within 0.." + std::to_string(max) +
-                                         " s, the longest that revocation covers");
-
-  auto sub_it = claims.find("sub");
-  if (sub_it == claims.end()) return rejected(R::MissingClaim, "no sub claim");
-  if (!sub_it->is_string() || sub_it->get_ref<const std::string&>().empty())
-    return rejected(R::InvalidClaim, "sub is not a non-empty string");
-
-  auto aud_it = claims.find("aud");
-  if (aud_it == claims.end()) return rejected(R::AudienceMismatch, "no aud claim");
-  if (aud_it->is_string()) {
-    t->audience.push_back(aud_it->get<std::string>());
-  } else if (is_string_array(*aud_it)) {
-    t->audience = aud_it->get<std::vector<std::string>>();
-  } else {
-    return rejected(R::InvalidClaim, "aud is neither a string nor an array of strings");
-  }
-  if (std::find(t->audience.begin(), t->audience.end(), cfg_.audience) == t->audience.end())
-    return rejected(R::AudienceMismatch, "aud does not contain " + cfg_.audience);
-
-  for (const auto& name : cfg_.extra_required_claims)
-    if (!claims.contains(name)) return rejected(R::MissingClaim, "no " + log_safe(name) + " claim");
-  if (!cfg_.required_token_type.empty()) {
-    auto it = claims.find("typ");
-    if (it == claims.end() || !it->is_string() ||
-        it->get_ref<const std::string&>() != cfg_.required_token_type)
-      return rejected(R::InvalidClaim, "typ claim is not " + cfg_.required_token_type);
-  }
-  for (const char* name : {"jti", "azp", "acr"}) {
-    auto it = claims.find(name);
-    if (it != claims.end() && !it->is_string())
-      return rejected(R::InvalidClaim, std::string(name) + " is not a string");
-  }
-  if (auto it = claims.find("amr"); it != claims.end()) {
-    if (!is_string_array(*it)) return rejected(R::InvalidClaim, "amr is not an array of strings");
-    t->amr = it->get<std::vector<std::string>>();
-  }
-
+  if (auto r = check_times(claims, now, cfg_, *t)) return rejected(r->reason, std::move(r->message));
+  if (auto r = check_claims(claims, cfg_, *t)) return rejected(r->reason, std::move(r->message));
   t->raw_hash = hex_encode(hash);
   t->issuer = iss;
-  t->subject = sub_it->get<std::string>();
+  t->subject = claims["sub"].get<std::string>();
   t->kid = kid;
-  t->alg = std::string(to_string(*alg));
+  t->alg = std::string(to_string(alg));
   t->jti = claims.value("jti", std::string());
   t->azp = claims.value("azp", std::string());
   t->acr = claims.value("acr", std::string());
@@ -303,7 +341,9 @@ ValidationResult TokenValidator::check(std::string_view token, const std::string
     // Under the issuers lock, so that set_allowed_issuers() cannot clear the cache between the issuer
     // check above and this insert and leave a token of a removed issuer behind.
     std::shared_lock lock(issuers_mu_);
-    if (issuers_.count(verified->issuer)) cache_.insert(hash, verified, sat_add(verified->exp, skew), now);
+    if (issuers_.count(verified->issuer))
+      cache_.insert(hash, verified, sat_add(verified->exp, static_cast<int64_t>(cfg_.clock_skew.count())),
+                    now);
   }
   if (m_valid_) m_valid_->inc();
   return ValidationResult::accept(std::move(verified), false);
