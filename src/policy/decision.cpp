@@ -163,117 +163,136 @@ Json decision_to_json(const Decision& d, const Input& in) {
   return out;
 }
 
+namespace {
+
+// The members of evaluation_details, each an object written at `out` (keys in sorted order, as
+// decision_to_json's Json map writes them).
+void write_compliance(std::string& out, const Decision& d, const Input& in) {
+  ObjectWriter c(out);
+  c.boolean("aal2_enforced", true);
+  c.boolean("classification_equivalency_enabled", true);
+  c.boolean("equivalency_applied", d.equivalency_applied);
+  if (d.equivalency_details) {
+    ObjectWriter e(c.key("equivalency_details"));
+    e.raw("resource_classification_country", in[F::kOriginalCountry], "null");
+    e.raw("resource_classification_nato", in[F::kClassification], "null");
+    e.raw("resource_classification_original", in[F::kOriginalClassification], "null");
+    e.raw("user_clearance_country", in[F::kClearanceCountry], "null");
+    e.raw("user_clearance_nato", in[F::kClearance], "null");
+    e.raw("user_clearance_original", in[F::kClearanceOriginal], "null");
+    e.close();
+  } else {
+    c.key("equivalency_details") += "{}";
+  }
+  c.boolean("fail_closed_enforcement", true);
+  c.boolean("kas_obligations", d.kas_obligation);
+  c.boolean("ztdf_validation", d.ztdf_enabled);
+  c.close();
+}
+
+void write_authentication(std::string& out, const Decision& d, const Input& in) {
+  ObjectWriter a(out);
+  a.string("aal_level", d.aal_level);
+  a.raw("acr", in[F::kAcr], "\"\"");
+  a.raw("amr", in[F::kAmr], "[]");
+  a.close();
+}
+
+void write_checks(std::string& out, const Checks& k) {
+  ObjectWriter c(out);
+  c.boolean("authenticated", k.authenticated);
+  c.boolean("authentication_strength_sufficient", k.authentication_strength_sufficient);
+  c.boolean("clearance_sufficient", k.clearance_sufficient);
+  c.key("coi_coherence_violations") += std::to_string(k.coi_coherence_violations);
+  c.boolean("coi_satisfied", k.coi_satisfied);
+  c.boolean("country_releasable", k.country_releasable);
+  c.boolean("embargo_passed", k.embargo_passed);
+  c.boolean("federation_trusted", k.federation_trusted);
+  c.boolean("industry_access_allowed", k.industry_access_allowed);
+  c.boolean("industry_clearance_cap_ok", k.industry_clearance_cap_ok);
+  c.boolean("mfa_verified", k.mfa_verified);
+  c.boolean("required_attributes", k.required_attributes);
+  c.boolean("upload_releasability_valid", k.upload_releasability_valid);
+  c.boolean("ztdf_integrity_valid", k.ztdf_integrity_valid);
+  c.close();
+}
+
+void write_resource(std::string& out, const Decision& d, const Input& in) {
+  ObjectWriter r(out);
+  r.raw("classification", in[F::kClassification], "\"\"");
+  r.raw("encrypted", in[F::kEncrypted], "false");
+  r.raw("originalClassification", in[F::kOriginalClassification], "\"\"");
+  r.raw("originalCountry", in[F::kOriginalCountry], "\"\"");
+  r.boolean("releasableToIndustry", d.releasable_to_industry);
+  r.raw("resourceId", in[F::kResourceId], "\"\"");
+  r.boolean("ztdfEnabled", d.ztdf_enabled);
+  r.close();
+}
+
+void write_subject(std::string& out, const Decision& d, const Input& in) {
+  ObjectWriter s(out);
+  s.raw("clearance", in[F::kClearance], "\"\"");
+  s.raw("clearanceCountry", in[F::kClearanceCountry], "\"\"");
+  s.raw("clearanceOriginal", in[F::kClearanceOriginal], "\"\"");
+  s.raw("country", in[F::kCountry], "\"\"");
+  s.raw("issuer", in[F::kIssuer], "\"\"");
+  s.string("organizationType", d.organization_type);
+  s.string("tenant", d.subject_tenant);
+  s.raw("uniqueID", in[F::kUniqueID], "\"\"");
+  s.close();
+}
+
+void write_tenant(std::string& out, const Decision& d, const Input& in) {
+  ObjectWriter t(out);
+  t.boolean("can_federate", d.checks.federation_trusted);
+  if (d.current_tenant_from_input)
+    t.raw("current_tenant", in[F::kTenant], "null");
+  else
+    t.string("current_tenant", d.current_tenant);
+  t.string("subject_tenant", d.subject_tenant);
+  t.close();
+}
+
+// [] or the one KAS obligation of an encrypted resource.
+void write_obligations(std::string& out, const Decision& d, const Input& in) {
+  if (!d.kas_obligation) {
+    out += "[]";
+    return;
+  }
+  const Field& rid = in[F::kResourceId];
+  out += '[';
+  ObjectWriter o(out);
+  o.string("action", "request_key");
+  o.string("kaoId", "kao-" + sprintf_arg(rid, 's'));
+  o.raw("kasEndpoint", in[F::kKasUrl], "\"http://localhost:8080/request-key\"");
+  {
+    ObjectWriter p(o.key("policyContext"));
+    p.raw("clearanceRequired", in[F::kClassification], "null");
+    p.raw("coiRequired", in[F::kCOI], "[]");
+    p.raw("countriesAllowed", in[F::kReleasabilityTo], "null");
+    p.close();
+  }
+  o.string("reason", "Encrypted resource requires KAS key release");
+  o.raw("resourceId", rid, "null");
+  o.string("type", "kas");
+  o.close();
+  out += ']';
+}
+
+}  // namespace
+
 void append_decision_json(std::string& out, const Decision& d, const Input& in) {
-  const Checks& k = d.checks;
   ObjectWriter top(out);
   top.boolean("allow", d.allow);
-
   ObjectWriter details(top.key("evaluation_details"));
-  {
-    ObjectWriter c(details.key("acp240_compliance"));
-    c.boolean("aal2_enforced", true);
-    c.boolean("classification_equivalency_enabled", true);
-    c.boolean("equivalency_applied", d.equivalency_applied);
-    if (d.equivalency_details) {
-      ObjectWriter e(c.key("equivalency_details"));
-      e.raw("resource_classification_country", in[F::kOriginalCountry], "null");
-      e.raw("resource_classification_nato", in[F::kClassification], "null");
-      e.raw("resource_classification_original", in[F::kOriginalClassification], "null");
-      e.raw("user_clearance_country", in[F::kClearanceCountry], "null");
-      e.raw("user_clearance_nato", in[F::kClearance], "null");
-      e.raw("user_clearance_original", in[F::kClearanceOriginal], "null");
-      e.close();
-    } else {
-      c.key("equivalency_details") += "{}";
-    }
-    c.boolean("fail_closed_enforcement", true);
-    c.boolean("kas_obligations", d.kas_obligation);
-    c.boolean("ztdf_validation", d.ztdf_enabled);
-    c.close();
-  }
-  {
-    ObjectWriter a(details.key("authentication"));
-    a.string("aal_level", d.aal_level);
-    a.raw("acr", in[F::kAcr], "\"\"");
-    a.raw("amr", in[F::kAmr], "[]");
-    a.close();
-  }
-  {
-    ObjectWriter c(details.key("checks"));
-    c.boolean("authenticated", k.authenticated);
-    c.boolean("authentication_strength_sufficient", k.authentication_strength_sufficient);
-    c.boolean("clearance_sufficient", k.clearance_sufficient);
-    c.key("coi_coherence_violations") += std::to_string(k.coi_coherence_violations);
-    c.boolean("coi_satisfied", k.coi_satisfied);
-    c.boolean("country_releasable", k.country_releasable);
-    c.boolean("embargo_passed", k.embargo_passed);
-    c.boolean("federation_trusted", k.federation_trusted);
-    c.boolean("industry_access_allowed", k.industry_access_allowed);
-    c.boolean("industry_clearance_cap_ok", k.industry_clearance_cap_ok);
-    c.boolean("mfa_verified", k.mfa_verified);
-    c.boolean("required_attributes", k.required_attributes);
-    c.boolean("upload_releasability_valid", k.upload_releasability_valid);
-    c.boolean("ztdf_integrity_valid", k.ztdf_integrity_valid);
-    c.close();
-  }
-  {
-    ObjectWriter r(details.key("resource"));
-    r.raw("classification", in[F::kClassification], "\"\"");
-    r.raw("encrypted", in[F::kEncrypted], "false");
-    r.raw("originalClassification", in[F::kOriginalClassification], "\"\"");
-    r.raw("originalCountry", in[F::kOriginalCountry], "\"\"");
-    r.boolean("releasableToIndustry", d.releasable_to_industry);
-    r.raw("resourceId", in[F::kResourceId], "\"\"");
-    r.boolean("ztdfEnabled", d.ztdf_enabled);
-    r.close();
-  }
-  {
-    ObjectWriter s(details.key("subject"));
-    s.raw("clearance", in[F::kClearance], "\"\"");
-    s.raw("clearanceCountry", in[F::kClearanceCountry], "\"\"");
-    s.raw("clearanceOriginal", in[F::kClearanceOriginal], "\"\"");
-    s.raw("country", in[F::kCountry], "\"\"");
-    s.raw("issuer", in[F::kIssuer], "\"\"");
-    s.string("organizationType", d.organization_type);
-    s.string("tenant", d.subject_tenant);
-    s.raw("uniqueID", in[F::kUniqueID], "\"\"");
-    s.close();
-  }
-  {
-    ObjectWriter t(details.key("tenant"));
-    t.boolean("can_federate", k.federation_trusted);
-    if (d.current_tenant_from_input)
-      t.raw("current_tenant", in[F::kTenant], "null");
-    else
-      t.string("current_tenant", d.current_tenant);
-    t.string("subject_tenant", d.subject_tenant);
-    t.close();
-  }
+  write_compliance(details.key("acp240_compliance"), d, in);
+  write_authentication(details.key("authentication"), d, in);
+  write_checks(details.key("checks"), d.checks);
+  write_resource(details.key("resource"), d, in);
+  write_subject(details.key("subject"), d, in);
+  write_tenant(details.key("tenant"), d, in);
   details.close();
-
-  std::string& obl = top.key("obligations");
-  if (d.kas_obligation) {
-    const Field& rid = in[F::kResourceId];
-    obl += '[';
-    ObjectWriter o(obl);
-    o.string("action", "request_key");
-    o.string("kaoId", "kao-" + sprintf_arg(rid, 's'));
-    o.raw("kasEndpoint", in[F::kKasUrl], "\"http://localhost:8080/request-key\"");
-    {
-      ObjectWriter p(o.key("policyContext"));
-      p.raw("clearanceRequired", in[F::kClassification], "null");
-      p.raw("coiRequired", in[F::kCOI], "[]");
-      p.raw("countriesAllowed", in[F::kReleasabilityTo], "null");
-      p.close();
-    }
-    o.string("reason", "Encrypted resource requires KAS key release");
-    o.raw("resourceId", rid, "null");
-    o.string("type", "kas");
-    o.close();
-    obl += ']';
-  } else {
-    obl += "[]";
-  }
+  write_obligations(top.key("obligations"), d, in);
   top.string("reason", d.reason);
   top.close();
 }
