@@ -99,15 +99,13 @@ net::Handler until_ready(const std::function<bool()>& ready, net::Handler h) {
   };
 }
 
-}  // namespace
+using Ready = std::function<bool()>;
 
-void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider,
-                     std::shared_ptr<KeyRing> keys, std::function<bool()> ready) {
+// Discovery, the realm's public key and the JWKS.
+void add_discovery_routes(net::Router& router, const std::shared_ptr<OidcProvider>& provider,
+                          const std::string& realm, const std::string& oidc, std::shared_ptr<KeyRing> keys,
+                          const Ready& ready) {
   const IdpConfig* cfg = &provider->config();
-  const std::string realm = "/realms/" + cfg->realm;
-  const std::string oidc = realm + "/protocol/openid-connect";
-  auto* p = provider.get();
-
   Json discovery = openid_configuration(*cfg);
   router.add(
       "GET", realm + "/.well-known/openid-configuration",
@@ -132,7 +130,12 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
             return r;
           }),
       net::Exec::Inline);
+}
 
+// The back-channel endpoints: token, introspection, revocation, userinfo.
+void add_token_routes(net::Router& router, const std::shared_ptr<OidcProvider>& provider,
+                      const std::string& oidc, const Ready& ready) {
+  auto* p = provider.get();
   router.add("POST", oidc + "/token", until_ready(ready, [provider, p](net::Request& req) {
                auto form = form_of(req);
                if (!form) return bad_form();
@@ -154,10 +157,14 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
       ready, [provider, p](net::Request& req) { return to_response(p->userinfo(req.bearer_token())); });
   router.add("GET", oidc + "/userinfo", userinfo);
   router.add("POST", oidc + "/userinfo", userinfo);
+}
 
-  // RP-initiated logout. GET only shows a confirmation page (a link or an image must not end a session);
-  // the POST ends it. A browser's POST (from that page, or an RP's form) is redirected to a registered
-  // post_logout_redirect_uri or shown a page; an API client's POST gets 204 (or the OAuth error).
+// RP-initiated logout. GET only shows a confirmation page (a link or an image must not end a session); the
+// POST ends it. A browser's POST (from that page, or an RP's form) is redirected to a registered
+// post_logout_redirect_uri or shown a page; an API client's POST gets 204 (or the OAuth error).
+void add_logout_routes(net::Router& router, const std::shared_ptr<OidcProvider>& provider,
+                       const std::string& oidc, const Ready& ready) {
+  auto* p = provider.get();
   const std::string logout_path = oidc + "/logout";
   router.add("GET", logout_path, [logout_path](net::Request& req) {
     FormParams q = parse_form(query_of(req.target));
@@ -167,24 +174,29 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
     hidden.emplace_back("ui", "1");
     return html(200, logout_confirm_page(logout_path, hidden));
   });
-  auto logout = until_ready(ready, [provider, p](net::Request& req) {
-    auto form = form_of(req);
-    if (!form) return bad_form();
-    return guarded([&] {
-      std::string to;
-      OAuthResult r =
-          p->logout(*form, req.headers.get("Authorization"), &to, RequestMeta{req.remote_ip, req.request_id});
-      const bool browser = form->has("ui") || form->has("post_logout_redirect_uri");
-      if (!browser) return to_response(r);
-      if (r.status != 204)
-        return html(r.status == 503 ? 503 : 400,
-                    message_page("Logout", "Nothing was logged out: no live session was named."));
-      if (!to.empty()) return redirect(to);
-      return html(200, message_page("Logged out", "You are logged out of every DIVE service."));
-    });
-  });
-  router.add("POST", oidc + "/logout", logout);
+  router.add("POST", logout_path, until_ready(ready, [provider, p](net::Request& req) {
+               auto form = form_of(req);
+               if (!form) return bad_form();
+               return guarded([&] {
+                 std::string to;
+                 OAuthResult r = p->logout(*form, req.headers.get("Authorization"), &to,
+                                           RequestMeta{req.remote_ip, req.request_id});
+                 const bool browser = form->has("ui") || form->has("post_logout_redirect_uri");
+                 if (!browser) return to_response(r);
+                 if (r.status != 204)
+                   return html(r.status == 503 ? 503 : 400,
+                               message_page("Logout", "Nothing was logged out: no live session was named."));
+                 if (!to.empty()) return redirect(to);
+                 return html(200, message_page("Logged out", "You are logged out of every DIVE service."));
+               });
+             }));
+}
 
+// The sign-in page (GET: the authorization request checked, the form with a login token bound to a cookie)
+// and its submission (POST: the token checked against the cookie, then password and one-time code).
+void add_login_routes(net::Router& router, const std::shared_ptr<OidcProvider>& provider,
+                      const IdpConfig* cfg, const std::string& oidc, const Ready& ready) {
+  auto* p = provider.get();
   const std::string auth_path = oidc + "/auth";
   const std::string who = cfg->instance_name + " (" + cfg->code + ")";
   router.add("GET", auth_path, until_ready(ready, [provider, p, auth_path, cfg, who](net::Request& req) {
@@ -203,7 +215,7 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
                return r;
              }));
   router.add(
-      "POST", auth_path, until_ready(ready, [provider, p, auth_path, cfg, who](net::Request& req) {
+      "POST", auth_path, until_ready(ready, [provider, p, auth_path, who](net::Request& req) {
         auto form = form_of(req);
         if (!form) return html(400, message_page("Sign-in error", "Malformed form submission."));
         const std::string token = form->get(std::string(kLoginField));
@@ -232,6 +244,19 @@ void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider
           return page;
         });
       }));
+}
+
+}  // namespace
+
+void add_oidc_routes(net::Router& router, std::shared_ptr<OidcProvider> provider,
+                     std::shared_ptr<KeyRing> keys, std::function<bool()> ready) {
+  const IdpConfig* cfg = &provider->config();
+  const std::string realm = "/realms/" + cfg->realm;
+  const std::string oidc = realm + "/protocol/openid-connect";
+  add_discovery_routes(router, provider, realm, oidc, std::move(keys), ready);
+  add_token_routes(router, provider, oidc, ready);
+  add_logout_routes(router, provider, oidc, ready);
+  add_login_routes(router, provider, cfg, oidc, ready);
 }
 
 }  // namespace dive::services::idp
