@@ -136,6 +136,102 @@ Outcome ResourceService::authorize_read(const identity::VerifiedToken& t, const 
   return {};
 }
 
+// What a list request has gathered: the listed summaries (JSON text separated by ','), the decisions made
+// (for the audit record), and the cursor of the next page (-1: none).
+struct ResourceService::ListPage {
+  std::string items;
+  int count = 0;
+  int examined = 0, refused = 0;
+  int64_t next = -1;
+};
+
+namespace {
+
+// {"count","nextCursor","resources"} as text (the order a Json object would dump).
+std::string list_body(int count, int64_t next, const std::string& items) {
+  std::string body = "{\"count\":" + std::to_string(count) + ",\"nextCursor\":";
+  body += next >= 0 ? "\"" + std::to_string(next) + "\"" : std::string("null");
+  body += ",\"resources\":[";
+  body += items;
+  body += "]}";
+  return body;
+}
+
+// One record per page: how many were listed, how many candidates were decided and refused, the filter.
+AuditNote list_audit(int returned, int examined, int refused, int limit, const documents::ListFilter& f) {
+  Json filter = Json::object();
+  if (!f.query.empty()) filter["query"] = f.query;
+  if (f.classification) filter["classification"] = *f.classification;
+  if (!f.coi.empty()) filter["coi"] = f.coi;
+  if (!f.releasable_to.empty()) filter["releasableTo"] = f.releasable_to;
+  return AuditNote{"allow", "", "",
+                   Json{{"returned", returned},
+                        {"examined", examined},
+                        {"refused", refused},
+                        {"limit", limit},
+                        {"filter", filter}}
+                       .dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
+
+}  // namespace
+
+Outcome ResourceService::list_round(const identity::VerifiedToken& t, const InputKey& key,
+                                    const InputContext& ctx, documents::ListFilter& f, int limit,
+                                    ListPage& page, bool& done) {
+  f.limit = std::max(limit * 2, 20);
+  std::vector<documents::StoredResource> rows;
+  std::vector<std::shared_ptr<const ParsedObject>> parsed;
+  try {
+    rows = d_.store.list(f);
+    parsed = parsed_objects(rows);
+  } catch (const documents::StoreUnavailable&) {
+    return Outcome::unavailable(Dependency::kDatabase);
+  }
+  std::vector<std::shared_ptr<const ParsedObject>> objects;
+  std::vector<std::string> keys;
+  std::vector<std::string> classes;
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    // (an unreadable object is left out: a read would refuse it)
+    if (!parsed[i]) continue;
+    keys.push_back(key.key_for(parsed[i]->resource_text));
+    objects.push_back(std::move(parsed[i]));
+    classes.emplace_back(ztdf::to_string(rows[i].label.classification));
+    idx.push_back(i);
+  }
+  std::vector<Authorization> decisions;
+  try {
+    decisions = d_.authorizer.authorize_batch(keys, classes,
+                                              [&](size_t j) { return read_input(t, *objects[j], ctx); });
+  } catch (const PdpUnavailable&) {
+    return Outcome::unavailable(Dependency::kPdp);
+  }
+  page.next = -1;
+  size_t consumed = 0;
+  for (size_t j = 0; j < decisions.size() && page.count < limit; ++j) {
+    ++page.examined;
+    if (decisions[j].decision->allow) {
+      if (page.count++ > 0) page.items += ',';
+      documents::append_resource_summary(page.items, rows[idx[j]]);
+    } else {
+      ++page.refused;
+    }
+    consumed = idx[j] + 1;
+  }
+  if (page.count == limit && consumed > 0) {
+    // More may follow: the cursor is the last row looked at.
+    if (consumed < rows.size() || static_cast<int>(rows.size()) == f.limit)
+      page.next = rows[consumed - 1].seq;
+    done = true;
+  } else if (static_cast<int>(rows.size()) < f.limit) {
+    done = true;  // the end
+  } else {
+    f.before_seq = rows.back().seq;
+    page.next = rows.back().seq;  // out of rounds after this one: continue from here
+  }
+  return {};
+}
+
 Result ResourceService::list(const identity::VerifiedToken& t, const std::map<std::string, std::string>& q,
                              const std::string& rid) {
   documents::ListFilter f;
@@ -147,86 +243,15 @@ Result ResourceService::list(const identity::VerifiedToken& t, const std::map<st
   if (auto o = parse_list_query(q, f, limit); !o.ok()) return o;
   f.with_ztdf = false;  // texts are fetched only for objects not parsed yet (parsed_objects)
 
-  // Pages of candidates until `limit` allowed ones or the end; bounded work per request.
-  std::string items;  // the listed summaries, as JSON text separated by ','
-  int count = 0;
-  int examined = 0, refused = 0;  // decisions made for this page (for the audit record)
-  int64_t next = -1;              // the cursor of the next page; -1: none
+  // Rounds of candidates until `limit` allowed ones or the end; bounded work per request.
   const InputContext ctx{d_.tenant, rid};
   const InputKey key(t, "read", ctx);  // a read's input, so the list never shows what a read would refuse
-  for (int round = 0; round < 5 && count < limit; ++round) {
-    f.limit = std::max(limit * 2, 20);
-    std::vector<documents::StoredResource> rows;
-    std::vector<std::shared_ptr<const ParsedObject>> parsed;
-    try {
-      rows = d_.store.list(f);
-      parsed = parsed_objects(rows);
-    } catch (const documents::StoreUnavailable&) {
-      return Outcome::unavailable(Dependency::kDatabase);
-    }
-    std::vector<std::shared_ptr<const ParsedObject>> objects;
-    std::vector<std::string> keys;
-    std::vector<std::string> classes;
-    std::vector<size_t> idx;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      // (an unreadable object is left out: a read would refuse it)
-      if (!parsed[i]) continue;
-      keys.push_back(key.key_for(parsed[i]->resource_text));
-      objects.push_back(std::move(parsed[i]));
-      classes.emplace_back(ztdf::to_string(rows[i].label.classification));
-      idx.push_back(i);
-    }
-    std::vector<Authorization> decisions;
-    try {
-      decisions = d_.authorizer.authorize_batch(keys, classes,
-                                                [&](size_t j) { return read_input(t, *objects[j], ctx); });
-    } catch (const PdpUnavailable&) {
-      return Outcome::unavailable(Dependency::kPdp);
-    }
-    bool full = false;
-    next = -1;
-    size_t consumed = 0;
-    for (size_t j = 0; j < decisions.size() && !full; ++j) {
-      const auto& row = rows[idx[j]];
-      ++examined;
-      if (decisions[j].decision->allow) {
-        if (count++ > 0) items += ',';
-        documents::append_resource_summary(items, row);
-      } else {
-        ++refused;
-      }
-      consumed = idx[j] + 1;
-      if (count == limit) full = true;
-    }
-    if (full) {
-      // More may follow: the cursor is the last row looked at.
-      if (consumed < rows.size() || static_cast<int>(rows.size()) == f.limit) next = rows[consumed - 1].seq;
-      break;
-    }
-    if (static_cast<int>(rows.size()) < f.limit) break;  // the end
-    f.before_seq = rows.back().seq;
-    next = rows.back().seq;  // ran out of rounds: continue from here
-  }
-  // {"count","nextCursor","resources"} as text (the order a Json object would dump).
-  std::string body = "{\"count\":" + std::to_string(count) + ",\"nextCursor\":";
-  body += next >= 0 ? "\"" + std::to_string(next) + "\"" : std::string("null");
-  body += ",\"resources\":[";
-  body += items;
-  body += "]}";
-  // One record per page: how many were listed, how many candidates were decided and refused, the filter.
-  Json filter = Json::object();
-  if (!f.query.empty()) filter["query"] = f.query;
-  if (f.classification) filter["classification"] = *f.classification;
-  if (!f.coi.empty()) filter["coi"] = f.coi;
-  if (!f.releasable_to.empty()) filter["releasableTo"] = f.releasable_to;
-  return Result::json_text(std::move(body),
-                           AuditNote{"allow", "", "",
-                                     Json{{"returned", count},
-                                          {"examined", examined},
-                                          {"refused", refused},
-                                          {"limit", limit},
-                                          {"filter", filter}}
-                                         .dump(-1, ' ', false, Json::error_handler_t::replace)});
+  ListPage page;
+  bool done = false;
+  for (int round = 0; round < 5 && !done; ++round)
+    if (auto o = list_round(t, key, ctx, f, limit, page, done); !o.ok()) return o;
+  return Result::json_text(list_body(page.count, page.next, page.items),
+                           list_audit(page.count, page.examined, page.refused, limit, f));
 }
 
 Result ResourceService::read(const identity::VerifiedToken& t, const std::string& id,

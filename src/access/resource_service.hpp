@@ -33,9 +33,13 @@
 namespace dive::documents {
 class ResourceStore;
 struct StoredResource;
+struct ListFilter;
 }  // namespace dive::documents
 
 namespace dive::access {
+
+class InputKey;
+struct InputContext;
 
 // What the audit trail records of an operation (docs/AUDIT.md); the service adds who, from where and when.
 // What is left empty the route derives from the outcome: ok is allow, denied or integrity deny, anything
@@ -129,6 +133,13 @@ class ResourceService {
   // documents::StoreUnavailable.
   std::vector<std::shared_ptr<const ParsedObject>> parsed_objects(
       const std::vector<documents::StoredResource>& rows);
+
+  struct ListPage;
+  // One round of a list: the next candidates after f.before_seq, decided in one PDP batch; the allowed ones
+  // appended to `page` until `limit`. Ok with `done` set when the page is full or the candidates ran out;
+  // else the outcome to answer (database or pdp unavailable).
+  Outcome list_round(const identity::VerifiedToken& t, const InputKey& key, const InputContext& ctx,
+                     documents::ListFilter& f, int limit, ListPage& page, bool& done);
 
   ResourceServiceDeps d_;
   ParsedObjects parsed_;
