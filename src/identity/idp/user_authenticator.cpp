@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "identity/idp/password_hash.hpp"
 #include "identity/idp/totp.hpp"
@@ -32,6 +33,10 @@ UserAuthenticator::UserAuthenticator(store::PgPool& db, const IdpConfig& cfg, Cl
         &registry->counter("dive_v3_idp_lockouts_total", "Accounts locked after repeated failed logins")
              .unlabelled();
   }
+}
+
+std::string unknown_user_label(std::string_view username) {
+  return "unknown user #" + hex_encode(sha256(username)).substr(0, 16);
 }
 
 LoginResult UserAuthenticator::fail(const std::string& user_id, const std::string& reason) {
@@ -72,7 +77,7 @@ LoginResult UserAuthenticator::login(const std::string& raw_username, const std:
     r = evaluate(username, password, otp);
   }
   if (!r.ok) admission.ticket->failed();
-  r.username = username.substr(0, 255);
+  if (r.username.empty()) r.username = username.substr(0, 255);
   return r;
 }
 
@@ -83,7 +88,9 @@ LoginResult UserAuthenticator::evaluate(const std::string& username, const std::
     user = db_.with([&](pqxx::connection& c) { return find_user_by_username(c, username); });
   if (!user) {
     dummy_verify(password, cfg_.argon2);
-    return fail("", "unknown user " + log_safe(username, 64));
+    LoginResult r = fail("", unknown_user_label(username));
+    r.username = r.reason;
+    return r;
   }
   // The user was read under this account's lock: its lockout state is current. A locked account's guess is
   // not evaluated (a hash of a fixed value costs the same time, so the answer's timing says nothing).

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -30,6 +31,11 @@ class PgPool;
 
 namespace dive::identity::idp {
 
+// How a username that names no account appears in logs and the audit trail: "unknown user #" and the first
+// 8 bytes of the SHA-256 of the name as looked up (trimmed, lower-case) in hex. Never the text: people type their password into the username field.
+// Repeated attempts with the same text share the label.
+std::string unknown_user_label(std::string_view username);
+
 struct LoginResult {
   bool ok = false;
   User user;                     // when ok
@@ -37,7 +43,8 @@ struct LoginResult {
   std::string reason;            // log-safe, never shown to the client
   bool throttled = false;        // refused by the abuse limits before any evaluation
   int retry_after_s = 0;         // when throttled
-  std::string username;          // as attempted (normalised, at most 255 bytes): for the audit trail
+  std::string username;          // as attempted (normalised, at most 255 bytes): for the audit trail;
+                                 // unknown_user_label() when it names no account
   bool locked_now = false;       // this failure locked the account
 };
 

@@ -14,6 +14,7 @@
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "dive_cli.hpp"
+#include "identity/idp/user_authenticator.hpp"
 #include "orchestrator/instance_config.hpp"
 #include "orchestrator/layout.hpp"
 #include "servers.hpp"
@@ -133,6 +134,21 @@ TEST_F(Audit, ALoginAndAFailedLogin) {
   EXPECT_EQ(failed.value("outcome", ""), "failure");
   EXPECT_EQ(failed.value("reason", ""), "wrong password for testuser-usa-3");
   expect_request_fields(failed);
+
+  // A password typed into the username field: the record names it only by a label of its hash.
+  const std::string typed = "tr0ub4dor.3-typed-as-a-username";
+  EXPECT_TRUE(password_grant(typed, pw).empty());
+  const std::string label = identity::idp::unknown_user_label(typed);
+  EXPECT_EQ(label.rfind("unknown user #", 0), 0u) << label;
+  Json unknown =
+      await_record({"--user", label, "--type", "auth.login_failed"}, [](const Json&) { return true; });
+  ASSERT_FALSE(unknown.is_null());
+  EXPECT_EQ(unknown.value("reason", ""), label);
+  EXPECT_EQ(unknown.dump().find(typed), std::string::npos) << unknown.dump();
+  auto all = cli_->run({"audit", "--type", "auth.login_failed", "--json"});
+  EXPECT_EQ(all.output.find(typed), std::string::npos) << "the typed text in no record";
+  EXPECT_EQ(read_file(cli_->home() / "instances" / "usa" / "logs" / "idp.log").find(typed), std::string::npos)
+      << "nor in the idp's log";
 }
 
 TEST_F(Audit, ALockout) {
