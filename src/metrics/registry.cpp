@@ -178,25 +178,26 @@ std::string Registry::expose() const {
   std::string out;
   out.reserve(4096);
   for (const auto& [name, entry] : families) {
-    auto header = [&](const std::string& help, const char* type) {
-      out += "# HELP " + name + " " + escape_help(help) + "\n# TYPE " + name + " " + type + "\n";
+    // `name` is passed, not captured: clang before 16 cannot capture a structured binding.
+    auto header = [&out](const std::string& family, const std::string& help, const char* type) {
+      out += "# HELP " + family + " " + escape_help(help) + "\n# TYPE " + family + " " + type + "\n";
     };
     if (entry.type == Type::Counter || entry.type == Type::Gauge) {
       bool counter = entry.type == Type::Counter;
       if (counter) {
         auto* fam = static_cast<Family<Counter>*>(entry.family.get());
-        header(fam->help(), "counter");
+        header(name, fam->help(), "counter");
         for (auto& [vals, c] : fam->children())
           out += name + label_block(fam->label_names(), vals) + " " + format_value(c->value()) + "\n";
       } else {
         auto* fam = static_cast<Family<Gauge>*>(entry.family.get());
-        header(fam->help(), "gauge");
+        header(name, fam->help(), "gauge");
         for (auto& [vals, g] : fam->children())
           out += name + label_block(fam->label_names(), vals) + " " + format_value(g->value()) + "\n";
       }
     } else {
       auto* fam = static_cast<Family<Histogram>*>(entry.family.get());
-      header(fam->help(), "histogram");
+      header(name, fam->help(), "histogram");
       for (auto& [vals, h] : fam->children()) {
         // Observations racing with this read may leave count a little behind the buckets: the +Inf
         // bucket and _count use the larger of the two, so the series stays monotonic.
