@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/mutex.hpp"
+
 namespace dive::metrics {
 
 Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)) {
@@ -56,7 +58,7 @@ M& Family<M>::labels(const std::vector<std::string>& values) {
   if (values.size() != label_names_.size())
     throw std::invalid_argument("metric " + name_ + " takes " + std::to_string(label_names_.size()) +
                                 " label(s), got " + std::to_string(values.size()));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = children_.find(values);
   if (it != children_.end()) return *it->second;
   auto& slot = children_[values];
@@ -66,7 +68,7 @@ M& Family<M>::labels(const std::vector<std::string>& values) {
 
 template <class M>
 std::vector<std::pair<std::vector<std::string>, const M*>> Family<M>::children() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::pair<std::vector<std::string>, const M*>> out;
   out.reserve(children_.size());
   for (const auto& [k, v] : children_) out.emplace_back(k, v.get());
@@ -80,7 +82,7 @@ template class Family<Histogram>;
 template <class M>
 Family<M>& Registry::get_or_add(Type t, const std::string& name, const std::string& help,
                                 const std::vector<std::string>& labels, const std::vector<double>& buckets) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = families_.find(name);
   if (it != families_.end()) {
     auto* fam = static_cast<Family<M>*>(it->second.family.get());
@@ -108,7 +110,7 @@ Family<Histogram>& Registry::histogram(const std::string& name, const std::strin
 }
 
 void Registry::add_collector(std::function<void()> fn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   collectors_.push_back(std::move(fn));
 }
 
@@ -170,7 +172,7 @@ std::string Registry::expose() const {
   std::vector<std::function<void()>> collectors;
   std::map<std::string, Entry> families;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     collectors = collectors_;
     families = families_;
   }
