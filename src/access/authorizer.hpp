@@ -25,6 +25,8 @@ struct Authorization {
   bool cached = false;
 };
 
+// Thread-safe: every request thread authorizes through one Authorizer; it keeps no mutable state of its
+// own (the PDP client, the decision cache and the metrics are thread-safe).
 class Authorizer {
  public:
   // `use_cache` false: every call asks the PDP (the kas: no key without a fresh decision).

@@ -1,6 +1,7 @@
 #include "access/decision_cache.hpp"
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::access {
 
@@ -49,7 +50,7 @@ Millis DecisionCache::ttl_for(std::string_view c) {
 
 std::shared_ptr<const Decision> DecisionCache::get(const std::string& key) {
   int64_t now = steady_ms(clock_);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
   if (it->second.expires_ms <= now ||
@@ -61,19 +62,19 @@ std::shared_ptr<const Decision> DecisionCache::get(const std::string& key) {
 }
 
 void DecisionCache::set_revision(std::string revision) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   revision_ = std::move(revision);
 }
 
 std::string DecisionCache::revision() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return revision_;
 }
 
 void DecisionCache::put(const std::string& key, std::shared_ptr<const Decision> d,
                         std::string_view classification) {
   int64_t now = steady_ms(clock_);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // Decided with other data than the instance's active bundle (the pdp has not switched yet): not kept.
   if (!revision_.empty() && d->policy_revision != revision_) return;
   if (map_.size() >= capacity_) evict_locked(now);
@@ -88,12 +89,12 @@ void DecisionCache::evict_locked(int64_t now) {
 }
 
 size_t DecisionCache::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return map_.size();
 }
 
 void DecisionCache::clear() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   map_.clear();
 }
 

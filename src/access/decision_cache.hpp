@@ -5,10 +5,10 @@
 // part of the key, so a cached decision is only ever reused for an identical question — and only under the
 // policy data it was decided with: entries carry the pdp's bundle revision, and once the instance's active
 // revision changes (set_revision, polled from its database) older entries are misses and decisions made
-// with another revision are not stored. Thread-safe.
+// with another revision are not stored. Thread-safe: one cache serves every request thread (one mutex over
+// the map and the revision; decisions are shared immutable).
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +16,7 @@
 
 #include "access/decision.hpp"
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::access {
 
@@ -43,13 +44,13 @@ class DecisionCache {
     std::shared_ptr<const Decision> decision;
     int64_t expires_ms;
   };
-  std::string revision_;  // guarded by mu_
-  void evict_locked(int64_t now);
+  std::string revision_ GUARDED_BY(mu_);
+  void evict_locked(int64_t now) REQUIRES(mu_);
 
   Clock& clock_;
   size_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> map_;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Entry> map_ GUARDED_BY(mu_);
 };
 
 }  // namespace dive::access

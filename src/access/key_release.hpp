@@ -37,6 +37,8 @@ struct KeyReleaseResult {
 
 using KasKeyLookup = std::function<std::shared_ptr<const ztdf::PrivateKey>(const std::string& kid)>;
 
+// Thread-safe: fixed after construction; handle() runs on every worker thread (the key lookup it is given
+// must be thread-safe, as the kas's is).
 class KeyRelease {
  public:
   KeyRelease(KasKeyLookup keys, Authorizer& authorizer, std::string tenant);

@@ -4,14 +4,15 @@
 // payload). Keyed by the text itself, so an object changed in the database is parsed (and validated)
 // anew: the cache can never make a read or the list see anything but the stored bytes. The database
 // keeps the same hash of each row's text (resources.ztdf_sha256, maintained by a trigger), so a caller can
-// look an object up by that hash and fetch the text only on a miss. Thread-safe.
+// look an object up by that hash and fetch the text only on a miss. Thread-safe: one map under one mutex
+// for every request thread (the parsed objects are shared immutable).
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "ztdf/object.hpp"
 
 namespace dive::access {
@@ -34,8 +35,8 @@ class ParsedObjects {
 
  private:
   size_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const ParsedObject>> map_;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const ParsedObject>> map_ GUARDED_BY(mu_);
 };
 
 }  // namespace dive::access

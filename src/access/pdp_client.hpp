@@ -10,6 +10,7 @@
 
 namespace dive::access {
 
+// Thread-safe: fixed after construction; the transport and the breaker are thread-safe.
 class PdpClient {
  public:
   // base_url: "https://localhost:9181". The transport and breaker must outlive the client.

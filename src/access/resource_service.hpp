@@ -99,6 +99,8 @@ struct ResourceServiceDeps {
   std::vector<std::string> former_kas_urls = {};
 };
 
+// Thread-safe: one service serves every request thread; its only state of its own is the parsed-object
+// cache, which locks itself (the dependencies are thread-safe).
 class ResourceService {
  public:
   explicit ResourceService(ResourceServiceDeps deps);

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "audit/pg_store.hpp"
+#include "common/mutex.hpp"
 #include "metrics/registry.hpp"
 #include "store/pg_pool.hpp"
 
@@ -54,12 +55,12 @@ AuditSink::AuditSink(std::unique_ptr<BatchWriter> writer, SinkOptions opts, Cloc
 
 AuditSink::~AuditSink() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
   thread_.join();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!queue_.empty()) {
     spdlog::error("audit: {} event(s) not written at shutdown (the database did not answer)", queue_.size());
     if (m_dropped_) m_dropped_->inc(static_cast<double>(queue_.size()));
@@ -72,7 +73,7 @@ void AuditSink::record(Event e) noexcept {
     if (e.service.empty()) e.service = opts_.service;
     bool wake;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (queue_.size() + inflight_ >= opts_.capacity) {
         dropped(1, "the queue is full");
         return;
@@ -91,7 +92,7 @@ void AuditSink::dropped(uint64_t n, const char* why) noexcept {
   dropped_.fetch_add(n, std::memory_order_relaxed);
   if (m_dropped_) m_dropped_->inc(static_cast<double>(n));
   try {
-    std::lock_guard lock(drop_log_mu_);
+    MutexLock lock(drop_log_mu_);
     drops_unlogged_ += n;
     auto now = clock_.now();
     if (last_drop_log_ != SteadyTime{} && now - last_drop_log_ < opts_.drop_log_every) return;
@@ -105,16 +106,16 @@ void AuditSink::dropped(uint64_t n, const char* why) noexcept {
 }
 
 AuditSink::Stats AuditSink::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return Stats{written_.load(), dropped_.load(), errors_.load(), queue_.size() + inflight_};
 }
 
 bool AuditSink::flush(Millis timeout) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const uint64_t target = enqueued_;
   flush_requested_ = true;
   cv_.notify_one();
-  return done_cv_.wait_for(lock, timeout, [&] { return done_ >= target; });
+  return done_cv_.wait_for(mu_, timeout, [&]() REQUIRES(mu_) { return done_ >= target; });
 }
 
 void AuditSink::count_written(const std::vector<Event>& batch) {
@@ -128,7 +129,7 @@ void AuditSink::count_written(const std::vector<Event>& batch) {
 }
 
 void AuditSink::finished(size_t n) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   done_ += n;
   inflight_ -= std::min(inflight_, n);
   done_cv_.notify_all();
@@ -186,13 +187,14 @@ void AuditSink::run() {
   std::vector<Event> taken, chunk;
   while (true) {
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       if (failing_) {
         // After a failed write: wait out the backoff (shutdown cuts it short: one last attempt).
-        cv_.wait_for(lock, backoff_.next(), [&] { return stop_; });
+        cv_.wait_for(mu_, backoff_.next(), [&]() REQUIRES(mu_) { return stop_; });
       } else {
-        cv_.wait_for(lock, opts_.flush_every,
-                     [&] { return stop_ || flush_requested_ || queue_.size() >= opts_.batch; });
+        cv_.wait_for(mu_, opts_.flush_every, [&]() REQUIRES(mu_) {
+          return stop_ || flush_requested_ || queue_.size() >= opts_.batch;
+        });
       }
       flush_requested_ = false;
       if (m_depth_) m_depth_->set(static_cast<double>(queue_.size()));
@@ -214,7 +216,7 @@ void AuditSink::run() {
       pos += n;
       if (write_batch(chunk)) continue;
       // Not written: back in front of what was recorded meanwhile, in order.
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       std::vector<Event> back;
       back.reserve(chunk.size() + (taken.size() - pos) + queue_.size());
       std::move(chunk.begin(), chunk.end(), std::back_inserter(back));
@@ -226,7 +228,7 @@ void AuditSink::run() {
     }
     taken.clear();
     chunk.clear();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_ && (failing_ || queue_.empty())) return;  // shutting down: no more waiting on a dead database
   }
 }

@@ -12,15 +12,14 @@
 // Metrics: dive_v3_audit_events_written_total{type}, dive_v3_audit_events_dropped_total{service},
 // dive_v3_audit_queue_depth, dive_v3_audit_write_errors_total.
 //
-// Shared between threads: record(), flush() and stats() may be called from any thread; the writer thread
-// is the only one calling the BatchWriter.
+// Thread-safe: record(), flush() and stats() may be called from any thread (mu_ guards the queue and the
+// counts flush() waits on); the writer thread is the only one calling the BatchWriter and the only one
+// touching the retry state (failing_, backoff_) and the per-type counters.
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +27,7 @@
 #include "audit/chain.hpp"
 #include "audit/event.hpp"
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 #include "resilience/retry.hpp"
 
 namespace dive::metrics {
@@ -109,19 +109,22 @@ class AuditSink final : public Recorder {
   std::unique_ptr<BatchWriter> writer_;
   SinkOptions opts_;
   Clock& clock_;
-  resilience::Backoff backoff_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  std::vector<Event> queue_;  // recorded, not yet taken by the writer
-  size_t inflight_ = 0;       // taken by the writer and not finished (counted against the capacity)
-  bool stop_ = false;
-  bool flush_requested_ = false;
-  bool failing_ = false;              // the last write failed: wait for the backoff
-  uint64_t enqueued_ = 0, done_ = 0;  // events handed to the writer and finished (written or dropped)
+  resilience::Backoff backoff_;  // writer thread only
+  mutable Mutex mu_;
+  CondVar cv_, done_cv_;
+  std::vector<Event> queue_ GUARDED_BY(mu_);  // recorded, not yet taken by the writer
+  // Taken by the writer and not finished (counted against the capacity).
+  size_t inflight_ GUARDED_BY(mu_) = 0;
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool flush_requested_ GUARDED_BY(mu_) = false;
+  // Events handed to the writer and finished (written or dropped).
+  uint64_t enqueued_ GUARDED_BY(mu_) = 0;
+  uint64_t done_ GUARDED_BY(mu_) = 0;
+  bool failing_ = false;  // writer thread only: the last write failed, wait for the backoff
   std::atomic<uint64_t> written_{0}, dropped_{0}, errors_{0};
-  std::mutex drop_log_mu_;
-  SteadyTime last_drop_log_{};
-  uint64_t drops_unlogged_ = 0;
+  Mutex drop_log_mu_;
+  SteadyTime last_drop_log_ GUARDED_BY(drop_log_mu_);
+  uint64_t drops_unlogged_ GUARDED_BY(drop_log_mu_) = 0;
   metrics::Counter* m_dropped_ = nullptr;
   metrics::Counter* m_errors_ = nullptr;
   metrics::Gauge* m_depth_ = nullptr;

@@ -25,6 +25,7 @@ class Clock {
   static Clock& system();
 };
 
+// Thread-safe: stateless.
 class SystemClock final : public Clock {
  public:
   SteadyTime now() const override { return std::chrono::steady_clock::now(); }
@@ -36,7 +37,8 @@ inline Clock& Clock::system() {
   return clock;
 }
 
-// A clock that moves only when told to. Thread-safe.
+// A clock that moves only when told to. Thread-safe: tests advance it while worker threads read it; the
+// two times are atomics (advance() moves them one after the other, not as one step).
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(SystemTime start = SystemTime{std::chrono::seconds{1'700'000'000}})

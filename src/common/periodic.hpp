@@ -1,13 +1,13 @@
 #pragma once
 // Runs a task every `interval` on its own thread until destroyed (prompt stop: the wait is interruptible).
 // The task's exceptions are caught and passed to `on_error`, so one failure never ends the schedule.
-#include <condition_variable>
+// Thread-safe: wake() may be called from any thread; the task runs on the Periodic's own thread only.
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 
 namespace dive {
 
@@ -20,8 +20,8 @@ class Periodic {
       bool first = true;
       while (true) {
         if (!(first && run_at_start)) {
-          std::unique_lock lock(mu_);
-          cv_.wait_for(lock, interval_, [&] { return stop_ || wake_; });
+          MutexLock lock(mu_);
+          cv_.wait_for(mu_, interval_, [&]() REQUIRES(mu_) { return stop_ || wake_; });
           if (stop_) return;
           wake_ = false;
         }
@@ -36,7 +36,7 @@ class Periodic {
   }
   ~Periodic() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
@@ -46,7 +46,7 @@ class Periodic {
   Periodic& operator=(const Periodic&) = delete;
   void wake() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       wake_ = true;
     }
     cv_.notify_all();
@@ -56,9 +56,10 @@ class Periodic {
   Millis interval_;
   std::function<void()> task_;
   std::function<void(const std::string&)> on_error_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false, wake_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool wake_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -1,10 +1,11 @@
 #pragma once
 // Randomness behind an interface: jitter and test data use a seedable generator, secrets use the OS CSPRNG.
 #include <cstdint>
-#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "common/mutex.hpp"
 
 namespace dive {
 
@@ -19,21 +20,22 @@ class Random {
     return span == 0 ? next_u64() : lo + next_u64() % span;
   }
   double uniform01() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }
-  static Random& system();  // thread-safe, seeded from the OS
+  static Random& system();  // thread-safe (OpenSSL's DRBG, no state here), seeded from the OS
 };
 
-// Deterministic and seedable (tests, seeding with --seed-random). Thread-safe.
+// Deterministic and seedable (tests, seeding with --seed-random). Thread-safe: one mutex around the
+// generator (the sequence across threads then depends on their interleaving).
 class SeededRandom final : public Random {
  public:
   explicit SeededRandom(uint64_t seed) : gen_(seed) {}
   uint64_t next_u64() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return gen_();
   }
 
  private:
-  std::mutex mu_;
-  std::mt19937_64 gen_;
+  Mutex mu_;
+  std::mt19937_64 gen_ GUARDED_BY(mu_);
 };
 
 // Cryptographically secure bytes from OpenSSL's DRBG. Throws on failure.

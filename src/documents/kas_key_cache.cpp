@@ -1,6 +1,6 @@
 #include "documents/kas_key_cache.hpp"
 
-#include <mutex>
+#include "common/mutex.hpp"
 
 namespace dive::documents {
 
@@ -21,24 +21,24 @@ void KasKeyCache::refresh(pqxx::connection& conn) {
   if (missing)
     for (auto& k : load_kas_keys(conn, kek_, true))
       if (!next.count(k.kid)) next[k.kid] = k.private_key;
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   keys_ = std::move(next);
   active_ = active;
 }
 
 std::shared_ptr<const ztdf::PrivateKey> KasKeyCache::private_key(const std::string& kid) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = keys_.find(kid);
   return it == keys_.end() ? nullptr : it->second;
 }
 
 std::string KasKeyCache::active_kid() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return active_;
 }
 
 size_t KasKeyCache::size() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return keys_.size();
 }
 

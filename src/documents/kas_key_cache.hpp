@@ -1,11 +1,12 @@
 #pragma once
 // The KAS's keys in memory (kid -> private key), refreshed from the database so a rotation made by
-// `./dive ... kas rotate` or another process is picked up without a restart. Thread-safe.
+// `./dive ... kas rotate` or another process is picked up without a restart. Thread-safe: request threads
+// read under a shared lock while the refresh thread swaps in the new map under the exclusive lock.
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
+#include "common/mutex.hpp"
 #include "documents/kas_keys.hpp"
 
 namespace dive::documents {
@@ -23,9 +24,9 @@ class KasKeyCache {
 
  private:
   std::string kek_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const ztdf::PrivateKey>> keys_;
-  std::string active_;
+  mutable SharedMutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const ztdf::PrivateKey>> keys_ GUARDED_BY(mu_);
+  std::string active_ GUARDED_BY(mu_);
 };
 
 }  // namespace dive::documents

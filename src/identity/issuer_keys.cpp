@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/mutex.hpp"
 #include "identity/jwk.hpp"
 #include "identity/log_safe.hpp"
 
@@ -12,11 +13,11 @@ IssuerKeys::IssuerKeys(JwksSource& source, Clock& clock, IssuerKeysOptions opts)
 
 std::shared_ptr<IssuerKeys::Entry> IssuerKeys::entry(const std::string& issuer, bool create) const {
   {
-    std::shared_lock lock(map_mu_);
+    ReaderLock lock(map_mu_);
     if (auto it = entries_.find(issuer); it != entries_.end()) return it->second;
   }
   if (!create) return nullptr;
-  std::unique_lock lock(map_mu_);
+  WriterLock lock(map_mu_);
   auto& slot = entries_[issuer];
   if (!slot) slot = std::make_shared<Entry>();
   return slot;
@@ -45,7 +46,7 @@ IssuerKeys::Lookup IssuerKeys::lookup_locked(const Entry& e, const std::string& 
 void IssuerKeys::maybe_fetch(const std::string& issuer, Entry& e, bool unknown_kid) {
   SteadyTime now = clock_.now();
   {
-    std::unique_lock lock(e.mu);
+    WriterLock lock(e.mu);
     if (e.last_attempt && now - *e.last_attempt < opts_.min_refresh_interval) {
       // A kid minted moments after our last fetch (a rotation): one early refresh per interval.
       const bool early = unknown_kid && now - *e.last_attempt >= opts_.early_refresh_after &&
@@ -61,7 +62,7 @@ void IssuerKeys::maybe_fetch(const std::string& issuer, Entry& e, bool unknown_k
   } catch (const std::exception& ex) {
     std::string why = log_safe(ex.what(), 200);
     spdlog::warn("identity: JWKS of issuer {} unavailable: {}", log_safe(issuer), why);
-    std::unique_lock lock(e.mu);
+    WriterLock lock(e.mu);
     e.last_failed = true;
     e.last_error = std::move(why);
     return;
@@ -72,7 +73,7 @@ void IssuerKeys::maybe_fetch(const std::string& issuer, Entry& e, bool unknown_k
     spdlog::warn("identity: JWKS of issuer {} holds no usable signature key", log_safe(issuer));
   std::unordered_map<std::string, VerifyKey> keys;
   for (auto& k : parsed.keys) keys.emplace(k.kid(), std::move(k));
-  std::unique_lock lock(e.mu);
+  WriterLock lock(e.mu);
   e.keys = std::move(keys);
   e.last_success = now;
   e.last_failed = false;
@@ -82,43 +83,43 @@ void IssuerKeys::maybe_fetch(const std::string& issuer, Entry& e, bool unknown_k
 IssuerKeys::Lookup IssuerKeys::find(const std::string& issuer, const std::string& kid) {
   auto e = entry(issuer, true);
   {
-    std::shared_lock lock(e->mu);
+    ReaderLock lock(e->mu);
     Lookup hit = lookup_locked(*e, kid);
     if (hit.status == Status::Found) {
       bool stale = clock_.now() - *e->last_success >= opts_.max_age;
       if (!stale) return hit;
       lock.unlock();
       // Stale: one thread refreshes, the others keep using what they have.
-      std::unique_lock fetch(e->fetch_mu, std::try_to_lock);
-      if (!fetch.owns_lock()) return hit;
+      if (!e->fetch_mu.try_lock()) return hit;
+      MutexLock fetch(e->fetch_mu, std::adopt_lock);
       maybe_fetch(issuer, *e);
-      std::shared_lock again(e->mu);
+      ReaderLock again(e->mu);
       Lookup after = lookup_locked(*e, kid);
       // A failed refresh keeps the old keys; a successful one is authoritative.
       return after.status == Status::Unavailable ? hit : after;
     }
   }
-  std::lock_guard fetch(e->fetch_mu);
+  MutexLock fetch(e->fetch_mu);
   {
-    std::shared_lock lock(e->mu);
+    ReaderLock lock(e->mu);
     Lookup hit = lookup_locked(*e, kid);
     if (hit.status == Status::Found) return hit;  // another thread fetched it meanwhile
   }
   maybe_fetch(issuer, *e, true);
-  std::shared_lock lock(e->mu);
+  ReaderLock lock(e->mu);
   return lookup_locked(*e, kid);
 }
 
 bool IssuerKeys::refresh(const std::string& issuer) {
   auto e = entry(issuer, true);
-  std::lock_guard fetch(e->fetch_mu);
+  MutexLock fetch(e->fetch_mu);
   maybe_fetch(issuer, *e);
-  std::shared_lock lock(e->mu);
+  ReaderLock lock(e->mu);
   return !e->keys.empty();
 }
 
 void IssuerKeys::forget(const std::string& issuer) {
-  std::unique_lock lock(map_mu_);
+  WriterLock lock(map_mu_);
   entries_.erase(issuer);
 }
 
@@ -126,7 +127,7 @@ std::vector<std::string> IssuerKeys::kids(const std::string& issuer) const {
   std::vector<std::string> out;
   auto e = entry(issuer, false);
   if (!e) return out;
-  std::shared_lock lock(e->mu);
+  ReaderLock lock(e->mu);
   for (const auto& [kid, key] : e->keys) out.push_back(kid);
   return out;
 }

@@ -11,17 +11,18 @@
 // - Keys older than `max_age` are refreshed on use (best effort: a failed refresh keeps the old keys, and
 //   only the thread that wins the fetch waits for it).
 // - A refresh replaces the whole set, so a key the issuer stopped publishing stops verifying.
-// Thread-safe. Callers must only pass issuers they trust (the validator passes allow-listed ones).
+// Thread-safe: every request thread looks keys up; map_mu_ guards the map of issuers, each issuer's mu its
+// keys (shared for lookups), and its fetch_mu lets one thread fetch at a time (taken before mu, never
+// after). Callers must only pass issuers they trust (the validator passes allow-listed ones).
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 #include "identity/jwks_source.hpp"
 #include "identity/keys.hpp"
 
@@ -59,23 +60,25 @@ class IssuerKeys {
 
  private:
   struct Entry {
-    mutable std::shared_mutex mu;  // keys and times
-    std::mutex fetch_mu;           // one fetch at a time; taken before mu, never after
-    std::unordered_map<std::string, VerifyKey> keys;
-    std::optional<SteadyTime> last_attempt, last_success, last_early;
-    bool last_failed = false;
-    std::string last_error;
+    Mutex fetch_mu ACQUIRED_BEFORE(mu);  // one fetch at a time
+    mutable SharedMutex mu;              // keys and times
+    std::unordered_map<std::string, VerifyKey> keys GUARDED_BY(mu);
+    std::optional<SteadyTime> last_attempt GUARDED_BY(mu);
+    std::optional<SteadyTime> last_success GUARDED_BY(mu);
+    std::optional<SteadyTime> last_early GUARDED_BY(mu);
+    bool last_failed GUARDED_BY(mu) = false;
+    std::string last_error GUARDED_BY(mu);
   };
-  std::shared_ptr<Entry> entry(const std::string& issuer, bool create) const;
-  // Fetches if the rate limit allows (`unknown_kid`: the early refresh too); call with fetch_mu held.
-  void maybe_fetch(const std::string& issuer, Entry& e, bool unknown_kid = false);
-  Lookup lookup_locked(const Entry& e, const std::string& kid) const;
+  std::shared_ptr<Entry> entry(const std::string& issuer, bool create) const EXCLUDES(map_mu_);
+  // Fetches if the rate limit allows (`unknown_kid`: the early refresh too).
+  void maybe_fetch(const std::string& issuer, Entry& e, bool unknown_kid = false) REQUIRES(e.fetch_mu);
+  Lookup lookup_locked(const Entry& e, const std::string& kid) const REQUIRES_SHARED(e.mu);
 
   JwksSource& source_;
   Clock& clock_;
   IssuerKeysOptions opts_;
-  mutable std::shared_mutex map_mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
+  mutable SharedMutex map_mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<Entry>> entries_ GUARDED_BY(map_mu_);
 };
 
 }  // namespace dive::identity

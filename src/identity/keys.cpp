@@ -9,10 +9,10 @@
 #include <openssl/x509.h>
 
 #include <array>
-#include <mutex>
 #include <vector>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "identity/ossl.hpp"
 
 namespace dive::identity {
@@ -20,7 +20,8 @@ namespace dive::identity {
 namespace detail {
 
 // One key and its pools of prepared contexts (one pool per algorithm). A private KeyMaterial only signs,
-// a public one only verifies.
+// a public one only verifies. Thread-safe: a key is shared by every thread that signs or verifies with it;
+// mu_ guards the pools, the key itself is immutable.
 class KeyMaterial {
  public:
   KeyMaterial(std::shared_ptr<EVP_PKEY> pkey, KeyType type, bool is_private)
@@ -48,7 +49,7 @@ class KeyMaterial {
 
   Lease lease(Alg alg) const {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto& idle = idle_[index(alg)];
       if (!idle.empty()) {
         auto ctx = std::move(idle.back());
@@ -69,7 +70,7 @@ class KeyMaterial {
 
   void give_back(Alg alg, ossl::PkeyCtx ctx) const {
     if (!ctx) return;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto& idle = idle_[index(alg)];
     if (idle.size() < kMaxIdle) idle.push_back(std::move(ctx));
   }
@@ -100,8 +101,8 @@ class KeyMaterial {
   KeyType type_;
   int bits_;
   bool private_;
-  mutable std::mutex mu_;
-  mutable std::array<std::vector<ossl::PkeyCtx>, 3> idle_;
+  mutable Mutex mu_;
+  mutable std::array<std::vector<ossl::PkeyCtx>, 3> idle_ GUARDED_BY(mu_);
 };
 
 }  // namespace detail

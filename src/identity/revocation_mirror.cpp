@@ -1,10 +1,10 @@
 #include "identity/revocation_mirror.hpp"
 
 #include <algorithm>
-#include <mutex>
 #include <stdexcept>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "metrics/registry.hpp"
 
 namespace dive::identity {
@@ -73,7 +73,7 @@ RevocationMirror::RevocationMirror(MirrorConfig cfg, Clock& clock, metrics::Regi
 
 bool RevocationMirror::is_revoked(const std::string& jti, const std::string& unique_id,
                                   int64_t issued_ms) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   if (!jti.empty() && tokens_.count(jti)) return true;
   if (!unique_id.empty()) {
     auto it = users_.find(unique_id);
@@ -120,7 +120,7 @@ bool RevocationMirror::apply(const RevocationEvent& e, RevocationSource source) 
   const auto now = clock_.now();
   bool changed;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     changed = merge(e.kind == Kind::Token ? tokens_ : users_, e, now);
     if (changed) {
       note_new(e, source);
@@ -143,7 +143,7 @@ std::vector<RevocationEvent> RevocationMirror::reconcile(const std::vector<Revoc
   for (const auto& e : snapshot)
     if (!e.id.empty()) merge(e.kind == Kind::Token ? tokens : users, e, now);
   std::vector<RevocationEvent> missing;
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   const bool first = !synced_once_.load();
   for (Kind k : {Kind::Token, Kind::User}) {
     Map& mine = k == Kind::Token ? tokens_ : users_;
@@ -186,7 +186,7 @@ void RevocationMirror::mark_synced(SteadyTime at) {
 }
 
 Json RevocationMirror::snapshot() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   Json tokens = Json::array(), users = Json::array();
   for (const auto& [id, e] : tokens_) tokens.push_back(Json::array({id, e.value, e.revoked_at_ms}));
   for (const auto& [id, e] : users_) users.push_back(Json::array({id, e.value, e.revoked_at_ms}));
@@ -218,7 +218,7 @@ size_t RevocationMirror::restore(const Json& copy) {
   const int64_t now_ms = clock_.unix_millis();
   size_t merged = 0;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     for (const auto& e : events) {
       const int64_t ends_ms = e.kind == Kind::Token ? e.value * 1000 + cfg_.token_grace.count()
                                                     : e.value + cfg_.user_retention.count();
@@ -240,7 +240,7 @@ size_t RevocationMirror::restore(const Json& copy) {
 size_t RevocationMirror::prune() {
   const int64_t now_ms = clock_.unix_millis();
   size_t n = 0;
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   n += std::erase_if(
       tokens_, [&](const auto& kv) { return kv.second.value * 1000 + cfg_.token_grace.count() < now_ms; });
   n += std::erase_if(users_,
@@ -255,7 +255,7 @@ Millis RevocationMirror::age() const {
 }
 
 size_t RevocationMirror::size(Kind kind) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return kind == Kind::Token ? tokens_.size() : users_.size();
 }
 
@@ -270,7 +270,7 @@ void RevocationMirror::update_gauges() {
 }
 
 Json RevocationMirror::status() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   Json recent = Json::array();
   for (const auto& j : recent_) recent.push_back(j);
   const auto a = age();

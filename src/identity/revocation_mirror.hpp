@@ -24,16 +24,20 @@
 // dive_v3_revocation_mirror_size{kind}, dive_v3_revocation_mirror_age_seconds (set by update_gauges()),
 // dive_v3_revocation_propagation_seconds (from the revocation's time to its arrival here, for entries
 // that arrive from elsewhere after the first sync).
+//
+// Thread-safe: request threads call is_revoked() and stale() while the subscriber, the resync and this
+// process's revocations change it. mu_ guards the entries (shared for lookups); the sync times, flags
+// and generation are atomics read without it.
 #include <atomic>
 #include <cstdint>
 #include <deque>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "identity/revocation.hpp"
 #include "identity/revocation_event.hpp"
 #include "identity/revocation_limits.hpp"
@@ -66,7 +70,7 @@ class RevocationMirror final : public RevocationCheck {
   explicit RevocationMirror(MirrorConfig cfg, Clock& clock = Clock::system(),
                             metrics::Registry* registry = nullptr);
 
-  // Thread-safe, shared lock only.
+  // Shared lock only.
   bool is_revoked(const std::string& jti, const std::string& unique_id, int64_t issued_ms) const override;
 
   // Adds or refreshes one entry; true when the mirror's answer changed (a new jti, a new or later user
@@ -115,15 +119,16 @@ class RevocationMirror final : public RevocationCheck {
   using Map = std::unordered_map<std::string, Entry>;
 
   bool merge(Map& map, const RevocationEvent& e, SteadyTime now) const;  // no lock; true when changed
-  void note_new(const RevocationEvent& e, RevocationSource source);      // caller holds mu_ exclusively
+  void note_new(const RevocationEvent& e, RevocationSource source) REQUIRES(mu_);
   void mark_synced(SteadyTime at);
-  void set_size_gauges();  // caller holds mu_
+  void set_size_gauges() REQUIRES_SHARED(mu_);
 
   MirrorConfig cfg_;
   Clock& clock_;
-  mutable std::shared_mutex mu_;
-  Map tokens_, users_;
-  std::deque<Json> recent_;
+  mutable SharedMutex mu_;
+  Map tokens_ GUARDED_BY(mu_);
+  Map users_ GUARDED_BY(mu_);
+  std::deque<Json> recent_ GUARDED_BY(mu_);
   std::atomic<int64_t> last_sync_ns_;  // steady time of the last sync or event
   std::atomic<int64_t> last_sync_wall_ms_{0};
   std::atomic<bool> synced_once_{false};

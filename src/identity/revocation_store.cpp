@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "common/mutex.hpp"
 #include "identity/log_safe.hpp"
 #include "identity/revocation_mirror.hpp"
 #include "metrics/registry.hpp"
@@ -73,19 +74,19 @@ RevocationStore::Outcome RevocationStore::submit(const RevocationEvent& e) {
   } catch (const std::exception& ex) {
     spdlog::warn("revocation of {} {} not pushed to the shared blacklist ({}); keeping it locally",
                  identity::to_string(e.kind), log_safe(e.id), ex.what());
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     last_error_ = ex.what();
   }
   try {
     int64_t id = outbox_.add(e);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     durable_.push_back({id, e});
     set_gauge();
     return done(Outcome::Queued);
   } catch (const std::exception& ex) {
     spdlog::error("revocation of {} {} kept in memory only: the outbox is unreachable too ({})",
                   identity::to_string(e.kind), log_safe(e.id), ex.what());
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     held_.push_back(e);
     set_gauge();
     return done(Outcome::Held);
@@ -108,7 +109,7 @@ size_t RevocationStore::flush() {
       return true;
     } catch (const std::exception& ex) {
       push_ok = false;
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       last_error_ = ex.what();
       return false;
     }
@@ -131,7 +132,7 @@ size_t RevocationStore::flush() {
   }
   std::vector<RevocationEvent> held;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     held.swap(held_);
   }
   std::vector<RevocationEvent> still_held;
@@ -143,7 +144,7 @@ size_t RevocationStore::flush() {
       still_held.push_back(std::move(e));
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (rows) {
     durable_ = std::move(still);
   } else {
@@ -159,12 +160,12 @@ size_t RevocationStore::flush() {
 }
 
 size_t RevocationStore::pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return durable_.size() + held_.size();
 }
 
 std::vector<RevocationEvent> RevocationStore::pending_events() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<RevocationEvent> out;
   out.reserve(durable_.size() + held_.size());
   for (const auto& r : durable_) out.push_back(r.event);
@@ -173,7 +174,7 @@ std::vector<RevocationEvent> RevocationStore::pending_events() const {
 }
 
 Json RevocationStore::status() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return Json{{"outboxPending", durable_.size()},
               {"heldInMemory", held_.size()},
               {"lastPushError", last_error_.empty() ? Json(nullptr) : Json(last_error_)},

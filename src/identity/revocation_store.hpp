@@ -8,13 +8,16 @@
 //   RevocationStore store(redis_blacklist, pg_outbox, &mirror, Clock::system(), {.instance = "USA"});
 //   store.revoke_user(uid, now_ms);      // from /api/auth/logout or the idp's end-session
 //   Periodic flusher(1s, [&] { store.flush(); });
+//
+// Thread-safe: request threads submit while the flusher runs; mu_ guards what is pending and the last
+// error (never held across a call to the blacklist or the outbox).
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "identity/revocation.hpp"
 #include "identity/revocation_backend.hpp"
 #include "identity/revocation_limits.hpp"
@@ -68,18 +71,18 @@ class RevocationStore final : public Revoker {
 
  private:
   bool expired(const RevocationEvent& e) const;
-  void set_gauge();  // caller holds mu_
+  void set_gauge() REQUIRES(mu_);
 
   BlacklistBackend& shared_;
   RevocationOutbox& outbox_;
   RevocationMirror* mirror_;
   Clock& clock_;
   RevocationStoreConfig cfg_;
-  mutable std::mutex mu_;
-  std::vector<RevocationOutbox::Row> durable_;  // outbox rows not pushed yet (as last read)
-  std::vector<RevocationEvent> held_;           // not even in the outbox
-  std::string last_error_;
-  int64_t last_flush_ms_ = 0;
+  mutable Mutex mu_;
+  std::vector<RevocationOutbox::Row> durable_ GUARDED_BY(mu_);  // outbox rows not pushed yet (as last read)
+  std::vector<RevocationEvent> held_ GUARDED_BY(mu_);           // not even in the outbox
+  std::string last_error_ GUARDED_BY(mu_);
+  int64_t last_flush_ms_ GUARDED_BY(mu_) = 0;
   metrics::Counter* m_outcome_[4] = {};
   metrics::Gauge* m_pending_ = nullptr;
 };

@@ -1,7 +1,8 @@
 #include "identity/token_cache.hpp"
 
 #include <cstring>
-#include <mutex>
+
+#include "common/mutex.hpp"
 
 namespace dive::identity {
 
@@ -27,12 +28,12 @@ void TokenCache::Shard::erase_locked(std::unordered_map<std::string, Item>::iter
 TokenCache::Hit TokenCache::find(const std::string& key, int64_t now) {
   Shard& s = shard_for(key);
   {
-    std::shared_lock lock(s.mu);
+    ReaderLock lock(s.mu);
     auto it = s.items.find(key);
     if (it == s.items.end()) return {};
     if (now <= it->second.by_expiry->first) return {it->second.token, false};
   }
-  std::unique_lock lock(s.mu);
+  WriterLock lock(s.mu);
   auto it = s.items.find(key);
   if (it != s.items.end() && now > it->second.by_expiry->first) s.erase_locked(it);
   return {nullptr, true};
@@ -42,7 +43,7 @@ void TokenCache::insert(const std::string& key, std::shared_ptr<const VerifiedTo
                         int64_t valid_until, int64_t now) {
   if (now > valid_until) return;
   Shard& s = shard_for(key);
-  std::unique_lock lock(s.mu);
+  WriterLock lock(s.mu);
   if (auto it = s.items.find(key); it != s.items.end()) s.erase_locked(it);
   while (!s.expiry.empty() && s.expiry.begin()->first < now)
     s.erase_locked(s.items.find(s.expiry.begin()->second));
@@ -53,7 +54,7 @@ void TokenCache::insert(const std::string& key, std::shared_ptr<const VerifiedTo
 
 void TokenCache::clear() {
   for (auto& s : shards_) {
-    std::unique_lock lock(s->mu);
+    WriterLock lock(s->mu);
     s->items.clear();
     s->expiry.clear();
   }
@@ -62,7 +63,7 @@ void TokenCache::clear() {
 size_t TokenCache::size() const {
   size_t n = 0;
   for (const auto& s : shards_) {
-    std::shared_lock lock(s->mu);
+    ReaderLock lock(s->mu);
     n += s->items.size();
   }
   return n;

@@ -2,16 +2,17 @@
 // The cache of validated tokens, keyed by the SHA-256 of the WHOLE token (never a prefix: every RS256
 // token starts with the same header bytes). An entry lives until its token's validity ends (exp plus
 // the allowed skew). Bounded: when a shard is full, expired entries go first, then the entry closest to
-// its expiry. Sharded with a reader/writer lock per shard, so lookups from many threads do not contend.
+// its expiry. Thread-safe: sharded with a reader/writer lock per shard, so lookups from many request
+// threads do not contend.
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "identity/verified_token.hpp"
 
 namespace dive::identity {
@@ -40,10 +41,10 @@ class TokenCache {
       std::shared_ptr<const VerifiedToken> token;
       std::multimap<int64_t, std::string>::iterator by_expiry;
     };
-    mutable std::shared_mutex mu;
-    std::unordered_map<std::string, Item> items;
-    std::multimap<int64_t, std::string> expiry;  // valid_until -> key, earliest first
-    void erase_locked(std::unordered_map<std::string, Item>::iterator it);
+    mutable SharedMutex mu;
+    std::unordered_map<std::string, Item> items GUARDED_BY(mu);
+    std::multimap<int64_t, std::string> expiry GUARDED_BY(mu);  // valid_until -> key, earliest first
+    void erase_locked(std::unordered_map<std::string, Item>::iterator it) REQUIRES(mu);
   };
   Shard& shard_for(const std::string& key);
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "identity/jws.hpp"
 #include "identity/log_safe.hpp"
 #include "metrics/registry.hpp"
@@ -250,7 +250,7 @@ TokenValidator::TokenValidator(ValidatorConfig cfg, JwksSource& source, Clock& c
 
 void TokenValidator::set_allowed_issuers(std::vector<std::string> issuers) {
   std::unordered_set<std::string> next(issuers.begin(), issuers.end());
-  std::unique_lock lock(issuers_mu_);
+  WriterLock lock(issuers_mu_);
   for (const auto& old : issuers_)
     if (!next.count(old)) keys_.forget(old);
   issuers_ = std::move(next);
@@ -259,12 +259,12 @@ void TokenValidator::set_allowed_issuers(std::vector<std::string> issuers) {
 }
 
 std::vector<std::string> TokenValidator::allowed_issuers() const {
-  std::shared_lock lock(issuers_mu_);
+  ReaderLock lock(issuers_mu_);
   return issuer_list_;
 }
 
 bool TokenValidator::issuer_allowed(const std::string& iss) const {
-  std::shared_lock lock(issuers_mu_);
+  ReaderLock lock(issuers_mu_);
   return issuers_.count(iss) > 0;
 }
 
@@ -340,7 +340,7 @@ ValidationResult TokenValidator::check(std::string_view token, const std::string
   {
     // Under the issuers lock, so that set_allowed_issuers() cannot clear the cache between the issuer
     // check above and this insert and leave a token of a removed issuer behind.
-    std::shared_lock lock(issuers_mu_);
+    ReaderLock lock(issuers_mu_);
     if (issuers_.count(verified->issuer))
       cache_.insert(hash, verified, sat_add(verified->exp, static_cast<int64_t>(cfg_.clock_skew.count())),
                     now);

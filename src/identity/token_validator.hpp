@@ -25,13 +25,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 #include "identity/algorithm.hpp"
 #include "identity/issuer_keys.hpp"
 #include "identity/jwks_source.hpp"
@@ -122,6 +122,9 @@ class ValidationResult {
   std::string message_;
 };
 
+// Thread-safe: one validator serves every request thread. issuers_mu_ guards the allow-list (shared for
+// validations, exclusive to replace it); the key and token caches lock themselves; algs_ and cfg_ are
+// fixed at construction.
 class TokenValidator {
  public:
   // `source` and `clock` must outlive the validator. With a registry, counts
@@ -131,7 +134,6 @@ class TokenValidator {
   TokenValidator(const TokenValidator&) = delete;
   TokenValidator& operator=(const TokenValidator&) = delete;
 
-  // Thread-safe.
   ValidationResult validate(std::string_view token);
 
   // Replaces the allow-list (e.g. a federation partner added or removed) and empties the token cache,
@@ -148,15 +150,15 @@ class TokenValidator {
  private:
   ValidationResult check(std::string_view token, const std::string& hash, int64_t now);
   ValidationResult rejected(RejectReason reason, std::string message);
-  bool issuer_allowed(const std::string& iss) const;
+  bool issuer_allowed(const std::string& iss) const EXCLUDES(issuers_mu_);
 
   ValidatorConfig cfg_;
   Clock& clock_;
   IssuerKeys keys_;
   TokenCache cache_;
-  mutable std::shared_mutex issuers_mu_;
-  std::unordered_set<std::string> issuers_;
-  std::vector<std::string> issuer_list_;
+  mutable SharedMutex issuers_mu_;
+  std::unordered_set<std::string> issuers_ GUARDED_BY(issuers_mu_);
+  std::vector<std::string> issuer_list_ GUARDED_BY(issuers_mu_);
   std::vector<Alg> algs_;
   // metrics (optional; children resolved once so the hot path only increments)
   metrics::Counter* m_valid_ = nullptr;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/mutex.hpp"
+
 namespace dive::metrics {
 
 Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)) {
@@ -56,7 +58,7 @@ M& Family<M>::labels(const std::vector<std::string>& values) {
   if (values.size() != label_names_.size())
     throw std::invalid_argument("metric " + name_ + " takes " + std::to_string(label_names_.size()) +
                                 " label(s), got " + std::to_string(values.size()));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = children_.find(values);
   if (it != children_.end()) return *it->second;
   auto& slot = children_[values];
@@ -66,7 +68,7 @@ M& Family<M>::labels(const std::vector<std::string>& values) {
 
 template <class M>
 std::vector<std::pair<std::vector<std::string>, const M*>> Family<M>::children() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::pair<std::vector<std::string>, const M*>> out;
   out.reserve(children_.size());
   for (const auto& [k, v] : children_) out.emplace_back(k, v.get());
@@ -80,7 +82,7 @@ template class Family<Histogram>;
 template <class M>
 Family<M>& Registry::get_or_add(Type t, const std::string& name, const std::string& help,
                                 const std::vector<std::string>& labels, const std::vector<double>& buckets) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = families_.find(name);
   if (it != families_.end()) {
     auto* fam = static_cast<Family<M>*>(it->second.family.get());
@@ -108,7 +110,7 @@ Family<Histogram>& Registry::histogram(const std::string& name, const std::strin
 }
 
 void Registry::add_collector(std::function<void()> fn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   collectors_.push_back(std::move(fn));
 }
 
@@ -170,7 +172,7 @@ std::string Registry::expose() const {
   std::vector<std::function<void()>> collectors;
   std::map<std::string, Entry> families;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     collectors = collectors_;
     families = families_;
   }
@@ -178,25 +180,26 @@ std::string Registry::expose() const {
   std::string out;
   out.reserve(4096);
   for (const auto& [name, entry] : families) {
-    auto header = [&](const std::string& help, const char* type) {
-      out += "# HELP " + name + " " + escape_help(help) + "\n# TYPE " + name + " " + type + "\n";
+    // `name` is passed, not captured: clang before 16 cannot capture a structured binding.
+    auto header = [&out](const std::string& family, const std::string& help, const char* type) {
+      out += "# HELP " + family + " " + escape_help(help) + "\n# TYPE " + family + " " + type + "\n";
     };
     if (entry.type == Type::Counter || entry.type == Type::Gauge) {
       bool counter = entry.type == Type::Counter;
       if (counter) {
         auto* fam = static_cast<Family<Counter>*>(entry.family.get());
-        header(fam->help(), "counter");
+        header(name, fam->help(), "counter");
         for (auto& [vals, c] : fam->children())
           out += name + label_block(fam->label_names(), vals) + " " + format_value(c->value()) + "\n";
       } else {
         auto* fam = static_cast<Family<Gauge>*>(entry.family.get());
-        header(fam->help(), "gauge");
+        header(name, fam->help(), "gauge");
         for (auto& [vals, g] : fam->children())
           out += name + label_block(fam->label_names(), vals) + " " + format_value(g->value()) + "\n";
       }
     } else {
       auto* fam = static_cast<Family<Histogram>*>(entry.family.get());
-      header(fam->help(), "histogram");
+      header(name, fam->help(), "histogram");
       for (auto& [vals, h] : fam->children()) {
         // Observations racing with this read may leave count a little behind the buckets: the +Inf
         // bucket and _count use the larger of the two, so the series stays monotonic.

@@ -2,13 +2,18 @@
 // A metrics registry with Prometheus text exposition (format 0.0.4): counters, gauges and histograms,
 // each a family with fixed label names. Updating a metric is lock-free; looking up a labelled child
 // takes a mutex, so hot paths keep the reference they get from labels().
+//
+// Thread-safe, all of it: one registry per process, updated by every thread. Counter, Gauge and Histogram
+// are atomics (their bounds fixed at construction); a Family's mutex guards its children, the Registry's
+// its families and collectors.
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "common/mutex.hpp"
 
 namespace dive::metrics {
 
@@ -80,8 +85,8 @@ class Family {
   std::string name_, help_;
   std::vector<std::string> label_names_;
   std::vector<double> buckets_;
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<M>> children_;
+  mutable Mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<M>> children_ GUARDED_BY(mu_);
 };
 
 class Registry {
@@ -110,9 +115,9 @@ class Registry {
   template <class M>
   Family<M>& get_or_add(Type t, const std::string& name, const std::string& help,
                         const std::vector<std::string>& labels, const std::vector<double>& buckets);
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> families_;
-  std::vector<std::function<void()>> collectors_;
+  mutable Mutex mu_;
+  std::map<std::string, Entry> families_ GUARDED_BY(mu_);
+  std::vector<std::function<void()>> collectors_ GUARDED_BY(mu_);
 };
 
 // Text escaping of the exposition format (exposed for tests).

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/mutex.hpp"
+
 namespace dive::monitoring {
 
 namespace {
@@ -64,7 +66,7 @@ NotificationLog::NotificationLog(std::filesystem::path file, uint64_t max_bytes)
 
 void NotificationLog::append(const Json& record) {
   const std::string line = record.dump() + "\n";
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::error_code ec;
   if (auto size = std::filesystem::file_size(file_, ec); !ec && size + line.size() > max_bytes_)
     std::filesystem::rename(file_, file_.string() + ".1", ec);

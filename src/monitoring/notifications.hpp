@@ -5,11 +5,11 @@
 // kept beside it as .1). Read back by `./dive alerts`.
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::monitoring {
 
@@ -18,7 +18,8 @@ namespace dive::monitoring {
 // fingerprint. Throws std::invalid_argument with the reason when the payload is not such a notification.
 Json notification_record(const Json& payload, int64_t received_ms);
 
-// Thread-safe.
+// Thread-safe: webhook requests append from any worker thread; mu_ serialises the appends and the rotation
+// (it guards the file, not members: file_ and max_bytes_ are fixed).
 class NotificationLog {
  public:
   explicit NotificationLog(std::filesystem::path file, uint64_t max_bytes = uint64_t{64} << 20);
@@ -31,7 +32,7 @@ class NotificationLog {
  private:
   std::filesystem::path file_;
   uint64_t max_bytes_;
-  std::mutex mu_;
+  Mutex mu_;
 };
 
 }  // namespace dive::monitoring

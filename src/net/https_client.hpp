@@ -49,6 +49,8 @@ class HttpTransport {  // small interface so callers can be unit-tested with a f
 // fails before any response byte arrived is retried once on a fresh connection. One background I/O thread
 // runs all calls; send() blocks its caller until the response, an error or the deadline. Responses over
 // 64 MiB are a Protocol error. TLS sessions are resumed for new connections to a host already seen.
+// Thread-safe without a lock: callers on any thread post their calls to the I/O thread, which alone
+// touches the pool, the TLS context and the session cache; the counters are atomics.
 class HttpsClient final : public HttpTransport {
  public:
   // An explicit ca_file is loaded here (std::runtime_error when it cannot be); the system store (empty

@@ -13,11 +13,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "common/mutex.hpp"
 #include "net/router.hpp"
 #include "net/server_core.hpp"
 #include "net/tls_context.hpp"
@@ -40,7 +39,7 @@ class HttpServer::Impl {
   ~Impl() { stop(Millis(5000)); }
 
   void start() {
-    std::lock_guard lock(state_mu_);
+    MutexLock lock(state_mu_);
     if (state_ != State::Idle) throw std::logic_error("HttpServer::start called twice or after stop");
     const auto& cfg = core_->cfg;
     if (cfg.cert_file.empty() != cfg.key_file.empty())
@@ -66,14 +65,14 @@ class HttpServer::Impl {
 
   void stop(Millis grace) {
     {
-      std::unique_lock lock(state_mu_);
+      MutexLock lock(state_mu_);
       if (state_ == State::Idle || state_ == State::Stopped) {
         state_ = State::Stopped;
         state_cv_.notify_all();
         return;
       }
       if (state_ == State::Stopping) {
-        state_cv_.wait(lock, [&] { return state_ == State::Stopped; });
+        state_cv_.wait(state_mu_, [&]() REQUIRES(state_mu_) { return state_ == State::Stopped; });
         return;
       }
       for (auto& ioc : iocs_)
@@ -107,14 +106,14 @@ class HttpServer::Impl {
     acceptor_.reset();
     iocs_.clear();  // destroys whatever sessions remain
     tls_.reset();
-    std::lock_guard lock(state_mu_);
+    MutexLock lock(state_mu_);
     state_ = State::Stopped;
     state_cv_.notify_all();
   }
 
   void wait() {
-    std::unique_lock lock(state_mu_);
-    state_cv_.wait(lock, [&] { return state_ == State::Stopped; });
+    MutexLock lock(state_mu_);
+    state_cv_.wait(state_mu_, [&]() REQUIRES(state_mu_) { return state_ == State::Stopped; });
   }
 
  private:
@@ -235,9 +234,11 @@ class HttpServer::Impl {
   size_t next_io_ = 0;
   std::atomic<uint16_t> port_{0};
 
-  std::mutex state_mu_;
-  std::condition_variable state_cv_;
-  State state_ = State::Idle;
+  // The members above belong to the one thread in start() or stop() (the state keeps others out); the
+  // I/O threads use them only between the two.
+  Mutex state_mu_;
+  CondVar state_cv_;
+  State state_ GUARDED_BY(state_mu_) = State::Idle;
 };
 
 HttpServer::HttpServer(ServerConfig cfg, std::shared_ptr<const Router> router, metrics::Registry* registry)

@@ -53,6 +53,9 @@ struct ServerConfig {
   Headers default_headers;
 };
 
+// Thread-safe: start(), stop() and wait() may be called from any thread but a handler or an I/O thread
+// (the state under a mutex: a second stop() waits for the first; wait() blocks until stopped). Handlers
+// run on the worker pool and must be thread-safe themselves.
 class HttpServer {
  public:
   HttpServer(ServerConfig cfg, std::shared_ptr<const Router> router,

@@ -6,13 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "net/https_server.hpp"
 #include "net/router.hpp"
 #include "net/server_metrics.hpp"
@@ -33,6 +32,8 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   std::atomic<int64_t> idle_since_ns{0};
 };
 
+// Thread-safe: shared by the acceptor, every session's io thread and the workers. The configuration,
+// router and metrics are fixed (the metrics are atomics); mu guards the session table.
 struct ServerCore {
   ServerCore(ServerConfig c, std::shared_ptr<const Router> r, metrics::Registry& registry, size_t io_threads)
       : cfg(std::move(c)), router(std::move(r)), metrics(registry, cfg.service, io_threads) {}
@@ -45,20 +46,20 @@ struct ServerCore {
 
   // Live sessions, for shutdown and the connection limit.
   uint64_t add_session(std::weak_ptr<SessionBase> s) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     uint64_t id = next_id++;
     sessions.emplace(id, std::move(s));
     return id;
   }
   void remove_session(uint64_t id) {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       sessions.erase(id);
     }
     cv.notify_all();
   }
   std::vector<std::shared_ptr<SessionBase>> live_sessions() {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     std::vector<std::shared_ptr<SessionBase>> out;
     out.reserve(sessions.size());
     for (auto& [id, w] : sessions)
@@ -70,7 +71,7 @@ struct ServerCore {
   size_t shed_idle(size_t n) {
     std::vector<std::pair<int64_t, std::shared_ptr<SessionBase>>> idle;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       for (auto& [id, w] : sessions)
         if (auto s = w.lock()) {
           int64_t since = s->idle_since_ns.load(std::memory_order_relaxed);
@@ -89,22 +90,22 @@ struct ServerCore {
     return asked;
   }
   size_t session_count() {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     return sessions.size();
   }
   template <class Rep, class Period>
   bool wait_no_sessions(std::chrono::duration<Rep, Period> d) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, d, [&] { return sessions.empty(); });
+    MutexLock lock(mu);
+    return cv.wait_for(mu, d, [&]() REQUIRES(mu) { return sessions.empty(); });
   }
 
   std::atomic<size_t> connections{0};
 
  private:
-  std::mutex mu;
-  std::condition_variable cv;
-  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
-  uint64_t next_id = 1;
+  Mutex mu;
+  CondVar cv;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions GUARDED_BY(mu);
+  uint64_t next_id GUARDED_BY(mu) = 1;
 };
 
 // Creates a session for an accepted socket (on its own io_context) and starts it there. tls == nullptr:

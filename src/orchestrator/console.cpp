@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/mutex.hpp"
+
 namespace dive::orch {
 
 namespace {
-std::mutex& out_mutex() {
-  static std::mutex m;
+// Held while a line is written: lines of threads never interleave.
+Mutex& out_mutex() {
+  static Mutex m;
   return m;
 }
 }  // namespace
@@ -26,7 +29,7 @@ bool Console::color() {
 }
 
 void Console::emit(bool err, const char* col, const char* mark, const std::string& msg) const {
-  std::lock_guard lock(out_mutex());
+  MutexLock lock(out_mutex());
   FILE* f = err ? stderr : stdout;
   std::string pre = prefix_.empty() ? "" : "[" + prefix_ + "] ";
   if (color() && col)
@@ -52,7 +55,7 @@ void Console::fail(const std::string& msg) const {
   emit(true, "\033[31m", "✗", msg);
 }
 void Console::plain(const std::string& msg) const {
-  std::lock_guard lock(out_mutex());
+  MutexLock lock(out_mutex());
   std::fprintf(stdout, "%s\n", msg.c_str());
   std::fflush(stdout);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Progress output for people: one line per event, an optional prefix (the instance code when several
-// deploy at once), colour only on a terminal. Thread-safe.
-#include <mutex>
+// deploy at once), colour only on a terminal. Thread-safe: parallel deployments share the terminal; one
+// process-wide mutex keeps each line whole (it guards stdout and stderr, not members).
 #include <string>
 
 namespace dive::orch {

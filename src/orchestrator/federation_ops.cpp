@@ -7,10 +7,10 @@
 
 #include "orchestrator/service_user.hpp"
 
-#include <mutex>
 #include <pqxx/pqxx>
 
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "common/random.hpp"
 #include "documents/kas_keys.hpp"
 #include "federation/enrollment.hpp"
@@ -100,15 +100,12 @@ bool ensure_bundle_key(const InstancePaths& hub) {
 
 namespace {
 // `./dive up` deploys spokes in parallel threads, each of which registers the home's spokes: one at a time,
-// so that a spoke's credential is created once and the registry holds its hash.
-std::recursive_mutex& local_registration_mutex() {
-  static std::recursive_mutex mu;
-  return mu;
-}
-}  // namespace
+// so that a spoke's credential is created once and the registry holds its hash. It guards the hub's
+// registry and the spokes' hub links (files and rows, not memory): the functions below that touch them
+// require it.
+Mutex local_registration_mu;
 
-void join_local_spoke(const Layout& layout, const std::string& code) {
-  std::lock_guard lock(local_registration_mutex());
+void join_local_spoke_locked(const Layout& layout, const std::string& code) REQUIRES(local_registration_mu) {
   auto paths = layout.instance(code);
   auto hub = hub_paths(layout);
   Json cfg = read_instance_config(paths);
@@ -130,15 +127,14 @@ void join_local_spoke(const Layout& layout, const std::string& code) {
   fed::write_hub_link(fed::FederationPaths::of(paths.dir), link, read_ca(hub_cfg));
 }
 
-fed::TrustBundle sync_hub_federation(const Layout& layout) {
-  std::lock_guard lock(local_registration_mutex());
+fed::TrustBundle sync_hub_federation_locked(const Layout& layout) REQUIRES(local_registration_mu) {
   auto hub = hub_paths(layout);
   ensure_bundle_key(hub);
   for (const auto& code : layout.deployed_codes()) {
     if (is_hub(code)) continue;
     auto fp = fed::FederationPaths::of(layout.instance(code).dir);
     auto link = fed::read_hub_link(fp);
-    if (!link || link->same_home) join_local_spoke(layout, code);
+    if (!link || link->same_home) join_local_spoke_locked(layout, code);
   }
   Json hub_cfg = read_instance_config(hub);
   auto [kid, pem] = kas_key_of(hub, true);
@@ -148,6 +144,17 @@ fed::TrustBundle sync_hub_federation(const Layout& layout) {
   fed::publish_bundle(c, fed::bundle_from_registry(me, fed::list_spokes(c)), key);
   auto latest = fed::latest_bundle(c);
   return parse_verified(latest->jws, key.public_key());
+}
+}  // namespace
+
+void join_local_spoke(const Layout& layout, const std::string& code) {
+  MutexLock lock(local_registration_mu);
+  join_local_spoke_locked(layout, code);
+}
+
+fed::TrustBundle sync_hub_federation(const Layout& layout) {
+  MutexLock lock(local_registration_mu);
+  return sync_hub_federation_locked(layout);
 }
 
 JoinOptions make_join_options(const std::string& token, const std::string& hub_url,
@@ -303,14 +310,14 @@ pqxx::connection hub_db(const Layout& layout) {
 std::string forget_local_spoke(const Layout& layout, const std::string& code) {
   if (is_hub(code) || !hub_in_home(layout)) return "";
   try {
-    std::lock_guard lock(local_registration_mutex());
+    MutexLock lock(local_registration_mu);
     bool removed = false;
     {
       pqxx::connection c(instance_db_conninfo(hub_paths(layout), 3));
       removed = fed::remove_local_spoke(c, code, "nuke");
     }
     if (!removed) return "";
-    auto b = sync_hub_federation(layout);
+    auto b = sync_hub_federation_locked(layout);
     return "removed from the federation registry (trust bundle revision " + std::to_string(b.revision) + ")";
   } catch (const std::exception& e) {
     return std::string("federation registry not updated (hub database not reachable: ") + e.what() + ")";

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "common/process.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/control_socket.hpp"
@@ -351,7 +352,7 @@ void Supervisor::reap() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) break;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     bool known = false;
     for (auto& cp : children_) {
       if (cp->pid == pid && cp->pidfd < 0) {
@@ -377,7 +378,7 @@ void Supervisor::reap() {
         }
   }
   // Taken-over processes are not our children: their pidfd becomes readable when they exit.
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = retiring_.begin(); it != retiring_.end();) {
     pollfd p{it->pidfd, POLLIN, 0};
     if (it->pidfd >= 0 && ::poll(&p, 1, 0) > 0) {
@@ -396,7 +397,7 @@ void Supervisor::reap() {
 }
 
 void Supervisor::tick() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto now = std::chrono::steady_clock::now();
   advance_reloads(now);
   if (shutting_down_) {
@@ -468,7 +469,7 @@ void Supervisor::health_loop() {
     std::vector<Job> jobs;
     std::vector<std::pair<size_t, pid_t>> successors;  // graceful restarts waiting for their new process
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto now = std::chrono::steady_clock::now();
       for (size_t i = 0; i < children_.size(); ++i)
         if (children_[i]->successor > 0 && !children_[i]->successor_ready)
@@ -487,7 +488,7 @@ void Supervisor::health_loop() {
       // listens. Ready means its own /health/ready said 200 with its pid.
       ChildSpec spec;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         spec = children_[index]->spec;
       }
       bool ready = false;
@@ -499,7 +500,7 @@ void Supervisor::health_loop() {
           spdlog::debug("{}: probe error: {}", spec.name, e.what());
         }
       }
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (ready && children_[index]->successor == pid) children_[index]->successor_ready = true;
     }
     for (const auto& job : jobs) {
@@ -511,7 +512,7 @@ void Supervisor::health_loop() {
       } catch (const std::exception& e) {
         spdlog::debug("{}: probe error: {}", job.spec.name, e.what());
       }
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       Child& c = *children_[job.index];
       if (c.generation != job.generation || c.pid <= 0) continue;
       if (c.healthy && !ok && c.phase == ChildPhase::Running)
@@ -526,7 +527,7 @@ void Supervisor::health_loop() {
 }
 
 Json Supervisor::status() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto now = std::chrono::steady_clock::now();
   Json services = Json::array();
   for (const auto& cp : children_) {
@@ -577,7 +578,7 @@ Json Supervisor::handle(const Json& req) {
   }
   if (cmd == "stop" || cmd == "start" || cmd == "restart") {
     std::string name = req.value("service", "");
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& cp : children_) {
       Child& c = *cp;
       if (c.spec.name != name) continue;
@@ -646,7 +647,10 @@ int Supervisor::run() {
   int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sfd < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   ensure_dir(opts_.run_dir, 0700);
-  adopt_stale_children();
+  {
+    MutexLock lock(mu_);  // no other thread yet: for the analysis (and any later caller)
+    adopt_stale_children();
+  }
   int lfd = control_listen(opts_.socket);
   spdlog::info("supervisor of {} running (pid {}), control socket {}", opts_.code, ::getpid(),
                opts_.socket.string());
@@ -666,7 +670,7 @@ int Supervisor::run() {
     reap();
     tick();
     if (shutting_down_) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       bool all_down = true;
       for (const auto& c : children_) all_down = all_down && c->phase == ChildPhase::Stopped;
       if (all_down) break;

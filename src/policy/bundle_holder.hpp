@@ -1,6 +1,7 @@
 #pragma once
 // The active data bundle of a running pdp, replaced atomically: readers take a shared_ptr snapshot
 // per request (lock-free for them), a reload swaps in a fully parsed bundle or leaves the old one.
+// Thread-safe without a lock: the one member is a std::atomic<std::shared_ptr>, the bundles are immutable.
 #include <atomic>
 #include <filesystem>
 #include <memory>

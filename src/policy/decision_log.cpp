@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "common/logging.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::policy {
 
@@ -49,7 +50,7 @@ DecisionLog::DecisionLog(std::unique_ptr<DecisionSink> sink, Options opts)
 
 DecisionLog::~DecisionLog() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -60,7 +61,7 @@ void DecisionLog::record(DecisionRecord r) noexcept {
   try {
     bool full_batch;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (queue_.size() >= opts_.capacity) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -76,27 +77,28 @@ void DecisionLog::record(DecisionRecord r) noexcept {
 }
 
 DecisionLog::Stats DecisionLog::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return Stats{written_.load(), dropped_.load(), errors_.load(), queue_.size()};
 }
 
 void DecisionLog::flush() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   uint64_t target = enqueued_;
   flush_requested_ = true;
   cv_.notify_one();
   uint64_t errors_before = errors_.load();
-  flushed_cv_.wait(lock, [&] { return done_ >= target || errors_.load() != errors_before || stop_; });
+  flushed_cv_.wait(
+      mu_, [&]() REQUIRES(mu_) { return done_ >= target || errors_.load() != errors_before || stop_; });
 }
 
 void DecisionLog::run() {
   std::vector<DecisionRecord> batch;
   while (true) {
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       // Batches: wake for a full batch, a flush request or shutdown; otherwise write every flush_every.
-      cv_.wait_for(lock, opts_.flush_every,
-                   [&] { return stop_ || flush_requested_ || queue_.size() >= opts_.batch; });
+      cv_.wait_for(mu_, opts_.flush_every,
+                   [&]() REQUIRES(mu_) { return stop_ || flush_requested_ || queue_.size() >= opts_.batch; });
       flush_requested_ = false;
       if (queue_.empty()) {
         if (stop_) return;
@@ -112,7 +114,7 @@ void DecisionLog::run() {
     } catch (const std::exception&) {
       ok = false;
     }
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (ok) {
       done_ += batch.size();
       written_.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -124,7 +126,7 @@ void DecisionLog::run() {
                     std::make_move_iterator(batch.end()));
       flushed_cv_.notify_all();
       if (stop_) return;  // shutting down with the sink failing: give up on the rest
-      cv_.wait_for(lock, opts_.retry_after, [&] { return stop_; });
+      cv_.wait_for(mu_, opts_.retry_after, [&]() REQUIRES(mu_) { return stop_; });
     }
   }
 }

@@ -3,17 +3,16 @@
 // never blocks a decision; when the queue is full the record is dropped and counted), a background
 // thread hands batches to a sink (JSON lines, or the instance database in the service).
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::policy {
 
@@ -47,6 +46,9 @@ class JsonLinesSink final : public DecisionSink {
   bool stdout_ = false;
 };
 
+// The decision log's queue and its writer thread. Thread-safe: record(), stats() and flush() may be called
+// from any thread (mu_ guards the queue and the counts flush() waits on); only the writer thread calls the
+// sink.
 class DecisionLog {
  public:
   struct Options {
@@ -72,12 +74,13 @@ class DecisionLog {
   void run();
   std::unique_ptr<DecisionSink> sink_;
   Options opts_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_, flushed_cv_;
-  std::deque<DecisionRecord> queue_;
-  bool stop_ = false;
-  bool flush_requested_ = false;
-  uint64_t enqueued_ = 0, done_ = 0;
+  mutable Mutex mu_;
+  CondVar cv_, flushed_cv_;
+  std::deque<DecisionRecord> queue_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool flush_requested_ GUARDED_BY(mu_) = false;
+  uint64_t enqueued_ GUARDED_BY(mu_) = 0;
+  uint64_t done_ GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> written_{0}, dropped_{0}, errors_{0};
   std::thread thread_;
 };

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/mutex.hpp"
 #include "metrics/registry.hpp"
 
 namespace dive::resilience {
@@ -70,13 +71,13 @@ CircuitBreaker::CircuitBreaker(std::string name, BreakerConfig cfg, Clock& clock
     for (auto [from, to] : {std::pair{S::Closed, S::Open}, std::pair{S::Open, S::HalfOpen},
                             std::pair{S::HalfOpen, S::Closed}, std::pair{S::HalfOpen, S::Open}})
       m_transitions_->labels({name_, to_string(from), to_string(to)});
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     publish_locked();
   }
 }
 
 void CircuitBreaker::on_transition(std::function<void(BreakerState, BreakerState)> fn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   listener_ = std::move(fn);
 }
 
@@ -114,7 +115,7 @@ void CircuitBreaker::notify(const std::vector<std::pair<BreakerState, BreakerSta
   if (fired.empty()) return;
   std::function<void(BreakerState, BreakerState)> l;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     l = listener_;
   }
   if (l)
@@ -125,7 +126,7 @@ std::optional<CircuitBreaker::Permit> CircuitBreaker::try_acquire() {
   std::vector<std::pair<BreakerState, BreakerState>> fired;
   std::optional<Permit> out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     maybe_half_open_locked(fired);
     switch (state_) {
       case BreakerState::Closed:
@@ -152,7 +153,7 @@ std::optional<CircuitBreaker::Permit> CircuitBreaker::try_acquire() {
 void CircuitBreaker::record(bool ok, bool probe, uint64_t generation, std::string_view reason) {
   std::vector<std::pair<BreakerState, BreakerState>> fired;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     bool current = generation == generation_;
     if (ok)
       ++total_successes_;
@@ -189,7 +190,7 @@ void CircuitBreaker::record(bool ok, bool probe, uint64_t generation, std::strin
 }
 
 void CircuitBreaker::unjudged(bool probe, uint64_t generation) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (probe && generation == generation_ && state_ == BreakerState::HalfOpen && half_open_in_flight_ > 0)
     --half_open_in_flight_;
 }
@@ -198,7 +199,7 @@ BreakerState CircuitBreaker::state() {
   std::vector<std::pair<BreakerState, BreakerState>> fired;
   BreakerState s;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     maybe_half_open_locked(fired);
     s = state_;
   }
@@ -210,7 +211,7 @@ BreakerSnapshot CircuitBreaker::snapshot() {
   std::vector<std::pair<BreakerState, BreakerState>> fired;
   BreakerSnapshot s;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     maybe_half_open_locked(fired);
     s.name = name_;
     s.state = state_;
@@ -232,7 +233,7 @@ BreakerSnapshot CircuitBreaker::snapshot() {
 void CircuitBreaker::reset() {
   std::vector<std::pair<BreakerState, BreakerState>> fired;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     transition_locked(BreakerState::Closed, fired);
     consecutive_failures_ = 0;
     publish_locked();

@@ -2,15 +2,17 @@
 // Circuit breaker (docs/RESILIENCE.md): CLOSED -> OPEN after `failure_threshold` consecutive failures;
 // OPEN rejects at once until `open_timeout` has passed since the last failure; then HALF_OPEN lets at most
 // `half_open_max_probes` calls through at a time; `success_threshold` probe successes close it, any
-// probe failure re-opens it. Thread-safe; time comes from an injectable Clock.
+// probe failure re-opens it. Thread-safe: one breaker per dependency, shared by every thread that calls it
+// (mu_ guards the state and the counts; the transition listener is called outside it). Time comes from an
+// injectable Clock.
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::metrics {
 class Registry;
@@ -128,27 +130,30 @@ class CircuitBreaker {
   void on_transition(std::function<void(BreakerState from, BreakerState to)> fn);
 
  private:
-  void record(bool ok, bool probe, uint64_t generation, std::string_view reason);
-  void unjudged(bool probe, uint64_t generation);
-  void transition_locked(BreakerState to, std::vector<std::pair<BreakerState, BreakerState>>& fired);
-  void maybe_half_open_locked(std::vector<std::pair<BreakerState, BreakerState>>& fired);
-  void notify(const std::vector<std::pair<BreakerState, BreakerState>>& fired);
-  void publish_locked();
+  void record(bool ok, bool probe, uint64_t generation, std::string_view reason) EXCLUDES(mu_);
+  void unjudged(bool probe, uint64_t generation) EXCLUDES(mu_);
+  void transition_locked(BreakerState to, std::vector<std::pair<BreakerState, BreakerState>>& fired)
+      REQUIRES(mu_);
+  void maybe_half_open_locked(std::vector<std::pair<BreakerState, BreakerState>>& fired) REQUIRES(mu_);
+  void notify(const std::vector<std::pair<BreakerState, BreakerState>>& fired) EXCLUDES(mu_);
+  void publish_locked() REQUIRES(mu_);
 
   std::string name_;
   BreakerConfig cfg_;
   Clock& clock_;
-  std::mutex mu_;
-  BreakerState state_ = BreakerState::Closed;
-  uint64_t generation_ = 0;
-  int consecutive_failures_ = 0;
-  int half_open_successes_ = 0;
-  int half_open_in_flight_ = 0;
-  uint64_t total_failures_ = 0, total_successes_ = 0, rejects_ = 0;
-  SteadyTime last_failure_steady_{};
-  std::optional<SystemTime> last_failure_wall_;
-  std::string last_failure_;
-  std::function<void(BreakerState, BreakerState)> listener_;
+  Mutex mu_;
+  BreakerState state_ GUARDED_BY(mu_) = BreakerState::Closed;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
+  int consecutive_failures_ GUARDED_BY(mu_) = 0;
+  int half_open_successes_ GUARDED_BY(mu_) = 0;
+  int half_open_in_flight_ GUARDED_BY(mu_) = 0;
+  uint64_t total_failures_ GUARDED_BY(mu_) = 0;
+  uint64_t total_successes_ GUARDED_BY(mu_) = 0;
+  uint64_t rejects_ GUARDED_BY(mu_) = 0;
+  SteadyTime last_failure_steady_ GUARDED_BY(mu_);
+  std::optional<SystemTime> last_failure_wall_ GUARDED_BY(mu_);
+  std::string last_failure_ GUARDED_BY(mu_);
+  std::function<void(BreakerState, BreakerState)> listener_ GUARDED_BY(mu_);
   // metrics (optional)
   metrics::Gauge* m_state_ = nullptr;
   metrics::Gauge* m_failures_ = nullptr;

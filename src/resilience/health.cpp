@@ -1,10 +1,9 @@
 #include "resilience/health.hpp"
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.hpp"
 #include "metrics/registry.hpp"
 
 namespace dive::resilience {
@@ -69,12 +68,13 @@ void HealthMetrics::publish(const HealthReport& report) {
 }
 
 std::vector<CheckOutcome> run_checks(const std::vector<CheckSpec>& specs) {
+  // One probe's answer: written by its thread, read by this one.
   struct Slot {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    CheckResult result;
-    Millis latency{0};
+    Mutex mu;
+    CondVar cv;
+    bool done GUARDED_BY(mu) = false;
+    CheckResult result GUARDED_BY(mu);
+    Millis latency GUARDED_BY(mu) = Millis{0};
   };
   std::vector<std::shared_ptr<Slot>> slots;
   slots.reserve(specs.size());
@@ -91,7 +91,7 @@ std::vector<CheckOutcome> run_checks(const std::vector<CheckSpec>& specs) {
         res.up = false;
         res.error = e.what();
       }
-      std::lock_guard lock(slot->mu);
+      MutexLock lock(slot->mu);
       slot->result = std::move(res);
       slot->latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
       slot->done = true;
@@ -106,9 +106,9 @@ std::vector<CheckOutcome> run_checks(const std::vector<CheckSpec>& specs) {
     CheckOutcome o;
     o.name = spec.name;
     o.impact = spec.impact;
-    std::unique_lock lock(slot.mu);
+    MutexLock lock(slot.mu);
     auto deadline = start + spec.timeout;
-    if (!slot.cv.wait_until(lock, deadline, [&] { return slot.done; })) {
+    if (!slot.cv.wait_until(slot.mu, deadline, [&]() REQUIRES(slot.mu) { return slot.done; })) {
       o.up = false;
       o.timed_out = true;
       o.latency = spec.timeout;

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <pqxx/nontransaction>
 #include <thread>
 #include <vector>
 
 #include "common/deadline.hpp"
+#include "common/mutex.hpp"
 #include "store/error_text.hpp"
 
 namespace dive::store {
@@ -141,10 +141,10 @@ struct PgPool::Impl {
              .labels(label);
   }
 
-  int total_locked() const { return active + static_cast<int>(idle.size()) + connecting; }
+  int total_locked() const REQUIRES(mu) { return active + static_cast<int>(idle.size()) + connecting; }
 
   // Gauges move by deltas, so that several pools with the same db_type add up.
-  void publish_locked() {
+  void publish_locked() REQUIRES(mu) {
     const int a = active, i = static_cast<int>(idle.size());
     g_active->inc(a - pub_active);
     g_idle->inc(i - pub_idle);
@@ -173,13 +173,13 @@ struct PgPool::Impl {
     return c;
   }
 
-  void on_connect_success_locked() {
+  void on_connect_success_locked() REQUIRES(mu) {
     if (down) spdlog::info("database ({}): connection restored", cfg.db_type);
     down = false;
     backoff.reset();
   }
 
-  void on_connect_failure_locked(const std::string& what) {
+  void on_connect_failure_locked(const std::string& what) REQUIRES(mu) {
     count_error();
     last_error = clean(what);
     Millis delay = backoff.next();
@@ -190,36 +190,37 @@ struct PgPool::Impl {
   }
 
   // A connection found dead: its siblings are validated before their next use.
-  void on_connection_lost_locked() {
+  void on_connection_lost_locked() REQUIRES(mu) {
     count_error();
     for (auto& i : idle) i.suspect = true;
   }
 
   // May a connect be attempted now? Sets `probing` when it claims the single probe of a down database.
-  bool may_connect_locked() {
+  bool may_connect_locked() REQUIRES(mu) {
     if (!down) return true;
     if (probing || clock.now() < retry_at) return false;
     probing = true;
     return true;
   }
 
-  std::string unavailable_text_locked() const {
+  std::string unavailable_text_locked() const REQUIRES(mu) {
     auto wait = std::chrono::duration_cast<Millis>(retry_at - clock.now());
     std::string text = "database (" + cfg.db_type + ") unavailable: " + last_error;
     if (wait.count() > 0) text += " (next connect attempt in " + std::to_string(wait.count()) + " ms)";
     return text;
   }
 
-  // Connects outside the lock (the caller holds `lk` and has counted itself in `connecting`).
-  std::unique_ptr<pqxx::connection> connect_unlocked(std::unique_lock<std::mutex>& lk, std::string& error) {
-    lk.unlock();
+  // Connects outside the lock, released meanwhile (the caller has counted itself in `connecting`).
+  std::unique_ptr<pqxx::connection> connect_unlocked(std::string& error) REQUIRES(mu) {
     std::unique_ptr<pqxx::connection> c;
-    try {
-      c = open();
-    } catch (const std::exception& e) {
-      error = e.what();
+    {
+      MutexUnlock unlocked(mu);
+      try {
+        c = open();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
     }
-    lk.lock();
     --connecting;
     probing = false;
     if (c)
@@ -233,7 +234,7 @@ struct PgPool::Impl {
   void release(std::unique_ptr<pqxx::connection> c, bool broken) noexcept {
     std::unique_ptr<pqxx::connection> doomed;
     {
-      std::lock_guard lk(mu);
+      MutexLock lk(mu);
       --active;
       const bool alive = !broken && c->is_open();
       if (!broken && !alive) on_connection_lost_locked();
@@ -251,12 +252,12 @@ struct PgPool::Impl {
   }
 
   void maintain() {
-    std::unique_lock lk(mu);
+    MutexLock lk(mu);
     while (!closed) {
       if (total_locked() < cfg.min_size && may_connect_locked()) {
         ++connecting;
         std::string error;
-        auto c = connect_unlocked(lk, error);
+        auto c = connect_unlocked(error);
         if (c && !closed) {
           idle.push_back(Idle{std::move(c), clock.now(), false});
           publish_locked();
@@ -268,12 +269,12 @@ struct PgPool::Impl {
         }
         continue;
       }
-      trim_locked(lk);
+      trim_locked();
       Millis wait = kMaintainEvery;
       if (down && total_locked() < cfg.min_size)
         wait =
             std::clamp(std::chrono::duration_cast<Millis>(retry_at - clock.now()), Millis(1), kMaintainEvery);
-      maint_cv.wait_for(lk, wait);
+      maint_cv.wait_for(mu, wait);
     }
   }
 
@@ -287,12 +288,12 @@ struct PgPool::Impl {
     std::optional<SteadyTime> at = RequestDeadline::current();
     if (cfg.query_timeout.count() > 0) at = RequestDeadline::earliest(now + cfg.query_timeout);
     if (!at) return;
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     armed.push_back(Armed{&c, *at, std::chrono::duration_cast<Millis>(*at - now), false});
   }
   // True when the watchdog ended the call; `budget` tells the time it had.
   bool disarm(pqxx::connection& c, Millis* budget = nullptr) {
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     auto it = std::find_if(armed.begin(), armed.end(), [&](const Armed& a) { return a.conn == &c; });
     if (it == armed.end()) return false;
     const bool fired = it->fired;
@@ -308,7 +309,7 @@ struct PgPool::Impl {
                             ? std::clamp(cfg.query_timeout / 4, Millis(10), Millis(250))
                             : Millis(100);
     std::vector<Millis> ended;
-    std::unique_lock lk(mu);
+    MutexLock lk(mu);
     while (!closed) {
       const auto now = clock.now();
       SteadyTime next = now + tick;
@@ -334,12 +335,12 @@ struct PgPool::Impl {
         lk.lock();
         continue;
       }
-      watch_cv.wait_for(lk, std::chrono::duration_cast<Millis>(next - now) + Millis(1));
+      watch_cv.wait_for(mu, std::chrono::duration_cast<Millis>(next - now) + Millis(1));
     }
   }
 
-  // Closes connections above min_size that have been idle a long time (oldest first).
-  void trim_locked(std::unique_lock<std::mutex>& lk) {
+  // Closes connections above min_size that have been idle a long time (oldest first), outside the lock.
+  void trim_locked() REQUIRES(mu) {
     std::vector<std::unique_ptr<pqxx::connection>> doomed;
     const auto now = clock.now();
     while (!idle.empty() && total_locked() > cfg.min_size && now - idle.front().since > kIdleTrimAfter) {
@@ -348,9 +349,8 @@ struct PgPool::Impl {
     }
     if (doomed.empty()) return;
     publish_locked();
-    lk.unlock();
+    MutexUnlock unlocked(mu);
     doomed.clear();
-    lk.lock();
   }
 
   PgPoolConfig cfg;
@@ -374,31 +374,33 @@ struct PgPool::Impl {
     bool fired = false;
   };
 
-  mutable std::mutex mu;
-  std::condition_variable watch_cv;  // the watchdog (the pool closed)
+  mutable Mutex mu;
+  CondVar watch_cv;  // the watchdog (the pool closed)
   // Calls running under a deadline: at most one per connection, so never more than max_size (reserved:
   // arming allocates nothing).
-  std::vector<Armed> armed;
-  std::condition_variable cv;        // waiters for a connection
-  std::condition_variable maint_cv;  // the maintainer (a connection lost, the pool closed)
-  std::vector<Idle> idle;            // most recently returned at the back
-  int active = 0;
-  int connecting = 0;
-  int waiting = 0;  // callers of acquire() blocked until a connection is returned
-  bool closed = false;
-  resilience::Backoff backoff;
-  bool down = false;
-  bool probing = false;
-  SteadyTime retry_at{};
-  std::string last_error;
+  std::vector<Armed> armed GUARDED_BY(mu);
+  CondVar cv;                             // waiters for a connection
+  CondVar maint_cv;                       // the maintainer (a connection lost, the pool closed)
+  std::vector<Idle> idle GUARDED_BY(mu);  // most recently returned at the back
+  int active GUARDED_BY(mu) = 0;
+  int connecting GUARDED_BY(mu) = 0;
+  int waiting GUARDED_BY(mu) = 0;  // callers of acquire() blocked until a connection is returned
+  bool closed GUARDED_BY(mu) = false;
+  resilience::Backoff backoff GUARDED_BY(mu);
+  bool down GUARDED_BY(mu) = false;
+  bool probing GUARDED_BY(mu) = false;
+  SteadyTime retry_at GUARDED_BY(mu);
+  std::string last_error GUARDED_BY(mu);
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> timeouts{0};
   std::atomic<uint64_t> exhausted{0};
-  int pub_active = 0, pub_idle = 0, pub_waiting = 0;
+  int pub_active GUARDED_BY(mu) = 0;  // what the gauges were last moved to
+  int pub_idle GUARDED_BY(mu) = 0;
+  int pub_waiting GUARDED_BY(mu) = 0;
 
-  std::mutex join_mu;
-  std::thread maintainer;
-  std::thread watchdog;  // only with a query_timeout
+  Mutex join_mu;  // close() joins the threads once
+  std::thread maintainer GUARDED_BY(join_mu);
+  std::thread watchdog GUARDED_BY(join_mu);  // only with a query_timeout
 };
 
 // ---- Lease
@@ -453,7 +455,7 @@ PgPool::Lease PgPool::acquire() {
   // Within the deadline of the request this thread serves, if any (common/deadline.hpp).
   const Millis wait = RequestDeadline::clamp(p.cfg.acquire_timeout);
   const auto deadline = std::chrono::steady_clock::now() + wait;
-  std::unique_lock lk(p.mu);
+  MutexLock lk(p.mu);
   while (true) {
     if (p.closed) throw PgUnavailable("database (" + p.cfg.db_type + ") pool is closed");
 
@@ -490,7 +492,7 @@ PgPool::Lease PgPool::acquire() {
       if (!p.may_connect_locked()) throw PgUnavailable(p.unavailable_text_locked());
       ++p.connecting;
       std::string error;
-      auto c = p.connect_unlocked(lk, error);
+      auto c = p.connect_unlocked(error);
       if (!c) throw PgUnavailable("database (" + p.cfg.db_type + ") unavailable: " + p.last_error);
       if (p.closed) {
         lk.unlock();
@@ -504,7 +506,7 @@ PgPool::Lease PgPool::acquire() {
 
     ++p.waiting;
     p.publish_locked();
-    const auto woke = p.cv.wait_until(lk, deadline);
+    const auto woke = p.cv.wait_until(p.mu, deadline);
     --p.waiting;
     p.publish_locked();
     if (woke == std::cv_status::timeout && !p.closed && p.idle.empty() &&
@@ -576,7 +578,7 @@ PgUnavailable PgPool::Call::lost(const std::exception& e) {
   // request ran out of time (it may have waited for a connection first); the database is not judged.
   const bool request_ran_out = expired && (p.cfg.query_timeout.count() <= 0 || budget_ < p.cfg.query_timeout);
   if (!request_ran_out) {
-    std::lock_guard lk(p.mu);
+    MutexLock lk(p.mu);
     p.on_connection_lost_locked();
   }
   std::string text = expired ? "database (" + p.cfg.db_type + ") did not answer within " +
@@ -631,7 +633,7 @@ bool PgPool::ping() {
 }
 
 PgPool::Stats PgPool::stats() const {
-  std::lock_guard lk(impl_->mu);
+  MutexLock lk(impl_->mu);
   Stats s;
   s.active = impl_->active;
   s.idle = static_cast<int>(impl_->idle.size());
@@ -648,7 +650,7 @@ void PgPool::close() {
   Impl& p = *impl_;
   std::vector<Impl::Idle> doomed;
   {
-    std::lock_guard lk(p.mu);
+    MutexLock lk(p.mu);
     if (!p.closed) p.g_max->dec(p.cfg.max_size);  // a closed pool opens nothing more
     p.closed = true;
     doomed.swap(p.idle);
@@ -658,7 +660,7 @@ void PgPool::close() {
   p.maint_cv.notify_all();
   p.watch_cv.notify_all();
   {
-    std::lock_guard jl(p.join_mu);
+    MutexLock jl(p.join_mu);
     if (p.maintainer.joinable()) p.maintainer.join();
     if (p.watchdog.joinable()) p.watchdog.join();
   }

@@ -12,7 +12,7 @@
 // breaker set, with() runs behind it: an open breaker fails at once, and a lost connection, a passed
 // deadline or a statement timeout counts as a failure of the database.
 //
-// Shared between threads: every member of PgPool may be called from any thread at any time (one mutex
+// Thread-safe: every member of PgPool may be called from any thread at any time (one mutex
 // guards the pool's state; two background threads, the maintainer and the watchdog, take it too). A Lease is
 // owned by one thread at a time; set_breaker() is called once, before the pool is shared.
 #include <cstdint>

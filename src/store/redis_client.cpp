@@ -3,10 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <unordered_set>
 
+#include "common/mutex.hpp"
 #include "store/error_text.hpp"
 #include "store/redis_connection.hpp"
 
@@ -42,9 +41,9 @@ struct RedisClient::Impl {
 
   using ConnPtr = std::unique_ptr<RedisConnection>;
 
-  int live_locked() const { return static_cast<int>(idle.size()) + busy; }
+  int live_locked() const REQUIRES(mu) { return static_cast<int>(idle.size()) + busy; }
   // The pool gauges move by deltas, so that clients of the same name add up.
-  void publish_locked() {
+  void publish_locked() REQUIRES(mu) {
     connected_gauge->set(live_locked() > 0 ? 1.0 : 0.0);
     const int i = static_cast<int>(idle.size());
     active_gauge->inc(busy - pub_busy);
@@ -54,7 +53,7 @@ struct RedisClient::Impl {
   }
 
   // Idle connections the server has closed (restart, timeout) are dropped before anyone uses them.
-  void prune_locked(std::vector<ConnPtr>& doomed) {
+  void prune_locked(std::vector<ConnPtr>& doomed) REQUIRES(mu) {
     for (auto it = idle.begin(); it != idle.end();) {
       if ((*it)->idle_healthy()) {
         ++it;
@@ -68,7 +67,7 @@ struct RedisClient::Impl {
   ConnPtr checkout() {
     const auto deadline = std::chrono::steady_clock::now() + cfg.command_timeout;
     std::vector<ConnPtr> doomed;
-    std::unique_lock lk(mu);
+    MutexLock lk(mu);
     while (true) {
       while (!idle.empty()) {
         ConnPtr c = std::move(idle.back());
@@ -82,8 +81,8 @@ struct RedisClient::Impl {
         prune_locked(doomed);  // one was closed by the server (restart?): so were the others, probably
       }
       publish_locked();
-      if (live_locked() + connecting < cfg.pool_size) return connect(lk);
-      if (cv.wait_until(lk, deadline) == std::cv_status::timeout && idle.empty() &&
+      if (live_locked() + connecting < cfg.pool_size) return connect();
+      if (cv.wait_until(mu, deadline) == std::cv_status::timeout && idle.empty() &&
           live_locked() + connecting >= cfg.pool_size)
         throw RedisUnavailable(endpoint + ": all " + std::to_string(cfg.pool_size) +
                                " connections busy for " + std::to_string(cfg.command_timeout.count()) +
@@ -91,8 +90,9 @@ struct RedisClient::Impl {
     }
   }
 
-  // Opens a connection outside the lock; fails fast while backing off after a failed connect.
-  ConnPtr connect(std::unique_lock<std::mutex>& lk) {
+  // Opens a connection outside the lock (released meanwhile); fails fast while backing off after a failed
+  // connect.
+  ConnPtr connect() REQUIRES(mu) {
     if (down) {
       const auto wait = std::chrono::duration_cast<Millis>(retry_at - clock.now());
       if (probing || wait.count() > 0)
@@ -101,15 +101,16 @@ struct RedisClient::Impl {
       probing = true;
     }
     ++connecting;
-    lk.unlock();
     ConnPtr c;
     std::string error;
-    try {
-      c = std::make_unique<RedisConnection>(cfg);
-    } catch (const std::exception& e) {
-      error = e.what();
+    {
+      MutexUnlock unlocked(mu);
+      try {
+        c = std::make_unique<RedisConnection>(cfg);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
     }
-    lk.lock();
     --connecting;
     probing = false;
     if (!c) {
@@ -133,7 +134,7 @@ struct RedisClient::Impl {
   void checkin(ConnPtr c, bool failed) {
     std::vector<ConnPtr> doomed;
     {
-      std::lock_guard lk(mu);
+      MutexLock lk(mu);
       --busy;
       if (failed || !c->usable()) {
         errors->inc();
@@ -157,25 +158,25 @@ struct RedisClient::Impl {
   metrics::Gauge* active_gauge = nullptr;
   metrics::Gauge* idle_gauge = nullptr;
   metrics::Gauge* max_gauge = nullptr;
-  int pub_busy = 0, pub_idle = 0;
-
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  std::vector<ConnPtr> idle;
-  int busy = 0;
-  int connecting = 0;
-  resilience::Backoff backoff;
-  bool down = false;
-  bool probing = false;
-  SteadyTime retry_at{};
-  std::string last_error;
+  mutable Mutex mu;
+  CondVar cv;
+  int pub_busy GUARDED_BY(mu) = 0;  // what the gauges were last moved to
+  int pub_idle GUARDED_BY(mu) = 0;
+  std::vector<ConnPtr> idle GUARDED_BY(mu);
+  int busy GUARDED_BY(mu) = 0;
+  int connecting GUARDED_BY(mu) = 0;
+  resilience::Backoff backoff GUARDED_BY(mu);
+  bool down GUARDED_BY(mu) = false;
+  bool probing GUARDED_BY(mu) = false;
+  SteadyTime retry_at GUARDED_BY(mu);
+  std::string last_error GUARDED_BY(mu);
 };
 
 RedisClient::RedisClient(RedisConfig cfg, metrics::Registry* registry, Clock& clock)
     : impl_(std::make_unique<Impl>(std::move(cfg), registry, clock)) {}
 
 RedisClient::~RedisClient() {
-  std::lock_guard lk(impl_->mu);
+  MutexLock lk(impl_->mu);
   impl_->idle.clear();
   impl_->busy = 0;
   impl_->publish_locked();
@@ -256,7 +257,7 @@ std::vector<std::string> RedisClient::scan_keys(const std::string& pattern, size
 
 bool RedisClient::connected() const {
   std::vector<Impl::ConnPtr> doomed;
-  std::lock_guard lk(impl_->mu);
+  MutexLock lk(impl_->mu);
   impl_->prune_locked(doomed);
   impl_->publish_locked();
   return impl_->live_locked() > 0;

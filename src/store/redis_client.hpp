@@ -46,10 +46,12 @@ struct RedisReply {
   bool is_nil() const { return type == Type::Nil; }
 };
 
-// Thread-safe. Connections are opened on first use (construction never blocks), at most pool_size at once; a
-// call waits up to command_timeout for a free one. Metrics: dive_v3_redis_errors_total{name} (failed connects
-// and commands that failed, error replies included), dive_v3_redis_connected{name} (1 while at least one
-// connection is open) and the pool's dive_v3_redis_connections_{active,idle,max}{name}.
+// Thread-safe: one pool serves every thread (one mutex over the pool; commands run outside it, each on a
+// connection of its own). Connections are opened on first use (construction never blocks), at most
+// pool_size at once; a call waits up to command_timeout for a free one. Metrics:
+// dive_v3_redis_errors_total{name} (failed connects and commands that failed, error replies included),
+// dive_v3_redis_connected{name} (1 while at least one connection is open) and the pool's
+// dive_v3_redis_connections_{active,idle,max}{name}.
 class RedisClient {
  public:
   RedisClient(RedisConfig cfg, metrics::Registry* registry = &metrics::Registry::global(),
@@ -79,7 +81,7 @@ class RedisClient {
 // A subscriber on its own thread and connection. After any disconnect it reconnects (with backoff), re-AUTHs,
 // re-SUBSCRIBEs to every channel and then calls on_subscribed() — so that a consumer can resynchronise
 // whatever it may have missed. Callbacks run on the subscriber thread; an exception from one is logged and
-// ignored.
+// ignored. Thread-safe: start(), stop() and the accessors may be called from any thread.
 class RedisSubscriber {
  public:
   using MessageFn = std::function<void(const std::string& channel, const std::string& message)>;

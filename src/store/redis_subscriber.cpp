@@ -6,10 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
-#include <mutex>
 #include <system_error>
 #include <thread>
 
+#include "common/mutex.hpp"
 #include "store/error_text.hpp"
 #include "store/redis_client.hpp"
 #include "store/redis_connection.hpp"
@@ -68,18 +68,18 @@ struct RedisSubscriber::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> reconnects{0};
-  bool subscribed_before = false;
+  bool subscribed_before = false;  // the subscriber thread only
 
   // A duplicate of the live connection's socket, which stop() shuts down to interrupt blocking I/O. Being our
   // own descriptor, it cannot be reused for something else while the connection closes its original.
-  std::mutex fd_mu;
-  int socket = -1;
+  Mutex fd_mu;
+  int socket GUARDED_BY(fd_mu) = -1;
 
-  std::mutex run_mu;  // start/stop
-  std::thread thread;
+  Mutex run_mu;  // start/stop
+  std::thread thread GUARDED_BY(run_mu);
 
   void set_socket(int fd) {
-    std::lock_guard lk(fd_mu);
+    MutexLock lk(fd_mu);
     if (socket >= 0) ::close(socket);
     socket = fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
     if (socket >= 0 && stopping) ::shutdown(socket, SHUT_RDWR);
@@ -214,7 +214,7 @@ RedisSubscriber::~RedisSubscriber() {
 }
 
 void RedisSubscriber::start() {
-  std::lock_guard lk(impl_->run_mu);
+  MutexLock lk(impl_->run_mu);
   if (impl_->thread.joinable()) return;
   impl_->stopping = false;
   impl_->wake.drain();
@@ -223,12 +223,12 @@ void RedisSubscriber::start() {
 }
 
 void RedisSubscriber::stop() {
-  std::lock_guard lk(impl_->run_mu);
+  MutexLock lk(impl_->run_mu);
   if (!impl_->thread.joinable()) return;
   impl_->stopping = true;
   impl_->wake.wake();
   {
-    std::lock_guard fl(impl_->fd_mu);
+    MutexLock fl(impl_->fd_mu);
     if (impl_->socket >= 0) ::shutdown(impl_->socket, SHUT_RDWR);
   }
   impl_->thread.join();

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
 
@@ -71,7 +72,7 @@ net::ClientResponse Bff::send(const std::string& method, const std::string& url,
 }
 
 std::vector<Nation> Bff::nations() {
-  std::lock_guard lock(nations_mu_);
+  MutexLock lock(nations_mu_);
   const SteadyTime now = clock_.now();
   if (!nations_.empty() && now - nations_at_ < std::chrono::seconds(10)) return nations_;
   std::vector<Nation> out{Nation{cfg_.code, cfg_.issuer, true}};
@@ -224,7 +225,7 @@ std::shared_ptr<SessionEntry> Bff::session(const std::optional<std::string>& id)
 }
 
 BffResult<std::string> Bff::access_token(const std::string& session_id, SessionEntry& s) {
-  std::lock_guard refresh(s.refresh_mu);
+  MutexLock refresh(s.refresh_mu);
   WebSession now_s = s.snapshot();
   const SystemTime now = clock_.wall();
   if (now_s.tokens.access_expires - now > cfg_.refresh_margin) return now_s.tokens.access_token;
@@ -261,7 +262,7 @@ BffResult<std::string> Bff::access_token(const std::string& session_id, SessionE
     fresh->refresh_expires = now_s.tokens.refresh_expires;
   }
   if (fresh->id_token.empty()) fresh->id_token = now_s.tokens.id_token;
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   s.session.tokens = *fresh;
   return fresh->access_token;
 }

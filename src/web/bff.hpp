@@ -8,7 +8,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -16,6 +15,7 @@
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "net/https_client.hpp"
 #include "web/sessions.hpp"
 
@@ -119,9 +119,9 @@ class Bff {
   const Clock& clock_;
   PendingLogins pending_;
   SessionStore sessions_;
-  std::mutex nations_mu_;
-  std::vector<Nation> nations_;  // GUARDED_BY(nations_mu_)
-  SteadyTime nations_at_{};      // GUARDED_BY(nations_mu_)
+  Mutex nations_mu_;
+  std::vector<Nation> nations_ GUARDED_BY(nations_mu_);
+  SteadyTime nations_at_ GUARDED_BY(nations_mu_);
 };
 
 }  // namespace dive::web

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "common/random.hpp"
 
 namespace dive::web {
@@ -37,7 +38,7 @@ void PendingLogins::prune_locked(SteadyTime now) {
 std::string PendingLogins::start(PendingLogin login) {
   const std::string state = new_id();
   login.created = clock_.now();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (by_state_hash_.size() >= capacity_) prune_locked(login.created);
   by_state_hash_[digest(state)] = std::move(login);
   return state;
@@ -45,7 +46,7 @@ std::string PendingLogins::start(PendingLogin login) {
 
 std::optional<PendingLogin> PendingLogins::take(const std::string& state) {
   if (state.empty() || state.size() > 256) return std::nullopt;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = by_state_hash_.find(digest(state));
   if (it == by_state_hash_.end()) return std::nullopt;
   PendingLogin login = std::move(it->second);
@@ -55,7 +56,7 @@ std::optional<PendingLogin> PendingLogins::take(const std::string& state) {
 }
 
 size_t PendingLogins::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return by_state_hash_.size();
 }
 
@@ -83,9 +84,8 @@ void SessionStore::prune_locked() {
 std::string SessionStore::create(WebSession session) {
   const std::string id = new_id();
   session.created = clock_.wall();
-  auto entry = std::make_shared<SessionEntry>();
-  entry->session = std::move(session);
-  std::lock_guard lock(mu_);
+  auto entry = std::make_shared<SessionEntry>(std::move(session));
+  MutexLock lock(mu_);
   if (by_id_hash_.size() >= capacity_) prune_locked();
   by_id_hash_[digest(id)] = std::move(entry);
   return id;
@@ -93,7 +93,7 @@ std::string SessionStore::create(WebSession session) {
 
 std::shared_ptr<SessionEntry> SessionStore::find(const std::string& id) {
   if (id.empty() || id.size() > 256) return nullptr;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = by_id_hash_.find(digest(id));
   if (it == by_id_hash_.end()) return nullptr;
   if (expired(it->second->snapshot())) {
@@ -105,7 +105,7 @@ std::shared_ptr<SessionEntry> SessionStore::find(const std::string& id) {
 
 std::shared_ptr<SessionEntry> SessionStore::remove(const std::string& id) {
   if (id.empty() || id.size() > 256) return nullptr;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = by_id_hash_.find(digest(id));
   if (it == by_id_hash_.end()) return nullptr;
   auto entry = std::move(it->second);
@@ -114,7 +114,7 @@ std::shared_ptr<SessionEntry> SessionStore::remove(const std::string& id) {
 }
 
 size_t SessionStore::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return by_id_hash_.size();
 }
 

@@ -14,12 +14,12 @@
 #include <cstddef>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::web {
 
@@ -43,12 +43,12 @@ class PendingLogins {
   size_t size() const;
 
  private:
-  void prune_locked(SteadyTime now);
+  void prune_locked(SteadyTime now) REQUIRES(mu_);
   const Clock& clock_;
   const std::chrono::seconds ttl_;
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::map<std::string, PendingLogin> by_state_hash_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, PendingLogin> by_state_hash_ GUARDED_BY(mu_);
 };
 
 struct TokenSet {
@@ -68,11 +68,12 @@ struct WebSession {
 // One session's entry: its own mutex serialises token refreshes (the identity provider rotates refresh
 // tokens and revokes the whole family when one is reused, so two requests must never refresh at once).
 struct SessionEntry {
-  std::mutex refresh_mu;
-  mutable std::mutex mu;
-  WebSession session;  // GUARDED_BY(mu)
+  explicit SessionEntry(WebSession s) : session(std::move(s)) {}
+  Mutex refresh_mu ACQUIRED_BEFORE(mu);
+  mutable Mutex mu;
+  WebSession session GUARDED_BY(mu);
   WebSession snapshot() const {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     return session;
   }
 };
@@ -93,12 +94,12 @@ class SessionStore {
   bool expired(const WebSession& s) const;
 
  private:
-  void prune_locked();
+  void prune_locked() REQUIRES(mu_);
   const Clock& clock_;
   const std::chrono::hours max_age_;
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<SessionEntry>> by_id_hash_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<SessionEntry>> by_id_hash_ GUARDED_BY(mu_);
 };
 
 }  // namespace dive::web

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "identity/idp/json_strings.hpp"
 
 namespace dive::identity::idp {
@@ -49,14 +50,14 @@ std::vector<Client> load_clients(pqxx::connection& c) {
 void ClientCache::replace(const std::vector<Client>& clients) {
   auto m = std::make_shared<std::map<std::string, Client>>();
   for (const auto& c : clients) (*m)[c.client_id] = c;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   clients_ = std::move(m);
 }
 
 std::optional<Client> ClientCache::find(const std::string& client_id) const {
   std::shared_ptr<const std::map<std::string, Client>> m;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     m = clients_;
   }
   auto it = m->find(client_id);
@@ -65,7 +66,7 @@ std::optional<Client> ClientCache::find(const std::string& client_id) const {
 }
 
 size_t ClientCache::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return clients_->size();
 }
 

@@ -3,12 +3,12 @@
 // so that a token request costs no query.
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <pqxx/connection>
 #include <string>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "identity/idp/client.hpp"
 
 namespace dive::identity::idp {
@@ -17,7 +17,8 @@ namespace dive::identity::idp {
 void upsert_clients(pqxx::connection& c, const std::vector<Client>& clients);
 std::vector<Client> load_clients(pqxx::connection& c);
 
-// The clients, replaced as a whole on reload. Thread-safe.
+// The clients, replaced as a whole on reload. Thread-safe: request threads read a snapshot (the pointer is
+// copied under mu_, the map itself is immutable) while the reload thread replaces it.
 class ClientCache {
  public:
   void replace(const std::vector<Client>& clients);
@@ -25,8 +26,8 @@ class ClientCache {
   size_t size() const;
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const std::map<std::string, Client>> clients_ =
+  mutable Mutex mu_;
+  std::shared_ptr<const std::map<std::string, Client>> clients_ GUARDED_BY(mu_) =
       std::make_shared<std::map<std::string, Client>>();
 };
 

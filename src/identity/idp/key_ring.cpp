@@ -2,25 +2,26 @@
 
 #include <stdexcept>
 
+#include "common/mutex.hpp"
 #include "identity/jwk.hpp"
 
 namespace dive::identity::idp {
 
 bool KeyRing::install(KeySet keys) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (snap_ && snap_->keys.version == keys.version) return false;
   }
   auto s = std::make_shared<Snapshot>();
   s->jwks = to_jwks(keys.published);
   s->keys = std::move(keys);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   snap_ = std::move(s);
   return true;
 }
 
 std::shared_ptr<const KeyRing::Snapshot> KeyRing::current() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return snap_;
 }
 

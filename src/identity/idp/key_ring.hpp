@@ -1,12 +1,14 @@
 #pragma once
 // The signing keys a running idp uses: the active key and the published JWKS, swapped atomically when the
 // database's set changes (the idp polls it, so `./dive hub keys rotate` takes effect without a restart).
+// Thread-safe: request threads take the current snapshot (immutable, shared) while the poller installs a
+// new one; mu_ guards the pointer only.
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "identity/idp/key_store.hpp"
 
 namespace dive::identity::idp {
@@ -27,8 +29,8 @@ class KeyRing {
   std::optional<VerifyKey> find(const std::string& kid) const;
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const Snapshot> snap_;
+  mutable Mutex mu_;
+  std::shared_ptr<const Snapshot> snap_ GUARDED_BY(mu_);
 };
 
 }  // namespace dive::identity::idp

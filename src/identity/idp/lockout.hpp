@@ -22,6 +22,7 @@ struct LockoutState {
   bool operator==(const LockoutState&) const = default;
 };
 
+// Thread-safe: fixed after construction (the state is passed in and returned, never kept).
 class Lockout {
  public:
   explicit Lockout(LockoutPolicy policy, Clock& clock = Clock::system()) : policy_(policy), clock_(clock) {}

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "common/mutex.hpp"
+
 namespace dive::identity::idp {
 
 namespace {
@@ -91,7 +93,7 @@ int LoginThrottle::retry_after(const Track& t, SteadyTime now) const {
 LoginThrottle::Admission LoginThrottle::admit(const std::string& account, const std::string& source) {
   const SteadyTime now = clock_.now();
   Admission a;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (in_flight_ >= cfg_.max_in_flight) {
     a.limit = Limit::Busy;
     a.retry_after_s = 1;
@@ -125,7 +127,7 @@ LoginThrottle::Admission LoginThrottle::admit(const std::string& account, const 
 
 void LoginThrottle::release(const std::string& account, const std::string& source, bool failed) {
   const SteadyTime now = clock_.now();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   --in_flight_;
   for (auto [map, key, limit] : {std::tuple{&sources_, &source, cfg_.source_failures},
                                  std::tuple{&accounts_, &account, cfg_.account_failures}}) {
@@ -141,7 +143,7 @@ void LoginThrottle::release(const std::string& account, const std::string& sourc
 }
 
 int LoginThrottle::in_flight() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return in_flight_;
 }
 

@@ -25,13 +25,13 @@
 #include <deque>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 
 namespace dive::identity::idp {
 
@@ -96,18 +96,21 @@ class LoginThrottle {
   };
   using Map = std::unordered_map<std::string, Track>;
 
-  void release(const std::string& account, const std::string& source, bool failed);
-  Track& track(Map& map, std::list<std::string>& lru, const std::string& key);  // caller holds mu_
-  void prune(Track& t, SteadyTime now) const;
-  int retry_after(const Track& t, SteadyTime now) const;
-  void forget_idle(Map& map, std::list<std::string>& lru);
+  void release(const std::string& account, const std::string& source, bool failed) EXCLUDES(mu_);
+  // On the maps and entries below (passed in): all with mu_ held.
+  Track& track(Map& map, std::list<std::string>& lru, const std::string& key) REQUIRES(mu_);
+  void prune(Track& t, SteadyTime now) const REQUIRES(mu_);
+  int retry_after(const Track& t, SteadyTime now) const REQUIRES(mu_);
+  void forget_idle(Map& map, std::list<std::string>& lru) REQUIRES(mu_);
 
   ThrottleConfig cfg_;
   Clock& clock_;
-  mutable std::mutex mu_;
-  int in_flight_ = 0;
-  Map accounts_, sources_;
-  std::list<std::string> account_lru_, source_lru_;  // most recently used first
+  mutable Mutex mu_;
+  int in_flight_ GUARDED_BY(mu_) = 0;
+  Map accounts_ GUARDED_BY(mu_);
+  Map sources_ GUARDED_BY(mu_);
+  std::list<std::string> account_lru_ GUARDED_BY(mu_);  // most recently used first
+  std::list<std::string> source_lru_ GUARDED_BY(mu_);
 };
 
 std::string_view to_string(LoginThrottle::Limit l);  // "none", "busy", "account", "source"

@@ -6,22 +6,22 @@
 
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
 #include <vector>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "common/random.hpp"
 
 namespace dive::identity::idp {
 
 namespace {
 
-// A counting semaphore whose size can be set at start-up (std::counting_semaphore's cannot).
+// A counting semaphore whose size can be set at start-up (std::counting_semaphore's cannot). Thread-safe:
+// every hashing thread takes and gives back permits.
 class Permits {
  public:
   static Permits& instance() {
@@ -29,18 +29,18 @@ class Permits {
     return p;
   }
   void set(unsigned n) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     limit_ = n == 0 ? 1 : n;
     cv_.notify_all();
   }
   void acquire() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return in_use_ < limit_; });
+    MutexLock lock(mu_);
+    cv_.wait(mu_, [&]() REQUIRES(mu_) { return in_use_ < limit_; });
     ++in_use_;
   }
   void release() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       --in_use_;
       dirty_ = true;
       last_release_ = std::chrono::steady_clock::now();
@@ -49,7 +49,7 @@ class Permits {
   }
   // True (once) when no hash ran for `quiet` after the last one: the caller may hand the memory back.
   bool idle_since_use(std::chrono::milliseconds quiet) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!dirty_ || in_use_ > 0 || std::chrono::steady_clock::now() - last_release_ < quiet) return false;
     dirty_ = false;
     return true;
@@ -57,11 +57,12 @@ class Permits {
 
  private:
   Permits() : limit_(std::max(1u, std::thread::hardware_concurrency())) {}
-  std::mutex mu_;
-  std::condition_variable cv_;
-  unsigned limit_, in_use_ = 0;
-  bool dirty_ = false;  // a hash ran since the last trim
-  std::chrono::steady_clock::time_point last_release_{};
+  Mutex mu_;
+  CondVar cv_;
+  unsigned limit_ GUARDED_BY(mu_);
+  unsigned in_use_ GUARDED_BY(mu_) = 0;
+  bool dirty_ GUARDED_BY(mu_) = false;  // a hash ran since the last trim
+  std::chrono::steady_clock::time_point last_release_ GUARDED_BY(mu_);
 };
 
 struct Permit {
@@ -73,7 +74,8 @@ struct Permit {
 
 // argon2's working memory (19 MiB per hash): kept between hashes, at most one block per permit, so that
 // back-to-back logins touch memory that is already mapped (a fresh mapping costs a page fault per 4 KiB:
-// ~85 ms a login here), and unmapped once the idp has been idle (release_idle_argon2_memory).
+// ~85 ms a login here), and unmapped once the idp has been idle (release_idle_argon2_memory). Thread-safe:
+// argon2 allocates and frees on every hashing thread.
 class BlockPool {
  public:
   static BlockPool& instance() {
@@ -86,13 +88,13 @@ class BlockPool {
   }
   static void deallocate(uint8_t* memory, size_t bytes) { instance().give(memory, bytes); }
   void set_limit(size_t n) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     limit_ = std::max<size_t>(1, n);
   }
   void unmap_all() {
     std::vector<std::pair<uint8_t*, size_t>> all;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       all.swap(free_);
     }
     for (auto [p, n] : all) ::munmap(p, n);
@@ -102,7 +104,7 @@ class BlockPool {
   BlockPool() : limit_(std::max(1u, std::thread::hardware_concurrency())) {}
   uint8_t* take(size_t bytes) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (size_t i = 0; i < free_.size(); ++i)
         if (free_[i].second == bytes) {
           uint8_t* p = free_[i].first;
@@ -115,7 +117,7 @@ class BlockPool {
   }
   void give(uint8_t* p, size_t bytes) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (free_.size() < limit_) {
         free_.emplace_back(p, bytes);
         return;
@@ -123,9 +125,9 @@ class BlockPool {
     }
     ::munmap(p, bytes);
   }
-  std::mutex mu_;
-  std::vector<std::pair<uint8_t*, size_t>> free_;
-  size_t limit_;
+  Mutex mu_;
+  std::vector<std::pair<uint8_t*, size_t>> free_ GUARDED_BY(mu_);
+  size_t limit_ GUARDED_BY(mu_);
 };
 
 bool parse_u32(std::string_view s, uint32_t* out) {
@@ -247,11 +249,11 @@ bool needs_rehash(std::string_view encoded, const Argon2Params& current) {
 
 void dummy_verify(std::string_view password, const Argon2Params& params) {
   // One fixed hash per parameter set, made on first use with a random password nobody knows.
-  static std::mutex mu;
-  static std::map<std::tuple<uint32_t, uint32_t, uint32_t>, std::string> hashes;
+  static Mutex mu;
+  static std::map<std::tuple<uint32_t, uint32_t, uint32_t>, std::string> hashes GUARDED_BY(mu);
   std::string hash;
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     auto& h = hashes[{params.memory_kib, params.iterations, params.parallelism}];
     if (h.empty()) h = hash_password(secure_token(24), params);
     hash = h;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "common/strings.hpp"
 #include "identity/idp/password_hash.hpp"
 #include "identity/idp/totp.hpp"
@@ -53,7 +54,7 @@ LoginResult UserAuthenticator::fail(const std::string& user_id, const std::strin
   return r;
 }
 
-std::mutex& UserAuthenticator::account_mutex(const std::string& username) {
+Mutex& UserAuthenticator::account_mutex(const std::string& username) {
   return account_mu_[std::hash<std::string>{}(username) % account_mu_.size()];
 }
 
@@ -73,7 +74,7 @@ LoginResult UserAuthenticator::login(const std::string& raw_username, const std:
   }
   LoginResult r;
   {
-    std::lock_guard one_at_a_time(account_mutex(username));
+    MutexLock one_at_a_time(account_mutex(username));
     r = evaluate(username, password, otp);
   }
   if (!r.ok) admission.ticket->failed();

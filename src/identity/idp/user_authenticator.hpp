@@ -8,14 +8,18 @@
 // hash. Attempts on one account are evaluated one at a time, each reading the lockout state afresh: no
 // guess is evaluated once the account is locked (not even one that was queued when the lock began), and a
 // correct password does not open a locked account.
+//
+// Thread-safe: one authenticator serves every request thread. The striped account mutexes serialise the
+// evaluations of one account (they order reads and writes of its lockout state in the database, not
+// members); the throttle and the lockout are thread-safe themselves.
 #include <array>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 #include "identity/idp/idp_config.hpp"
 #include "identity/idp/lockout.hpp"
 #include "identity/idp/login_throttle.hpp"
@@ -53,21 +57,21 @@ class UserAuthenticator {
   UserAuthenticator(store::PgPool& db, const IdpConfig& cfg, Clock& clock = Clock::system(),
                     metrics::Registry* registry = nullptr);
   // `otp` empty: password only. `source`: the client's address (for the per-source limit). Throws
-  // store::PgUnavailable when the database is down. Thread-safe.
+  // store::PgUnavailable when the database is down.
   LoginResult login(const std::string& username, const std::string& password, const std::string& otp,
                     const std::string& source);
 
  private:
   LoginResult evaluate(const std::string& username, const std::string& password, const std::string& otp);
   LoginResult fail(const std::string& user_id, const std::string& reason);
-  std::mutex& account_mutex(const std::string& username);
+  Mutex& account_mutex(const std::string& username);
 
   store::PgPool& db_;
   const IdpConfig& cfg_;
   Clock& clock_;
   Lockout lockout_;
   LoginThrottle throttle_;
-  std::array<std::mutex, 64> account_mu_;  // striped by username: one evaluation per account at a time
+  std::array<Mutex, 64> account_mu_;  // striped by username: one evaluation per account at a time
   metrics::Counter* m_failures_ = nullptr;
   metrics::Counter* m_throttled_[4] = {};  // by LoginThrottle::Limit
   metrics::Counter* m_lockouts_ = nullptr;

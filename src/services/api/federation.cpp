@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <pqxx/pqxx>
 #include <set>
 
 #include "common/encoding.hpp"
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 #include "federation/enrollment.hpp"
 #include "federation/hub_link_health.hpp"
@@ -43,8 +43,8 @@ int64_t fed_now_ms() {
 
 // ---------------------------------------------------------------- the agent (every instance)
 
-// Shared between the request threads (status, partners, partner: under mu_) and its poller thread (everything
-// else, which only that thread touches).
+// Thread-safe: shared between the request threads (status, partners, partner, applied, hub_check: what they
+// read is under mu_) and its poller thread (everything else, which only that thread touches).
 class Agent : public FederationView {
  public:
   explicit Agent(ServiceContext& ctx)
@@ -86,7 +86,7 @@ class Agent : public FederationView {
   }
 
   Json status() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Json members = Json::array();
     for (const auto& m : applied_->members)
       members.push_back(Json{{"code", m.code},
@@ -113,7 +113,7 @@ class Agent : public FederationView {
     const fed::TrustBundle& b = *snapshot;
     std::map<std::string, fed::PartnerStatus> skip;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       skip = peer_skip_;
     }
     std::vector<fed::Partner> out;
@@ -155,13 +155,13 @@ class Agent : public FederationView {
 
   // The applied bundle (for federated search and origin routing): a shared, immutable snapshot.
   std::shared_ptr<const fed::TrustBundle> applied() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return applied_;
   }
 
   // The "hub" health check of a spoke (federation/hub_link_health.hpp): down while its hub does not answer.
   resilience::CheckResult hub_check() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (link_health_.up()) return resilience::CheckResult{true, "", link_health_.details(hub_url_)};
     return resilience::CheckResult{false, "the hub does not answer: " + link_health_.error(),
                                    link_health_.details(hub_url_)};
@@ -169,12 +169,12 @@ class Agent : public FederationView {
 
  private:
   void set_error(const std::string& what, const std::string& e) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (errors_.value(what, "") != e) spdlog::warn("federation {}: {}", what, e);
     errors_[what] = e;
   }
   void clear_error(const std::string& what) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     errors_.erase(what);
   }
 
@@ -202,7 +202,7 @@ class Agent : public FederationView {
       set_error("bundle", "the stored bundle is not valid (" + v.error + "); waiting for the hub's");
       return;
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     applied_ = std::make_shared<const fed::TrustBundle>(v.bundle);
     applied_jws_ = *jws;
     applied_gauge_->set(static_cast<double>(applied_->revision));
@@ -215,7 +215,7 @@ class Agent : public FederationView {
     } catch (const std::exception& e) {
       set_error("config", e.what());
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     hub_url_ = link_ ? link_->hub_url : "";
   }
 
@@ -245,12 +245,15 @@ class Agent : public FederationView {
       throw std::runtime_error("trust bundle refused: revision " + std::to_string(v.bundle.revision) +
                                " is older than the applied " + std::to_string(have));
     }
-    if (v.bundle.revision == have && jws == applied_jws_) return;
+    {
+      MutexLock lock(mu_);
+      if (v.bundle.revision == have && jws == applied_jws_) return;
+    }
     std::string own_ca = own_ca_pem(ctx_);
     std::string policy_rev = ctx_.db().with(
         [&](pqxx::connection& c) { return fed::apply_bundle(c, paths_, v.bundle, jws, own_ca); });
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       applied_ = std::make_shared<const fed::TrustBundle>(v.bundle);
       applied_jws_ = jws;
       applied_at_ms_ = fed_now_ms();
@@ -280,7 +283,7 @@ class Agent : public FederationView {
       if (s.stale(now, heartbeat_every_)) skip[s.reg.code] = fed::PartnerStatus::Stale;
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       peer_skip_ = skip;
     }
     for (const auto& s : spokes) {
@@ -375,13 +378,13 @@ class Agent : public FederationView {
   net::ClientResponse to_hub(const net::ClientRequest& req) {
     try {
       auto resp = ctx_.http().send(req);
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       const bool was_up = link_health_.up();
       link_health_.answered(resp.status, req.url, fed_now_ms());
       if (!was_up && link_health_.up()) spdlog::info("federation: the hub answers again");
       return resp;
     } catch (const std::exception& e) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       link_health_.failed(e.what(), fed_now_ms());
       throw;
     }
@@ -390,7 +393,7 @@ class Agent : public FederationView {
   void set_registry_status(const std::string& s) {
     bool changed;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       changed = registry_status_ != s;
       registry_status_ = s;
     }
@@ -466,7 +469,7 @@ class Agent : public FederationView {
       for (auto it = peers.begin(); it != peers.end(); ++it)
         skip[it.key()] =
             it.value() == "suspended" ? fed::PartnerStatus::Suspended : fed::PartnerStatus::Stale;
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       last_heartbeat_ms_ = fed_now_ms();
       registry_status_ = j.value("status", registry_status_);
       peer_skip_ = std::move(skip);
@@ -493,16 +496,19 @@ class Agent : public FederationView {
   metrics::Gauge* applied_gauge_ = nullptr;
   metrics::Family<metrics::Counter>* refused_ = nullptr;
   metrics::Family<metrics::Gauge>*spoke_up_ = nullptr, *last_beat_ = nullptr, *spoke_status_ = nullptr;
-  mutable std::mutex mu_;
-  std::shared_ptr<const fed::TrustBundle> applied_ = std::make_shared<const fed::TrustBundle>();
-  std::string hub_url_;  // of link_, for status()
-  std::string applied_jws_;
-  int64_t applied_at_ms_ = 0, last_heartbeat_ms_ = 0;
-  std::string registry_status_;
-  Json errors_ = Json::object();
-  fed::HubLinkHealth link_health_;                       // whether the hub answers (spokes)
-  std::map<std::string, fed::PartnerStatus> peer_skip_;  // from the hub: suspended or stale peers
-  std::unique_ptr<Periodic> poll_, probe_;               // last: stopped first
+  mutable Mutex mu_;
+  std::shared_ptr<const fed::TrustBundle> applied_ GUARDED_BY(mu_) =
+      std::make_shared<const fed::TrustBundle>();
+  std::string hub_url_ GUARDED_BY(mu_);  // of link_, for status()
+  std::string applied_jws_ GUARDED_BY(mu_);
+  int64_t applied_at_ms_ GUARDED_BY(mu_) = 0;
+  int64_t last_heartbeat_ms_ GUARDED_BY(mu_) = 0;
+  std::string registry_status_ GUARDED_BY(mu_);
+  Json errors_ GUARDED_BY(mu_) = Json::object();
+  fed::HubLinkHealth link_health_ GUARDED_BY(mu_);  // whether the hub answers (spokes)
+  // From the hub: suspended or stale peers.
+  std::map<std::string, fed::PartnerStatus> peer_skip_ GUARDED_BY(mu_);
+  std::unique_ptr<Periodic> poll_, probe_;  // last: stopped first
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "audit/event.hpp"
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "identity/idp/client_store.hpp"
 #include "identity/idp/idp_config.hpp"
 #include "identity/idp/key_ring.hpp"
@@ -34,7 +35,7 @@ void RealmSync::start() {
   poller_ = std::make_unique<Periodic>(
       Millis(cfg_.key_poll_ms), [this] { poll_once(); },
       [this](const std::string& e) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (last_error_ != e) spdlog::warn("realm sync: {}", e);
         last_error_ = e;
       },
@@ -84,13 +85,13 @@ void RealmSync::poll_once() {
   size_t published = set.published.size();
   if (keys_.install(std::move(set))) spdlog::info("signing keys: active {}, {} published", active, published);
   has_key_ = has_key;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   last_error_.clear();
 }
 
 Json RealmSync::status() const {
   auto snap = keys_.current();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return Json{{"initialised", initialised_.load()},
               {"activeKid", snap && snap->keys.active ? snap->keys.active->kid() : ""},
               {"publishedKeys", snap ? snap->keys.published.size() : 0},

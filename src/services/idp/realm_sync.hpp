@@ -3,13 +3,17 @@
 // registers the clients, makes sure there is an active signing key and seeds the users (idempotent);
 // on every pass it reloads the signing keys and the clients, so `./dive hub keys rotate` takes effect
 // within one poll interval without a restart.
+//
+// Thread-safe: ready() and status() are asked by request threads while the poller's thread runs
+// poll_once() (the key ring and the client cache lock themselves); the flags are atomics, mu_ guards the
+// last error.
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 
 namespace dive::identity::idp {
@@ -50,8 +54,8 @@ class RealmSync {
   std::function<bool()> schema_ready_;
   std::atomic<bool> initialised_{false}, has_key_{false};
   std::atomic<int> seeded_{0};
-  mutable std::mutex mu_;
-  std::string last_error_;
+  mutable Mutex mu_;
+  std::string last_error_ GUARDED_BY(mu_);
   std::unique_ptr<Periodic> poller_;  // last: stopped first
 };
 

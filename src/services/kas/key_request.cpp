@@ -4,10 +4,10 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 
 #include "access/key_release.hpp"
 #include "audit/event.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 #include "documents/kas_key_cache.hpp"
 #include "metrics/registry.hpp"
@@ -31,6 +31,12 @@ struct KasParts {
   std::unique_ptr<Periodic> refresher;  // last: stops first
 };
 
+// When the keys were last re-read for an unknown kid. Thread-safe: request threads share it.
+struct RereadThrottle {
+  Mutex mu;
+  std::chrono::steady_clock::time_point last GUARDED_BY(mu);
+};
+
 }  // namespace
 
 void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
@@ -47,14 +53,14 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
   // An unknown kid (a rotation made moments ago) re-reads the keys at once, at most once a second, so a
   // document wrapped to a new key never waits for the periodic refresh.
   ServiceContext* svc = &ctx;
-  auto reread = std::make_shared<std::pair<std::mutex, std::chrono::steady_clock::time_point>>();
+  auto reread = std::make_shared<RereadThrottle>();
   parts->release = std::make_unique<access::KeyRelease>(
       [svc, keys, reread](const std::string& kid) {
         if (auto k = keys->private_key(kid)) return k;
-        std::lock_guard lock(reread->first);
+        MutexLock lock(reread->mu);
         auto now = std::chrono::steady_clock::now();
-        if (now - reread->second < std::chrono::seconds(1)) return keys->private_key(kid);
-        reread->second = now;
+        if (now - reread->last < std::chrono::seconds(1)) return keys->private_key(kid);
+        reread->last = now;
         try {
           svc->db().with([&](pqxx::connection& conn) {
             keys->refresh(conn);

@@ -7,11 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
-#include <mutex>
 #include <pqxx/pqxx>
 
 #include "common/encoding.hpp"
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 #include "common/strings.hpp"
 #include "metrics/registry.hpp"
@@ -32,7 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The supervisors' and the orchestration database's metrics, collected off the scrape path. Thread-safe.
+// The supervisors' and the orchestration database's metrics, collected off the scrape path. Thread-safe:
+// scrapes read the last text (under mu_) while the refresh thread builds the next.
 class StackCollector {
  public:
   explicit StackCollector(orch::Layout layout) : layout_(std::move(layout)) {}
@@ -49,12 +50,12 @@ class StackCollector {
     std::string text = monitoring::supervisor_metrics(samples);
     if (std::filesystem::exists(layout_.instance(std::string(orch::kHubCode)).instance_json))
       text += monitoring::orchestration_metrics(orchestration());
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     text_ = std::move(text);
   }
 
   std::string text() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return text_;
   }
 
@@ -73,8 +74,8 @@ class StackCollector {
 
   orch::Layout layout_;
   std::unique_ptr<pqxx::connection> db_;  // only the refresh thread uses it
-  mutable std::mutex mu_;
-  std::string text_;
+  mutable Mutex mu_;
+  std::string text_ GUARDED_BY(mu_);
 };
 
 void wire_monitor(ServiceContext& ctx, const orch::Layout& layout, const std::string& token) {

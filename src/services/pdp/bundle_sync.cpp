@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "policy/bundle.hpp"
 #include "policy/bundle_store.hpp"
 #include "services/pdp/pdp_api.hpp"
@@ -22,7 +23,7 @@ BundleSync::~BundleSync() {
 
 void BundleSync::installed(const std::string& source, bool ok, const std::string& error) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (ok) {
       source_ = source;
       loaded_at_ = std::chrono::system_clock::now();
@@ -50,7 +51,7 @@ void BundleSync::start() {
       poll_every_, [this] { poll_once(); },
       [this](const std::string& e) {
         // The database is down: keep deciding with what we have.
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         last_error_ = "cannot read the active bundle: " + e;
       },
       true);
@@ -64,7 +65,7 @@ void BundleSync::poll_once() {
   });
   const auto now = std::chrono::system_clock::now();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     checked_at_ = now;
   }
   api_.bundle_checked(now);
@@ -94,7 +95,7 @@ Json BundleSync::status() const {
                ? Json(nullptr)
                : Json(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
   };
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Json j = {{"revision", holder_.revision()},
             {"source", source_},
             {"loadedAt", ms(loaded_at_)},

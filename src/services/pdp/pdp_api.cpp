@@ -1,11 +1,11 @@
 #include "services/pdp/pdp_api.hpp"
 
 #include <chrono>
-#include <mutex>
 
 #include "audit/event.hpp"
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
 #include "metrics/registry.hpp"
 #include "net/router.hpp"
 #include "policy/opa_api.hpp"
@@ -94,7 +94,7 @@ void PdpApi::bundle_loaded(bool ok) {
 
 void PdpApi::publish_bundle() {
   loaded_->set(holder_.current() != nullptr ? 1.0 : 0.0);
-  std::lock_guard lock(revision_mu_);
+  MutexLock lock(revision_mu_);
   std::string rev = holder_.revision();
   if (rev == shown_revision_) return;
   if (!shown_revision_.empty()) revision_info_->labels({shown_revision_}).set(0);

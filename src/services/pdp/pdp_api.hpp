@@ -3,10 +3,10 @@
 // and the standalone mode: decision / allow / reason (both package names), batch, policy_version, OPA-style
 // /health, with metrics and the decision log.
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 #include "net/http.hpp"
 #include "net/router.hpp"
 #include "policy/bundle_holder.hpp"
@@ -26,6 +26,9 @@ class Family;
 
 namespace dive::services::pdp {
 
+// Thread-safe once serving: request threads decide (the bundle holder and the metrics are lock-free, the
+// decision log and the audit sink lock themselves) while the bundle sync reports loads; revision_mu_ guards
+// the revision shown in dive_v3_policy_bundle_info. set_audit() and add_routes() come before serving.
 class PdpApi {
  public:
   // `log` may be null (no decision log).
@@ -61,8 +64,8 @@ class PdpApi {
   metrics::Family<metrics::Counter>* loads_;
   metrics::Family<metrics::Gauge>* revision_info_;
   metrics::Gauge *loaded_, *builtin_, *last_check_;
-  std::mutex revision_mu_;
-  std::string shown_revision_;
+  Mutex revision_mu_;
+  std::string shown_revision_ GUARDED_BY(revision_mu_);
 };
 
 }  // namespace dive::services::pdp

@@ -34,6 +34,8 @@ std::string revocation_subject(const identity::VerifiedToken& t);
 // The token's issue time in ms (iat_ms when present, else iat * 1000).
 int64_t issued_ms(const identity::VerifiedToken& t);
 
+// Thread-safe: fixed after construction; authenticate() runs on every worker thread and what it consults
+// (validator, mirror, allow-list) locks itself.
 class Authenticator {
  public:
   struct Outcome {

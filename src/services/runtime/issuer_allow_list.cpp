@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <pqxx/pqxx>
 
+#include "common/mutex.hpp"
 #include "identity/token_validator.hpp"
 #include "policy/bundle.hpp"
 #include "policy/bundle_store.hpp"
@@ -63,7 +64,7 @@ IssuerAllowList::IssuerAllowList(store::PgPool& db, identity::TokenValidator& va
   poller_ = std::make_unique<Periodic>(
       poll_every, [this] { poll_once(); },
       [this](const std::string& e) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (last_error_ != e) spdlog::warn("trusted issuers not refreshed: {}", e);
         last_error_ = e;
       },
@@ -77,7 +78,7 @@ IssuerAllowList::~IssuerAllowList() {
 void IssuerAllowList::poll_once() {
   std::string rev = db_.with([](pqxx::connection& c) { return policy::active_bundle_revision(c); });
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (rev == revision_) {
       last_error_.clear();
       return;
@@ -90,7 +91,7 @@ void IssuerAllowList::poll_once() {
   auto countries = issuer_countries_from(own_, own_country_, stored->content);
   {
     // Countries first: a newly trusted issuer is never accepted without its list.
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     countries_ = std::move(countries);
   }
   if (issuers != validator_.allowed_issuers()) {
@@ -98,20 +99,20 @@ void IssuerAllowList::poll_once() {
                  stored->revision.substr(0, 12));
     validator_.set_allowed_issuers(issuers);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   revision_ = stored->revision;
   last_error_.clear();
 }
 
 bool IssuerAllowList::country_allowed(const std::string& issuer, const std::string& country) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = countries_.find(issuer);
   if (it == countries_.end()) return false;
   return std::find(it->second.begin(), it->second.end(), country) != it->second.end();
 }
 
 Json IssuerAllowList::status() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return Json{{"revision", revision_},
               {"issuers", validator_.allowed_issuers()},
               {"lastError", last_error_.empty() ? Json(nullptr) : Json(last_error_)}};

@@ -4,15 +4,18 @@
 // bundle lists every deployed instance, so a federation partner is trusted once the orchestrator has
 // published it. The active revision is polled (a cheap query); on a change the validator's allow-list is
 // replaced (which also empties its token cache).
+//
+// Thread-safe: request threads ask country_allowed() and status() while the poller's thread replaces the
+// lists; mu_ guards them.
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 
 namespace dive::identity {
@@ -44,7 +47,7 @@ class IssuerAllowList {
   ~IssuerAllowList();
   Json status() const;  // {revision, issuers, lastError}
   // True when a token of `issuer` may claim `country` (docs/FEDERATION.md: a partner's IdP cannot mint
-  // users of another nation). Thread-safe.
+  // users of another nation).
   bool country_allowed(const std::string& issuer, const std::string& country) const;
 
  private:
@@ -54,9 +57,10 @@ class IssuerAllowList {
   identity::TokenValidator& validator_;
   std::string own_, own_country_;
   std::function<void()> before_change_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::vector<std::string>> countries_;
-  std::string revision_, last_error_;
+  mutable Mutex mu_;
+  std::map<std::string, std::vector<std::string>> countries_ GUARDED_BY(mu_);
+  std::string revision_ GUARDED_BY(mu_);
+  std::string last_error_ GUARDED_BY(mu_);
   std::unique_ptr<Periodic> poller_;  // last: stopped first
 };
 

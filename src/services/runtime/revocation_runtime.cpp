@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/fs.hpp"
+#include "common/mutex.hpp"
 #include "identity/pg_revocation_outbox.hpp"
 #include "identity/redis_blacklist.hpp"
 #include "identity/revocation_limits.hpp"
@@ -70,7 +71,7 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
   resync_ = std::make_unique<Periodic>(
       std::chrono::seconds(rc.value("resync_interval_s", 30)), [this] { resync(); },
       [this](const std::string& e) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (last_resync_error_ != e)
           spdlog::warn("revocation mirror resync failed (mirror age {} ms): {}", mirror_->age().count(), e);
         last_resync_error_ = e;
@@ -141,6 +142,7 @@ void RevocationRuntime::restore_copy() {
     spdlog::error("revocation mirror: its durable copy {} is unreadable ({}); moved aside, starting stale",
                   copy_path_, e.what());
   }
+  MutexLock lock(save_mu_);  // at start, before the flusher: no contention
   saved_generation_ = mirror_->generation();
 }
 
@@ -148,7 +150,7 @@ void RevocationRuntime::save_copy() {
   if (!mirror_ || copy_path_.empty()) return;
   const uint64_t gen = mirror_->generation();
   const int64_t synced = mirror_->last_sync_at_ms();
-  std::lock_guard lock(save_mu_);
+  MutexLock lock(save_mu_);
   // Written when an entry changed, and at most every 30 s for a newer sync time alone.
   if (gen == saved_generation_ && synced - saved_sync_ms_ < 30000) return;
   const auto dir = std::filesystem::path(copy_path_).parent_path();
@@ -168,7 +170,7 @@ void RevocationRuntime::resync() {
         r.missing, r.restored, r.error.empty() ? "" : "; stopped: ", r.error);
   if (r.restored > 0) restored_->inc(static_cast<double>(r.restored));
   save_copy();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (r.missing > 0)
     last_restore_ =
         Json{{"missing", r.missing}, {"restored", r.restored}, {"at", Clock::system().unix_millis()}};
@@ -188,7 +190,7 @@ Json RevocationRuntime::status() const {
   if (subscriber_)
     j["subscriber"] =
         Json{{"connected", subscriber_->connected()}, {"reconnects", subscriber_->reconnects()}};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   j["lastResyncError"] = last_resync_error_.empty() ? Json(nullptr) : Json(last_resync_error_);
   j["lastRestore"] = last_restore_;
   return j;

@@ -19,11 +19,15 @@
 //
 // instance.json: revocation.max_staleness_s (300), revocation.resync_interval_s (30),
 // revocation.user_retention_s (1230: token lifetime + skew + margin), revocation.flush_interval_ms (1000).
+//
+// Thread-safe: status() is served to request threads while the flusher, the resync and the subscriber run
+// on their own threads (the mirror and the store lock themselves). mu_ guards the resync's outcome,
+// save_mu_ the durable copy and what was last written to it.
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 
 namespace dive::identity {
@@ -70,14 +74,14 @@ class RevocationRuntime {
   std::unique_ptr<identity::PgRevocationOutbox> outbox_;
   std::shared_ptr<identity::RevocationMirror> mirror_;
   std::unique_ptr<identity::RevocationStore> store_;
-  mutable std::mutex mu_;
-  std::string last_resync_error_;
-  Json last_restore_;  // null until a resync found the blacklist missing something
+  mutable Mutex mu_;
+  std::string last_resync_error_ GUARDED_BY(mu_);
+  Json last_restore_ GUARDED_BY(mu_);  // null until a resync found the blacklist missing something
   metrics::Counter* restored_ = nullptr;
   std::string copy_path_;  // "" without an instance directory
-  std::mutex save_mu_;     // guards the two below and the file
-  uint64_t saved_generation_ = 0;
-  int64_t saved_sync_ms_ = 0;
+  Mutex save_mu_;          // and the file
+  uint64_t saved_generation_ GUARDED_BY(save_mu_) = 0;
+  int64_t saved_sync_ms_ GUARDED_BY(save_mu_) = 0;
   // Threads last: stopped before what they use is destroyed.
   std::unique_ptr<Periodic> resync_;
   std::unique_ptr<Periodic> flusher_;

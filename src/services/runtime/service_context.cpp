@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/mutex.hpp"
 #include "common/process.hpp"
 
 #include <signal.h>
@@ -172,7 +173,7 @@ metrics::Registry& ServiceContext::registry() {
 
 void ServiceContext::refresh_trust() {
   if (trust_file_.empty() || !http_) return;
-  std::lock_guard lock(trust_mu_);
+  MutexLock lock(trust_mu_);
   auto text = try_read_file(trust_file_);
   if (!text || text->empty()) return;
   auto digest = sha256_hex(*text);
@@ -188,7 +189,7 @@ void ServiceContext::refresh_trust() {
 }
 
 resilience::CircuitBreaker& ServiceContext::breaker(const std::string& name) {
-  std::lock_guard lock(breakers_mu_);
+  MutexLock lock(breakers_mu_);
   auto& slot = breakers_[name];
   if (!slot) {
     // partner:<CODE> (one per federation partner) takes the "federation" settings.
@@ -212,6 +213,7 @@ void ServiceContext::connect(const Dependencies& deps) {
         net::ClientConfig fc = cc;
         fc.ca_file = trust;
         http_ = std::make_unique<net::HttpsClient>(fc);
+        MutexLock lock(trust_mu_);  // no watcher yet; the lock keeps the rule simple
         trust_digest_ = sha256_hex(*text);
       } catch (const std::exception& e) {
         spdlog::error("federation CA set {} not loaded ({}); trusting this instance's CA only", trust,
@@ -397,13 +399,13 @@ void ServiceContext::add_service_check(const std::string& name, const std::strin
 }
 
 Json ServiceContext::health_report() {
-  std::lock_guard lock(health_mu_);
+  MutexLock lock(health_mu_);
   auto now = std::chrono::steady_clock::now();
   if (!cached_health_.is_null() && now - cached_at_ < 250ms) return cached_health_;
   std::vector<std::string> extra;
   Json breakers = Json::object();
   {
-    std::lock_guard bl(breakers_mu_);
+    MutexLock bl(breakers_mu_);
     for (auto& [name, b] : breakers_) {
       auto snap = b->snapshot();
       breakers[name] = snap.to_json();

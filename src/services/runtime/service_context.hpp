@@ -5,16 +5,21 @@
 // The instance's own Redis is no service's dependency: no request path uses it, so it is neither connected
 // nor part of any health verdict (its exporter and RedisDown watch it). A service's main wires its own routes
 // and health checks onto this, then calls run().
+//
+// Threads: set up by the main thread (constructor, connect(), add_check(), routes, server settings) before
+// run(); from then on shared by every request thread and the background tasks, which call the thread-safe
+// members: breaker(), audit(), http(), refresh_trust(), health_report() and the accessors of what setup
+// fixed. Each mutex below says what it guards.
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/json.hpp"
+#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 #include "net/http.hpp"
 #include "net/router.hpp"
@@ -114,20 +119,21 @@ class ServiceContext {
   std::unique_ptr<audit::AuditSink> audit_;  // after db_: destroyed (flushed) before the pool goes
   std::unique_ptr<store::RedisClient> blacklist_;
   std::unique_ptr<net::HttpsClient> http_;
-  std::string trust_file_;                  // <dir>/federation/trust.pem ("" without an instance dir)
-  std::mutex trust_mu_;                     // guards the two below
-  std::string trust_digest_, trust_error_;  // the federation CA set loaded
-  std::unique_ptr<Periodic> trust_watch_;   // after http_: stopped before it goes
-  std::mutex breakers_mu_;
-  std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>> breakers_;
-  std::vector<resilience::CheckSpec> checks_;
+  std::string trust_file_;  // <dir>/federation/trust.pem ("" without an instance dir)
+  Mutex trust_mu_;
+  std::string trust_digest_ GUARDED_BY(trust_mu_);  // the federation CA set loaded
+  std::string trust_error_ GUARDED_BY(trust_mu_);   // the digest of the set that last failed to load
+  std::unique_ptr<Periodic> trust_watch_;           // after http_: stopped before it goes
+  Mutex breakers_mu_;
+  std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>> breakers_ GUARDED_BY(breakers_mu_);
+  std::vector<resilience::CheckSpec> checks_;  // set up before run(), read-only after
   std::atomic<bool> schema_ready_{false};
   std::atomic<bool> stopping_{false};
   std::thread migration_thread_;
-  std::mutex health_mu_;
-  std::unique_ptr<resilience::HealthMetrics> health_metrics_;
-  Json cached_health_;
-  SteadyTime cached_at_{};
+  Mutex health_mu_;
+  std::unique_ptr<resilience::HealthMetrics> health_metrics_;  // created at setup; published under health_mu_
+  Json cached_health_ GUARDED_BY(health_mu_);
+  SteadyTime cached_at_ GUARDED_BY(health_mu_);
   std::vector<std::shared_ptr<void>> owned_;  // last member: destroyed first
 };
 

@@ -27,6 +27,8 @@ class IssuerAllowList;
 class RevocationRuntime;
 class ServiceContext;
 
+// Thread-safe once constructed: the handlers protect() returns run on every worker thread; the parts it
+// owns lock themselves.
 class TokenAuth {
  public:
   TokenAuth(ServiceContext& ctx, std::string audience);
