@@ -14,6 +14,7 @@
 #include "orchestrator/pidfile.hpp"
 #include "orchestrator/pipeline.hpp"
 #include "orchestrator/port_probe.hpp"
+#include "orchestrator/ports.hpp"
 #include "orchestrator/upgrade.hpp"
 
 namespace dive::cli {
@@ -259,13 +260,13 @@ void print_urls(const std::vector<std::string>& codes) {
                 u["kas"].get<std::string>().c_str());
   }
   std::printf("\nCA certificate: %s\n", ctx().layout.ca_cert().string().c_str());
-  std::printf("Try: curl --cacert %s https://localhost:%s/health\n", ctx().layout.ca_cert().string().c_str(),
-              codes.empty()
-                  ? "4000"
-                  : std::to_string(Json::parse(read_file(
-                                       ctx().layout.instance(codes.front()).instance_json))["ports"]["api"]
-                                       .get<int>())
-                        .c_str());
+  const int api_port =
+      codes.empty()
+          ? orch::resolve_ports(std::string(orch::kHubCode)).ports.api
+          : Json::parse(read_file(ctx().layout.instance(codes.front()).instance_json))["ports"]["api"]
+                .get<int>();
+  std::printf("Try: curl --cacert %s https://localhost:%d/health\n", ctx().layout.ca_cert().string().c_str(),
+              api_port);
 }
 
 }  // namespace dive::cli

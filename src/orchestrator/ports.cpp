@@ -68,22 +68,31 @@ InstancePorts resolve_ports(const std::string& code, int shift) {
     r.offset = static_cast<int>(posix_cksum(code + "\n") % 20) + 48;
     r.group = PortGroup::Hash;
   }
-  int o = r.offset + shift;
-  r.ports =
-      Ports{3000 + o, 4000 + o, 8443 + o, 9100 + o, 10000 + o, 5432 + o, 6379 + o, 11000 + o, 11300 + o};
+  const int o = r.offset + shift;
+  const auto& b = tables::bases();
+  r.ports = Ports{.web = b.web + o,
+                  .api = b.api + o,
+                  .idp = b.idp + o,
+                  .pdp = b.pdp + o,
+                  .kas = b.kas + o,
+                  .postgres = b.postgres + o,
+                  .redis = b.redis + o,
+                  .postgres_exporter = b.postgres_exporter + o,
+                  .redis_exporter = b.redis_exporter + o};
   return r;
 }
 
 int blacklist_redis_port(int shift) {
-  return 6999 + shift;
+  return tables::bases().blacklist_redis + shift;
 }
 
 int blacklist_redis_exporter_port(int shift) {
-  return 11600 + shift;
+  return tables::bases().blacklist_redis_exporter + shift;
 }
 
 MonitoringPorts monitoring_ports(int shift) {
-  return MonitoringPorts{9090 + shift, 9093 + shift, 9095 + shift, 9097 + shift};
+  const auto& b = tables::bases();
+  return MonitoringPorts{b.prometheus + shift, b.alertmanager + shift, b.monitor + shift, b.grafana + shift};
 }
 
 int port_shift_from_env() {

@@ -19,10 +19,10 @@ const char* to_string(PortGroup g);  // "nato", "partner", "test", "iso", "hash"
 
 struct Ports {
   int web = 0, api = 0, idp = 0, pdp = 0, kas = 0, postgres = 0, redis = 0;
-  int postgres_exporter = 0, redis_exporter = 0;  // DIVE's own bases 11000 and 11300 (data/ports.json)
+  int postgres_exporter = 0, redis_exporter = 0;  // DIVE's own bases (data/ports.json dive_bases)
 };
 
-// One monitoring stack per $DIVE_HOME (docs/MONITORING.md): 9090, 9093, 9095, 9097, + shift.
+// One monitoring stack per $DIVE_HOME (docs/MONITORING.md): data/ports.json dive_monitoring_ports + shift.
 struct MonitoringPorts {
   int prometheus = 0, alertmanager = 0, monitor = 0, grafana = 0;
 };
@@ -45,7 +45,7 @@ uint32_t posix_cksum(std::string_view data);
 
 // Offset and ports for a code (already normalized), with `shift` added to every port.
 InstancePorts resolve_ports(const std::string& code, int shift = 0);
-// The shared token-revocation Redis on the hub: 6999 + shift; its exporter 11600 + shift.
+// The shared token-revocation Redis on the hub and its exporter: data/ports.json dive_hub_ports + shift.
 int blacklist_redis_port(int shift = 0);
 int blacklist_redis_exporter_port(int shift = 0);
 MonitoringPorts monitoring_ports(int shift = 0);

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "common/fs.hpp"
 #include "common/json.hpp"
+#include "orchestrator/child_spec.hpp"
 
 using namespace dive;
 using namespace dive::orch;
@@ -139,4 +143,21 @@ TEST(Ports, MonitoringAndHubPortsCollideWithNoInstancePortOfAnyOffset) {
   // The exporters' own defaults are instance ports: never used.
   EXPECT_TRUE(instance_ports.count(9187));
   EXPECT_TRUE(instance_ports.count(9121));
+}
+
+// The table is generated from data/ports.json at build time (cmake/GeneratePortTables.cmake): what the data
+// names, the code has. What the code needs of it: a distinct port for every service and data store of an
+// instance, under every code group.
+TEST(Ports, EveryServiceOfAnInstanceHasItsOwnPort) {
+  for (const char* code : {"USA", "GBR", "AUS", "TST", "AFG", "ZZZ"}) {
+    const auto named = named_ports(resolve_ports(code).ports);
+    std::set<int> seen;
+    for (const auto& [name, port] : named) {
+      EXPECT_GT(port, 1024) << code << " " << name;
+      EXPECT_TRUE(seen.insert(port).second) << code << " " << name << " shares port " << port;
+    }
+    for (const auto& svc : service_names())
+      EXPECT_TRUE(std::any_of(named.begin(), named.end(), [&](const auto& n) { return n.first == svc; }))
+          << code << ": no port for " << svc;
+  }
 }
