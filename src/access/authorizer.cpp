@@ -6,8 +6,8 @@
 
 namespace dive::access {
 
-Authorizer::Authorizer(PdpClient& pdp, DecisionCache& cache, bool use_cache, metrics::Registry* registry)
-    : pdp_(pdp), cache_(cache), use_cache_(use_cache) {
+Authorizer::Authorizer(PdpClient& pdp, DecisionCache& cache, metrics::Registry* registry)
+    : pdp_(pdp), cache_(cache) {
   if (!registry) return;
   auto& decisions = registry->counter("dive_v3_authorization_decisions_total",
                                       "Authorization decisions of this enforcement point", {"decision"});
@@ -34,46 +34,41 @@ void Authorizer::count(const Decision& d, bool cached, double seconds) {
 }
 
 Authorization Authorizer::authorize(const Json& input, const std::string& classification) {
-  return authorize(use_cache_ ? DecisionCache::key_of(input) : std::string(), classification,
-                   [&] { return input; });
+  return authorize(DecisionKey::of(input), classification, [&] { return input; });
 }
 
 std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Json>& inputs,
                                                        const std::vector<std::string>& classifications) {
-  std::vector<std::string> keys(inputs.size());
-  if (use_cache_)
-    for (size_t i = 0; i < inputs.size(); ++i) keys[i] = DecisionCache::key_of(inputs[i]);
+  std::vector<DecisionKey> keys;
+  keys.reserve(inputs.size());
+  for (const auto& input : inputs) keys.push_back(DecisionKey::of(input));
   return authorize_batch(keys, classifications, [&](size_t i) { return inputs[i]; });
 }
 
-Authorization Authorizer::authorize(const std::string& key, const std::string& classification,
+Authorization Authorizer::authorize(const DecisionKey& key, const std::string& classification,
                                     const std::function<Json()>& input) {
   auto start = std::chrono::steady_clock::now();
-  if (use_cache_) {
-    if (auto hit = cache_.get(key)) {
-      count(*hit, true, seconds_between(start, std::chrono::steady_clock::now()));
-      return {std::move(hit), true};
-    }
+  if (auto hit = cache_.get(key)) {
+    count(*hit, true, seconds_between(start, std::chrono::steady_clock::now()));
+    return {std::move(hit), true};
   }
   // Throws PdpUnavailable: nothing unexpired was cached.
   auto d = std::make_shared<const Decision>(pdp_.decide(input()));
-  if (use_cache_) cache_.put(key, d, classification);
+  cache_.put(key, d, classification);
   count(*d, false, seconds_between(start, std::chrono::steady_clock::now()));
   return {std::move(d), false};
 }
 
-std::vector<Authorization> Authorizer::authorize_batch(const std::vector<std::string>& keys,
+std::vector<Authorization> Authorizer::authorize_batch(const std::vector<DecisionKey>& keys,
                                                        const std::vector<std::string>& classifications,
                                                        const std::function<Json(size_t)>& input) {
   auto start = std::chrono::steady_clock::now();
   std::vector<Authorization> out(keys.size());
   std::vector<size_t> ask;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (use_cache_) {
-      if (auto hit = cache_.get(keys[i])) {
-        out[i] = {std::move(hit), true};
-        continue;
-      }
+    if (auto hit = cache_.get(keys[i])) {
+      out[i] = {std::move(hit), true};
+      continue;
     }
     ask.push_back(i);
   }
@@ -85,7 +80,7 @@ std::vector<Authorization> Authorizer::authorize_batch(const std::vector<std::st
     for (size_t j = 0; j < ask.size(); ++j) {
       size_t i = ask[j];
       auto d = std::make_shared<const Decision>(std::move(decisions[j]));
-      if (use_cache_) cache_.put(keys[i], d, classifications.at(i));
+      cache_.put(keys[i], d, classifications.at(i));
       out[i] = {std::move(d), false};
     }
   }

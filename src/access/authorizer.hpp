@@ -1,6 +1,7 @@
 #pragma once
 // The PEP's decision step (docs/DOCUMENTS.md): an unexpired cached decision for the identical input, else
-// the PDP (through its breaker). Fail closed: when the PDP cannot answer and nothing unexpired is cached,
+// the PDP (through its breaker). The cache is the one it is given: a NullDecisionCache asks the PDP every
+// time. Fail closed: when the PDP cannot answer and nothing unexpired is cached,
 // PdpUnavailable — never a weaker local rule.
 // Metrics: dive_v3_authorization_decisions_total{decision}, dive_v3_authorization_latency_seconds{cached},
 // dive_v3_decision_cache_hits_total, dive_v3_decision_cache_misses_total, dive_v3_decision_cache_size.
@@ -29,8 +30,7 @@ struct Authorization {
 // own (the PDP client, the decision cache and the metrics are thread-safe).
 class Authorizer {
  public:
-  // `use_cache` false: every call asks the PDP (the kas: no key without a fresh decision).
-  Authorizer(PdpClient& pdp, DecisionCache& cache, bool use_cache, metrics::Registry* registry = nullptr);
+  Authorizer(PdpClient& pdp, DecisionCache& cache, metrics::Registry* registry = nullptr);
 
   // `classification` of the resource picks the cache TTL. Throws PdpUnavailable.
   Authorization authorize(const Json& input, const std::string& classification);
@@ -39,11 +39,11 @@ class Authorizer {
   std::vector<Authorization> authorize_batch(const std::vector<Json>& inputs,
                                              const std::vector<std::string>& classifications);
 
-  // The same for callers that know each input's cache key (access::InputKey: equal to
-  // DecisionCache::key_of of the input) and build an input only when the cache cannot answer it.
-  Authorization authorize(const std::string& key, const std::string& classification,
+  // The same for callers that know each input's key (DecisionKey::Builder: the key of the input it builds)
+  // and build an input only when the cache cannot answer it.
+  Authorization authorize(const DecisionKey& key, const std::string& classification,
                           const std::function<Json()>& input);
-  std::vector<Authorization> authorize_batch(const std::vector<std::string>& keys,
+  std::vector<Authorization> authorize_batch(const std::vector<DecisionKey>& keys,
                                              const std::vector<std::string>& classifications,
                                              const std::function<Json(size_t)>& input);
 
@@ -52,7 +52,6 @@ class Authorizer {
 
   PdpClient& pdp_;
   DecisionCache& cache_;
-  bool use_cache_;
   metrics::Counter *m_allow_ = nullptr, *m_deny_ = nullptr, *m_hits_ = nullptr, *m_misses_ = nullptr;
   metrics::Histogram *m_lat_cached_ = nullptr, *m_lat_pdp_ = nullptr;
 };

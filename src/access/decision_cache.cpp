@@ -1,8 +1,5 @@
 #include "access/decision_cache.hpp"
 
-#include "common/encoding.hpp"
-#include "common/mutex.hpp"
-
 namespace dive::access {
 
 namespace {
@@ -11,34 +8,7 @@ int64_t steady_ms(const Clock& c) {
 }
 }  // namespace
 
-DecisionCache::DecisionCache(Clock& clock, size_t capacity) : clock_(clock), capacity_(capacity) {}
-
-std::string DecisionCache::key_of(const Json& input) {
-  // The volatile members are left out of the text without copying the input: the dump of the context
-  // is written member by member, every other section whole (nlohmann orders object members by name).
-  std::string text = "{";
-  bool first = true;
-  for (auto it = input.begin(); it != input.end(); ++it) {
-    if (!first) text += ',';
-    first = false;
-    text += Json(it.key()).dump() + ':';
-    if (it.key() != "context" || !it->is_object()) {
-      text += it->dump();
-      continue;
-    }
-    text += '{';
-    bool first_member = true;
-    for (auto c = it->begin(); c != it->end(); ++c) {
-      if (c.key() == "currentTime" || c.key() == "requestId") continue;
-      if (!first_member) text += ',';
-      first_member = false;
-      text += Json(c.key()).dump() + ':' + c->dump();
-    }
-    text += '}';
-  }
-  text += '}';
-  return sha256_hex(text);
-}
+TtlDecisionCache::TtlDecisionCache(Clock& clock, size_t capacity) : clock_(clock), capacity_(capacity) {}
 
 Millis DecisionCache::ttl_for(std::string_view c) {
   if (c == "TOP_SECRET" || c == "TOP SECRET") return Millis(15000);
@@ -48,10 +18,10 @@ Millis DecisionCache::ttl_for(std::string_view c) {
   return Millis(15000);
 }
 
-std::shared_ptr<const Decision> DecisionCache::get(const std::string& key) {
+std::shared_ptr<const Decision> TtlDecisionCache::get(const DecisionKey& key) {
   int64_t now = steady_ms(clock_);
   MutexLock lock(mu_);
-  auto it = map_.find(key);
+  auto it = map_.find(key.hex());
   if (it == map_.end()) return nullptr;
   if (it->second.expires_ms <= now ||
       (!revision_.empty() && it->second.decision->policy_revision != revision_)) {
@@ -61,41 +31,31 @@ std::shared_ptr<const Decision> DecisionCache::get(const std::string& key) {
   return it->second.decision;
 }
 
-void DecisionCache::set_revision(std::string revision) {
+void TtlDecisionCache::set_revision(std::string revision) {
   MutexLock lock(mu_);
   revision_ = std::move(revision);
 }
 
-std::string DecisionCache::revision() const {
-  MutexLock lock(mu_);
-  return revision_;
-}
-
-void DecisionCache::put(const std::string& key, std::shared_ptr<const Decision> d,
-                        std::string_view classification) {
+void TtlDecisionCache::put(const DecisionKey& key, std::shared_ptr<const Decision> d,
+                           std::string_view classification) {
   int64_t now = steady_ms(clock_);
   MutexLock lock(mu_);
   // Decided with other data than the instance's active bundle (the pdp has not switched yet): not kept.
   if (!revision_.empty() && d->policy_revision != revision_) return;
   if (map_.size() >= capacity_) evict_locked(now);
-  map_[key] = Entry{std::move(d), now + ttl_for(classification).count()};
+  map_[key.hex()] = Entry{std::move(d), now + ttl_for(classification).count()};
 }
 
-void DecisionCache::evict_locked(int64_t now) {
+void TtlDecisionCache::evict_locked(int64_t now) {
   for (auto it = map_.begin(); it != map_.end();)
     it = it->second.expires_ms <= now ? map_.erase(it) : std::next(it);
   // Still full of live entries: drop a quarter (arbitrary ones); a miss only costs a PDP call.
   for (auto it = map_.begin(); it != map_.end() && map_.size() > capacity_ * 3 / 4;) it = map_.erase(it);
 }
 
-size_t DecisionCache::size() const {
+size_t TtlDecisionCache::size() const {
   MutexLock lock(mu_);
   return map_.size();
-}
-
-void DecisionCache::clear() {
-  MutexLock lock(mu_);
-  map_.clear();
 }
 
 }  // namespace dive::access

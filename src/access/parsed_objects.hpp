@@ -20,7 +20,7 @@ namespace dive::access {
 struct ParsedObject {
   ztdf::Object object;
   Json resource;              // ztdf::resource_attributes(object, validate_structure(object))
-  std::string resource_text;  // resource.dump(): its part of a decision-cache key (access::InputKey)
+  std::string resource_text;  // resource.dump(): its part of a decision-cache key (DecisionKey::Builder)
   std::string metadata_text;  // to_json(object) without payload.ciphertext, dumped
 };
 

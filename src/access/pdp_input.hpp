@@ -22,24 +22,10 @@ struct InputContext {
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
-// {"subject":..., "action": {"operation": op}, "resource": resource, "context": {...}}
+// {"subject":..., "action": {"operation": op}, "resource": resource, "context": {...}} — its decision-cache
+// key is a DecisionKey (decision_key.hpp).
 Json build_input(const identity::VerifiedToken& t, std::string_view operation, Json resource,
                  const InputContext& ctx);
-
-// The decision-cache key (DecisionCache::key_of) of build_input(t, operation, resource, ctx), without
-// building the input: the key's text is {"action":…,"context":…,"resource":…,"subject":…} (members in
-// name order, context without currentTime and requestId), and only the resource part differs between the
-// documents of one request. So the rest is written once per request and the resource's text once per
-// stored object (ParsedObject::resource_text). Equal to key_of(build_input(...)) by construction; the
-// unit tests hold it to that.
-class InputKey {
- public:
-  InputKey(const identity::VerifiedToken& t, std::string_view operation, const InputContext& ctx);
-  std::string key_for(std::string_view resource_text) const;  // resource_text = resource.dump()
-
- private:
-  std::string head_, tail_;
-};
 
 // The canonical level (0 UNCLASSIFIED .. 4 TOP_SECRET) of a canonical clearance name, or -1 for anything
 // else (a national term: only the PDP can rank it).

@@ -126,9 +126,10 @@ Outcome ResourceService::authorize_read(const identity::VerifiedToken& t, const 
   try {
     const InputContext ctx{d_.tenant, rid};
     const auto& parsed = *out.parsed;
-    out.authorization = d_.authorizer.authorize(InputKey(t, "read", ctx).key_for(parsed.resource_text),
-                                                std::string(ztdf::to_string(out.row.label.classification)),
-                                                [&] { return read_input(t, parsed, ctx); });
+    out.authorization =
+        d_.authorizer.authorize(DecisionKey::Builder(t, "read", ctx).for_resource(parsed.resource_text),
+                                std::string(ztdf::to_string(out.row.label.classification)),
+                                [&] { return read_input(t, parsed, ctx); });
   } catch (const PdpUnavailable&) {
     return Outcome::unavailable(Dependency::kPdp);
   }
@@ -175,7 +176,7 @@ AuditNote list_audit(int returned, int examined, int refused, int limit, const d
 
 }  // namespace
 
-Outcome ResourceService::list_round(const identity::VerifiedToken& t, const InputKey& key,
+Outcome ResourceService::list_round(const identity::VerifiedToken& t, const DecisionKey::Builder& key,
                                     const InputContext& ctx, documents::ListFilter& f, int limit,
                                     ListPage& page, bool& done) {
   f.limit = std::max(limit * 2, 20);
@@ -188,13 +189,13 @@ Outcome ResourceService::list_round(const identity::VerifiedToken& t, const Inpu
     return Outcome::unavailable(Dependency::kDatabase);
   }
   std::vector<std::shared_ptr<const ParsedObject>> objects;
-  std::vector<std::string> keys;
+  std::vector<DecisionKey> keys;
   std::vector<std::string> classes;
   std::vector<size_t> idx;
   for (size_t i = 0; i < rows.size(); ++i) {
     // (an unreadable object is left out: a read would refuse it)
     if (!parsed[i]) continue;
-    keys.push_back(key.key_for(parsed[i]->resource_text));
+    keys.push_back(key.for_resource(parsed[i]->resource_text));
     objects.push_back(std::move(parsed[i]));
     classes.emplace_back(ztdf::to_string(rows[i].label.classification));
     idx.push_back(i);
@@ -245,7 +246,8 @@ Result ResourceService::list(const identity::VerifiedToken& t, const std::map<st
 
   // Rounds of candidates until `limit` allowed ones or the end; bounded work per request.
   const InputContext ctx{d_.tenant, rid};
-  const InputKey key(t, "read", ctx);  // a read's input, so the list never shows what a read would refuse
+  // A read's input, so the list never shows what a read would refuse.
+  const DecisionKey::Builder key(t, "read", ctx);
   ListPage page;
   bool done = false;
   for (int round = 0; round < 5 && !done; ++round)

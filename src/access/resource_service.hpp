@@ -38,7 +38,6 @@ struct ListFilter;
 
 namespace dive::access {
 
-class InputKey;
 struct InputContext;
 
 // What the audit trail records of an operation (docs/AUDIT.md); the service adds who, from where and when.
@@ -140,8 +139,9 @@ class ResourceService {
   // One round of a list: the next candidates after f.before_seq, decided in one PDP batch; the allowed ones
   // appended to `page` until `limit`. Ok with `done` set when the page is full or the candidates ran out;
   // else the outcome to answer (database or pdp unavailable).
-  Outcome list_round(const identity::VerifiedToken& t, const InputKey& key, const InputContext& ctx,
-                     documents::ListFilter& f, int limit, ListPage& page, bool& done);
+  Outcome list_round(const identity::VerifiedToken& t, const DecisionKey::Builder& key,
+                     const InputContext& ctx, documents::ListFilter& f, int limit, ListPage& page,
+                     bool& done);
 
   ResourceServiceDeps d_;
   ParsedObjects parsed_;

@@ -108,11 +108,14 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
   auto p = std::make_shared<ApiParts>();
   p->pdp = std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker("pdp"), urls.value("pdp", ""),
                                                Millis(api_cfg.value("pdp_timeout_ms", 2000)));
-  p->cache = std::make_unique<access::DecisionCache>(
-      Clock::system(), api_cfg.value("decision_cache_capacity", size_t{100000}));
-  // api.decision_cache (default true): false asks the pdp for every decision (benchmarks, debugging).
-  p->authorizer = std::make_unique<access::Authorizer>(
-      *p->pdp, *p->cache, api_cfg.value("decision_cache", true), &ctx.registry());
+  // api.decision_cache (default true): false keeps no decision, the pdp is asked every time (benchmarks,
+  // debugging).
+  if (api_cfg.value("decision_cache", true))
+    p->cache = std::make_unique<access::TtlDecisionCache>(
+        Clock::system(), api_cfg.value("decision_cache_capacity", size_t{100000}));
+  else
+    p->cache = std::make_unique<access::NullDecisionCache>();
+  p->authorizer = std::make_unique<access::Authorizer>(*p->pdp, *p->cache, &ctx.registry());
   p->store = std::make_unique<documents::PgResourceStore>(ctx.db());
   p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
       *p->store, *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),

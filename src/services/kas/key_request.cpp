@@ -25,7 +25,7 @@ namespace {
 struct KasParts {
   std::unique_ptr<documents::KasKeyCache> keys;
   std::unique_ptr<access::PdpClient> pdp;
-  std::unique_ptr<access::DecisionCache> unused_cache;
+  access::NullDecisionCache no_cache;  // no key without a fresh decision
   std::unique_ptr<access::Authorizer> authorizer;
   std::unique_ptr<access::KeyRelease> release;
   std::unique_ptr<Periodic> refresher;  // last: stops first
@@ -45,10 +45,7 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
       documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", "")));
   parts->pdp = std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker("pdp"),
                                                    ctx.config()["urls"].value("pdp", ""));
-  parts->unused_cache = std::make_unique<access::DecisionCache>();
-  // No cache: a key is released only on a fresh decision.
-  parts->authorizer =
-      std::make_unique<access::Authorizer>(*parts->pdp, *parts->unused_cache, false, &ctx.registry());
+  parts->authorizer = std::make_unique<access::Authorizer>(*parts->pdp, parts->no_cache, &ctx.registry());
   documents::KasKeyCache* keys = parts->keys.get();
   // An unknown kid (a rotation made moments ago) re-reads the keys at once, at most once a second, so a
   // document wrapped to a new key never waits for the periodic refresh.

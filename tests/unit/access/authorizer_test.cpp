@@ -1,4 +1,5 @@
-// The PEP's decision step: cache keys, TTLs by classification, and failing closed.
+// The PEP's decision step: TTLs by classification, the null cache, and failing closed. (The keys:
+// decision_key_test.cpp.)
 #include "access/authorizer.hpp"
 
 #include <gtest/gtest.h>
@@ -24,23 +25,11 @@ struct AuthzRig {
   FakePdp pdp;
   resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{3, Millis(5000), 1, 0}, clock};
   PdpClient client{pdp, breaker, "https://pdp.test"};
-  DecisionCache cache{clock};
-  Authorizer authorizer{client, cache, true};
+  TtlDecisionCache cache{clock};
+  Authorizer authorizer{client, cache};
 };
 
 }  // namespace
-
-TEST(DecisionCache, KeyIgnoresOnlyTheTimeAndTheRequestId) {
-  EXPECT_EQ(DecisionCache::key_of(input("SECRET")),
-            DecisionCache::key_of(input("SECRET", "2030-01-01T00:00:00Z", "r2")));
-  EXPECT_NE(DecisionCache::key_of(input("SECRET")), DecisionCache::key_of(input("TOP_SECRET")));
-  Json other_acr = input("SECRET");
-  other_acr["context"]["acr"] = "0";
-  EXPECT_NE(DecisionCache::key_of(input("SECRET")), DecisionCache::key_of(other_acr));
-  Json other_op = input("SECRET");
-  other_op["action"]["operation"] = "upload";
-  EXPECT_NE(DecisionCache::key_of(input("SECRET")), DecisionCache::key_of(other_op));
-}
 
 TEST(DecisionCache, TtlFollowsTheClassification) {
   EXPECT_EQ(DecisionCache::ttl_for("TOP_SECRET"), Millis(15000));
@@ -50,12 +39,54 @@ TEST(DecisionCache, TtlFollowsTheClassification) {
   EXPECT_EQ(DecisionCache::ttl_for("UNCLASSIFIED"), Millis(300000));
   EXPECT_EQ(DecisionCache::ttl_for("SOMETHING"), Millis(15000)) << "unknown: the shortest";
   FakeClock clock;
-  DecisionCache cache(clock);
-  cache.put("k", std::make_shared<Decision>(), "SECRET");
+  TtlDecisionCache cache(clock);
+  const auto k = DecisionKey::of(input("SECRET"));
+  cache.put(k, std::make_shared<Decision>(), "SECRET");
   clock.advance(std::chrono::seconds(29));
-  EXPECT_TRUE(cache.get("k"));
+  EXPECT_TRUE(cache.get(k));
   clock.advance(std::chrono::seconds(2));
-  EXPECT_FALSE(cache.get("k"));
+  EXPECT_FALSE(cache.get(k));
+}
+
+TEST(DecisionCache, AtCapacityExpiredEntriesGoFirstThenAQuarterOfTheRest) {
+  FakeClock clock;
+  TtlDecisionCache cache(clock, 8);
+  auto key = [](int i) { return DecisionKey::of(input("L" + std::to_string(i))); };
+  for (int i = 0; i < 4; ++i) cache.put(key(i), std::make_shared<Decision>(), "TOP_SECRET");  // 15 s
+  clock.advance(std::chrono::seconds(10));
+  for (int i = 4; i < 8; ++i) cache.put(key(i), std::make_shared<Decision>(), "SECRET");  // 30 s
+  EXPECT_EQ(cache.size(), 8u);
+  clock.advance(std::chrono::seconds(6));  // the first four have expired
+  cache.put(key(8), std::make_shared<Decision>(), "SECRET");
+  EXPECT_EQ(cache.size(), 5u) << "the expired four dropped, nothing live";
+  for (int i = 4; i <= 8; ++i) EXPECT_TRUE(cache.get(key(i))) << i;
+  for (int i = 9; i < 12; ++i) cache.put(key(i), std::make_shared<Decision>(), "SECRET");
+  EXPECT_EQ(cache.size(), 8u);
+  cache.put(key(12), std::make_shared<Decision>(), "SECRET");
+  EXPECT_EQ(cache.size(), 7u) << "full of live entries: down to three quarters, then the new one";
+  EXPECT_TRUE(cache.get(key(12)));
+}
+
+TEST(NullDecisionCache, KeepsNothingSoEveryDecisionComesFromThePdp) {
+  NullDecisionCache none;
+  const auto k = DecisionKey::of(input("SECRET"));
+  none.set_revision("rev-1");
+  none.put(k, std::make_shared<Decision>(), "UNCLASSIFIED");
+  EXPECT_FALSE(none.get(k));
+  EXPECT_EQ(none.size(), 0u);
+
+  FakeClock clock;
+  FakePdp pdp;
+  resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{3, Millis(5000), 1, 0}, clock};
+  PdpClient client{pdp, breaker, "https://pdp.test"};
+  Authorizer fresh{client, none};
+  EXPECT_FALSE(fresh.authorize(input("SECRET"), "SECRET").cached);
+  EXPECT_FALSE(fresh.authorize(input("SECRET"), "SECRET").cached);
+  auto batch = fresh.authorize_batch({input("SECRET"), input("SECRET")}, {"SECRET", "SECRET"});
+  EXPECT_FALSE(batch[0].cached || batch[1].cached);
+  EXPECT_EQ(pdp.calls, 3) << "two single calls and one batch, each to the pdp";
+  pdp.down = true;
+  EXPECT_THROW(fresh.authorize(input("SECRET"), "SECRET"), PdpUnavailable) << "fails closed";
 }
 
 TEST(Authorizer, CachesTheIdenticalQuestionAndAsksAgainForAnotherOne) {
@@ -153,19 +184,22 @@ TEST(Authorizer, KeyedCallsBuildAnInputOnlyWhenTheCacheCannotAnswer) {
     ++built;
     return input("SECRET");
   };
-  const std::string k = DecisionCache::key_of(input("SECRET"));
-  auto first = r.authorizer.authorize_batch({k, "other-key"}, {"SECRET", "SECRET"}, make);
+  const auto k = DecisionKey::of(input("SECRET"));
+  const auto other = DecisionKey::of(input("OTHER"));
+  auto first = r.authorizer.authorize_batch({k, other}, {"SECRET", "SECRET"}, make);
   EXPECT_EQ(built, 2);
   EXPECT_EQ(r.pdp.calls, 1) << "one batch";
-  auto again = r.authorizer.authorize_batch({k, "other-key"}, {"SECRET", "SECRET"}, make);
+  auto again = r.authorizer.authorize_batch({k, other}, {"SECRET", "SECRET"}, make);
   EXPECT_EQ(built, 2) << "both cached: nothing built";
   EXPECT_TRUE(again[0].cached && again[1].cached);
   // The single call shares the cache with the input-taking form (same key for the same input).
   EXPECT_TRUE(r.authorizer.authorize(input("SECRET", "2030-01-01T00:00:00Z", "r7"), "SECRET").cached);
-  auto one = r.authorizer.authorize("third-key", "SECRET", [&] { return make(0); });
+  const auto third = DecisionKey::of(input("THIRD"));
+  auto one = r.authorizer.authorize(third, "SECRET", [&] { return make(0); });
   EXPECT_FALSE(one.cached);
   EXPECT_EQ(built, 3);
   r.pdp.down = true;
-  EXPECT_THROW(r.authorizer.authorize("fourth-key", "SECRET", [&] { return make(0); }), PdpUnavailable);
-  EXPECT_TRUE(r.authorizer.authorize("third-key", "SECRET", [&] { return make(0); }).cached);
+  EXPECT_THROW(r.authorizer.authorize(DecisionKey::of(input("FOURTH")), "SECRET", [&] { return make(0); }),
+               PdpUnavailable);
+  EXPECT_TRUE(r.authorizer.authorize(third, "SECRET", [&] { return make(0); }).cached);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // A PDP behind the HttpTransport interface: answers decisions from a rule, or fails like a down service.
 #include <functional>
+#include <memory>
 #include <stdexcept>
 
 #include "access/authorizer.hpp"
@@ -51,13 +52,18 @@ class FakePdp : public net::HttpTransport {
 // An Authorizer deciding through a FakePdp: the pdp client behind its breaker, and the decision cache, on a
 // fake clock.
 struct FakeAuthorizer {
-  explicit FakeAuthorizer(bool use_cache) : authorizer(client, cache, use_cache) {}
+  // The api's TtlDecisionCache (on the fake clock), or the kas's NullDecisionCache.
+  enum class Cache { kTtl, kNone };
+  explicit FakeAuthorizer(Cache kind)
+      : cache(kind == Cache::kTtl ? std::unique_ptr<DecisionCache>(std::make_unique<TtlDecisionCache>(clock))
+                                  : std::make_unique<NullDecisionCache>()),
+        authorizer(client, *cache) {}
 
   FakeClock clock;
   FakePdp pdp;
   resilience::CircuitBreaker breaker{"pdp", resilience::BreakerConfig{}, clock};
   PdpClient client{pdp, breaker, "https://pdp.test"};
-  DecisionCache cache{clock};
+  std::unique_ptr<DecisionCache> cache;
   Authorizer authorizer;
 };
 

@@ -21,7 +21,7 @@ const ztdf::PrivateKey& kas_key() {
 }
 
 struct KasRig {
-  FakeAuthorizer decider{false};  // a key is released only on a fresh decision
+  FakeAuthorizer decider{FakeAuthorizer::Cache::kNone};  // the kas's: every key on a fresh decision
   FakePdp& pdp = decider.pdp;
   std::shared_ptr<const ztdf::PrivateKey> key = std::make_shared<ztdf::PrivateKey>(kas_key());
   KeyRelease release{[this](const std::string& kid) { return kid == "kas-1" ? key : nullptr; },

@@ -76,15 +76,17 @@ std::string document(const std::string& id, ztdf::Classification c,
 }
 
 struct ServiceRig {
-  FakeAuthorizer decider{true};
+  FakeAuthorizer decider{FakeAuthorizer::Cache::kTtl};
   FakePdp& pdp = decider.pdp;
-  DecisionCache& cache = decider.cache;
   FakeResourceStore store;
   FakeKas kas;
   resilience::CircuitBreaker kas_breaker{"kas", resilience::BreakerConfig{}, decider.clock};
   ResourceService service{ResourceServiceDeps{store, decider.authorizer, kas, kas_breaker, kKasUrl, "USA"}};
   identity::VerifiedToken token;
   std::set<std::string> denied;  // the documents the pdp denies
+
+  // Every cached decision expires (the longest TTL is 300 s): the next question goes to the pdp.
+  void forget_decisions() { decider.clock.advance(std::chrono::seconds(301)); }
 
   ServiceRig() {
     token.issuer = "https://idp.test/realms/dive-v3-broker-usa";
@@ -391,7 +393,7 @@ TEST(ResourceServiceRead, TheZtdfRouteAnswersTheStoredTextAsItIs) {
   EXPECT_EQ(res.text, r.store.rows.front().ztdf);
   EXPECT_EQ(res.audit.details, "{\"object\":\"ztdf\",\"classification\":\"SECRET\"}");
   r.denied = {"doc-USA-1"};
-  r.cache.clear();
+  r.forget_decisions();
   EXPECT_TRUE(r.service.ztdf(r.token, "doc-USA-1", "req-2").outcome.is_denied());
 }
 
@@ -531,7 +533,7 @@ TEST(ResourceServiceKey, NoKasIsUnavailableAndABadBodyIsInvalidInput) {
   EXPECT_TRUE(r.key("doc-USA-1", "[1]").outcome.is_invalid_input());
   EXPECT_TRUE(r.key("doc-USA-1", "{").outcome.is_invalid_input());
   r.denied = {"doc-USA-1"};
-  r.cache.clear();
+  r.forget_decisions();
   r.kas.urls.clear();
   EXPECT_TRUE(r.key("doc-USA-1").outcome.is_denied());
   EXPECT_TRUE(r.kas.urls.empty()) << "the PEP decides before the KAS is asked";
