@@ -21,9 +21,14 @@ void KasKeyCache::refresh(pqxx::connection& conn) {
   if (missing)
     for (auto& k : load_kas_keys(conn, kek_, true))
       if (!next.count(k.kid)) next[k.kid] = k.private_key;
+  install(std::move(next), std::move(active));
+}
+
+void KasKeyCache::install(std::unordered_map<std::string, std::shared_ptr<const ztdf::PrivateKey>> keys,
+                          std::string active) {
   WriterLock lock(mu_);
-  keys_ = std::move(next);
-  active_ = active;
+  keys_ = std::move(keys);
+  active_ = std::move(active);
 }
 
 std::shared_ptr<const ztdf::PrivateKey> KasKeyCache::private_key(const std::string& kid) const {

@@ -17,6 +17,10 @@ class KasKeyCache {
 
   // Creates the first key pair when there is none, then loads every key. Throws on database errors.
   void refresh(pqxx::connection& conn);
+  // Replaces the keys held by `keys` (kid -> private key), `active` the kid new documents are wrapped to:
+  // what refresh() ends with, after reading the database.
+  void install(std::unordered_map<std::string, std::shared_ptr<const ztdf::PrivateKey>> keys,
+               std::string active);
 
   std::shared_ptr<const ztdf::PrivateKey> private_key(const std::string& kid) const;
   std::string active_kid() const;

@@ -60,21 +60,18 @@ SupervisorOptions SupervisorOptions::from_config(const Json& cfg, const Instance
 }
 
 struct Supervisor::Child {
-  explicit Child(ChildSpec s, const resilience::BackoffPolicy& p) : spec(std::move(s)), backoff(p) {}
+  Child(ChildSpec s, const SupervisionTimings& t) : spec(std::move(s)), sched(t) {}
   ChildSpec spec;
   ChildPhase phase = ChildPhase::Stopped;
   bool want_up = true;
   pid_t pid = -1;
   uint64_t generation = 0;  // bumped at every spawn: stale probe results are ignored
-  SteadyTime started_at{}, ready_deadline{}, restart_at{}, stop_deadline{}, healthy_since{}, last_probe{};
+  ChildSchedule sched;      // restart backoff, readiness deadline, probes, liveness, stop grace
   int restarts = 0;
   bool healthy = false;
   bool ready_timed_out = false;
-  int live_failures = 0;
   std::string last_exit;
   SystemTime last_exit_at{};
-  Millis last_delay{0};
-  resilience::Backoff backoff;
   // A process a previous supervisor started and left running, taken over: not our child (no waitpid), so
   // its exit is seen through this pidfd. -1 for children we spawned.
   int pidfd = -1;
@@ -88,9 +85,9 @@ struct Supervisor::Child {
   std::string last_reload;  // "pid 1 -> 2 without closing the port", or why a graceful restart failed
 };
 
-Supervisor::Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober)
-    : opts_(std::move(opts)), prober_(prober), started_at_(std::chrono::steady_clock::now()) {
-  for (auto& c : children) children_.push_back(std::make_unique<Child>(std::move(c), opts_.restart));
+Supervisor::Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober, Clock& clock)
+    : opts_(std::move(opts)), prober_(prober), clock_(clock), started_at_(clock.now()) {
+  for (auto& c : children) children_.push_back(std::make_unique<Child>(std::move(c), opts_));
 }
 
 Supervisor::~Supervisor() {
@@ -134,7 +131,7 @@ bool exe_replaced(pid_t pid) {
 // whose pid and start time both match our record is ours; one whose program was replaced on disk since it
 // started (an upgrade) is stopped instead, and started again from the new program.
 void Supervisor::adopt_stale_children() {
-  auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.now();
   for (const auto& cp : children_) {
     Child& c = *cp;
     auto rec = read_pid_record(opts_.run_dir / (c.spec.name + ".pid"));
@@ -149,8 +146,7 @@ void Supervisor::adopt_stale_children() {
       c.pidfd = fd;
       ++c.generation;
       c.phase = ChildPhase::Starting;  // Running as soon as its readiness probe passes
-      c.started_at = now;
-      c.ready_deadline = now + opts_.ready_timeout;
+      c.sched.started(now);
       spdlog::warn("{}: pid {} left running by a previous supervisor; taken over", c.spec.name, c.pid);
       // Its listening socket too, so that its restarts stay graceful.
       if (c.spec.is_service() && !c.spec.listen_address.empty() && !listeners_.count(c.spec.name)) {
@@ -229,22 +225,17 @@ void Supervisor::spawn_child(Child& c) {
     c.pid = -1;
     c.phase = ChildPhase::Crashed;
     c.last_exit = std::string("could not start: ") + e.what();
-    c.last_exit_at = std::chrono::system_clock::now();
-    c.last_delay = c.backoff.next();
-    c.restart_at = std::chrono::steady_clock::now() + c.last_delay;
+    c.last_exit_at = clock_.wall();
+    const Millis delay = c.sched.crashed(clock_.now());
     ++c.restarts;
-    spdlog::error("{}: {}; retrying in {}", c.spec.name, c.last_exit,
-                  format_duration_ms(c.last_delay.count()));
+    spdlog::error("{}: {}; retrying in {}", c.spec.name, c.last_exit, format_duration_ms(delay.count()));
     return;
   }
   ++c.generation;
   c.phase = ChildPhase::Starting;
   c.healthy = false;
   c.ready_timed_out = false;
-  c.live_failures = 0;
-  c.started_at = std::chrono::steady_clock::now();
-  c.ready_deadline = c.started_at + opts_.ready_timeout;
-  c.last_probe = {};
+  c.sched.started(clock_.now());
   write_pidfile(c);
   spdlog::info("{}: started (pid {})", c.spec.name, c.pid);
 }
@@ -262,7 +253,7 @@ bool Supervisor::start_successor(Child& c) {
     return false;
   }
   c.successor_ready = false;
-  c.successor_deadline = std::chrono::steady_clock::now() + opts_.ready_timeout;
+  c.successor_deadline = clock_.now() + opts_.ready_timeout;
   spdlog::info("{}: graceful restart: pid {} starts beside pid {} on the same socket", c.spec.name,
                c.successor, c.pid);
   return true;
@@ -288,9 +279,8 @@ void Supervisor::advance_reloads(SteadyTime now) {
       c.pid = c.successor;
       c.successor = -1;
       ++c.generation;
-      c.started_at = now;
+      c.sched.replaced(now);
       c.healthy = true;
-      c.live_failures = 0;
       write_pidfile(c);
     } else if (abandon || now >= c.successor_deadline) {
       c.last_reload = abandon ? "graceful restart abandoned (stopping)"
@@ -333,17 +323,16 @@ void Supervisor::on_exit(Child& c, const std::string& how) {
   c.pid = -1;
   c.healthy = false;
   c.last_exit = how;
-  c.last_exit_at = std::chrono::system_clock::now();
+  c.last_exit_at = clock_.wall();
   if (c.phase == ChildPhase::Stopping || !c.want_up || shutting_down_) {
     c.phase = ChildPhase::Stopped;
     spdlog::info("{}: stopped ({})", c.spec.name, c.last_exit);
   } else {
     c.phase = ChildPhase::Crashed;
     ++c.restarts;
-    c.last_delay = c.backoff.next();
-    c.restart_at = std::chrono::steady_clock::now() + c.last_delay;
+    const Millis delay = c.sched.crashed(clock_.now());
     spdlog::warn("{}: crashed ({}); restart #{} in {}", c.spec.name, c.last_exit, c.restarts,
-                 format_duration_ms(c.last_delay.count()));
+                 format_duration_ms(delay.count()));
   }
 }
 
@@ -398,7 +387,7 @@ void Supervisor::reap() {
 
 void Supervisor::tick() {
   MutexLock lock(mu_);
-  auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.now();
   advance_reloads(now);
   if (shutting_down_) {
     for (auto& c : children_) c->want_up = false;
@@ -406,15 +395,17 @@ void Supervisor::tick() {
   for (size_t i = 0; i < children_.size(); ++i) {
     Child& c = *children_[i];
     if (c.want_up) {
-      bool due = c.phase == ChildPhase::Stopped || (c.phase == ChildPhase::Crashed && now >= c.restart_at);
+      bool due =
+          c.phase == ChildPhase::Stopped || (c.phase == ChildPhase::Crashed && c.sched.restart_due(now));
       if (due && deps_ready(i)) spawn_child(c);
       if (c.phase == ChildPhase::Starting) {
         if (c.healthy) {
           c.phase = ChildPhase::Running;
-          c.healthy_since = now;
-          spdlog::info("{}: ready after {}", c.spec.name,
-                       format_duration_ms(std::chrono::duration_cast<Millis>(now - c.started_at).count()));
-        } else if (now >= c.ready_deadline) {
+          c.sched.ready(now);
+          spdlog::info(
+              "{}: ready after {}", c.spec.name,
+              format_duration_ms(std::chrono::duration_cast<Millis>(now - c.sched.started_at()).count()));
+        } else if (c.sched.ready_overdue(now)) {
           c.phase = ChildPhase::Running;
           c.ready_timed_out = true;
           spdlog::warn("{}: not ready after {}; starting the services after it anyway", c.spec.name,
@@ -422,14 +413,10 @@ void Supervisor::tick() {
         }
       }
       if (c.phase == ChildPhase::Running) {
-        if (!c.healthy)
-          c.healthy_since = now;
-        else if (now - c.healthy_since >= opts_.stable_after && c.backoff.failures() > 0)
-          c.backoff.reset();
-        if (c.spec.is_service() && c.live_failures >= opts_.liveness_failures && c.pid > 0) {
+        c.sched.running(now, c.healthy);
+        if (c.spec.is_service() && c.pid > 0 && c.sched.liveness_exhausted()) {
           spdlog::error("{}: {} liveness probes failed in a row; killing pid {} to restart it", c.spec.name,
-                        c.live_failures, c.pid);
-          c.live_failures = 0;
+                        opts_.liveness_failures, c.pid);
           ::kill(-c.pid, SIGKILL);
         }
       }
@@ -446,13 +433,12 @@ void Supervisor::tick() {
           spdlog::info("{}: stopping (pid {})", c.spec.name, c.pid);
           signal_child(c, c.spec.stop_signal);
           c.phase = ChildPhase::Stopping;
-          c.stop_deadline = now + opts_.stop_grace;
+          c.sched.stopping(now);
         }
-      } else if (c.phase == ChildPhase::Stopping && now >= c.stop_deadline && c.pid > 0) {
+      } else if (c.phase == ChildPhase::Stopping && c.pid > 0 && c.sched.stop_overdue(now)) {
         spdlog::warn("{}: did not stop within {}; killing pid {}", c.spec.name,
                      format_duration_ms(opts_.stop_grace.count()), c.pid);
         ::kill(-c.pid, SIGKILL);
-        c.stop_deadline = now + opts_.stop_grace;
       }
     }
   }
@@ -470,16 +456,14 @@ void Supervisor::health_loop() {
     std::vector<std::pair<size_t, pid_t>> successors;  // graceful restarts waiting for their new process
     {
       MutexLock lock(mu_);
-      auto now = std::chrono::steady_clock::now();
+      const auto now = clock_.now();
       for (size_t i = 0; i < children_.size(); ++i)
         if (children_[i]->successor > 0 && !children_[i]->successor_ready)
           successors.emplace_back(i, children_[i]->successor);
       for (size_t i = 0; i < children_.size(); ++i) {
         Child& c = *children_[i];
         if (c.pid <= 0 || (c.phase != ChildPhase::Starting && c.phase != ChildPhase::Running)) continue;
-        Millis every = c.phase == ChildPhase::Starting ? Millis(150) : opts_.health_interval;
-        if (now - c.last_probe < every) continue;
-        c.last_probe = now;
+        if (!c.sched.probe_due(now, c.phase == ChildPhase::Starting)) continue;
         jobs.push_back({i, c.generation, c.spec, c.phase == ChildPhase::Running && c.spec.is_service()});
       }
     }
@@ -520,7 +504,7 @@ void Supervisor::health_loop() {
       else if (!c.healthy && ok && c.phase == ChildPhase::Running)
         spdlog::info("{}: healthy again", c.spec.name);
       c.healthy = ok;
-      c.live_failures = live ? 0 : c.live_failures + 1;
+      c.sched.liveness(live);
     }
     std::this_thread::sleep_for(Millis(50));
   }
@@ -528,7 +512,7 @@ void Supervisor::health_loop() {
 
 Json Supervisor::status() {
   MutexLock lock(mu_);
-  auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.now();
   Json services = Json::array();
   for (const auto& cp : children_) {
     const Child& c = *cp;
@@ -547,15 +531,13 @@ Json Supervisor::status() {
               {"adopted", c.pidfd >= 0},
               {"readyTimedOut", c.ready_timed_out},
               {"lastExit", c.last_exit.empty() ? Json(nullptr) : Json(c.last_exit)},
-              {"backoffMs", c.last_delay.count()},
+              {"backoffMs", c.sched.last_delay().count()},
               {"argv", c.spec.argv}};  // never secrets: those travel in the environment
     if (c.pid > 0) {
-      s["uptimeMs"] = std::chrono::duration_cast<Millis>(now - c.started_at).count();
+      s["uptimeMs"] = std::chrono::duration_cast<Millis>(now - c.sched.started_at()).count();
       if (auto rss = proc_rss_bytes(c.pid)) s["rssBytes"] = *rss;
     }
-    if (c.phase == ChildPhase::Crashed)
-      s["nextRestartInMs"] =
-          std::max<int64_t>(0, std::chrono::duration_cast<Millis>(c.restart_at - now).count());
+    if (c.phase == ChildPhase::Crashed) s["nextRestartInMs"] = c.sched.restart_in(now).count();
     if (c.last_exit_at.time_since_epoch().count() != 0)
       s["lastExitAt"] =
           std::chrono::duration_cast<std::chrono::milliseconds>(c.last_exit_at.time_since_epoch()).count();
@@ -588,18 +570,17 @@ Json Supervisor::handle(const Json& req) {
         spdlog::info("{}: stop requested; it stays stopped until started", name);
       } else if (cmd == "start") {
         c.want_up = true;
-        c.backoff.reset();
-        if (c.phase == ChildPhase::Crashed) c.restart_at = std::chrono::steady_clock::now();
+        c.sched.start_requested(clock_.now());
         spdlog::info("{}: start requested", name);
       } else {  // restart: gracefully when it can (a successor on the same socket), else stop and start
-        c.backoff.reset();
+        c.sched.reset_backoff();
         const pid_t old = c.pid;
         if (c.want_up && start_successor(c))
           return Json{{"ok", true}, {"graceful", true}, {"pid", old}, {"successor", c.successor}};
         if (c.pid > 0) {
           signal_child(c, c.spec.stop_signal);
           c.phase = ChildPhase::Stopping;
-          c.stop_deadline = std::chrono::steady_clock::now() + opts_.stop_grace;
+          c.sched.stopping(clock_.now());
           c.keep_listener = true;
         }
         c.want_up = true;

@@ -24,22 +24,16 @@
 #include "common/json.hpp"
 #include "common/mutex.hpp"
 #include "common/process.hpp"
+#include "orchestrator/child_schedule.hpp"
 #include "orchestrator/child_spec.hpp"
 #include "orchestrator/probes.hpp"
-#include "resilience/retry.hpp"
 
 namespace dive::orch {
 
-struct SupervisorOptions {
+struct SupervisorOptions : SupervisionTimings {
   std::string code;
   std::filesystem::path socket;   // control socket
   std::filesystem::path run_dir;  // <svc>.pid files
-  Millis health_interval{2000};
-  Millis ready_timeout{60000};
-  Millis stable_after{30000};  // healthy this long: the restart backoff starts over
-  Millis stop_grace{10000};
-  resilience::BackoffPolicy restart{Millis(1000), 2.0, Millis(30000), Millis(250)};
-  int liveness_failures = 6;  // consecutive failed /health/live probes before a service is killed
   static SupervisorOptions from_config(const Json& cfg, const InstancePaths& paths);
 };
 
@@ -48,7 +42,9 @@ const char* to_string(ChildPhase p);  // stopped, starting, running, crashed, st
 
 class Supervisor {
  public:
-  Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober);
+  // Every time-driven decision reads `clock` (a fake one in tests).
+  Supervisor(SupervisorOptions opts, std::vector<ChildSpec> children, Prober& prober,
+             Clock& clock = Clock::system());
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -82,6 +78,7 @@ class Supervisor {
   SupervisorOptions opts_;
   std::vector<std::unique_ptr<Child>> children_;  // the vector is fixed at construction; each Child: mu_
   Prober& prober_;
+  Clock& clock_;
   mutable Mutex mu_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> stop_health_{false};

@@ -7,9 +7,9 @@
 
 #include "access/key_release.hpp"
 #include "audit/event.hpp"
-#include "common/mutex.hpp"
 #include "common/periodic.hpp"
 #include "documents/kas_key_cache.hpp"
+#include "documents/kas_key_reader.hpp"
 #include "metrics/registry.hpp"
 #include "services/runtime/audit_events.hpp"
 #include "services/runtime/authenticator.hpp"
@@ -24,17 +24,12 @@ namespace {
 
 struct KasParts {
   std::unique_ptr<documents::KasKeyCache> keys;
+  std::unique_ptr<documents::KasKeyReader> reader;
   std::unique_ptr<access::PdpClient> pdp;
   access::NullDecisionCache no_cache;  // no key without a fresh decision
   std::unique_ptr<access::Authorizer> authorizer;
   std::unique_ptr<access::KeyRelease> release;
   std::unique_ptr<Periodic> refresher;  // last: stops first
-};
-
-// When the keys were last re-read for an unknown kid. Thread-safe: request threads share it.
-struct RereadThrottle {
-  Mutex mu;
-  std::chrono::steady_clock::time_point last GUARDED_BY(mu);
 };
 
 }  // namespace
@@ -47,43 +42,19 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
                                                    ctx.config()["urls"].value("pdp", ""));
   parts->authorizer = std::make_unique<access::Authorizer>(*parts->pdp, parts->no_cache, &ctx.registry());
   documents::KasKeyCache* keys = parts->keys.get();
-  // An unknown kid (a rotation made moments ago) re-reads the keys at once, at most once a second, so a
-  // document wrapped to a new key never waits for the periodic refresh.
-  ServiceContext* svc = &ctx;
-  auto reread = std::make_shared<RereadThrottle>();
+  // Keys: loaded now (creating the first pair if needed), retried until loaded, then re-read periodically so
+  // a rotation needs no restart; an unknown kid re-reads them at once (documents/kas_key_reader.hpp).
+  parts->reader = std::make_unique<documents::KasKeyReader>(*keys, [c = &ctx](documents::KasKeyCache& k) {
+    c->db().with([&](pqxx::connection& conn) {
+      k.refresh(conn);
+      return 0;
+    });
+  });
+  documents::KasKeyReader* reader = parts->reader.get();
   parts->release = std::make_unique<access::KeyRelease>(
-      [svc, keys, reread](const std::string& kid) {
-        if (auto k = keys->private_key(kid)) return k;
-        MutexLock lock(reread->mu);
-        auto now = std::chrono::steady_clock::now();
-        if (now - reread->last < std::chrono::seconds(1)) return keys->private_key(kid);
-        reread->last = now;
-        try {
-          svc->db().with([&](pqxx::connection& conn) {
-            keys->refresh(conn);
-            return 0;
-          });
-        } catch (const std::exception& e) {
-          spdlog::warn("kas keys: re-read for an unknown kid failed: {}", e.what());
-        }
-        return keys->private_key(kid);
-      },
-      *parts->authorizer, ctx.code());
-  // Keys: loaded now (creating the first pair if needed), retried every 2 s until loaded, then re-read
-  // every 30 s so a rotation needs no restart.
-  ServiceContext* c = svc;
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+      [reader](const std::string& kid) { return reader->private_key(kid); }, *parts->authorizer, ctx.code());
   parts->refresher = std::make_unique<Periodic>(
-      std::chrono::seconds(2),
-      [c, keys, last] {
-        auto now = std::chrono::steady_clock::now();
-        if (keys->size() > 0 && now - *last < std::chrono::seconds(30)) return;
-        c->db().with([&](pqxx::connection& conn) {
-          keys->refresh(conn);
-          return 0;
-        });
-        *last = now;
-      },
+      reader->timing().retry_every, [reader] { reader->refresh_if_due(); },
       [](const std::string& e) { spdlog::warn("kas keys: refresh failed: {}", e); }, true);
   ctx.add_check("keys", resilience::Impact::Critical, [keys] {
     size_t n = keys->size();

@@ -54,7 +54,8 @@ ChildSpec child(const std::string& name, const std::string& script, const fs::pa
 // Runs a supervisor on its own thread for the duration of a test.
 class Harness {
  public:
-  Harness(std::vector<ChildSpec> children, FakeProber& prober, const fs::path& dir) {
+  Harness(std::vector<ChildSpec> children, FakeProber& prober, const fs::path& dir,
+          Clock& clock = Clock::system()) {
     SupervisorOptions o;
     o.code = "TST";
     o.socket = dir / "sup.sock";
@@ -65,7 +66,7 @@ class Harness {
     o.stop_grace = 2s;
     o.restart = {50ms, 2.0, 1000ms, 0ms};
     socket_ = o.socket;
-    sup_ = std::make_unique<Supervisor>(o, std::move(children), prober);
+    sup_ = std::make_unique<Supervisor>(o, std::move(children), prober, clock);
     thread_ = std::thread([this] { rc_ = sup_->run(); });
     wait_until([&] { return supervisor_request(socket_, Json{{"cmd", "status"}}, 200ms).has_value(); }, 5s);
   }
@@ -147,26 +148,33 @@ TEST(Supervisor, RestartsAKilledChild) {
   EXPECT_NE(h.service("a")["lastExit"].get<std::string>().find("SIGKILL"), std::string::npos);
 }
 
-TEST(Supervisor, ACrashLoopBacksOffExponentially) {
+// The backoff runs on the supervisor's clock: a fake one here, moved by the test, so that each restart
+// comes exactly when its delay has passed on that clock, and no test time is spent waiting it out.
+TEST(Supervisor, ACrashLoopBacksOffExponentiallyOnItsClock) {
   TempDir d;
   FakeProber prober;
-  Harness h({child("bad", "exit 3", d.path())}, prober, d.path());
+  FakeClock clock;
+  Harness h({child("bad", "exit 3", d.path())}, prober, d.path(), clock);
   std::vector<int64_t> delays;
-  wait_until(
-      [&] {
-        auto s = h.service("bad");
-        int64_t b = s.value("backoffMs", int64_t{0});
-        if (b > 0 && (delays.empty() || delays.back() != b)) delays.push_back(b);
-        return delays.size() >= 5;
-      },
-      8s, 10ms);
-  ASSERT_GE(delays.size(), 5u);
-  EXPECT_EQ(delays[0], 50);
-  for (size_t i = 1; i < delays.size(); ++i)
-    EXPECT_EQ(delays[i], std::min<int64_t>(delays[i - 1] * 2, 1000)) << i;
-  auto s = h.service("bad");
-  EXPECT_GE(s["restarts"].get<int>(), 5);
-  EXPECT_NE(s["lastExit"].get<std::string>().find("exited with 3"), std::string::npos);
+  for (int i = 1; i <= 6; ++i) {
+    Json s;
+    ASSERT_TRUE(wait_until(
+        [&] {
+          s = h.service("bad");
+          return s["state"] == "crashed" && s["restarts"] == i;
+        },
+        5s))
+        << s.dump();
+    delays.push_back(s["backoffMs"].get<int64_t>());
+    EXPECT_EQ(s["nextRestartInMs"], delays.back()) << "the clock stood still: the whole delay is ahead";
+    EXPECT_NE(s["lastExit"].get<std::string>().find("exited with 3"), std::string::npos);
+    clock.advance(Millis(delays.back() - 1));
+    s = h.service("bad");
+    EXPECT_EQ(s["state"], "crashed") << "one millisecond early: " << s.dump();
+    EXPECT_EQ(s["nextRestartInMs"], 1);
+    clock.advance(1ms);  // due: the next tick starts it (and it crashes again)
+  }
+  EXPECT_EQ(delays, (std::vector<int64_t>{50, 100, 200, 400, 800, 1000}));
 }
 
 TEST(Supervisor, AStoppedChildStaysStoppedUntilStarted) {
