@@ -94,7 +94,11 @@ std::vector<std::string> Config::apply_env(const std::map<std::string, std::stri
 }
 
 const Json* Config::find(std::string_view dotted) const {
-  const Json* cur = &root_;
+  return find_path(root_, dotted);
+}
+
+const Json* find_path(const Json& root, std::string_view dotted) {
+  const Json* cur = &root;
   for (const auto& part : split(dotted, '.')) {
     if (!cur->is_object()) return nullptr;
     auto it = cur->find(part);

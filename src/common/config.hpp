@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "common/json.hpp"
 
@@ -18,6 +19,9 @@ class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The value at a dotted path ("breakers.pdp.timeout_ms") of a document; null when a step is missing.
+const Json* find_path(const Json& root, std::string_view dotted);
 
 class Config {
  public:
@@ -31,7 +35,7 @@ class Config {
   static std::map<std::string, std::string> process_env();
 
   bool has(std::string_view dotted) const { return find(dotted) != nullptr; }
-  const Json* find(std::string_view dotted) const;
+  const Json* find(std::string_view dotted) const;  // find_path of the document
 
   template <class T>
   T get(std::string_view dotted, T fallback) const {

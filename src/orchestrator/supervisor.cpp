@@ -18,6 +18,7 @@
 #include "common/fs.hpp"
 #include "common/mutex.hpp"
 #include "common/process.hpp"
+#include "common/settings.hpp"
 #include "common/strings.hpp"
 #include "orchestrator/control_socket.hpp"
 #include "orchestrator/listen_socket.hpp"
@@ -42,20 +43,20 @@ const char* to_string(ChildPhase p) {
 }
 
 SupervisorOptions SupervisorOptions::from_config(const Json& cfg, const InstancePaths& paths) {
-  SupervisorOptions o;
+  SupervisorOptions o;  // the defaults: SupervisionTimings
   o.code = cfg.at("code");
   o.socket = paths.socket;
   o.run_dir = paths.run;
-  const Json s = cfg.value("supervisor", Json::object());
-  o.health_interval = Millis(s.value("health_interval_ms", 2000));
-  o.ready_timeout = Millis(s.value("ready_timeout_ms", 60000));
-  o.stable_after = Millis(s.value("stable_after_ms", 30000));
-  o.stop_grace = Millis(s.value("stop_grace_ms", 10000));
-  o.restart.initial = Millis(s.value("restart_initial_ms", 1000));
-  o.restart.multiplier = s.value("restart_multiplier", 2.0);
-  o.restart.max_delay = Millis(s.value("restart_max_ms", 30000));
-  o.restart.max_jitter = Millis(s.value("restart_jitter_ms", 250));
-  o.liveness_failures = s.value("liveness_failures", 6);
+  const SettingsReader r(cfg);
+  o.health_interval = r.millis("supervisor.health_interval_ms", o.health_interval);
+  o.ready_timeout = r.millis("supervisor.ready_timeout_ms", o.ready_timeout);
+  o.stable_after = r.millis("supervisor.stable_after_ms", o.stable_after);
+  o.stop_grace = r.millis("supervisor.stop_grace_ms", o.stop_grace);
+  o.restart.initial = r.millis("supervisor.restart_initial_ms", o.restart.initial);
+  o.restart.multiplier = r.number("supervisor.restart_multiplier", o.restart.multiplier, 1.0, 100.0);
+  o.restart.max_delay = r.millis("supervisor.restart_max_ms", o.restart.max_delay);
+  o.restart.max_jitter = r.millis("supervisor.restart_jitter_ms", o.restart.max_jitter, Millis(0));
+  o.liveness_failures = static_cast<int>(r.whole("supervisor.liveness_failures", o.liveness_failures, 1));
   return o;
 }
 

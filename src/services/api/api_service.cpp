@@ -14,15 +14,15 @@ namespace dive::services {
 
 void wire_api(ServiceContext& ctx) {
   ctx.connect(Dependencies{.database = true, .blacklist_redis = true});
-  const Json& urls = ctx.config()["urls"];
-  ctx.add_service_check("pdp", urls["pdp"], resilience::Impact::Critical);
-  ctx.add_service_check("idp", urls["idp"], resilience::Impact::Important);
-  ctx.add_service_check("kas", urls["kas"], resilience::Impact::Important);
+  const UrlSettings& urls = ctx.settings().urls;
+  ctx.add_service_check(Breaker::Pdp, urls.pdp, resilience::Impact::Critical);
+  ctx.add_service_check(Breaker::Idp, urls.idp, resilience::Impact::Important);
+  ctx.add_service_check(Breaker::Kas, urls.kas, resilience::Impact::Important);
   auto auth = std::make_shared<TokenAuth>(ctx, "dive-api");
   ctx.keep(auth);
   add_auth_routes(ctx, *auth);
   auto federation = add_federation(ctx);
-  if (ctx.config().value("role", "") == "hub") add_hub_admin_routes(ctx, *auth);
+  if (ctx.settings().hub()) add_hub_admin_routes(ctx, *auth);
   add_resource_routes(ctx, *auth, *federation);
   add_audit_routes(ctx, *auth);
 }

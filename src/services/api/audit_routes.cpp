@@ -79,7 +79,7 @@ void add_audit_routes(ServiceContext& ctx, TokenAuth& auth) {
       }));
 
   // Hourly: a checkpoint of the head in the log; the retention when a day has passed since the last prune.
-  const int days = ctx.config().value("audit", Json::object()).value("retention_days", 365);
+  const int days = ctx.settings().audit.retention_days;
   auto last = std::make_shared<std::atomic<int64_t>>(0);
   ctx.keep(std::make_shared<Periodic>(
       std::chrono::hours(1),

@@ -49,10 +49,10 @@ class Agent : public FederationView {
  public:
   explicit Agent(ServiceContext& ctx)
       : ctx_(ctx),
-        paths_(fed::FederationPaths::of(ctx.config().value("dir", ""))),
-        hub_(ctx.config().value("role", "") == "hub") {
-    const Json& f = ctx.config().value("federation", Json::object());
-    heartbeat_every_ = Millis(f.value("heartbeat_interval_ms", 30000));
+        paths_(fed::FederationPaths::of(ctx.settings().dir)),
+        hub_(ctx.settings().hub()),
+        heartbeat_every_(ctx.settings().federation.heartbeat_interval),
+        relay_every_(ctx.settings().federation.revocation_relay) {
     auto& reg = ctx.registry();
     applied_gauge_ = &reg.gauge("dive_v3_federation_bundle_revision",
                                 "Trust bundle revision this instance applied (0: none)")
@@ -67,13 +67,12 @@ class Agent : public FederationView {
       spoke_status_ = &reg.gauge("dive_v3_federation_spoke_status",
                                  "1 for the spoke's current registry status", {"spoke", "status"});
     }
-    relay_every_ = Millis(f.value("revocation_relay_ms", 2000));
-    user_retention_ = identity::user_retention_of(ctx.config());
+    user_retention_ = ctx.settings().revocation.user_retention;
     relayed_ = &reg.counter("dive_v3_federation_revocations_relayed_total",
                             "Revocations relayed across machines through the hub", {"direction"});
     load_applied();
     poll_ = std::make_unique<Periodic>(
-        Millis(f.value("bundle_poll_ms", 1000)), [this] { tick(); },
+        ctx.settings().federation.bundle_poll, [this] { tick(); },
         [this](const std::string& e) { set_error("bundle", e); }, true);
     // On a thread of its own: the poller may be waiting on a hub that does not answer.
     probe_ = std::make_unique<Periodic>(Millis(1000), [this] {
@@ -119,7 +118,7 @@ class Agent : public FederationView {
     std::vector<fed::Partner> out;
     for (const auto& m : b.members) {
       if (m.code == ctx_.code()) continue;
-      fed::Partner p{m.code, m.api_url, &ctx_.breaker("partner:" + m.code), std::nullopt};
+      fed::Partner p{m.code, m.api_url, &ctx_.partner_breaker(m.code), std::nullopt};
       if (auto it = skip.find(m.code); it != skip.end()) p.skip = it->second;
       out.push_back(std::move(p));
     }
@@ -136,7 +135,7 @@ class Agent : public FederationView {
     const auto snapshot = applied();
     const auto* m = snapshot->member(code);
     if (!m || code == ctx_.code()) return std::nullopt;
-    return fed::Partner{m->code, m->api_url, &ctx_.breaker("partner:" + m->code), std::nullopt};
+    return fed::Partner{m->code, m->api_url, &ctx_.partner_breaker(m->code), std::nullopt};
   }
 
   std::optional<Kas> kas_of(const std::string& code) override {
@@ -316,7 +315,7 @@ class Agent : public FederationView {
   // writes it after the api started; an operator stores a rotated one with ./dive spoke credential).
   void reload_credential() {
     try {
-      const std::string dir = ctx_.config().value("dir", "");
+      const std::string& dir = ctx_.settings().dir;
       auto text = try_read_file(dir + "/secrets/api.json");
       if (!text) text = try_read_file(dir + "/secrets.json");
       if (text) credential_ = Json::parse(*text).value("federation_credential", "");
@@ -403,7 +402,7 @@ class Agent : public FederationView {
   // A spoke on another machine has a revocation store of its own: its own revocations go to the hub's (and so
   // to every instance of the hub's home), and the others' come back into its own (docs/FEDERATION.md).
   void relay_revocations() {
-    identity::RedisBlacklist own(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
+    identity::RedisBlacklist own(ctx_.blacklist(), ctx_.breaker(Breaker::BlacklistRedis));
     Json out = Json::array();
     std::map<std::string, int64_t> sending;
     std::set<std::string> present;
@@ -482,11 +481,11 @@ class Agent : public FederationView {
   ServiceContext& ctx_;
   fed::FederationPaths paths_;
   bool hub_;
-  Millis heartbeat_every_{30000};
+  Millis heartbeat_every_;            // federation.heartbeat_interval_ms (settings.hpp)
   std::optional<fed::HubLink> link_;  // the poller's thread only (after construction)
   std::string credential_;            // the poller's thread only
   // Revocation relay (the poller's thread only): what was sent to / taken from the hub, by key.
-  Millis relay_every_{2000};
+  Millis relay_every_;
   std::chrono::seconds user_retention_{0};
   std::chrono::steady_clock::time_point last_relay_{};
   std::map<std::string, int64_t> sent_, received_;
@@ -518,7 +517,7 @@ std::shared_ptr<FederationView> add_federation(ServiceContext& ctx) {
   ctx.keep(agent);
   ctx.router().add("GET", "/api/federation/status",
                    [a = agent.get()](net::Request&) { return net::Response::json(200, a->status()); });
-  if (ctx.config().value("role", "") == "hub") {
+  if (ctx.settings().hub()) {
     add_hub_registry(ctx);
   } else {
     // A spoke that cannot reach its hub keeps serving on its last trust bundle: degraded, not unhealthy.
@@ -528,7 +527,7 @@ std::shared_ptr<FederationView> add_federation(ServiceContext& ctx) {
 }
 
 std::string own_ca_pem(const ServiceContext& ctx) {
-  return try_read_file(ctx.config()["tls"].value("ca_file", "")).value_or("");
+  return try_read_file(ctx.settings().tls.ca_file).value_or("");
 }
 
 }  // namespace dive::services

@@ -48,10 +48,9 @@ net::Response refuse(int status, const std::string& error, const std::string& me
 class HubRegistry {
  public:
   explicit HubRegistry(ServiceContext& ctx)
-      : ctx_(ctx), paths_(fed::FederationPaths::of(ctx.config().value("dir", ""))) {
-    heartbeat_every_ =
-        Millis(ctx.config().value("federation", Json::object()).value("heartbeat_interval_ms", 30000));
-  }
+      : ctx_(ctx),
+        paths_(fed::FederationPaths::of(ctx.settings().dir)),
+        heartbeat_every_(ctx.settings().federation.heartbeat_interval) {}
 
   net::Response ca(const net::Request&) {
     return net::Response::text(200, own_ca_pem(ctx_), "application/x-pem-file");
@@ -174,9 +173,9 @@ class HubRegistry {
         return refuse(403, "forbidden", spoke->reg.code + " may relay only its own revocations", req);
       events.push_back(std::move(*e));
     }
-    identity::RedisBlacklist hub(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
+    identity::RedisBlacklist hub(ctx_.blacklist(), ctx_.breaker(Breaker::BlacklistRedis));
     try {
-      for (const auto& e : events) hub.push(e, identity::user_retention_of(ctx_.config()));
+      for (const auto& e : events) hub.push(e, ctx_.settings().revocation.user_retention);
     } catch (const std::exception& e) {
       return refuse(503, "unavailable", std::string("the revocation store is unavailable: ") + e.what(), req);
     }
@@ -190,7 +189,7 @@ class HubRegistry {
     if (spoke->status == fed::SpokeStatus::Revoked || spoke->status == fed::SpokeStatus::Pending)
       return refuse(403, "not_approved", spoke->reg.code + " is " + fed::to_string(spoke->status), req,
                     Json{{"status", fed::to_string(spoke->status)}});
-    identity::RedisBlacklist hub(ctx_.blacklist(), ctx_.breaker("blacklist_redis"));
+    identity::RedisBlacklist hub(ctx_.blacklist(), ctx_.breaker(Breaker::BlacklistRedis));
     std::vector<identity::RevocationEvent> all;
     try {
       all = hub.snapshot();
@@ -257,7 +256,7 @@ class HubRegistry {
 
   ServiceContext& ctx_;
   fed::FederationPaths paths_;
-  Millis heartbeat_every_{30000};
+  Millis heartbeat_every_;  // federation.heartbeat_interval_ms (settings.hpp)
 };
 
 }  // namespace
@@ -279,7 +278,7 @@ void add_hub_registry(ServiceContext& ctx) {
 }
 
 void add_hub_admin_routes(ServiceContext& ctx, TokenAuth& auth) {
-  const Millis every(ctx.config().value("federation", Json::object()).value("heartbeat_interval_ms", 30000));
+  const Millis every = ctx.settings().federation.heartbeat_interval;
   ctx.router().add(
       "GET", "/api/federation/spokes",
       auth.protect([c = &ctx, every](net::Request& req, const identity::VerifiedToken& t) {

@@ -103,23 +103,20 @@ std::optional<net::Response> route_to_origin(ServiceContext& ctx, FederationView
 }  // namespace
 
 void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& fed) {
-  const Json& urls = ctx.config()["urls"];
-  const Json api_cfg = ctx.config().value("api", Json::object());
+  const UrlSettings& urls = ctx.settings().urls;
+  const ApiSettings& api = ctx.settings().api;
   auto p = std::make_shared<ApiParts>();
-  p->pdp = std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker("pdp"), urls.value("pdp", ""),
-                                               Millis(api_cfg.value("pdp_timeout_ms", 2000)));
-  // api.decision_cache (default true): false keeps no decision, the pdp is asked every time (benchmarks,
-  // debugging).
-  if (api_cfg.value("decision_cache", true))
-    p->cache = std::make_unique<access::TtlDecisionCache>(
-        Clock::system(), api_cfg.value("decision_cache_capacity", size_t{100000}));
+  p->pdp =
+      std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker(Breaker::Pdp), urls.pdp, api.pdp_timeout);
+  // api.decision_cache false keeps no decision, the pdp is asked every time (benchmarks, debugging).
+  if (api.decision_cache)
+    p->cache = std::make_unique<access::TtlDecisionCache>(Clock::system(), api.decision_cache_capacity);
   else
     p->cache = std::make_unique<access::NullDecisionCache>();
   p->authorizer = std::make_unique<access::Authorizer>(*p->pdp, *p->cache, &ctx.registry());
   p->store = std::make_unique<documents::PgResourceStore>(ctx.db());
   p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
-      *p->store, *p->authorizer, ctx.http(), ctx.breaker("kas"), urls.value("kas", ""), ctx.code(),
-      Millis(api_cfg.value("kas_timeout_ms", 5000)),
+      *p->store, *p->authorizer, ctx.http(), ctx.breaker(Breaker::Kas), urls.kas, ctx.code(), api.kas_timeout,
       access::KasRegistry{
           [f = &fed](const std::string& code) -> std::optional<ztdf::KasPublicKey> {
             auto k = f->kas_of(code);
@@ -131,13 +128,13 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
             }
           },
           [f = &fed](const std::string& url) { return f->is_member_kas(url); }},
-      ctx.config().value("kas_former_urls", std::vector<std::string>{})});
+      api.kas_former_urls});
   access::ResourceService* rs = p->resources.get();
   access::DecisionCache* cache = p->cache.get();
   // The decision cache follows the instance's active policy bundle: a change takes effect at once
   // (docs/POLICY.md).
   p->revision_poll = std::make_unique<Periodic>(
-      Millis(ctx.config().value("policy", Json::object()).value("poll_interval_ms", 1000)),
+      ctx.settings().policy.poll_interval,
       [cache, c = &ctx] {
         cache->set_revision(
             c->db().with([](pqxx::connection& conn) { return policy::active_bundle_revision(conn); }));
@@ -160,7 +157,7 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
           // A new document: 201 Created.
           return audited(*trail, "access.upload", req, t, "", rs->upload(t, req.body, req.request_id), 201);
         }));
-  const Millis origin_timeout(api_cfg.value("origin_timeout_ms", 5000));
+  const Millis origin_timeout = api.origin_timeout;
   ServiceContext* c = &ctx;
   FederationView* fv = &fed;
   r.add("GET", "/api/resources/{id}",
@@ -184,7 +181,7 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
         }));
 
   // Federated search: this instance's own list and every partner's, merged (docs/FEDERATION.md).
-  const Millis search_deadline(api_cfg.value("federated_search_deadline_ms", 3000));
+  const Millis search_deadline = api.federated_search_deadline;
   r.add("GET", "/api/resources/federated-search",
         auth.protect([rs, c, fv, search_deadline](net::Request& req, const identity::VerifiedToken& t) {
           federation::SearchRequest sr;

@@ -10,7 +10,7 @@ namespace dive::services {
 void wire_kas(ServiceContext& ctx) {
   ctx.connect(Dependencies{.database = true, .blacklist_redis = true});
   // No key is ever released without a fresh decision: the pdp is critical to the kas.
-  ctx.add_service_check("pdp", ctx.config()["urls"]["pdp"], resilience::Impact::Critical);
+  ctx.add_service_check(Breaker::Pdp, ctx.settings().urls.pdp, resilience::Impact::Critical);
   auto auth = std::make_shared<TokenAuth>(ctx, "dive-kas");
   ctx.keep(auth);
   add_key_request_route(ctx, *auth);

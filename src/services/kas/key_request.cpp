@@ -38,8 +38,8 @@ void add_key_request_route(ServiceContext& ctx, TokenAuth& auth) {
   auto parts = std::make_shared<KasParts>();
   parts->keys = std::make_unique<documents::KasKeyCache>(
       documents::decode_key_encryption_key(ctx.secrets().value("kas_key_encryption_key", "")));
-  parts->pdp = std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker("pdp"),
-                                                   ctx.config()["urls"].value("pdp", ""));
+  parts->pdp =
+      std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker(Breaker::Pdp), ctx.settings().urls.pdp);
   parts->authorizer = std::make_unique<access::Authorizer>(*parts->pdp, parts->no_cache, &ctx.registry());
   documents::KasKeyCache* keys = parts->keys.get();
   // Keys: loaded now (creating the first pair if needed), retried until loaded, then re-read periodically so

@@ -19,7 +19,6 @@ namespace dive::services {
 
 void wire_pdp(ServiceContext& ctx) {
   ctx.connect(Dependencies{.database = true, .database_critical = false});
-  const Json policy_cfg = ctx.config().value("policy", Json::object());
 
   auto holder = std::make_shared<policy::BundleHolder>();
   // Every decision is a record of the instance's audit trail (type policy.decision, docs/AUDIT.md): the
@@ -29,11 +28,12 @@ void wire_pdp(ServiceContext& ctx) {
   api->set_audit(&ctx.audit());
   // The last bundle, to answer from while the database is down: in the instance's state directory, where this
   // service may write (docs/SECURITY.md).
-  const auto state = std::filesystem::path(ctx.config().value("dir", ".")) / "state";
+  const std::string& dir = ctx.settings().dir;
+  const auto state = std::filesystem::path(dir.empty() ? "." : dir) / "state";
   if (!std::filesystem::exists(state)) ensure_dir(state, 0700);
   auto cache = state / "pdp-bundle.json";
-  auto sync = std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache,
-                                                Millis(policy_cfg.value("poll_interval_ms", 1000)));
+  auto sync =
+      std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache, ctx.settings().policy.poll_interval);
   // Destroyed in reverse: the poller, the API, then the holder.
   ctx.keep(holder);
   ctx.keep(api);

@@ -21,21 +21,22 @@ using identity::RevocationEvent;
 using identity::RevocationSource;
 
 RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptions opts) : ctx_(ctx) {
-  const Json& rc = ctx.config().value("revocation", Json::object());
-  const Millis user_retention = identity::user_retention_of(ctx.config());
-  blacklist_ = std::make_unique<identity::RedisBlacklist>(ctx.blacklist(), ctx.breaker("blacklist_redis"));
+  const RevocationSettings& rc = ctx.settings().revocation;
+  const Millis user_retention = rc.user_retention;
+  blacklist_ =
+      std::make_unique<identity::RedisBlacklist>(ctx.blacklist(), ctx.breaker(Breaker::BlacklistRedis));
   outbox_ = std::make_unique<identity::PgRevocationOutbox>(ctx.db());
   if (opts.mirror) {
     identity::MirrorConfig mc;
-    mc.max_staleness = std::chrono::seconds(rc.value("max_staleness_s", 300));
+    mc.max_staleness = rc.max_staleness;
     mc.user_retention = user_retention;
     mirror_ = std::make_shared<identity::RevocationMirror>(mc, Clock::system(), &ctx.registry());
     restored_ = &ctx.registry()
                      .counter("dive_v3_revocation_restored_total",
                               "Unexpired revocations the blacklist had lost, written back by this process")
                      .unlabelled();
-    if (ctx.config().contains("dir"))
-      copy_path_ = ctx.config().value("dir", "") + "/state/" + ctx.service() + "-revocation-mirror.json";
+    if (!ctx.settings().dir.empty())
+      copy_path_ = ctx.settings().dir + "/state/" + ctx.service() + "-revocation-mirror.json";
     restore_copy();
     std::weak_ptr<identity::RevocationMirror> weak = mirror_;
     ctx.registry().add_collector([weak] {
@@ -60,7 +61,7 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
     }
   }
   flusher_ = std::make_unique<Periodic>(
-      Millis(rc.value("flush_interval_ms", 1000)),
+      rc.flush_interval,
       [this] {
         store_->flush();
         save_copy();
@@ -69,7 +70,7 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
   if (!mirror_) return;
 
   resync_ = std::make_unique<Periodic>(
-      std::chrono::seconds(rc.value("resync_interval_s", 30)), [this] { resync(); },
+      rc.resync_interval, [this] { resync(); },
       [this](const std::string& e) {
         MutexLock lock(mu_);
         if (last_resync_error_ != e)
@@ -79,8 +80,8 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
       true);
   store::RedisConfig sc;
   sc.name = "blacklist-subscriber";
-  sc.host = ctx.config()["blacklist_redis"].value("host", "127.0.0.1");
-  sc.port = static_cast<uint16_t>(ctx.config()["blacklist_redis"].value("port", 6379));
+  sc.host = ctx.settings().blacklist_redis.host;
+  sc.port = ctx.settings().blacklist_redis.port;
   sc.user = ctx.secrets().value("blacklist_redis_user", "");
   sc.password = ctx.secrets().value("blacklist_redis_password", "");
   subscriber_ = std::make_unique<store::RedisSubscriber>(

@@ -49,13 +49,6 @@ Json load_json(const std::filesystem::path& p) {
   if (!text) throw std::runtime_error("cannot read " + p.string() + " (is the instance deployed?)");
   return Json::parse(*text);
 }
-
-resilience::BreakerConfig breaker_defaults(const std::string& name) {
-  // The defaults of docs/RESILIENCE.md; instance.json overrides per name.
-  if (name == "pdp") return {5, 60000ms, 2, 0};
-  if (name == "database") return {5, 60000ms, 3, 0};
-  return {3, 30000ms, 2, 0};
-}
 }  // namespace
 
 ServiceContext::ServiceContext(std::string service, std::string code)
@@ -94,20 +87,22 @@ void ServiceContext::init() {
   Config c(cfg_);
   c.apply_env(Config::process_env());
   cfg_ = c.root();
+  settings_ = ServiceSettings::parse(cfg_, service_);
+  const ServiceSettings& s = settings_;
   LogOptions lo;
   lo.service = code_.empty() ? service_ : service_ + "-" + to_lower(code_);
-  lo.level = cfg_["log"].value("level", "info");
-  lo.json = cfg_["log"].value("json", false);
+  lo.level = s.log.level;
+  lo.json = s.log.json;
   init_logging(lo);
   metrics::register_process_metrics(registry(), service_);
   health_metrics_ = std::make_unique<resilience::HealthMetrics>(registry());
   export_certificate_expiry();
   server_cfg_ = std::make_unique<net::ServerConfig>();
   auto& sc = *server_cfg_;
-  sc.host = cfg_.value("bind", "127.0.0.1");  // the instance's bind address (instance_config.hpp Placement)
-  sc.port = static_cast<uint16_t>(cfg_["ports"][service_].get<int>());
-  sc.cert_file = cfg_["tls"].value("cert_file", "");
-  sc.key_file = cfg_["tls"].value("key_file", "");
+  sc.host = s.bind;  // the instance's bind address (instance_config.hpp Placement)
+  sc.port = s.port;
+  sc.cert_file = s.tls.cert_file;
+  sc.key_file = s.tls.key_file;
   sc.service = service_;
   // The supervisor's listening socket for this port, when it hands one over (graceful restarts: the old and
   // the new process share it, so no connection is refused while one replaces the other).
@@ -119,22 +114,20 @@ void ServiceContext::init() {
       spdlog::warn("DIVE_LISTEN_FD={} is not a descriptor; listening on the port itself", fd);
     }
   }
-  const Json& h = cfg_.value("http", Json::object());
-  sc.io_threads = h.value("io_threads", 0);
-  sc.worker_threads = h.value("worker_threads", 16);
-  sc.max_body_bytes = h.value("max_body_bytes", size_t{1} << 20);
-  sc.read_timeout = Millis(h.value("read_timeout_ms", 10000));
+  sc.io_threads = s.http.io_threads;
+  sc.worker_threads = s.http.worker_threads;
+  sc.max_body_bytes = s.http.max_body_bytes;
+  sc.read_timeout = s.http.read_timeout;
   // No request waits on its dependencies longer than this (docs/RESILIENCE.md).
-  sc.request_deadline = Millis(h.value("request_deadline_ms", 5000));
+  sc.request_deadline = s.http.request_deadline;
   // Connections: as many as the open-file limit allows (raised to its hard limit first), less a reserve for
   // what the process opens itself (database and Redis pools, calls to the pdp, idp, kas and partners, log
   // and data files). Near the cap, idle keep-alive connections are shed first (net/https_server.hpp).
-  const uint64_t reserve = h.value("fd_reserve", uint64_t{256});
+  const uint64_t reserve = s.http.fd_reserve;
   const uint64_t nofile = raise_open_files_limit().value_or(1024);
   const uint64_t room = nofile > reserve + 64 ? nofile - reserve : 64;
-  sc.max_connections =
-      static_cast<size_t>(std::min<uint64_t>(h.value("max_connections", uint64_t{10000}), room));
-  sc.shed_idle_at = h.value("shed_idle_at", 0.9);
+  sc.max_connections = static_cast<size_t>(std::min<uint64_t>(s.http.max_connections, room));
+  sc.shed_idle_at = s.http.shed_idle_at;
   spdlog::info("open-file limit {}; up to {} client connections ({} kept for outbound connections and files)",
                nofile, sc.max_connections, nofile - std::min<uint64_t>(nofile, sc.max_connections));
 }
@@ -145,9 +138,8 @@ void ServiceContext::export_certificate_expiry() {
   auto& expiry = registry().gauge(
       "dive_v3_certificate_expiry_timestamp_seconds",
       "notAfter of this service's TLS certificate (server) and of the CA it trusts", {"certificate"});
-  const Json& tls = cfg_.value("tls", Json::object());
-  for (const auto& [label, key] : {std::pair{"server", "cert_file"}, std::pair{"ca", "ca_file"}}) {
-    const std::string file = tls.value(key, "");
+  for (const auto& [label, file] :
+       {std::pair{"server", settings_.tls.cert_file}, std::pair{"ca", settings_.tls.ca_file}}) {
     if (file.empty()) continue;
     if (auto t = ossl::certificate_not_after(file))
       expiry.labels({label}).set(static_cast<double>(*t));
@@ -188,25 +180,28 @@ void ServiceContext::refresh_trust() {
   }
 }
 
-resilience::CircuitBreaker& ServiceContext::breaker(const std::string& name) {
+resilience::CircuitBreaker& ServiceContext::breaker_named(const std::string& name,
+                                                          const resilience::BreakerConfig& conf) {
   MutexLock lock(breakers_mu_);
   auto& slot = breakers_[name];
-  if (!slot) {
-    // partner:<CODE> (one per federation partner) takes the "federation" settings.
-    const std::string key = name.rfind("partner:", 0) == 0 ? "federation" : name;
-    auto conf = resilience::BreakerConfig::from_json(cfg_["breakers"].value(key, Json::object()),
-                                                     breaker_defaults(key));
-    slot = std::make_unique<resilience::CircuitBreaker>(name, conf, Clock::system(), &registry());
-  }
+  if (!slot) slot = std::make_unique<resilience::CircuitBreaker>(name, conf, Clock::system(), &registry());
   return *slot;
+}
+
+resilience::CircuitBreaker& ServiceContext::breaker(Breaker b) {
+  return breaker_named(to_string(b), settings_.breaker(b));
+}
+
+resilience::CircuitBreaker& ServiceContext::partner_breaker(const std::string& code) {
+  return breaker_named("partner:" + code, settings_.breaker(Breaker::Federation));
 }
 
 void ServiceContext::connect(const Dependencies& deps) {
   net::ClientConfig cc;
-  cc.ca_file = cfg_["tls"].value("ca_file", "");
+  cc.ca_file = settings_.tls.ca_file;
   // A federated instance trusts the CA set of its trust bundle (written by the api's federation agent,
   // docs/FEDERATION.md): loaded now when present, and followed while the service runs.
-  const std::string trust = cfg_.contains("dir") ? cfg_.value("dir", "") + "/federation/trust.pem" : "";
+  const std::string trust = settings_.dir.empty() ? "" : settings_.dir + "/federation/trust.pem";
   if (!trust.empty()) {
     if (auto text = try_read_file(trust); text && !text->empty()) {
       try {
@@ -225,24 +220,24 @@ void ServiceContext::connect(const Dependencies& deps) {
   trust_file_ = trust;
   if (!trust.empty()) trust_watch_ = std::make_unique<Periodic>(Millis(500), [this] { refresh_trust(); });
   if (deps.database) {
-    const Json& d = cfg_["database"];
+    const DatabaseSettings& d = settings_.database;
     store::PgPoolConfig pc;
-    pc.conninfo = store::pg_conninfo(
-        d.value("host", "127.0.0.1"), static_cast<uint16_t>(d.value("port", 5432)), d.value("name", "dive"),
-        // Its own role (docs/SECURITY.md); the owner only for an instance
-        // deployed before roles existed.
-        secrets_.value("database_user", d.value("user", "dive")), secrets_.value("postgres_password", ""),
-        d.value("connect_timeout_s", 2));
+    pc.conninfo =
+        store::pg_conninfo(d.host, d.port, d.name,
+                           // Its own role (docs/SECURITY.md); the owner only for an instance
+                           // deployed before roles existed.
+                           secrets_.value("database_user", d.user), secrets_.value("postgres_password", ""),
+                           static_cast<int>(d.connect_timeout.count()));
     pc.db_type = "instance";
-    pc.min_size = d.value("pool_min", 1);
-    pc.max_size = d.value("pool_max", 8);
-    pc.acquire_timeout = Millis(d.value("acquire_timeout_ms", 2000));
-    pc.statement_timeout = Millis(d.value("statement_timeout_ms", 2500));
-    pc.query_timeout = Millis(d.value("query_timeout_ms", 3000));
+    pc.min_size = d.pool_min;
+    pc.max_size = d.pool_max;
+    pc.acquire_timeout = d.acquire_timeout;
+    pc.statement_timeout = d.statement_timeout;
+    pc.query_timeout = d.query_timeout;
     db_ = std::make_unique<store::PgPool>(pc, &registry());
     // Every call through the pool runs behind the breaker (the health ping too: while the breaker is open
     // it answers at once, and once half-open the ping is one of the trial calls that close it again).
-    db_->set_breaker(&breaker("database"));
+    db_->set_breaker(&breaker(Breaker::Database));
     add_check("database", deps.database_critical ? Impact::Critical : Impact::Important, [this] {
       bool ok = false;
       std::string err;
@@ -268,14 +263,14 @@ void ServiceContext::connect(const Dependencies& deps) {
     });
     start_migrations();
     // instance.json "audit": {"enabled", "queue_capacity", "batch", "flush_ms"} (docs/AUDIT.md).
-    const Json& a = cfg_.value("audit", Json::object());
-    if (a.value("enabled", true)) {
+    const AuditSettings& a = settings_.audit;
+    if (a.enabled) {
       audit::SinkOptions so;
       so.service = service_;
-      so.capacity = a.value("queue_capacity", size_t{20000});
-      so.batch = a.value("batch", size_t{1000});
-      so.max_batch = a.value("max_batch", size_t{5000});
-      so.flush_every = Millis(a.value("flush_ms", 200));
+      so.capacity = a.queue_capacity;
+      so.batch = a.batch;
+      so.max_batch = a.max_batch;
+      so.flush_every = a.flush_every;
       audit_ = std::make_unique<audit::AuditSink>(
           std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so,
           Clock::system(), &registry());
@@ -283,30 +278,23 @@ void ServiceContext::connect(const Dependencies& deps) {
       spdlog::warn("audit trail disabled by instance.json (audit.enabled = false): nothing is recorded");
     }
   }
-  auto make_redis = [&](const std::string& name, const Json& conf, const std::string& password,
-                        const std::string& user = "") {
-    store::RedisConfig rc;
-    rc.name = name;
-    rc.user = user;
-    rc.host = conf.value("host", "127.0.0.1");
-    rc.port = static_cast<uint16_t>(conf.value("port", 6379));
-    rc.password = password;
-    return std::make_unique<store::RedisClient>(rc, &registry());
-  };
   if (deps.blacklist_redis) {
-    blacklist_ =
-        make_redis("blacklist", cfg_["blacklist_redis"], secrets_.value("blacklist_redis_password", ""),
-                   secrets_.value("blacklist_redis_user", ""));
-    breaker("blacklist_redis");
+    store::RedisConfig rc;
+    rc.name = "blacklist";
+    rc.user = secrets_.value("blacklist_redis_user", "");
+    rc.host = settings_.blacklist_redis.host;
+    rc.port = settings_.blacklist_redis.port;
+    rc.password = secrets_.value("blacklist_redis_password", "");
+    blacklist_ = std::make_unique<store::RedisClient>(rc, &registry());
+    breaker(Breaker::BlacklistRedis);
     add_check("blacklistRedis", Impact::Important,
-              [this] { return ping_check("blacklist_redis", *blacklist_); });
+              [this] { return ping_check(Breaker::BlacklistRedis, *blacklist_); });
   }
 }
 
-resilience::CheckResult ServiceContext::ping_check(const std::string& breaker_name,
-                                                   store::RedisClient& client) {
+resilience::CheckResult ServiceContext::ping_check(Breaker b, store::RedisClient& client) {
   try {
-    bool ok = breaker(breaker_name).run([&] {
+    bool ok = breaker(b).run([&] {
       if (!client.ping()) throw std::runtime_error("no answer to PING");
       return true;
     });
@@ -374,17 +362,15 @@ net::HttpsClient& ServiceContext::http() {
 
 void ServiceContext::add_check(const std::string& name, Impact impact,
                                std::function<resilience::CheckResult()> probe) {
-  const Json& h = cfg_.value("health", Json::object());
-  checks_.push_back(resilience::CheckSpec{name, impact, std::move(probe),
-                                          Millis(h.value("probe_timeout_ms", 2000)),
-                                          Millis(h.value("slow_ms", 1000))});
+  checks_.push_back(resilience::CheckSpec{name, impact, std::move(probe), settings_.health.probe_timeout,
+                                          settings_.health.slow});
 }
 
-void ServiceContext::add_service_check(const std::string& name, const std::string& base_url, Impact impact) {
-  breaker(name);
-  add_check(name, impact, [this, name, base_url] {
+void ServiceContext::add_service_check(Breaker service, const std::string& base_url, Impact impact) {
+  breaker(service);
+  add_check(to_string(service), impact, [this, service, base_url] {
     try {
-      return breaker(name).run([&] {
+      return breaker(service).run([&] {
         net::ClientRequest r;
         r.url = base_url + "/health/live";
         r.timeout = 2000ms;
@@ -471,7 +457,7 @@ int ServiceContext::run() {
   server.start();
   // The health verdict is a metric too: refreshed even when nobody asks /health (alerts rely on it).
   Periodic health_refresh(
-      Millis(cfg_.value("health", Json::object()).value("refresh_ms", 5000)), [this] { health_report(); },
+      settings_.health.refresh, [this] { health_report(); },
       [](const std::string& e) { spdlog::debug("health refresh: {}", e); }, true);
   spdlog::info("{} of {} listening on {}://{}:{}", service_, code_,
                server_cfg_->cert_file.empty() ? "http" : "https", server_cfg_->host, server.port());

@@ -8,8 +8,8 @@
 //
 // Threads: set up by the main thread (constructor, connect(), add_check(), routes, server settings) before
 // run(); from then on shared by every request thread and the background tasks, which call the thread-safe
-// members: breaker(), audit(), http(), refresh_trust(), health_report() and the accessors of what setup
-// fixed. Each mutex below says what it guards.
+// members: breaker(), partner_breaker(), audit(), http(), refresh_trust(), health_report() and the
+// accessors of what setup fixed (settings() among them). Each mutex below says what it guards.
 #include <atomic>
 #include <functional>
 #include <map>
@@ -25,6 +25,7 @@
 #include "net/router.hpp"
 #include "resilience/circuit_breaker.hpp"
 #include "resilience/health.hpp"
+#include "services/runtime/settings.hpp"
 
 namespace dive::audit {
 class AuditSink;
@@ -45,14 +46,15 @@ class RedisClient;
 namespace dive::services {
 
 struct Dependencies {
-  bool database = false;  // the instance's PostgreSQL (pool + breaker "database"), migrations at start
+  bool database = false;          // the instance's PostgreSQL (pool + Breaker::Database), migrations at start
   bool database_critical = true;  // false: the service works without it (degraded, not unhealthy)
-  bool blacklist_redis = false;   // the shared revocation Redis on the hub (breaker "blacklist_redis")
+  bool blacklist_redis = false;   // the shared revocation Redis on the hub (Breaker::BlacklistRedis)
 };
 
 class ServiceContext {
  public:
-  // Loads $DIVE_HOME/instances/<code>/{instance,secrets}.json and sets up logging and metrics.
+  // Loads $DIVE_HOME/instances/<code>/{instance,secrets}.json, parses the settings (ConfigError naming a bad
+  // one) and sets up logging and metrics.
   ServiceContext(std::string service, std::string code);
   // A service that belongs to no instance (the monitoring stack's `monitor`): its settings are given, in
   // the same shape (ports.<service>, tls, log, http, health). `code` may be empty.
@@ -61,7 +63,10 @@ class ServiceContext {
 
   const std::string& service() const { return service_; }
   const std::string& code() const { return code_; }
+  // instance.json as this service sees it (service_overrides and DIVE_* overrides applied).
   const Json& config() const { return cfg_; }
+  // Its settings, parsed and checked once (settings.hpp): what a service reads of instance.json.
+  const ServiceSettings& settings() const { return settings_; }
   const Json& secrets() const { return secrets_; }
   metrics::Registry& registry();
   net::Router& router() { return *router_; }
@@ -78,15 +83,17 @@ class ServiceContext {
   // Loads the federation CA set now if it changed (also done every 500 ms): called before a newly trusted
   // issuer is accepted, so that its keys can be fetched. Thread-safe.
   void refresh_trust();
-  // The breaker of a named dependency ("database", "pdp", "idp", "kas", "redis", ...), created on first use
-  // with the instance's configuration for that name.
-  resilience::CircuitBreaker& breaker(const std::string& name);
+  // The breaker of a dependency, created on first use with its settings.
+  resilience::CircuitBreaker& breaker(Breaker b);
+  // The breaker of a federation partner ("partner:<CODE>", Breaker::Federation's settings).
+  resilience::CircuitBreaker& partner_breaker(const std::string& code);
 
   // Health checks: Critical ones make the service unhealthy (and not ready) when down.
   void add_check(const std::string& name, resilience::Impact impact,
                  std::function<resilience::CheckResult()> probe);
-  // A check of another DIVE service's /health/live over TLS, through its breaker.
-  void add_service_check(const std::string& name, const std::string& base_url, resilience::Impact impact);
+  // A check of another DIVE service's /health/live over TLS, through its breaker (the check is named like
+  // it).
+  void add_service_check(Breaker service, const std::string& base_url, resilience::Impact impact);
   // Runs the checks (cached for a short moment) -> {status, checks, breakers, ...}; also published as
   // dive_v3_health_status / dive_v3_health_check_up, refreshed every health.refresh_ms while run() serves.
   Json health_report();
@@ -107,11 +114,13 @@ class ServiceContext {
   void init();
   void install_standard_routes();
   void export_certificate_expiry();
-  resilience::CheckResult ping_check(const std::string& breaker_name, store::RedisClient& client);
+  resilience::CircuitBreaker& breaker_named(const std::string& name, const resilience::BreakerConfig& conf);
+  resilience::CheckResult ping_check(Breaker breaker, store::RedisClient& client);
   void start_migrations();
 
   std::string service_, code_;
   Json cfg_, secrets_;
+  ServiceSettings settings_;
   std::unique_ptr<net::ServerConfig> server_cfg_;
   std::vector<std::string> replaced_;
   std::shared_ptr<net::Router> router_;

@@ -12,10 +12,11 @@
 namespace dive::services {
 
 TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
-  const std::string own = ctx.config().value("issuer", "");
+  const ServiceSettings& s = ctx.settings();
+  const std::string own = s.issuer;
   jwks_ = std::make_unique<identity::HttpJwksSource>(
       ctx.http(), [&ctx, own](const std::string& issuer) -> resilience::CircuitBreaker& {
-        return ctx.breaker(issuer == own ? "idp" : "federation");
+        return ctx.breaker(issuer == own ? Breaker::Idp : Breaker::Federation);
       });
   identity::ValidatorConfig vc;
   vc.allowed_issuers = {own};
@@ -23,12 +24,10 @@ TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
   vc.required_token_type = "Bearer";   // an ID token is not an access token
   vc.extra_required_claims = {"jti"};  // every token must be revocable on its own
   // ... and must not outlive the revocation of its user (revocation_limits.hpp)
-  vc.max_lifetime = identity::max_covered_lifetime(identity::user_retention_of(ctx.config()), vc.clock_skew);
+  vc.max_lifetime = identity::max_covered_lifetime(s.revocation.user_retention, vc.clock_skew);
   validator_ = std::make_unique<identity::TokenValidator>(vc, *jwks_, Clock::system(), &ctx.registry());
   revocation_ = std::make_unique<RevocationRuntime>(ctx);
-  const Json& policy = ctx.config().value("policy", Json::object());
-  issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own, ctx.code(),
-                                               Millis(policy.value("poll_interval_ms", 1000)),
+  issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own, ctx.code(), s.policy.poll_interval,
                                                [&ctx] { ctx.refresh_trust(); });
   authenticator_ =
       std::make_unique<Authenticator>(*validator_, *revocation_->mirror(), &ctx.registry(), issuers_.get());

@@ -17,21 +17,21 @@ namespace dive::services {
 namespace {
 
 web::BffConfig bff_config(const ServiceContext& ctx) {
-  const Json& c = ctx.config();
-  const Json urls = c.value("urls", Json::object());
+  const ServiceSettings& s = ctx.settings();
   web::BffConfig b;
   b.code = ctx.code();
-  b.hub = c.value("role", "") == "hub";
-  b.web_url = urls.value("web", "");
-  b.api_url = urls.value("api", "");
-  b.issuer = c.value("issuer", "");
+  b.hub = s.hub();
+  b.web_url = s.urls.web;
+  b.api_url = s.urls.api;
+  b.issuer = s.issuer;
   if (b.web_url.empty() || b.api_url.empty() || b.issuer.empty())
     throw std::runtime_error("instance.json has no urls.web, urls.api or issuer");
-  b.alertmanager_url = c.value("monitoring", Json::object()).value("alertmanager_url", "");
-  for (const char* name : {"api", "idp", "pdp", "kas", "web"})
-    if (std::string url = urls.value(name, ""); !url.empty()) b.services.emplace_back(name, url);
-  const Json web = c.value("web", Json::object());
-  b.upstream_timeout = Millis(web.value("upstream_timeout_ms", 5000));
+  b.alertmanager_url = s.web.alertmanager_url;
+  for (const auto& [name, url] :
+       {std::pair{"api", s.urls.api}, std::pair{"idp", s.urls.idp}, std::pair{"pdp", s.urls.pdp},
+        std::pair{"kas", s.urls.kas}, std::pair{"web", s.urls.web}})
+    if (!url.empty()) b.services.emplace_back(name, url);
+  b.upstream_timeout = s.web.upstream_timeout;
   return b;
 }
 
@@ -48,7 +48,7 @@ void wire_web(ServiceContext& ctx) {
   web::add_bff_routes(ctx.router(), bff, ctx.registry());
   // Without its api the console can sign no one in and show nothing: degraded, not dead (it still serves
   // its pages and says why).
-  ctx.add_service_check("api", bff->config().api_url, resilience::Impact::Important);
+  ctx.add_service_check(Breaker::Api, bff->config().api_url, resilience::Impact::Important);
 }
 
 }  // namespace dive::services
