@@ -436,11 +436,6 @@ std::vector<SpokeRecord> list_spokes(pqxx::connection& c) {
   return out;
 }
 
-std::optional<SpokeRecord> find_spoke(pqxx::connection& c, const std::string& code) {
-  pqxx::work tx(c);
-  return find_in(tx, code, false);
-}
-
 Json audit_log(pqxx::connection& c, const std::string& code, int limit) {
   pqxx::read_transaction tx(c);
   Json out = Json::array();

@@ -124,7 +124,6 @@ std::optional<SpokeStatus> record_heartbeat(pqxx::connection& c, const std::stri
                                             int64_t bundle_revision);
 
 std::vector<SpokeRecord> list_spokes(pqxx::connection& c);
-std::optional<SpokeRecord> find_spoke(pqxx::connection& c, const std::string& code);
 // The newest audit rows (all spokes, or one), newest first.
 Json audit_log(pqxx::connection& c, const std::string& code, int limit);
 

@@ -398,10 +398,6 @@ net::ClientResponse call(net::HttpsClient& http, const std::string& method, int 
 
 }  // namespace
 
-bool monitoring_running(const Layout& layout) {
-  return supervisor_running(layout.monitoring());
-}
-
 int monitoring_up(const Layout& layout, const MonitoringOptions& opts, const Console& out) {
   const auto mon = layout.monitoring();
   const auto f = monitoring_files(layout);

@@ -55,7 +55,6 @@ std::vector<ChildSpec> monitoring_children(const Layout& layout, const Json& mon
 int monitoring_up(const Layout& layout, const MonitoringOptions& opts, const Console& out);
 // `./dive monitoring down`: stops the stack (data kept). Returns the number of processes that were running.
 int monitoring_down(const Layout& layout);
-bool monitoring_running(const Layout& layout);
 
 // The supervisor's view of the stack, plus (when running) Prometheus's targets by job and health and
 // Alertmanager's alerts by severity and state: {"running", "services", "ports", "targets", "alerts", ...}.

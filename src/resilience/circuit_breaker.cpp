@@ -19,15 +19,6 @@ const char* to_string(BreakerState s) {
   return "UNKNOWN";
 }
 
-BreakerConfig BreakerConfig::from_json(const Json& j, BreakerConfig d) {
-  if (!j.is_object()) return d;
-  d.failure_threshold = j.value("failure_threshold", d.failure_threshold);
-  d.open_timeout = Millis(j.value("timeout_ms", static_cast<int64_t>(d.open_timeout.count())));
-  d.success_threshold = j.value("success_threshold", d.success_threshold);
-  d.half_open_max_probes = j.value("half_open_max_probes", d.half_open_max_probes);
-  return d;
-}
-
 Json BreakerSnapshot::to_json() const {
   Json j = {{"name", name},
             {"state", to_string(state)},

@@ -32,8 +32,6 @@ struct BreakerConfig {
   Millis open_timeout{60000};
   int success_threshold = 2;
   int half_open_max_probes = 0;  // 0: same as success_threshold
-  // Reads `<prefix>.failure_threshold`, `.timeout_ms`, `.success_threshold`, `.half_open_max_probes`.
-  static BreakerConfig from_json(const Json& j, BreakerConfig defaults);
 };
 
 struct BreakerSnapshot {

@@ -5,15 +5,6 @@
 
 namespace dive::resilience {
 
-BackoffPolicy BackoffPolicy::from_json(const Json& j, BackoffPolicy d) {
-  if (!j.is_object()) return d;
-  d.initial = Millis(j.value("initial_ms", static_cast<int64_t>(d.initial.count())));
-  d.multiplier = j.value("multiplier", d.multiplier);
-  d.max_delay = Millis(j.value("max_delay_ms", static_cast<int64_t>(d.max_delay.count())));
-  d.max_jitter = Millis(j.value("max_jitter_ms", static_cast<int64_t>(d.max_jitter.count())));
-  return d;
-}
-
 Millis Backoff::next() {
   double base = static_cast<double>(p_.initial.count()) * std::pow(std::max(1.0, p_.multiplier), n_);
   double cap = static_cast<double>(p_.max_delay.count());

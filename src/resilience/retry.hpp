@@ -17,8 +17,6 @@ struct BackoffPolicy {
   double multiplier = 2.0;
   Millis max_delay{60000};  // cap of every delay, jitter included
   Millis max_jitter{1000};  // uniform extra in [0, max_jitter]
-  // Reads initial_ms, multiplier, max_delay_ms, max_jitter_ms.
-  static BackoffPolicy from_json(const Json& j, BackoffPolicy defaults);
 };
 
 class Backoff {

@@ -164,12 +164,4 @@ AccessRefs revoke_user_families(pqxx::connection& c, const std::string& user_id,
   return revoke_where(c, "user_id::text = $1", user_id, reason);
 }
 
-int64_t purge_expired_grants(pqxx::connection& c) {
-  pqxx::work tx(c);
-  auto a = tx.exec("DELETE FROM idp_auth_codes WHERE expires_at < now() - interval '1 day'");
-  auto b = tx.exec("DELETE FROM idp_refresh_tokens WHERE expires_at < now() - interval '1 day'");
-  tx.commit();
-  return static_cast<int64_t>(a.affected_rows() + b.affected_rows());
-}
-
 }  // namespace dive::identity::idp

@@ -59,7 +59,4 @@ using AccessRefs = std::vector<std::pair<std::string, int64_t>>;
 AccessRefs revoke_family(pqxx::connection& c, const std::string& family_id, const std::string& reason);
 AccessRefs revoke_user_families(pqxx::connection& c, const std::string& user_id, const std::string& reason);
 
-// Deletes codes and refresh tokens that expired more than a day ago. Returns the rows deleted.
-int64_t purge_expired_grants(pqxx::connection& c);
-
 }  // namespace dive::identity::idp

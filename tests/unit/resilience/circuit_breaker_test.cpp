@@ -148,11 +148,3 @@ TEST(CircuitBreaker, ExportsStateFailuresRejectsAndTransitions) {
   EXPECT_EQ(seen, (std::vector<std::string>{"CLOSED>OPEN", "OPEN>HALF_OPEN", "HALF_OPEN>CLOSED"}));
   EXPECT_NE(reg.expose().find("dive_v3_circuit_breaker_state{service=\"pdp\"} 0\n"), std::string::npos);
 }
-
-TEST(CircuitBreaker, ConfigFromJson) {
-  auto c = BreakerConfig::from_json(Json::parse(R"({"failure_threshold":3,"timeout_ms":2500})"),
-                                    cfg(5, 60000ms, 2));
-  EXPECT_EQ(c.failure_threshold, 3);
-  EXPECT_EQ(c.open_timeout, 2500ms);
-  EXPECT_EQ(c.success_threshold, 2);
-}
