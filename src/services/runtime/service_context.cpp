@@ -362,6 +362,7 @@ net::HttpsClient& ServiceContext::http() {
 
 void ServiceContext::add_check(const std::string& name, Impact impact,
                                std::function<resilience::CheckResult()> probe) {
+  MutexLock lock(checks_mu_);
   checks_.push_back(resilience::CheckSpec{name, impact, std::move(probe), settings_.health.probe_timeout,
                                           settings_.health.slow});
 }
@@ -399,7 +400,12 @@ Json ServiceContext::health_report() {
         extra.push_back("circuit breaker " + name + " is " + resilience::to_string(snap.state));
     }
   }
-  auto report = resilience::aggregate(resilience::run_checks(checks_), extra);
+  std::vector<resilience::CheckSpec> checks;
+  {
+    MutexLock cl(checks_mu_);
+    checks = checks_;
+  }
+  auto report = resilience::aggregate(resilience::run_checks(checks), extra);
   health_metrics_->publish(report);
   Json j = report.to_json();
   j["service"] = service_;

@@ -135,7 +135,10 @@ class ServiceContext {
   std::unique_ptr<Periodic> trust_watch_;           // after http_: stopped before it goes
   Mutex breakers_mu_;
   std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>> breakers_ GUARDED_BY(breakers_mu_);
-  std::vector<resilience::CheckSpec> checks_;  // set up before run(), read-only after
+  // Added during setup, while tasks started by the setup (the federation agent's heartbeat) may already run
+  // health_report(): each report runs a copy taken under the lock.
+  Mutex checks_mu_;
+  std::vector<resilience::CheckSpec> checks_ GUARDED_BY(checks_mu_);
   std::atomic<bool> schema_ready_{false};
   std::atomic<bool> stopping_{false};
   std::thread migration_thread_;
