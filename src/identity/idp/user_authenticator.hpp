@@ -36,8 +36,8 @@ class PgPool;
 namespace dive::identity::idp {
 
 // How a username that names no account appears in logs and the audit trail: "unknown user #" and the first
-// 8 bytes of the SHA-256 of the name as looked up (trimmed, lower-case) in hex. Never the text: people type their password into the username field.
-// Repeated attempts with the same text share the label.
+// 8 bytes of the SHA-256 of the name as looked up (trimmed, lower-case) in hex. Never the text: people type
+// their password into the username field. Repeated attempts with the same text share the label.
 std::string unknown_user_label(std::string_view username);
 
 struct LoginResult {
