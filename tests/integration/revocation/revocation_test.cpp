@@ -116,8 +116,9 @@ TEST_F(Revocation, MeReturnsTheVerifiedIdentityOnEveryInstanceThatTrustsTheIssue
   // The spoke trusts the hub's issuer through the deployment bundle.
   EXPECT_TRUE(wait_until([&] { return me("TST", t) == 200; }, 10s));
   // The kas authenticates (audience dive-kas) before it looks at the request.
+  // The spoke's kas loads the hub's issuer on its own schedule; poll, bounded.
   EXPECT_NE(kas_key("USA", t), 401);
-  EXPECT_NE(kas_key("TST", t), 401);
+  EXPECT_TRUE(wait_until([&] { return kas_key("TST", t) != 401; }, 10s));
 }
 
 TEST_F(Revocation, BadTokensAre401WithoutEchoingTheToken) {
@@ -158,7 +159,7 @@ TEST_F(Revocation, ALogoutThroughTheHubIsKnownEverywhereWithinASecondAndEnforced
   ASSERT_TRUE(wait_until([&] { return me("TST", t) == 200; }, 10s));
   ASSERT_EQ(me("USA", t), 200);
   ASSERT_NE(kas_key("USA", t), 401);
-  ASSERT_NE(kas_key("TST", t), 401);
+  ASSERT_TRUE(wait_until([&] { return kas_key("TST", t) != 401; }, 10s));
   auto kas_before = kas_propagation("TST", "1");
 
   auto out = call("USA", "api", "POST", "/api/auth/logout", t);
@@ -177,8 +178,10 @@ TEST_F(Revocation, ALogoutThroughTheHubIsKnownEverywhereWithinASecondAndEnforced
               << ")\n";
   }
   EXPECT_EQ(me("TST", t), 401);
-  EXPECT_EQ(kas_key("USA", t), 401);
-  EXPECT_EQ(kas_key("TST", t), 401);
+  // Each kas keeps its own mirror: the api's arrival says nothing about the kas's, so poll (bounded); the
+  // kas's own propagation histogram below holds it to the one-second promise.
+  EXPECT_TRUE(wait_until([&] { return kas_key("USA", t) == 401; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return kas_key("TST", t) == 401; }, 5s));
   // The spoke's kas measured its arrivals too: all of them within a second.
   auto kas_after = kas_propagation("TST", "1");
   EXPECT_GT(kas_after.second, kas_before.second);
@@ -192,7 +195,7 @@ TEST_F(Revocation, AFreshLoginAfterALogoutIsAccepted) {
   std::string fresh = access_token(user);
   EXPECT_EQ(me("USA", fresh), 200);
   EXPECT_TRUE(wait_until([&] { return me("TST", fresh) == 200; }, 5s));
-  EXPECT_NE(kas_key("TST", fresh), 401);
+  EXPECT_TRUE(wait_until([&] { return kas_key("TST", fresh) != 401; }, 5s));
   EXPECT_EQ(me("USA", old_token), 401);
 }
 
@@ -206,7 +209,7 @@ TEST_F(Revocation, RevokingOneTokenLeavesTheUsersOtherTokensValid) {
   EXPECT_EQ(me("USA", one), 401);
   ASSERT_TRUE(wait_until([&] { return !event_in("TST", "token", jti.get<std::string>()).is_null(); }, 5s));
   EXPECT_EQ(me("TST", one), 401);
-  EXPECT_EQ(kas_key("TST", one), 401);
+  EXPECT_TRUE(wait_until([&] { return kas_key("TST", one) == 401; }, 5s)) << "the kas keeps its own mirror";
   EXPECT_EQ(me("USA", other), 200);
   EXPECT_EQ(me("TST", other), 200);
   EXPECT_NE(kas_key("TST", other), 401);
