@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 
 #include <charconv>
-#include <chrono>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -28,11 +27,6 @@ class Permits {
     static Permits p;
     return p;
   }
-  void set(unsigned n) {
-    MutexLock lock(mu_);
-    limit_ = n == 0 ? 1 : n;
-    cv_.notify_all();
-  }
   void acquire() {
     MutexLock lock(mu_);
     cv_.wait(mu_, [&]() REQUIRES(mu_) { return in_use_ < limit_; });
@@ -42,15 +36,21 @@ class Permits {
     {
       MutexLock lock(mu_);
       --in_use_;
-      dirty_ = true;
-      last_release_ = std::chrono::steady_clock::now();
+      ++uses_;
     }
     cv_.notify_one();
   }
-  // True (once) when no hash ran for `quiet` after the last one: the caller may hand the memory back.
-  bool idle_since_use(std::chrono::milliseconds quiet) {
+  // True (once) when hashes ran before the previous call and none since: the caller, calling this
+  // periodically, may hand the memory back after one quiet period. No clock: the caller's period is the time.
+  bool idle_since_last_call() {
     MutexLock lock(mu_);
-    if (!dirty_ || in_use_ > 0 || std::chrono::steady_clock::now() - last_release_ < quiet) return false;
+    if (in_use_ > 0) return false;
+    if (uses_ != seen_uses_) {  // a hash ran during the last period
+      seen_uses_ = uses_;
+      dirty_ = true;
+      return false;
+    }
+    if (!dirty_) return false;
     dirty_ = false;
     return true;
   }
@@ -61,8 +61,9 @@ class Permits {
   CondVar cv_;
   unsigned limit_ GUARDED_BY(mu_);
   unsigned in_use_ GUARDED_BY(mu_) = 0;
-  bool dirty_ GUARDED_BY(mu_) = false;  // a hash ran since the last trim
-  std::chrono::steady_clock::time_point last_release_ GUARDED_BY(mu_);
+  uint64_t uses_ GUARDED_BY(mu_) = 0;       // hashes finished
+  uint64_t seen_uses_ GUARDED_BY(mu_) = 0;  // uses_ at the previous idle_since_last_call()
+  bool dirty_ GUARDED_BY(mu_) = false;      // memory kept since the last trim
 };
 
 struct Permit {
@@ -87,10 +88,6 @@ class BlockPool {
     return *memory ? ARGON2_OK : ARGON2_MEMORY_ALLOCATION_ERROR;
   }
   static void deallocate(uint8_t* memory, size_t bytes) { instance().give(memory, bytes); }
-  void set_limit(size_t n) {
-    MutexLock lock(mu_);
-    limit_ = std::max<size_t>(1, n);
-  }
   void unmap_all() {
     std::vector<std::pair<uint8_t*, size_t>> all;
     {
@@ -138,13 +135,8 @@ bool parse_u32(std::string_view s, uint32_t* out) {
 
 }  // namespace
 
-void set_argon2_concurrency(unsigned permits) {
-  Permits::instance().set(permits);
-  BlockPool::instance().set_limit(permits);
-}
-
-bool release_idle_argon2_memory(std::chrono::milliseconds quiet) {
-  if (!Permits::instance().idle_since_use(quiet)) return false;
+bool release_idle_argon2_memory() {
+  if (!Permits::instance().idle_since_last_call()) return false;
   BlockPool::instance().unmap_all();
   return true;
 }

@@ -9,7 +9,6 @@
 //
 // Each hash or verify takes one permit of a process-wide limit (one per core by default), so a burst of
 // logins queues instead of allocating 19 MiB per worker thread at once.
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,13 +42,10 @@ bool needs_rehash(std::string_view encoded, const Argon2Params& current);
 // verify costs, so a login for an unknown user takes as long as one with a wrong password.
 void dummy_verify(std::string_view password, const Argon2Params& params = {});
 
-// Permits for concurrent argon2 computations (default: hardware threads). Set once at start-up.
-void set_argon2_concurrency(unsigned permits);
-
-// Unmaps argon2's kept working memory once no hash has run for `quiet`; true when it did. Verification keeps
-// at most one 19 MiB block per permit between hashes (back-to-back logins then touch no new pages), so the
-// idp holds at most permits x 19 MiB while logins come and none once they stop. Call it periodically (the
-// idp: every second).
-bool release_idle_argon2_memory(std::chrono::milliseconds quiet);
+// Unmaps argon2's kept working memory when hashes ran before the previous call and none since; true when it
+// did. Verification keeps at most one 19 MiB block per permit between hashes (back-to-back logins then touch
+// no new pages), so the idp holds at most permits x 19 MiB while logins come and none once they stop. Call it
+// periodically: the period is the quiet time (the idp: every second).
+bool release_idle_argon2_memory();
 
 }  // namespace dive::identity::idp

@@ -35,12 +35,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int64_t fed_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // ---------------------------------------------------------------- the agent (every instance)
 
 // Thread-safe: shared between the request threads (status, partners, partner, applied, hub_check: what they
@@ -255,7 +249,7 @@ class Agent : public FederationView {
       MutexLock lock(mu_);
       applied_ = std::make_shared<const fed::TrustBundle>(v.bundle);
       applied_jws_ = jws;
-      applied_at_ms_ = fed_now_ms();
+      applied_at_ms_ = ctx_.clock().unix_millis();
       errors_.erase("bundle");
     }
     applied_gauge_->set(static_cast<double>(v.bundle.revision));
@@ -275,7 +269,7 @@ class Agent : public FederationView {
   void hub_tick() {
     // Spokes' liveness (metrics, peers not to call) first: a refused bundle below must not freeze them.
     auto spokes = ctx_.db().with([](pqxx::connection& c) { return fed::list_spokes(c); });
-    auto now = std::chrono::system_clock::now();
+    auto now = ctx_.clock().wall();
     std::map<std::string, fed::PartnerStatus> skip;
     for (const auto& s : spokes) {
       if (s.status == fed::SpokeStatus::Suspended) skip[s.reg.code] = fed::PartnerStatus::Suspended;
@@ -324,7 +318,7 @@ class Agent : public FederationView {
   }
 
   void spoke_tick() {
-    auto now = std::chrono::steady_clock::now();
+    auto now = ctx_.clock().now();
     if (now - last_beat_sent_ >= heartbeat_every_) {
       last_beat_sent_ = now;
       try {
@@ -379,12 +373,12 @@ class Agent : public FederationView {
       auto resp = ctx_.http().send(req);
       MutexLock lock(mu_);
       const bool was_up = link_health_.up();
-      link_health_.answered(resp.status, req.url, fed_now_ms());
+      link_health_.answered(resp.status, req.url, ctx_.clock().unix_millis());
       if (!was_up && link_health_.up()) spdlog::info("federation: the hub answers again");
       return resp;
     } catch (const std::exception& e) {
       MutexLock lock(mu_);
-      link_health_.failed(e.what(), fed_now_ms());
+      link_health_.failed(e.what(), ctx_.clock().unix_millis());
       throw;
     }
   }
@@ -469,7 +463,7 @@ class Agent : public FederationView {
         skip[it.key()] =
             it.value() == "suspended" ? fed::PartnerStatus::Suspended : fed::PartnerStatus::Stale;
       MutexLock lock(mu_);
-      last_heartbeat_ms_ = fed_now_ms();
+      last_heartbeat_ms_ = ctx_.clock().unix_millis();
       registry_status_ = j.value("status", registry_status_);
       peer_skip_ = std::move(skip);
       return;

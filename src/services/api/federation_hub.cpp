@@ -134,7 +134,7 @@ class HubRegistry {
     auto latest = ctx_.db().with([](pqxx::connection& c) { return fed::latest_bundle(c); });
     // The peers the spoke should not call: suspended, or without recent heartbeats.
     Json peers = Json::object();
-    auto now = std::chrono::system_clock::now();
+    auto now = ctx_.clock().wall();
     for (const auto& s : ctx_.db().with([](pqxx::connection& c) { return fed::list_spokes(c); })) {
       if (s.reg.code == spoke->reg.code) continue;
       if (s.status == fed::SpokeStatus::Suspended)
@@ -286,7 +286,7 @@ void add_hub_admin_routes(ServiceContext& ctx, TokenAuth& auth) {
         if (!roles.is_array() || std::find(roles.begin(), roles.end(), Json("admin")) == roles.end())
           return refuse(403, "forbidden", "the list of spokes is for administrators (role admin)", req);
         try {
-          const auto now = std::chrono::system_clock::now();
+          const auto now = c->clock().wall();
           Json spokes = Json::array();
           for (const auto& s : c->db().with([](pqxx::connection& conn) { return fed::list_spokes(conn); }))
             spokes.push_back(s.to_json(now, every));

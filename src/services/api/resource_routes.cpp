@@ -110,7 +110,7 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
       std::make_unique<access::PdpClient>(ctx.http(), ctx.breaker(Breaker::Pdp), urls.pdp, api.pdp_timeout);
   // api.decision_cache false keeps no decision, the pdp is asked every time (benchmarks, debugging).
   if (api.decision_cache)
-    p->cache = std::make_unique<access::TtlDecisionCache>(Clock::system(), api.decision_cache_capacity);
+    p->cache = std::make_unique<access::TtlDecisionCache>(ctx.clock(), api.decision_cache_capacity);
   else
     p->cache = std::make_unique<access::NullDecisionCache>();
   p->authorizer = std::make_unique<access::Authorizer>(*p->pdp, *p->cache, &ctx.registry());

@@ -14,8 +14,13 @@
 namespace dive::services::pdp {
 
 BundleSync::BundleSync(store::PgPool& db, policy::BundleHolder& holder, PdpApi& api,
-                       std::filesystem::path cache_file, Millis poll_every)
-    : db_(db), holder_(holder), api_(api), cache_file_(std::move(cache_file)), poll_every_(poll_every) {}
+                       std::filesystem::path cache_file, Millis poll_every, Clock& clock)
+    : db_(db),
+      holder_(holder),
+      api_(api),
+      cache_file_(std::move(cache_file)),
+      poll_every_(poll_every),
+      clock_(clock) {}
 
 BundleSync::~BundleSync() {
   poller_.reset();
@@ -26,7 +31,7 @@ void BundleSync::installed(const std::string& source, bool ok, const std::string
     MutexLock lock(mu_);
     if (ok) {
       source_ = source;
-      loaded_at_ = std::chrono::system_clock::now();
+      loaded_at_ = clock_.wall();
       last_error_.clear();
     } else {
       last_error_ = error;
@@ -63,7 +68,7 @@ void BundleSync::poll_once() {
     active = policy::active_bundle_revision(c);
     return 0;
   });
-  const auto now = std::chrono::system_clock::now();
+  const auto now = clock_.wall();
   {
     MutexLock lock(mu_);
     checked_at_ = now;

@@ -27,7 +27,7 @@ class PdpApi;
 class BundleSync {
  public:
   BundleSync(store::PgPool& db, policy::BundleHolder& holder, PdpApi& api, std::filesystem::path cache_file,
-             Millis poll_every);
+             Millis poll_every, Clock& clock);
   ~BundleSync();
   void start();
   Json status() const;
@@ -41,6 +41,7 @@ class BundleSync {
   PdpApi& api_;
   std::filesystem::path cache_file_;
   Millis poll_every_;
+  Clock& clock_;
   mutable Mutex mu_;
   std::string source_ GUARDED_BY(mu_);
   std::string last_error_ GUARDED_BY(mu_);

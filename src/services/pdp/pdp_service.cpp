@@ -32,8 +32,8 @@ void wire_pdp(ServiceContext& ctx) {
   const auto state = std::filesystem::path(dir.empty() ? "." : dir) / "state";
   if (!std::filesystem::exists(state)) ensure_dir(state, 0700);
   auto cache = state / "pdp-bundle.json";
-  auto sync =
-      std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache, ctx.settings().policy.poll_interval);
+  auto sync = std::make_shared<pdp::BundleSync>(ctx.db(), *holder, *api, cache,
+                                                ctx.settings().policy.poll_interval, ctx.clock());
   // Destroyed in reverse: the poller, the API, then the holder.
   ctx.keep(holder);
   ctx.keep(api);

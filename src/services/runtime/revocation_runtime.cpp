@@ -30,7 +30,7 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
     identity::MirrorConfig mc;
     mc.max_staleness = rc.max_staleness;
     mc.user_retention = user_retention;
-    mirror_ = std::make_shared<identity::RevocationMirror>(mc, Clock::system(), &ctx.registry());
+    mirror_ = std::make_shared<identity::RevocationMirror>(mc, ctx.clock(), &ctx.registry());
     restored_ = &ctx.registry()
                      .counter("dive_v3_revocation_restored_total",
                               "Unexpired revocations the blacklist had lost, written back by this process")
@@ -44,7 +44,7 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
     });
   }
   store_ = std::make_unique<identity::RevocationStore>(
-      *blacklist_, *outbox_, mirror_.get(), Clock::system(),
+      *blacklist_, *outbox_, mirror_.get(), ctx.clock(),
       identity::RevocationStoreConfig{.instance = ctx.code(), .user_retention = user_retention},
       &ctx.registry());
 
@@ -174,7 +174,7 @@ void RevocationRuntime::resync() {
   MutexLock lock(mu_);
   if (r.missing > 0)
     last_restore_ =
-        Json{{"missing", r.missing}, {"restored", r.restored}, {"at", Clock::system().unix_millis()}};
+        Json{{"missing", r.missing}, {"restored", r.restored}, {"at", ctx_.clock().unix_millis()}};
   if (!last_resync_error_.empty())
     spdlog::info("revocation mirror resynchronised ({} tokens, {} users)",
                  mirror_->size(RevocationEvent::Kind::Token), mirror_->size(RevocationEvent::Kind::User));

@@ -51,8 +51,11 @@ Json load_json(const std::filesystem::path& p) {
 }
 }  // namespace
 
-ServiceContext::ServiceContext(std::string service, std::string code)
-    : service_(std::move(service)), code_(to_upper(code)), router_(std::make_shared<net::Router>()) {
+ServiceContext::ServiceContext(std::string service, std::string code, Clock& clock)
+    : service_(std::move(service)),
+      code_(to_upper(code)),
+      clock_(clock),
+      router_(std::make_shared<net::Router>()) {
   auto dir = dive_home() / "instances" / to_lower(code_);
   cfg_ = load_json(dir / "instance.json");
   // Only this service's secrets (docs/SECURITY.md): secrets/<service>.json, written by the supervisor. An
@@ -62,9 +65,10 @@ ServiceContext::ServiceContext(std::string service, std::string code)
   init();
 }
 
-ServiceContext::ServiceContext(std::string service, std::string code, Json config, Json secrets)
+ServiceContext::ServiceContext(std::string service, std::string code, Json config, Json secrets, Clock& clock)
     : service_(std::move(service)),
       code_(to_upper(code)),
+      clock_(clock),
       cfg_(std::move(config)),
       secrets_(std::move(secrets)),
       router_(std::make_shared<net::Router>()) {
@@ -184,7 +188,7 @@ resilience::CircuitBreaker& ServiceContext::breaker_named(const std::string& nam
                                                           const resilience::BreakerConfig& conf) {
   MutexLock lock(breakers_mu_);
   auto& slot = breakers_[name];
-  if (!slot) slot = std::make_unique<resilience::CircuitBreaker>(name, conf, Clock::system(), &registry());
+  if (!slot) slot = std::make_unique<resilience::CircuitBreaker>(name, conf, clock_, &registry());
   return *slot;
 }
 
@@ -272,8 +276,8 @@ void ServiceContext::connect(const Dependencies& deps) {
       so.max_batch = a.max_batch;
       so.flush_every = a.flush_every;
       audit_ = std::make_unique<audit::AuditSink>(
-          std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so,
-          Clock::system(), &registry());
+          std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so, clock_,
+          &registry());
     } else {
       spdlog::warn("audit trail disabled by instance.json (audit.enabled = false): nothing is recorded");
     }
@@ -338,8 +342,7 @@ void ServiceContext::start_migrations() {
       } catch (const std::exception& e) {
         auto d = backoff.next();
         spdlog::warn("schema not ready yet ({}); retrying in {} ms", e.what(), d.count());
-        for (auto until = std::chrono::steady_clock::now() + d;
-             !stopping_ && std::chrono::steady_clock::now() < until;)
+        for (auto until = clock_.now() + d; !stopping_ && clock_.now() < until;)
           std::this_thread::sleep_for(50ms);
       }
     }
@@ -387,7 +390,7 @@ void ServiceContext::add_service_check(Breaker service, const std::string& base_
 
 Json ServiceContext::health_report() {
   MutexLock lock(health_mu_);
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_.now();
   if (!cached_health_.is_null() && now - cached_at_ < 250ms) return cached_health_;
   std::vector<std::string> extra;
   Json breakers = Json::object();
@@ -412,9 +415,7 @@ Json ServiceContext::health_report() {
   j["instance"] = code_;
   j["circuitBreakers"] = breakers;
   j["memory"] = Json{{"rssBytes", proc_rss_bytes(::getpid()).value_or(0)}};
-  j["timestamp"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  j["timestamp"] = clock_.unix_millis();
   cached_health_ = j;
   cached_at_ = now;
   return j;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/mutex.hpp"
 #include "common/periodic.hpp"
@@ -55,10 +56,12 @@ class ServiceContext {
  public:
   // Loads $DIVE_HOME/instances/<code>/{instance,secrets}.json, parses the settings (ConfigError naming a bad
   // one) and sets up logging and metrics.
-  ServiceContext(std::string service, std::string code);
+  // `clock` drives every timer and cache of the context and of what the service wires from it (clock()).
+  ServiceContext(std::string service, std::string code, Clock& clock = Clock::system());
   // A service that belongs to no instance (the monitoring stack's `monitor`): its settings are given, in
   // the same shape (ports.<service>, tls, log, http, health). `code` may be empty.
-  ServiceContext(std::string service, std::string code, Json config, Json secrets);
+  ServiceContext(std::string service, std::string code, Json config, Json secrets,
+                 Clock& clock = Clock::system());
   ~ServiceContext();
 
   const std::string& service() const { return service_; }
@@ -68,6 +71,8 @@ class ServiceContext {
   // Its settings, parsed and checked once (settings.hpp): what a service reads of instance.json.
   const ServiceSettings& settings() const { return settings_; }
   const Json& secrets() const { return secrets_; }
+  // The time source of this service: breakers, caches and timers built from the context take it.
+  Clock& clock() const { return clock_; }
   metrics::Registry& registry();
   net::Router& router() { return *router_; }
 
@@ -119,6 +124,7 @@ class ServiceContext {
   void start_migrations();
 
   std::string service_, code_;
+  Clock& clock_;
   Json cfg_, secrets_;
   ServiceSettings settings_;
   std::unique_ptr<net::ServerConfig> server_cfg_;

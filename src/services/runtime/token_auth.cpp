@@ -25,7 +25,7 @@ TokenAuth::TokenAuth(ServiceContext& ctx, std::string audience) {
   vc.extra_required_claims = {"jti"};  // every token must be revocable on its own
   // ... and must not outlive the revocation of its user (revocation_limits.hpp)
   vc.max_lifetime = identity::max_covered_lifetime(s.revocation.user_retention, vc.clock_skew);
-  validator_ = std::make_unique<identity::TokenValidator>(vc, *jwks_, Clock::system(), &ctx.registry());
+  validator_ = std::make_unique<identity::TokenValidator>(vc, *jwks_, ctx.clock(), &ctx.registry());
   revocation_ = std::make_unique<RevocationRuntime>(ctx);
   issuers_ = std::make_unique<IssuerAllowList>(ctx.db(), *validator_, own, ctx.code(), s.policy.poll_interval,
                                                [&ctx] { ctx.refresh_trust(); });

@@ -43,7 +43,7 @@ void wire_web(ServiceContext& ctx) {
   // Every response, the health routes and the server's own errors included, carries them.
   ctx.server_config().default_headers = web::security_headers();
   web::add_console_routes(ctx.router(), web::AssetTable::builtin());
-  auto bff = std::make_shared<web::Bff>(bff_config(ctx), ctx.http(), Clock::system());
+  auto bff = std::make_shared<web::Bff>(bff_config(ctx), ctx.http(), ctx.clock());
   ctx.keep(bff);
   web::add_bff_routes(ctx.router(), bff, ctx.registry());
   // Without its api the console can sign no one in and show nothing: degraded, not dead (it still serves

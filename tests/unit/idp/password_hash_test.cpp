@@ -46,12 +46,14 @@ TEST(PasswordHash, ParamsAreParsedAndRehashIsAskedForWeakerOnes) {
 }
 
 TEST(PasswordHash, DummyVerifyRunsARealArgon2Verification) {
-  dummy_verify("anything");  // the fixed hash is made once, on first use
-  release_idle_argon2_memory(std::chrono::milliseconds(0));
-  EXPECT_FALSE(release_idle_argon2_memory(std::chrono::milliseconds(0))) << "nothing ran since";
+  dummy_verify("anything");      // the fixed hash is made once, on first use
+  release_idle_argon2_memory();  // settle whatever earlier tests left: after two calls, nothing is kept
+  release_idle_argon2_memory();
+  EXPECT_FALSE(release_idle_argon2_memory()) << "nothing ran since";
   dummy_verify("anything");
-  EXPECT_TRUE(release_idle_argon2_memory(std::chrono::milliseconds(0)))
-      << "an argon2 verification ran (and its memory was handed back)";
+  EXPECT_FALSE(release_idle_argon2_memory()) << "a hash ran in this period: the memory is kept";
+  EXPECT_TRUE(release_idle_argon2_memory()) << "a quiet period after an argon2 verification: handed back";
+  EXPECT_FALSE(release_idle_argon2_memory()) << "once";
 }
 
 TEST(PasswordHash, VerificationThroughThePoolAgreesWithLibargon2) {
