@@ -213,7 +213,9 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"bundle_poll_ms", test ? 500 : 1000},
         {"revocation_relay_ms", test ? 1000 : 2000}}},
       {"seed", {{"count", test ? 50 : 500}}},
-      {"postgres", {{"shared_buffers", "32MB"}, {"fast_unsafe", test}}},
+      // PostgreSQL's own default (128 MB) for a real instance: the audit chain and documents grow, and their
+      // B-tree pages must stay cached; the test profile runs many instances side by side on one machine.
+      {"postgres", {{"shared_buffers", test ? "32MB" : "128MB"}, {"fast_unsafe", test}}},
       {"revocation",
        {{"max_staleness_s", 300}, {"resync_interval_s", test ? 2 : 30}, {"user_retention_s", 1230}}},
       // docs/IDP.md. access_token_ttl_s must stay <= revocation.user_retention_s - 30 (the idp refuses
