@@ -53,7 +53,7 @@ Authorization Authorizer::authorize(const DecisionKey& key, const std::string& c
     return {std::move(hit), true};
   }
   // Throws PdpUnavailable: nothing unexpired was cached.
-  auto d = std::make_shared<const Decision>(pdp_.decide(input()));
+  auto d = share(pdp_.decide(input()));
   cache_.put(key, d, classification);
   count(*d, false, seconds_between(start, std::chrono::steady_clock::now()));
   return {std::move(d), false};
@@ -79,7 +79,7 @@ std::vector<Authorization> Authorizer::authorize_batch(const std::vector<Decisio
     auto decisions = pdp_.decide_batch(batch);
     for (size_t j = 0; j < ask.size(); ++j) {
       size_t i = ask[j];
-      auto d = std::make_shared<const Decision>(std::move(decisions[j]));
+      auto d = share(std::move(decisions[j]));
       cache_.put(keys[i], d, classifications.at(i));
       out[i] = {std::move(d), false};
     }

@@ -61,6 +61,23 @@ TEST(ResponseText, DecisionTextEqualsTheDumpedTree) {
   }
 }
 
+TEST(ResponseText, ASharedDecisionIsRenderedOnceAndWritesTheSameText) {
+  access::Decision d;
+  d.allow = true;
+  d.reason = "Access granted";
+  d.evaluation_details = Json{{"checks", {{"clearance_sufficient", true}}}, {"z", "\"q\""}};
+  d.obligations = Json::array({Json{{"type", "kas"}}});
+  auto shared = access::share(d);
+  EXPECT_EQ(shared->evaluation_details_text, d.evaluation_details.dump());
+  EXPECT_EQ(shared->obligations_text, d.obligations.dump());
+  for (bool cached : {true, false})
+    EXPECT_EQ(decision_text(*shared, cached), decision_tree(d, cached).dump());
+  // The text written is the rendered one (the trees are not dumped again).
+  access::Decision marked = *shared;
+  marked.evaluation_details_text = "{\"rendered\":true}";
+  EXPECT_NE(decision_text(marked, true).find("{\"rendered\":true}"), std::string::npos);
+}
+
 TEST(ResponseText, ResourceSummaryTextEqualsTheDumpedTree) {
   documents::StoredResource r;
   r.resource_id = "doc-usa-0001";
