@@ -65,10 +65,6 @@ net::Response audited(audit::Recorder& trail, const char* type, const net::Reque
   return respond(std::move(r), req, ok_status);
 }
 
-}  // namespace
-
-namespace {
-
 // A request for a document of another instance (doc-<CODE>-...), answered by that instance with the
 // caller's own token; nullopt when the document is this instance's.
 std::optional<net::Response> route_to_origin(ServiceContext& ctx, FederationView& fed, net::Request& req,
@@ -100,9 +96,25 @@ std::optional<net::Response> route_to_origin(ServiceContext& ctx, FederationView
   return r;
 }
 
-}  // namespace
+// The federation members' KAS as the resource service looks them up (access::KasRegistry), read from
+// `fed`.
+access::KasRegistry kas_registry(FederationView& fed) {
+  return access::KasRegistry{
+      [f = &fed](const std::string& code) -> std::optional<ztdf::KasPublicKey> {
+        auto k = f->kas_of(code);
+        if (!k) return std::nullopt;
+        try {
+          return ztdf::KasPublicKey{k->url, k->kid, ztdf::PublicKey::from_pem(k->public_key_pem)};
+        } catch (const std::exception&) {
+          return std::nullopt;  // a member whose KAS key does not parse is not wrapped for
+        }
+      },
+      [f = &fed](const std::string& url) { return f->is_member_kas(url); }};
+}
 
-void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& fed) {
+// The api's document parts, wired: the PDP client, the decision cache, the authorizer, the store and the
+// resource service, and the poll that keeps the cache on the active policy bundle.
+std::shared_ptr<ApiParts> make_api_parts(ServiceContext& ctx, FederationView& fed) {
   const UrlSettings& urls = ctx.settings().urls;
   const ApiSettings& api = ctx.settings().api;
   auto p = std::make_shared<ApiParts>();
@@ -115,21 +127,9 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
     p->cache = std::make_unique<access::NullDecisionCache>();
   p->authorizer = std::make_unique<access::Authorizer>(*p->pdp, *p->cache, &ctx.registry());
   p->store = std::make_unique<documents::PgResourceStore>(ctx.db());
-  p->resources = std::make_unique<access::ResourceService>(access::ResourceServiceDeps{
-      *p->store, *p->authorizer, ctx.http(), ctx.breaker(Breaker::Kas), urls.kas, ctx.code(), api.kas_timeout,
-      access::KasRegistry{
-          [f = &fed](const std::string& code) -> std::optional<ztdf::KasPublicKey> {
-            auto k = f->kas_of(code);
-            if (!k) return std::nullopt;
-            try {
-              return ztdf::KasPublicKey{k->url, k->kid, ztdf::PublicKey::from_pem(k->public_key_pem)};
-            } catch (const std::exception&) {
-              return std::nullopt;  // a member whose KAS key does not parse is not wrapped for
-            }
-          },
-          [f = &fed](const std::string& url) { return f->is_member_kas(url); }},
-      api.kas_former_urls});
-  access::ResourceService* rs = p->resources.get();
+  p->resources = std::make_unique<access::ResourceService>(
+      access::ResourceServiceDeps{*p->store, *p->authorizer, ctx.http(), ctx.breaker(Breaker::Kas), urls.kas,
+                                  ctx.code(), api.kas_timeout, kas_registry(fed), api.kas_former_urls});
   access::DecisionCache* cache = p->cache.get();
   // The decision cache follows the instance's active policy bundle: a change takes effect at once
   // (docs/POLICY.md).
@@ -140,12 +140,13 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
             c->db().with([](pqxx::connection& conn) { return policy::active_bundle_revision(conn); }));
       },
       [](const std::string&) {}, true);
-  ctx.keep(p);
+  return p;
+}
 
-  ctx.add_check("cache", resilience::Impact::Important, [cache] {
-    return resilience::CheckResult{true, "", Json{{"decisions", cache->size()}}};
-  });
-
+// The list and upload routes, and the routes of one document (read, ZTDF, key), which a document of
+// another instance forwards to its origin.
+void add_document_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& fed,
+                         access::ResourceService* rs) {
   auto& r = ctx.router();
   audit::Recorder* trail = &ctx.audit();
   r.add("GET", "/api/resources",
@@ -157,7 +158,7 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
           // A new document: 201 Created.
           return audited(*trail, "access.upload", req, t, "", rs->upload(t, req.body, req.request_id), 201);
         }));
-  const Millis origin_timeout = api.origin_timeout;
+  const Millis origin_timeout = ctx.settings().api.origin_timeout;
   ServiceContext* c = &ctx;
   FederationView* fv = &fed;
   r.add("GET", "/api/resources/{id}",
@@ -179,52 +180,77 @@ void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& f
           return audited(*trail, "access.key_request", req, t, id,
                          rs->key(t, id, req.body, req.bearer_token().value_or(""), req.request_id));
         }));
+}
 
-  // Federated search: this instance's own list and every partner's, merged (docs/FEDERATION.md).
-  const Millis search_deadline = api.federated_search_deadline;
-  r.add("GET", "/api/resources/federated-search",
-        auth.protect([rs, c, fv, search_deadline](net::Request& req, const identity::VerifiedToken& t) {
-          federation::SearchRequest sr;
-          sr.deadline = search_deadline;
-          sr.bearer_token = req.bearer_token().value_or("");
-          for (const char* k : {"query", "classification", "releasableTo", "coi"})
-            if (auto it = req.query.find(k); it != req.query.end() && !it->second.empty())
-              sr.query[k] = it->second;
-          if (auto it = req.query.find("limit"); it != req.query.end()) {
-            auto v = parse_int(it->second);
-            if (!v || *v < 1 || *v > 100)
-              return net::Response::error(400, "Bad Request",
-                                          "limit must be a whole number between 1 and 100", req.request_id);
-            sr.limit = static_cast<int>(*v);
-          }
-          // The own page first: a bad filter is the caller's error (400), not a partial result.
-          auto own = rs->list(
-              t,
-              [&] {
-                auto q = sr.query;
-                q["limit"] = std::to_string(sr.limit);
-                return q;
-              }(),
-              req.request_id);
-          const int own_status = http_status(own.outcome);
-          if (own_status >= 400 && own_status < 500)
-            return audited(c->audit(), "access.list", req, t, "", std::move(own));
-          {
-            audit::Event e = request_event(req, t, "access.list");
-            e.outcome = own.outcome.ok() ? audit::kAllow : audit::kFailure;
-            e.reason = "federated search (this instance's page; partners record their own)";
-            e.details = own.audit.details;
-            c->audit().record(std::move(e));
-          }
-          Json own_body = !own.outcome.ok()  ? error_body(own.outcome)
-                          : own.text.empty() ? own.data
-                                             : Json::parse(own.text);
-          auto local = [&](const std::map<std::string, std::string>&) {
-            return std::pair{own_status, own_body};
-          };
-          auto res = federation::federated_search(c->code(), local, fv->partners(), c->http(), sr);
-          return net::Response::json(200, res.to_json());
-        }));
+// The filters of a federated search (query, classification, releasableTo, coi) and its limit, read into
+// `sr`; false when the limit is not a whole number between 1 and 100.
+bool read_search_filters(const net::Request& req, federation::SearchRequest& sr) {
+  for (const char* k : {"query", "classification", "releasableTo", "coi"})
+    if (auto it = req.query.find(k); it != req.query.end() && !it->second.empty()) sr.query[k] = it->second;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    auto v = parse_int(it->second);
+    if (!v || *v < 1 || *v > 100) return false;
+    sr.limit = static_cast<int>(*v);
+  }
+  return true;
+}
+
+// GET /api/resources/federated-search: this instance's own list and every partner's, merged
+// (docs/FEDERATION.md).
+net::Response answer_federated_search(access::ResourceService& rs, ServiceContext& c, FederationView& fv,
+                                      Millis deadline, net::Request& req, const identity::VerifiedToken& t) {
+  federation::SearchRequest sr;
+  sr.deadline = deadline;
+  sr.bearer_token = req.bearer_token().value_or("");
+  if (!read_search_filters(req, sr))
+    return net::Response::error(400, "Bad Request", "limit must be a whole number between 1 and 100",
+                                req.request_id);
+  // The own page first: a bad filter is the caller's error (400), not a partial result.
+  auto own = rs.list(
+      t,
+      [&] {
+        auto q = sr.query;
+        q["limit"] = std::to_string(sr.limit);
+        return q;
+      }(),
+      req.request_id);
+  const int own_status = http_status(own.outcome);
+  if (own_status >= 400 && own_status < 500)
+    return audited(c.audit(), "access.list", req, t, "", std::move(own));
+  {
+    audit::Event e = request_event(req, t, "access.list");
+    e.outcome = own.outcome.ok() ? audit::kAllow : audit::kFailure;
+    e.reason = "federated search (this instance's page; partners record their own)";
+    e.details = own.audit.details;
+    c.audit().record(std::move(e));
+  }
+  Json own_body = !own.outcome.ok()  ? error_body(own.outcome)
+                  : own.text.empty() ? own.data
+                                     : Json::parse(own.text);
+  auto local = [&](const std::map<std::string, std::string>&) { return std::pair{own_status, own_body}; };
+  auto res = federation::federated_search(c.code(), local, fv.partners(), c.http(), sr);
+  return net::Response::json(200, res.to_json());
+}
+
+}  // namespace
+
+void add_resource_routes(ServiceContext& ctx, TokenAuth& auth, FederationView& fed) {
+  auto p = make_api_parts(ctx, fed);
+  access::ResourceService* rs = p->resources.get();
+  access::DecisionCache* cache = p->cache.get();
+  ctx.keep(p);
+
+  ctx.add_check("cache", resilience::Impact::Important, [cache] {
+    return resilience::CheckResult{true, "", Json{{"decisions", cache->size()}}};
+  });
+
+  add_document_routes(ctx, auth, fed, rs);
+  const Millis search_deadline = ctx.settings().api.federated_search_deadline;
+  ctx.router().add("GET", "/api/resources/federated-search",
+                   auth.protect([rs, c = &ctx, fv = &fed, search_deadline](net::Request& req,
+                                                                           const identity::VerifiedToken& t) {
+                     return answer_federated_search(*rs, *c, *fv, search_deadline, req, t);
+                   }));
 }
 
 }  // namespace dive::services
