@@ -201,6 +201,16 @@ resilience::CircuitBreaker& ServiceContext::partner_breaker(const std::string& c
 }
 
 void ServiceContext::connect(const Dependencies& deps) {
+  connect_http();
+  if (deps.database) {
+    connect_database(deps.database_critical);
+    start_migrations();
+    start_audit_sink();
+  }
+  if (deps.blacklist_redis) connect_blacklist();
+}
+
+void ServiceContext::connect_http() {
   net::ClientConfig cc;
   cc.ca_file = settings_.tls.ca_file;
   // A federated instance trusts the CA set of its trust bundle (written by the api's federation agent,
@@ -223,77 +233,83 @@ void ServiceContext::connect(const Dependencies& deps) {
   if (!http_) http_ = std::make_unique<net::HttpsClient>(cc);
   trust_file_ = trust;
   if (!trust.empty()) trust_watch_ = std::make_unique<Periodic>(Millis(500), [this] { refresh_trust(); });
-  if (deps.database) {
-    const DatabaseSettings& d = settings_.database;
-    store::PgPoolConfig pc;
-    pc.conninfo =
-        store::pg_conninfo(d.host, d.port, d.name,
-                           // Its own role (docs/SECURITY.md); the owner only for an instance
-                           // deployed before roles existed.
-                           secrets_.value("database_user", d.user), secrets_.value("postgres_password", ""),
-                           static_cast<int>(d.connect_timeout.count()));
-    pc.db_type = "instance";
-    pc.min_size = d.pool_min;
-    pc.max_size = d.pool_max;
-    pc.acquire_timeout = d.acquire_timeout;
-    pc.statement_timeout = d.statement_timeout;
-    pc.query_timeout = d.query_timeout;
-    db_ = std::make_unique<store::PgPool>(pc, &registry());
-    // Every call through the pool runs behind the breaker (the health ping too: while the breaker is open
-    // it answers at once, and once half-open the ping is one of the trial calls that close it again).
-    db_->set_breaker(&breaker(Breaker::Database));
-    add_check("database", deps.database_critical ? Impact::Critical : Impact::Important, [this] {
-      bool ok = false;
-      std::string err;
-      try {
-        db_->with([](pqxx::connection& c) {
-          pqxx::nontransaction tx(c);
-          tx.exec("SELECT 1");
-        });
-        ok = true;
-      } catch (const std::exception& e) {
-        err = e.what();
-      }
-      auto st = db_->stats();
-      return resilience::CheckResult{ok && schema_ready_,
-                                     ok && !schema_ready_ ? "schema migrations not applied yet" : err,
-                                     Json{{"active", st.active},
-                                          {"idle", st.idle},
-                                          {"total", st.total},
-                                          {"max", st.max},
-                                          {"waiting", st.waiting},
-                                          {"timeouts", st.timeouts},
-                                          {"exhausted", st.exhausted}}};
+}
+
+void ServiceContext::connect_database(bool critical) {
+  const DatabaseSettings& d = settings_.database;
+  store::PgPoolConfig pc;
+  pc.conninfo =
+      store::pg_conninfo(d.host, d.port, d.name,
+                         // Its own role (docs/SECURITY.md); the owner only for an instance
+                         // deployed before roles existed.
+                         secrets_.value("database_user", d.user), secrets_.value("postgres_password", ""),
+                         static_cast<int>(d.connect_timeout.count()));
+  pc.db_type = "instance";
+  pc.min_size = d.pool_min;
+  pc.max_size = d.pool_max;
+  pc.acquire_timeout = d.acquire_timeout;
+  pc.statement_timeout = d.statement_timeout;
+  pc.query_timeout = d.query_timeout;
+  db_ = std::make_unique<store::PgPool>(pc, &registry());
+  // Every call through the pool runs behind the breaker (the health ping too: while the breaker is open
+  // it answers at once, and once half-open the ping is one of the trial calls that close it again).
+  db_->set_breaker(&breaker(Breaker::Database));
+  add_check("database", critical ? Impact::Critical : Impact::Important, [this] { return database_check(); });
+}
+
+resilience::CheckResult ServiceContext::database_check() {
+  bool ok = false;
+  std::string err;
+  try {
+    db_->with([](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      tx.exec("SELECT 1");
     });
-    start_migrations();
-    // instance.json "audit": {"enabled", "queue_capacity", "batch", "flush_ms"} (docs/AUDIT.md).
-    const AuditSettings& a = settings_.audit;
-    if (a.enabled) {
-      audit::SinkOptions so;
-      so.service = service_;
-      so.capacity = a.queue_capacity;
-      so.batch = a.batch;
-      so.max_batch = a.max_batch;
-      so.flush_every = a.flush_every;
-      audit_ = std::make_unique<audit::AuditSink>(
-          std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so, clock_,
-          &registry());
-    } else {
-      spdlog::warn("audit trail disabled by instance.json (audit.enabled = false): nothing is recorded");
-    }
+    ok = true;
+  } catch (const std::exception& e) {
+    err = e.what();
   }
-  if (deps.blacklist_redis) {
-    store::RedisConfig rc;
-    rc.name = "blacklist";
-    rc.user = secrets_.value("blacklist_redis_user", "");
-    rc.host = settings_.blacklist_redis.host;
-    rc.port = settings_.blacklist_redis.port;
-    rc.password = secrets_.value("blacklist_redis_password", "");
-    blacklist_ = std::make_unique<store::RedisClient>(rc, &registry());
-    breaker(Breaker::BlacklistRedis);
-    add_check("blacklistRedis", Impact::Important,
-              [this] { return ping_check(Breaker::BlacklistRedis, *blacklist_); });
+  auto st = db_->stats();
+  return resilience::CheckResult{ok && schema_ready_,
+                                 ok && !schema_ready_ ? "schema migrations not applied yet" : err,
+                                 Json{{"active", st.active},
+                                      {"idle", st.idle},
+                                      {"total", st.total},
+                                      {"max", st.max},
+                                      {"waiting", st.waiting},
+                                      {"timeouts", st.timeouts},
+                                      {"exhausted", st.exhausted}}};
+}
+
+void ServiceContext::start_audit_sink() {
+  // instance.json "audit": {"enabled", "queue_capacity", "batch", "flush_ms"} (docs/AUDIT.md).
+  const AuditSettings& a = settings_.audit;
+  if (!a.enabled) {
+    spdlog::warn("audit trail disabled by instance.json (audit.enabled = false): nothing is recorded");
+    return;
   }
+  audit::SinkOptions so;
+  so.service = service_;
+  so.capacity = a.queue_capacity;
+  so.batch = a.batch;
+  so.max_batch = a.max_batch;
+  so.flush_every = a.flush_every;
+  audit_ = std::make_unique<audit::AuditSink>(
+      std::make_unique<audit::PgBatchWriter>(*db_, [this] { return schema_ready_.load(); }), so, clock_,
+      &registry());
+}
+
+void ServiceContext::connect_blacklist() {
+  store::RedisConfig rc;
+  rc.name = "blacklist";
+  rc.user = secrets_.value("blacklist_redis_user", "");
+  rc.host = settings_.blacklist_redis.host;
+  rc.port = settings_.blacklist_redis.port;
+  rc.password = secrets_.value("blacklist_redis_password", "");
+  blacklist_ = std::make_unique<store::RedisClient>(rc, &registry());
+  breaker(Breaker::BlacklistRedis);
+  add_check("blacklistRedis", Impact::Important,
+            [this] { return ping_check(Breaker::BlacklistRedis, *blacklist_); });
 }
 
 resilience::CheckResult ServiceContext::ping_check(Breaker b, store::RedisClient& client) {

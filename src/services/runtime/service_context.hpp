@@ -121,7 +121,18 @@ class ServiceContext {
   void export_certificate_expiry();
   resilience::CircuitBreaker& breaker_named(const std::string& name, const resilience::BreakerConfig& conf);
   resilience::CheckResult ping_check(Breaker breaker, store::RedisClient& client);
+  // The steps of connect():
+  // the HTTPS client, trusting the instance's CA, or the federation's CA set when there is one (followed
+  // by trust_watch_ while the service runs);
+  void connect_http();
+  // the PostgreSQL pool behind Breaker::Database, with its "database" health check (database_check());
+  void connect_database(bool critical);
+  resilience::CheckResult database_check();
   void start_migrations();
+  // the audit sink writing this process's records to the pool, unless instance.json disables it;
+  void start_audit_sink();
+  // the blacklist Redis client behind Breaker::BlacklistRedis, with its "blacklistRedis" health check.
+  void connect_blacklist();
 
   std::string service_, code_;
   Clock& clock_;
