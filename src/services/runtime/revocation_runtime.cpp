@@ -22,44 +22,16 @@ using identity::RevocationSource;
 
 RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptions opts) : ctx_(ctx) {
   const RevocationSettings& rc = ctx.settings().revocation;
-  const Millis user_retention = rc.user_retention;
   blacklist_ =
       std::make_unique<identity::RedisBlacklist>(ctx.blacklist(), ctx.breaker(Breaker::BlacklistRedis));
   outbox_ = std::make_unique<identity::PgRevocationOutbox>(ctx.db());
-  if (opts.mirror) {
-    identity::MirrorConfig mc;
-    mc.max_staleness = rc.max_staleness;
-    mc.user_retention = user_retention;
-    mirror_ = std::make_shared<identity::RevocationMirror>(mc, ctx.clock(), &ctx.registry());
-    restored_ = &ctx.registry()
-                     .counter("dive_v3_revocation_restored_total",
-                              "Unexpired revocations the blacklist had lost, written back by this process")
-                     .unlabelled();
-    if (!ctx.settings().dir.empty())
-      copy_path_ = ctx.settings().dir + "/state/" + ctx.service() + "-revocation-mirror.json";
-    restore_copy();
-    std::weak_ptr<identity::RevocationMirror> weak = mirror_;
-    ctx.registry().add_collector([weak] {
-      if (auto m = weak.lock()) m->update_gauges();
-    });
-  }
+  if (opts.mirror) create_mirror();
   store_ = std::make_unique<identity::RevocationStore>(
       *blacklist_, *outbox_, mirror_.get(), ctx.clock(),
-      identity::RevocationStoreConfig{.instance = ctx.code(), .user_retention = user_retention},
+      identity::RevocationStoreConfig{.instance = ctx.code(), .user_retention = rc.user_retention},
       &ctx.registry());
 
-  if (mirror_) {
-    // One synchronous read of the blacklist before serving (bounded by the Redis timeouts): a mirror that
-    // never synchronised refuses every token, so the first requests should not meet an empty one.
-    try {
-      resync();
-    } catch (const std::exception& e) {
-      last_resync_error_ = e.what();
-      spdlog::warn("revocation mirror: the blacklist is unreachable at start ({}); {}", e.what(),
-                   mirror_->stale() ? "tokens are refused (503) until it answers"
-                                    : "enforcing the durable copy until it answers");
-    }
-  }
+  if (mirror_) first_sync();
   flusher_ = std::make_unique<Periodic>(
       rc.flush_interval,
       [this] {
@@ -78,12 +50,48 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
         last_resync_error_ = e;
       },
       true);
+  start_subscriber();
+  ctx.add_check("revocationMirror", resilience::Impact::Important, [this] { return mirror_check(); });
+}
+
+void RevocationRuntime::create_mirror() {
+  const RevocationSettings& rc = ctx_.settings().revocation;
+  identity::MirrorConfig mc;
+  mc.max_staleness = rc.max_staleness;
+  mc.user_retention = rc.user_retention;
+  mirror_ = std::make_shared<identity::RevocationMirror>(mc, ctx_.clock(), &ctx_.registry());
+  restored_ = &ctx_.registry()
+                   .counter("dive_v3_revocation_restored_total",
+                            "Unexpired revocations the blacklist had lost, written back by this process")
+                   .unlabelled();
+  if (!ctx_.settings().dir.empty())
+    copy_path_ = ctx_.settings().dir + "/state/" + ctx_.service() + "-revocation-mirror.json";
+  restore_copy();
+  std::weak_ptr<identity::RevocationMirror> weak = mirror_;
+  ctx_.registry().add_collector([weak] {
+    if (auto m = weak.lock()) m->update_gauges();
+  });
+}
+
+void RevocationRuntime::first_sync() {
+  try {
+    resync();
+  } catch (const std::exception& e) {
+    MutexLock lock(mu_);
+    last_resync_error_ = e.what();
+    spdlog::warn("revocation mirror: the blacklist is unreachable at start ({}); {}", e.what(),
+                 mirror_->stale() ? "tokens are refused (503) until it answers"
+                                  : "enforcing the durable copy until it answers");
+  }
+}
+
+void RevocationRuntime::start_subscriber() {
   store::RedisConfig sc;
   sc.name = "blacklist-subscriber";
-  sc.host = ctx.settings().blacklist_redis.host;
-  sc.port = ctx.settings().blacklist_redis.port;
-  sc.user = ctx.secrets().value("blacklist_redis_user", "");
-  sc.password = ctx.secrets().value("blacklist_redis_password", "");
+  sc.host = ctx_.settings().blacklist_redis.host;
+  sc.port = ctx_.settings().blacklist_redis.port;
+  sc.user = ctx_.secrets().value("blacklist_redis_user", "");
+  sc.password = ctx_.secrets().value("blacklist_redis_password", "");
   subscriber_ = std::make_unique<store::RedisSubscriber>(
       sc, std::vector<std::string>{std::string(identity::kTokenChannel), std::string(identity::kUserChannel)},
       [this](const std::string&, const std::string& message) {
@@ -97,17 +105,17 @@ RevocationRuntime::RevocationRuntime(ServiceContext& ctx, RevocationRuntimeOptio
       },
       [this] { resync_->wake(); });  // whatever was missed while disconnected
   subscriber_->start();
+}
 
-  ctx.add_check("revocationMirror", resilience::Impact::Important, [this] {
-    const bool stale = mirror_->stale();
-    return resilience::CheckResult{
-        !stale, stale ? "not synchronised for " + std::to_string(mirror_->age().count() / 1000) + " s" : "",
-        Json{{"ageSeconds", static_cast<double>(mirror_->age().count()) / 1000.0},
-             {"maxStalenessSeconds", static_cast<double>(mirror_->config().max_staleness.count()) / 1000.0},
-             {"tokens", mirror_->size(RevocationEvent::Kind::Token)},
-             {"users", mirror_->size(RevocationEvent::Kind::User)},
-             {"outboxPending", store_->pending()}}};
-  });
+resilience::CheckResult RevocationRuntime::mirror_check() const {
+  const bool stale = mirror_->stale();
+  return resilience::CheckResult{
+      !stale, stale ? "not synchronised for " + std::to_string(mirror_->age().count() / 1000) + " s" : "",
+      Json{{"ageSeconds", static_cast<double>(mirror_->age().count()) / 1000.0},
+           {"maxStalenessSeconds", static_cast<double>(mirror_->config().max_staleness.count()) / 1000.0},
+           {"tokens", mirror_->size(RevocationEvent::Kind::Token)},
+           {"users", mirror_->size(RevocationEvent::Kind::User)},
+           {"outboxPending", store_->pending()}}};
 }
 
 RevocationRuntime::~RevocationRuntime() {

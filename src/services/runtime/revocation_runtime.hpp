@@ -42,6 +42,9 @@ class RedisSubscriber;
 namespace dive::metrics {
 class Counter;
 }
+namespace dive::resilience {
+struct CheckResult;
+}
 
 namespace dive::services {
 
@@ -65,6 +68,16 @@ class RevocationRuntime {
   Json status() const;
 
  private:
+  // The steps of construction (a mirror only with RevocationRuntimeOptions::mirror):
+  // the mirror, its metrics, and its durable copy read back;
+  void create_mirror();
+  // one synchronous read of the blacklist before serving (bounded by the Redis timeouts): a mirror that
+  // never synchronised refuses every token, so the first requests should not meet an empty one;
+  void first_sync();
+  // the subscriber to the blacklist's revocation channels, which keeps the mirror current between resyncs;
+  void start_subscriber();
+  // the "revocationMirror" health check: healthy while the mirror is not stale.
+  resilience::CheckResult mirror_check() const;
   void resync();
   void restore_copy();
   void save_copy();  // when the mirror changed since the last save
