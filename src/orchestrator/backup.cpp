@@ -180,6 +180,153 @@ void fsync_path(const fs::path& p, bool dir) {
   ::close(fd);
 }
 
+void say(const BackupOptions& o, const std::string& line) {
+  if (o.progress) o.progress(line);
+}
+
+// The deployment lock of `code`, held for the backup (a deploy meanwhile would change what is copied).
+std::unique_ptr<OrchDb> hold_deploy_lock(const Layout& layout, const std::string& code) {
+  std::unique_ptr<OrchDb> lock_db;
+  try {
+    lock_db = std::make_unique<OrchDb>(orchestration_conninfo(layout, code));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot reach the orchestration database to take " + code +
+                             "'s deployment lock (is the instance running?): " + trim(e.what()));
+  }
+  std::string holder;
+  if (!lock_db->acquire_deploy_lock(code, 30s, &holder))
+    throw std::runtime_error("a deploy of " + code + " holds its deployment lock (" + holder +
+                             "): back up once it has finished");
+  return lock_db;
+}
+
+// The absolute path of the backup file: `requested`, or <home>/backups/<code>-<time>.divebak; never an
+// existing file. Its folder is created when missing.
+fs::path backup_file_path(const Layout& layout, const std::string& code, const fs::path& requested,
+                          std::time_t started) {
+  fs::path out = requested;
+  if (out.empty()) {
+    const fs::path dir = layout.home / "backups";
+    ensure_dir(dir, 0700);
+    out = dir / (to_lower(code) + "-" + utc_time(started, "%Y%m%dT%H%M%SZ") + ".divebak");
+  }
+  out = fs::absolute(out);
+  if (fs::exists(out)) throw std::runtime_error(out.string() + " already exists: choose another --out");
+  // Never change the mode of a folder the operator named (--out /tmp/x.divebak must not lock /tmp): create it
+  // private only when it does not exist yet.
+  create_missing_dir(out.parent_path(), 0700);  // never chmod an existing folder (/tmp, say)
+  return out;
+}
+
+// The database dumped into `dir` (dump_database), refused when its schema is newer than this dive knows.
+DbSnapshot dump_known_database(const std::string& code, const InstancePaths& paths, const Json& cfg,
+                               const Json& secrets, const fs::path& dir, const BackupOptions& o) {
+  say(o, "snapshot of " + code + "'s database (pg_dump -Fd -j" + std::to_string(o.pg_jobs) + ")");
+  const auto t_db = std::chrono::steady_clock::now();
+  DbSnapshot snap = dump_database(paths, cfg, secrets, dir, o);
+  say(o, "database dumped: " + std::to_string(snap.counts.value("resources", 0)) + " documents, " +
+             std::to_string(snap.counts.value("idp_users", 0)) + " users, schema revision " +
+             std::to_string(snap.schema) + " (" +
+             format_duration_ms(
+                 std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t_db).count()) +
+             ")");
+  if (snap.schema > known_schema_revision())
+    throw std::runtime_error(code + "'s schema revision " + std::to_string(snap.schema) +
+                             " is newer than this dive knows (" + std::to_string(known_schema_revision()) +
+                             "): back it up with the dive that runs it");
+  return snap;
+}
+
+// The revocations written to <scratch>/revocations.json: the blacklist Redis's on the anchor (the hub), none
+// elsewhere.
+Json save_revocations(bool anchor, const Json& cfg, const Json& secrets, const fs::path& scratch,
+                      const BackupOptions& o) {
+  Json revocations{{"tokens", 0}, {"users", 0}, {"keys", Json::array()}, {"taken_at_ms", wall_ms()}};
+  if (anchor) {
+    revocations = snapshot_revocations(cfg, secrets);
+    say(o, "revocations: " + std::to_string(revocations["tokens"].get<int64_t>()) + " tokens, " +
+               std::to_string(revocations["users"].get<int64_t>()) + " users (blacklist Redis)");
+  }
+  write_file_atomic(scratch / "revocations.json", revocations.dump() + "\n", 0600);
+  return revocations;
+}
+
+// The settings, secrets, certificate and federation files, and the home's CA, copied first so that a file a
+// service rewrites meanwhile cannot differ between its checksum and its bytes.
+void copy_instance_files(const Layout& layout, const InstancePaths& paths, const fs::path& scratch) {
+  for (const char* f : {"instance.json", "secrets.json"}) copy_one(paths.dir / f, scratch / "instance" / f);
+  copy_tree(paths.certs, scratch / "instance" / "certs");
+  copy_tree(paths.dir / "federation", scratch / "instance" / "federation");
+  copy_one(layout.ca_cert(), scratch / "ca" / "rootCA.pem");
+  copy_one(layout.ca_dir() / "rootCA-key.pem", scratch / "ca" / "rootCA-key.pem");
+}
+
+// The manifest: what the backup is of (instance, role, schema, database, counts, placement) and its members.
+Json backup_manifest(const InstancePaths& paths, const Json& cfg, bool anchor, std::time_t started,
+                     const DbSnapshot& snap, const Json& revocations,
+                     const std::vector<backup::Member>& members) {
+  Json manifest{{"format", "dive-backup"},
+                {"format_version", backup::kFormatVersion},
+                {"instance", paths.code},
+                {"role", is_hub(paths.code) ? "hub" : "spoke"},
+                {"anchor", anchor},
+                {"created_at", utc_time(started, "%Y-%m-%dT%H:%M:%SZ")},
+                {"created_at_ms", wall_ms()},
+                {"dive", {{"version", build_version()}, {"revision", build_revision()}}},
+                {"schema_revision", snap.schema},
+                {"database",
+                 {{"name", cfg["database"].value("name", "dive")},
+                  {"format", "pg_dump directory"},
+                  {"postgres", snap.server_version}}},
+                {"counts", snap.counts},
+                {"profile", cfg.value("profile", "dev")},
+                {"port_shift", cfg.value("port_shift", 0)},
+                {"placement", Placement::from_config(cfg).to_json()},
+                {"members", Json::array()}};
+  manifest["counts"]["revocations"] = {{"tokens", revocations["tokens"]}, {"users", revocations["users"]}};
+  if (!anchor && cfg.contains("hub")) manifest["hub"] = cfg["hub"];
+  for (const auto& m : members)
+    manifest["members"].push_back(
+        {{"name", m.name}, {"size", m.size}, {"sha256", m.sha256}, {"mode", m.mode}});
+  return manifest;
+}
+
+// The members encrypted into `out` under the passphrase: written to <out>.partial (removed on failure),
+// synced, then renamed into place.
+void write_encrypted(const fs::path& out, const fs::path& scratch, const std::vector<backup::Member>& members,
+                     const backup::Manifest& manifest, const BackupOptions& o) {
+  uint64_t payload = 0;
+  for (const auto& m : members) payload += m.size;
+  say(o, "encrypting " + format_bytes(payload) + " in " + std::to_string(members.size()) + " members (" +
+             backup::HeaderInfo{backup::kFormatVersion, o.kdf, o.chunk_size}.describe_kdf() +
+             ", AES-256-GCM)");
+  const fs::path partial = out.string() + ".partial";
+  RemoveOnFailure guard(partial);
+  {
+    std::ofstream file = create_private(partial);
+    backup::ContainerWriter container(file, o.passphrase, o.kdf, o.chunk_size);
+    backup::ArchiveWriter archive(container, manifest);
+    uint64_t done = 0, next_report = payload / 4;
+    for (const auto& m : members) {
+      std::ifstream in(scratch / m.name, std::ios::binary);
+      archive.add(m.name, in);
+      done += m.size;
+      if (payload > (64u << 20) && done >= next_report && done < payload) {
+        say(o, "  " + std::to_string(done * 100 / payload) + "% encrypted");
+        next_report += payload / 4;
+      }
+    }
+    archive.finish();
+    container.finish();
+    file.close();
+    if (!file) throw std::runtime_error("cannot write " + partial.string());
+  }
+  fsync_path(partial, false);
+  fs::rename(partial, out);
+  fsync_path(out.parent_path(), true);
+  guard.release();
+}
+
 }  // namespace
 
 int known_schema_revision() {
@@ -224,9 +371,6 @@ Json BackupResult::to_json() const {
 
 BackupResult backup_instance(const Layout& layout, const std::string& code, const BackupOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto say = [&](const std::string& line) {
-    if (o.progress) o.progress(line);
-  };
   if (o.passphrase.empty()) throw std::invalid_argument("a backup passphrase is required");
   const InstancePaths paths = layout.instance(code);
   if (!fs::exists(paths.instance_json))
@@ -236,123 +380,23 @@ BackupResult backup_instance(const Layout& layout, const std::string& code, cons
   const bool anchor = is_anchor(cfg);
 
   std::unique_ptr<OrchDb> lock_db;
-  if (o.take_deploy_lock) {
-    try {
-      lock_db = std::make_unique<OrchDb>(orchestration_conninfo(layout, code));
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot reach the orchestration database to take " + code +
-                               "'s deployment lock (is the instance running?): " + trim(e.what()));
-    }
-    std::string holder;
-    if (!lock_db->acquire_deploy_lock(code, 30s, &holder))
-      throw std::runtime_error("a deploy of " + code + " holds its deployment lock (" + holder +
-                               "): back up once it has finished");
-  }
+  if (o.take_deploy_lock) lock_db = hold_deploy_lock(layout, code);
 
   const std::time_t started = std::time(nullptr);
-  fs::path out = o.out;
-  if (out.empty()) {
-    const fs::path dir = layout.home / "backups";
-    ensure_dir(dir, 0700);
-    out = dir / (to_lower(code) + "-" + utc_time(started, "%Y%m%dT%H%M%SZ") + ".divebak");
-  }
-  out = fs::absolute(out);
-  if (fs::exists(out)) throw std::runtime_error(out.string() + " already exists: choose another --out");
-  // Never change the mode of a folder the operator named (--out /tmp/x.divebak must not lock /tmp): create it
-  // private only when it does not exist yet.
-  create_missing_dir(out.parent_path(), 0700);  // never chmod an existing folder (/tmp, say)
+  const fs::path out = backup_file_path(layout, code, o.out, started);
 
   // Everything goes through a private scratch folder beside the output, removed whatever happens.
   ScratchDir scratch(out.parent_path() / (".staging-" + to_lower(code) + "-" + std::to_string(::getpid())));
-  say("snapshot of " + code + "'s database (pg_dump -Fd -j" + std::to_string(o.pg_jobs) + ")");
-  const auto t_db = std::chrono::steady_clock::now();
-  const DbSnapshot snap = dump_database(paths, cfg, secrets, scratch.path() / "db", o);
-  say("database dumped: " + std::to_string(snap.counts.value("resources", 0)) + " documents, " +
-      std::to_string(snap.counts.value("idp_users", 0)) + " users, schema revision " +
-      std::to_string(snap.schema) + " (" +
-      format_duration_ms(
-          std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t_db).count()) +
-      ")");
-  if (snap.schema > known_schema_revision())
-    throw std::runtime_error(code + "'s schema revision " + std::to_string(snap.schema) +
-                             " is newer than this dive knows (" + std::to_string(known_schema_revision()) +
-                             "): back it up with the dive that runs it");
-
-  Json revocations{{"tokens", 0}, {"users", 0}, {"keys", Json::array()}, {"taken_at_ms", wall_ms()}};
-  if (anchor) {
-    revocations = snapshot_revocations(cfg, secrets);
-    say("revocations: " + std::to_string(revocations["tokens"].get<int64_t>()) + " tokens, " +
-        std::to_string(revocations["users"].get<int64_t>()) + " users (blacklist Redis)");
-  }
-  write_file_atomic(scratch.path() / "revocations.json", revocations.dump() + "\n", 0600);
-
-  // The settings, secrets, certificate and federation files, and the home's CA, copied first so that a file a
-  // service rewrites meanwhile cannot differ between its checksum and its bytes.
-  for (const char* f : {"instance.json", "secrets.json"})
-    copy_one(paths.dir / f, scratch.path() / "instance" / f);
-  copy_tree(paths.certs, scratch.path() / "instance" / "certs");
-  copy_tree(paths.dir / "federation", scratch.path() / "instance" / "federation");
-  copy_one(layout.ca_cert(), scratch.path() / "ca" / "rootCA.pem");
-  copy_one(layout.ca_dir() / "rootCA-key.pem", scratch.path() / "ca" / "rootCA-key.pem");
+  const DbSnapshot snap = dump_known_database(code, paths, cfg, secrets, scratch.path() / "db", o);
+  const Json revocations = save_revocations(anchor, cfg, secrets, scratch.path(), o);
+  copy_instance_files(layout, paths, scratch.path());
 
   // The manifest: small members first, the database last.
   std::vector<backup::Member> members;
   for (const char* top : {"instance", "ca", "revocations.json", "db"})
     for (auto& m : describe_members(scratch.path(), top)) members.push_back(std::move(m));
-  Json manifest{{"format", "dive-backup"},
-                {"format_version", backup::kFormatVersion},
-                {"instance", paths.code},
-                {"role", is_hub(paths.code) ? "hub" : "spoke"},
-                {"anchor", anchor},
-                {"created_at", utc_time(started, "%Y-%m-%dT%H:%M:%SZ")},
-                {"created_at_ms", wall_ms()},
-                {"dive", {{"version", build_version()}, {"revision", build_revision()}}},
-                {"schema_revision", snap.schema},
-                {"database",
-                 {{"name", cfg["database"].value("name", "dive")},
-                  {"format", "pg_dump directory"},
-                  {"postgres", snap.server_version}}},
-                {"counts", snap.counts},
-                {"profile", cfg.value("profile", "dev")},
-                {"port_shift", cfg.value("port_shift", 0)},
-                {"placement", Placement::from_config(cfg).to_json()},
-                {"members", Json::array()}};
-  manifest["counts"]["revocations"] = {{"tokens", revocations["tokens"]}, {"users", revocations["users"]}};
-  if (!anchor && cfg.contains("hub")) manifest["hub"] = cfg["hub"];
-  for (const auto& m : members)
-    manifest["members"].push_back(
-        {{"name", m.name}, {"size", m.size}, {"sha256", m.sha256}, {"mode", m.mode}});
-  const backup::Manifest parsed = backup::Manifest::from_json(manifest);
-
-  uint64_t payload = 0;
-  for (const auto& m : members) payload += m.size;
-  say("encrypting " + format_bytes(payload) + " in " + std::to_string(members.size()) + " members (" +
-      backup::HeaderInfo{backup::kFormatVersion, o.kdf, o.chunk_size}.describe_kdf() + ", AES-256-GCM)");
-  const fs::path partial = out.string() + ".partial";
-  RemoveOnFailure guard(partial);
-  {
-    std::ofstream file = create_private(partial);
-    backup::ContainerWriter container(file, o.passphrase, o.kdf, o.chunk_size);
-    backup::ArchiveWriter archive(container, parsed);
-    uint64_t done = 0, next_report = payload / 4;
-    for (const auto& m : members) {
-      std::ifstream in(scratch.path() / m.name, std::ios::binary);
-      archive.add(m.name, in);
-      done += m.size;
-      if (payload > (64u << 20) && done >= next_report && done < payload) {
-        say("  " + std::to_string(done * 100 / payload) + "% encrypted");
-        next_report += payload / 4;
-      }
-    }
-    archive.finish();
-    container.finish();
-    file.close();
-    if (!file) throw std::runtime_error("cannot write " + partial.string());
-  }
-  fsync_path(partial, false);
-  fs::rename(partial, out);
-  fsync_path(out.parent_path(), true);
-  guard.release();
+  const Json manifest = backup_manifest(paths, cfg, anchor, started, snap, revocations, members);
+  write_encrypted(out, scratch.path(), members, backup::Manifest::from_json(manifest), o);
 
   BackupResult res;
   res.file = out;
@@ -362,7 +406,7 @@ BackupResult backup_instance(const Layout& layout, const std::string& code, cons
   res.manifest = manifest;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (lock_db) lock_db->release_deploy_lock(code);
-  say("backup written: " + out.string() + " (" + format_bytes(res.bytes) + ")");
+  say(o, "backup written: " + out.string() + " (" + format_bytes(res.bytes) + ")");
   return res;
 }
 
