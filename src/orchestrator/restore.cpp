@@ -313,6 +313,64 @@ size_t restore_revocations(const fs::path& stage, const Json& secrets) {
   return set;
 }
 
+// The staged instance.json. When the instance moved (another host or other ports), its documents' key
+// access objects name the kas where it was: that address is added to kas_former_urls (written back).
+Json staged_config(const fs::path& stage, const RestoreOptions& o, const Console& out) {
+  Json cfg = Json::parse(read_file(stage / "instance" / "instance.json"));
+  const bool moved = (o.placement && o.placement->host != Placement::from_config(cfg).host) ||
+                     (o.port_shift && *o.port_shift != cfg.value("port_shift", 0));
+  const std::string old_kas = cfg["urls"].value("kas", "");
+  if (moved && !old_kas.empty()) {
+    auto former = cfg.value("kas_former_urls", std::vector<std::string>{});
+    if (std::find(former.begin(), former.end(), old_kas) == former.end()) former.push_back(old_kas);
+    cfg["kas_former_urls"] = former;
+    write_file_atomic(stage / "instance" / "instance.json", cfg.dump(2) + "\n", 0644);
+    out.info("moved: documents wrapped for " + old_kas + " are answered by the new kas address");
+  }
+  return cfg;
+}
+
+// The staged instance folder moved into place, and the staged CA when the home has none. Returns whether
+// the CA was placed (a rollback removes it again).
+bool place_staged(const Layout& layout, const InstancePaths& paths, const fs::path& stage, bool ca_present) {
+  create_missing_dir(layout.instances_dir(), 0755);
+  bool placed_ca = false;
+  try {
+    fs::rename(stage / "instance", paths.dir);
+    if (!ca_present) {
+      fs::rename(stage / "ca", layout.ca_dir());
+      placed_ca = true;
+    }
+  } catch (const std::exception&) {
+    std::error_code ec;
+    fs::remove_all(paths.dir, ec);
+    throw;
+  }
+  return placed_ca;
+}
+
+// The normal deploy pipeline on the restored instance (no seeding); an exception becomes a failed DEPLOY.
+DeployResult deploy_restored(const Layout& layout, const RestoreResult& res, const Json& cfg,
+                             const RestoreOptions& o, const Console& out) {
+  DeployOptions d;
+  d.code = res.code;
+  d.profile = parse_profile(cfg.value("profile", "dev")).value_or(Profile::Dev);
+  d.port_shift = o.port_shift.value_or(res.manifest.value("port_shift", 0));
+  d.placement = o.placement;
+  d.skip_seeding = true;
+  d.dive_exe = o.dive_exe;
+  d.policy = OrchPolicy::for_profile(d.profile);
+  DeployResult dr;
+  try {
+    dr = deploy_instance(layout, d, out);
+  } catch (const std::exception& e) {
+    dr.exit_code = 1;
+    dr.failed_step = "DEPLOY";
+    dr.reason = e.what();
+  }
+  return dr;
+}
+
 }  // namespace
 
 Json BackupVerifyReport::to_json() const {
@@ -370,18 +428,7 @@ RestoreResult restore_instance(const Layout& layout, const RestoreOptions& o, co
   out.ok("every chunk, the manifest and " + std::to_string(res.manifest["members"].size()) +
          " members verified (" + format_duration_ms(static_cast<int64_t>(res.unpack_seconds * 1000)) + ")");
   const fs::path stage = sink.staging->path();
-  Json cfg = Json::parse(read_file(stage / "instance" / "instance.json"));
-  // Moved (another host or other ports): its documents' key access objects name the kas where it was.
-  const bool moved = (o.placement && o.placement->host != Placement::from_config(cfg).host) ||
-                     (o.port_shift && *o.port_shift != cfg.value("port_shift", 0));
-  const std::string old_kas = cfg["urls"].value("kas", "");
-  if (moved && !old_kas.empty()) {
-    auto former = cfg.value("kas_former_urls", std::vector<std::string>{});
-    if (std::find(former.begin(), former.end(), old_kas) == former.end()) former.push_back(old_kas);
-    cfg["kas_former_urls"] = former;
-    write_file_atomic(stage / "instance" / "instance.json", cfg.dump(2) + "\n", 0644);
-    out.info("moved: documents wrapped for " + old_kas + " are answered by the new kas address");
-  }
+  const Json cfg = staged_config(stage, o, out);
   const Json secrets = Json::parse(read_file(stage / "instance" / "secrets.json"));
 
   // 2. The database and the revocations, built in the staging folder by private servers.
@@ -397,37 +444,10 @@ RestoreResult restore_instance(const Layout& layout, const RestoreOptions& o, co
 
   // 3. In place, then the normal pipeline (no seeding). A failure from here on is rolled back.
   const InstancePaths paths = layout.instance(res.code);
-  create_missing_dir(layout.instances_dir(), 0755);
-  bool placed_ca = false;
-  try {
-    fs::rename(stage / "instance", paths.dir);
-    if (!sink.ca_present) {
-      fs::rename(stage / "ca", layout.ca_dir());
-      placed_ca = true;
-    }
-  } catch (const std::exception&) {
-    std::error_code ec;
-    fs::remove_all(paths.dir, ec);
-    throw;
-  }
+  const bool placed_ca = place_staged(layout, paths, stage, sink.ca_present);
   sink.staging.reset();
-  DeployOptions d;
-  d.code = res.code;
-  d.profile = parse_profile(cfg.value("profile", "dev")).value_or(Profile::Dev);
-  d.port_shift = o.port_shift.value_or(res.manifest.value("port_shift", 0));
-  d.placement = o.placement;
-  d.skip_seeding = true;
-  d.dive_exe = o.dive_exe;
-  d.policy = OrchPolicy::for_profile(d.profile);
   const auto t_deploy = std::chrono::steady_clock::now();
-  DeployResult dr;
-  try {
-    dr = deploy_instance(layout, d, out);
-  } catch (const std::exception& e) {
-    dr.exit_code = 1;
-    dr.failed_step = "DEPLOY";
-    dr.reason = e.what();
-  }
+  const DeployResult dr = deploy_restored(layout, res, cfg, o, out);
   res.deploy_seconds = since(t_deploy);
   if (dr.exit_code != 0) {
     out.fail("the restored " + res.code + " did not deploy (" + dr.failed_step + ": " + dr.reason +
