@@ -180,19 +180,8 @@ void write_grafana_provisioning(const Layout& layout, const MonitoringFiles& f, 
     ensure_dir(f.grafana / d, 0755);
 }
 
-}  // namespace
-
-Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
-  const auto f = monitoring_files(layout);
-  const auto mon = layout.monitoring();
-  for (const auto& d :
-       {f.dir, f.rules, f.targets, mon.certs, mon.logs, f.prometheus_data, f.alertmanager_data})
-    ensure_dir(d, 0755);
-  ensure_dir(f.secrets, 0700);
-  ensure_dir(mon.run, 0700);
-
-  Json settings = load_settings(f);
-  const Profile profile = resolve_monitoring_profile(layout, opts, settings);
+// The settings with their defaults for `profile` (retention, receivers), checked.
+void complete_settings(Json& settings, Profile profile, const MonitoringFiles& f) {
   const bool test = profile == Profile::Test;
   if (!settings.contains("retention")) settings["retention"] = test ? "1d" : "15d";
   if (!settings.contains("receivers")) settings["receivers"] = Json::array();
@@ -201,24 +190,20 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
       !monitoring::parse_duration(settings["retention"].get<std::string>()))
     throw std::runtime_error(f.settings.string() + ": retention must be a duration such as 15d (is \"" +
                              settings["retention"].dump() + "\")");
-  const auto ports = monitoring_ports(opts.port_shift);
+}
 
-  // TLS: a certificate of the home's CA for localhost, for Prometheus, Alertmanager and the monitor.
+// TLS: a certificate of the home's CA for localhost, for Prometheus, Alertmanager and the monitor.
+void write_tls(const Layout& layout, const InstancePaths& mon, const MonitoringFiles& f) {
   generate_cert_at(layout, mon, {"localhost", "127.0.0.1", "::1"}, false);
   write_file_atomic(f.web_yml,
                     "# TLS of Prometheus and Alertmanager (written by ./dive monitoring up).\n"
                     "tls_server_config:\n  cert_file: " +
                         mon.cert_file.string() + "\n  key_file: " + mon.key_file.string() + "\n",
                     0644);
-  if (!fs::exists(f.webhook_token)) write_file_atomic(f.webhook_token, secure_token(32), 0600);
+}
 
-  const std::string rules_text = write_rules(f, test);
-  monitoring::StackSettings s;
-  s.prometheus_port = ports.prometheus;
-  s.alertmanager_port = ports.alertmanager;
-  s.monitor_port = ports.monitor;
-  s.test_profile = test;
-  s.operator_settings = settings;
+// prometheus.yml and alertmanager.yml, each written only once its tool accepted it.
+void write_stack_configs(const MonitoringFiles& f, const monitoring::StackSettings& s, Profile profile) {
   replace_checked(
       f.prometheus_yml,
       generated_header("src/monitoring/config.cpp", to_string(profile)) +
@@ -242,18 +227,16 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
             tool_check({"amtool", "check-config", p.string()}, "the Alertmanager configuration");
         return problem.empty() ? problem : problem + "\n(check the receivers in " + f.settings.string() + ")";
       });
-  write_file_atomic(f.settings, settings.dump(2) + "\n", 0600);
+}
 
-  const bool grafana = settings.value("grafana", Json::object()).value("enabled", true) &&
-                       find_executable("grafana-server").has_value();
-  if (grafana) write_grafana_provisioning(layout, f, ports.prometheus);
-
-  // Instances that run (or were monitored before) are scraped; ones stopped on purpose are not.
-  for (const auto& code : layout.deployed_codes())
-    if (instance_monitored(layout, code) || supervisor_running(layout.instance(code)))
-      write_instance_targets(layout, code);
-
-  Json cfg = {
+// monitor.json: the stack's configuration as its supervisor and the monitor service read it.
+Json monitor_config(const Layout& layout, const MonitoringOptions& opts, Profile profile,
+                    const Json& settings, bool grafana, const std::string& rules_text) {
+  const auto f = monitoring_files(layout);
+  const auto mon = layout.monitoring();
+  const auto ports = monitoring_ports(opts.port_shift);
+  const bool test = profile == Profile::Test;
+  return Json{
       {"code", ""},
       {"name", "monitoring"},
       {"profile", to_string(profile)},
@@ -285,7 +268,7 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
         {"webhook_token_file", f.webhook_token.string()},
         {"targets_dir", f.targets.string()},
         {"refresh_ms", test ? 1000 : 5000}}},
-      {"prometheus", {{"retention", settings["retention"]}, {"config", f.prometheus_yml.string()}}},
+      {"prometheus", {{"retention", settings.at("retention")}, {"config", f.prometheus_yml.string()}}},
       {"alertmanager", {{"config", f.alertmanager_yml.string()}}},
       {"grafana", {{"enabled", grafana}}},
       // Fingerprints of what Prometheus and Alertmanager read: `monitoring up` reloads them only when these
@@ -294,6 +277,48 @@ Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
       {"fingerprints",
        {{"prometheus", sha256_hex(read_file(f.prometheus_yml) + rules_text)},
         {"alertmanager", sha256_hex(read_file(f.alertmanager_yml))}}}};
+}
+
+}  // namespace
+
+Json prepare_monitoring(const Layout& layout, const MonitoringOptions& opts) {
+  const auto f = monitoring_files(layout);
+  const auto mon = layout.monitoring();
+  for (const auto& d :
+       {f.dir, f.rules, f.targets, mon.certs, mon.logs, f.prometheus_data, f.alertmanager_data})
+    ensure_dir(d, 0755);
+  ensure_dir(f.secrets, 0700);
+  ensure_dir(mon.run, 0700);
+
+  Json settings = load_settings(f);
+  const Profile profile = resolve_monitoring_profile(layout, opts, settings);
+  complete_settings(settings, profile, f);
+  const bool test = profile == Profile::Test;
+  const auto ports = monitoring_ports(opts.port_shift);
+
+  write_tls(layout, mon, f);
+  if (!fs::exists(f.webhook_token)) write_file_atomic(f.webhook_token, secure_token(32), 0600);
+
+  const std::string rules_text = write_rules(f, test);
+  monitoring::StackSettings s;
+  s.prometheus_port = ports.prometheus;
+  s.alertmanager_port = ports.alertmanager;
+  s.monitor_port = ports.monitor;
+  s.test_profile = test;
+  s.operator_settings = settings;
+  write_stack_configs(f, s, profile);
+  write_file_atomic(f.settings, settings.dump(2) + "\n", 0600);
+
+  const bool grafana = settings.value("grafana", Json::object()).value("enabled", true) &&
+                       find_executable("grafana-server").has_value();
+  if (grafana) write_grafana_provisioning(layout, f, ports.prometheus);
+
+  // Instances that run (or were monitored before) are scraped; ones stopped on purpose are not.
+  for (const auto& code : layout.deployed_codes())
+    if (instance_monitored(layout, code) || supervisor_running(layout.instance(code)))
+      write_instance_targets(layout, code);
+
+  const Json cfg = monitor_config(layout, opts, profile, settings, grafana, rules_text);
   write_file_atomic(f.monitor_json, cfg.dump(2) + "\n", 0644);
   return cfg;
 }
@@ -309,70 +334,79 @@ Json read_monitor_config(const Layout& layout) {
 
 // ------------------------------------------------------------------------------------------ children
 
+namespace {
+
+ChildSpec https_child(const InstancePaths& mon, const std::string& name, int port, const std::string& ready,
+                      const std::string& live) {
+  ChildSpec c;
+  c.name = name;
+  c.port = port;
+  c.probe = ProbeKind::Https;
+  c.ready_path = ready;
+  c.live_path = live;
+  c.log_path = mon.log(name).string();
+  return c;
+}
+
+ChildSpec alertmanager_child(const MonitoringFiles& f, const InstancePaths& mon, int port) {
+  ChildSpec am = https_child(mon, "alertmanager", port, "/-/ready", "/-/healthy");
+  am.argv = {"prometheus-alertmanager",
+             "--config.file=" + f.alertmanager_yml.string(),
+             "--storage.path=" + f.alertmanager_data.string(),
+             "--web.listen-address=127.0.0.1:" + std::to_string(port),
+             "--web.config.file=" + f.web_yml.string(),
+             "--web.external-url=https://localhost:" + std::to_string(port) + "/",
+             "--cluster.listen-address=",
+             "--log.level=warn"};
+  return am;
+}
+
+ChildSpec prometheus_child(const MonitoringFiles& f, const InstancePaths& mon, int port,
+                           const std::string& retention) {
+  ChildSpec prom = https_child(mon, "prometheus", port, "/-/ready", "/-/healthy");
+  prom.argv = {"prometheus",
+               "--config.file=" + f.prometheus_yml.string(),
+               "--storage.tsdb.path=" + f.prometheus_data.string(),
+               "--storage.tsdb.retention.time=" + retention,
+               "--web.listen-address=127.0.0.1:" + std::to_string(port),
+               "--web.config.file=" + f.web_yml.string(),
+               "--web.external-url=https://localhost:" + std::to_string(port) + "/",
+               "--web.enable-lifecycle",
+               "--log.level=warn"};
+  return prom;
+}
+
+ChildSpec grafana_child(const MonitoringFiles& f, const InstancePaths& mon, int port) {
+  ChildSpec g = https_child(mon, "grafana", port, "/api/health", "/api/health");
+  g.argv = {"grafana-server", "--homepath=/usr/share/grafana"};
+  g.env = {{"GF_SERVER_PROTOCOL", "https"},
+           {"GF_SERVER_HTTP_ADDR", "127.0.0.1"},
+           {"GF_SERVER_HTTP_PORT", std::to_string(port)},
+           {"GF_SERVER_CERT_FILE", mon.cert_file.string()},
+           {"GF_SERVER_CERT_KEY", mon.key_file.string()},
+           {"GF_PATHS_DATA", (f.grafana / "data").string()},
+           {"GF_PATHS_LOGS", (f.grafana / "logs").string()},
+           {"GF_PATHS_PLUGINS", (f.grafana / "plugins").string()},
+           {"GF_PATHS_PROVISIONING", (f.grafana / "provisioning").string()},
+           {"GF_ANALYTICS_REPORTING_ENABLED", "false"},
+           {"GF_ANALYTICS_CHECK_FOR_UPDATES", "false"}};
+  return g;
+}
+
+}  // namespace
+
 std::vector<ChildSpec> monitoring_children(const Layout& layout, const Json& cfg, const fs::path& dive_exe) {
   const auto f = monitoring_files(layout);
   const auto mon = layout.monitoring();
   const Json& ports = cfg["ports"];
-  auto https_child = [&](const std::string& name, int port, const std::string& ready,
-                         const std::string& live) {
-    ChildSpec c;
-    c.name = name;
-    c.port = port;
-    c.probe = ProbeKind::Https;
-    c.ready_path = ready;
-    c.live_path = live;
-    c.log_path = mon.log(name).string();
-    return c;
-  };
   std::vector<ChildSpec> out;
-
-  ChildSpec monitor = https_child("monitor", ports["monitor"], "/health/ready", "/health/live");
+  ChildSpec monitor = https_child(mon, "monitor", ports["monitor"], "/health/ready", "/health/live");
   monitor.argv = {dive_exe.string(), "serve", "monitor"};
   monitor.env["DIVE_HOME"] = layout.home.string();
   out.push_back(monitor);
-
-  const int am_port = ports["alertmanager"];
-  ChildSpec am = https_child("alertmanager", am_port, "/-/ready", "/-/healthy");
-  am.argv = {"prometheus-alertmanager",
-             "--config.file=" + f.alertmanager_yml.string(),
-             "--storage.path=" + f.alertmanager_data.string(),
-             "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
-             "--web.config.file=" + f.web_yml.string(),
-             "--web.external-url=https://localhost:" + std::to_string(am_port) + "/",
-             "--cluster.listen-address=",
-             "--log.level=warn"};
-  out.push_back(am);
-
-  const int prom_port = ports["prometheus"];
-  ChildSpec prom = https_child("prometheus", prom_port, "/-/ready", "/-/healthy");
-  prom.argv = {"prometheus",
-               "--config.file=" + f.prometheus_yml.string(),
-               "--storage.tsdb.path=" + f.prometheus_data.string(),
-               "--storage.tsdb.retention.time=" + cfg["prometheus"].value("retention", "15d"),
-               "--web.listen-address=127.0.0.1:" + std::to_string(prom_port),
-               "--web.config.file=" + f.web_yml.string(),
-               "--web.external-url=https://localhost:" + std::to_string(prom_port) + "/",
-               "--web.enable-lifecycle",
-               "--log.level=warn"};
-  out.push_back(prom);
-
-  if (cfg["grafana"].value("enabled", false)) {
-    const int port = ports["grafana"];
-    ChildSpec g = https_child("grafana", port, "/api/health", "/api/health");
-    g.argv = {"grafana-server", "--homepath=/usr/share/grafana"};
-    g.env = {{"GF_SERVER_PROTOCOL", "https"},
-             {"GF_SERVER_HTTP_ADDR", "127.0.0.1"},
-             {"GF_SERVER_HTTP_PORT", std::to_string(port)},
-             {"GF_SERVER_CERT_FILE", mon.cert_file.string()},
-             {"GF_SERVER_CERT_KEY", mon.key_file.string()},
-             {"GF_PATHS_DATA", (f.grafana / "data").string()},
-             {"GF_PATHS_LOGS", (f.grafana / "logs").string()},
-             {"GF_PATHS_PLUGINS", (f.grafana / "plugins").string()},
-             {"GF_PATHS_PROVISIONING", (f.grafana / "provisioning").string()},
-             {"GF_ANALYTICS_REPORTING_ENABLED", "false"},
-             {"GF_ANALYTICS_CHECK_FOR_UPDATES", "false"}};
-    out.push_back(g);
-  }
+  out.push_back(alertmanager_child(f, mon, ports["alertmanager"]));
+  out.push_back(prometheus_child(f, mon, ports["prometheus"], cfg["prometheus"].value("retention", "15d")));
+  if (cfg["grafana"].value("enabled", false)) out.push_back(grafana_child(f, mon, ports["grafana"]));
   return out;
 }
 
@@ -396,6 +430,91 @@ net::ClientResponse call(net::HttpsClient& http, const std::string& method, int 
   return http.send(r);
 }
 
+bool tools_installed(const Console& out) {
+  for (const char* tool : {"prometheus", "prometheus-alertmanager", "promtool", "amtool"})
+    if (!find_executable(tool)) {
+      out.fail(std::string(tool) + " is not installed; run scripts/bootstrap (Debian packages prometheus, " +
+               "prometheus-alertmanager)");
+      return false;
+    }
+  return true;
+}
+
+// The supervisor holds its children's command lines: when those change (profile, retention, ports, Grafana
+// installed, a new dive), the stack restarts; otherwise it only reloads.
+void stop_if_command_lines_changed(const Layout& layout, const Json& cfg, const fs::path& dive_exe,
+                                   const Console& out) {
+  const auto mon = layout.monitoring();
+  std::map<std::string, Json> running;
+  const Json st = supervised_status(mon, {});
+  for (const auto& c : st["services"]) running[c.value("name", "")] = c.value("argv", Json());
+  std::map<std::string, Json> wanted;
+  for (const auto& c : monitoring_children(layout, cfg, dive_exe)) wanted[c.name] = c.argv;
+  if (running != wanted) {
+    out.info("the monitoring processes' command lines changed: restarting the stack");
+    stop_instance(mon, 60s);
+  }
+}
+
+// A running stack brought up to date: Prometheus and Alertmanager re-read their files when these changed
+// (since `monitor_before`, the monitor.json they run with); the monitor restarts for a new configuration of
+// its own; a stopped child comes back.
+void refresh_running_stack(const Layout& layout, const Json& cfg, const std::string& monitor_before,
+                           const Console& out) {
+  const auto mon = layout.monitoring();
+  Json before = Json::object();
+  try {
+    before = Json::parse(monitor_before);
+  } catch (const std::exception&) {
+  }
+  auto http = client_for(layout);
+  for (const char* svc : {"prometheus", "alertmanager"}) {
+    if (before.value("fingerprints", Json::object()).value(svc, "") == cfg["fingerprints"].value(svc, "?"))
+      continue;
+    try {
+      auto r = call(*http, "POST", cfg["ports"][svc], "/-/reload");
+      if (r.status != 200)
+        out.warn(std::string(svc) + " refused to reload: HTTP " + std::to_string(r.status));
+    } catch (const std::exception& e) {
+      out.warn(std::string(svc) + " did not reload (" + e.what() +
+               "); its supervisor restarts it if it is down");
+    }
+  }
+  Json mine = cfg, theirs = before;
+  mine.erase("fingerprints");
+  theirs.erase("fingerprints");
+  if (mine != theirs) service_command(mon, "restart", "monitor");
+  for (const auto& name : monitoring_child_names(cfg["grafana"].value("enabled", false)))
+    service_command(mon, "start", name);  // a stopped one comes back
+  out.info("already running: configuration up to date");
+}
+
+// Waits (90 s at most) for every child to be healthy, announcing each as it becomes ready.
+bool wait_for_stack(const InstancePaths& mon, std::chrono::steady_clock::time_point t0, const Console& out) {
+  std::set<std::string> announced;
+  return wait_until_healthy(mon, 90s, [&](const Json& st) {
+    for (const auto& s : st["services"]) {
+      const std::string name = s.value("name", "");
+      if (s["state"] == "running" && s.value("healthy", false) && announced.insert(name).second) {
+        auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
+        out.info(name + " ready (" + format_duration_ms(ms) + ")");
+      }
+    }
+  });
+}
+
+// Where the stack answers, and where the dashboards are when Grafana is not installed.
+void announce_stack(const Json& cfg, const Console& out) {
+  const bool grafana = cfg["grafana"].value("enabled", false);
+  const Json& p = cfg["ports"];
+  out.ok("monitoring up: Prometheus https://localhost:" + std::to_string(p["prometheus"].get<int>()) +
+         ", Alertmanager https://localhost:" + std::to_string(p["alertmanager"].get<int>()) +
+         (grafana ? ", Grafana https://localhost:" + std::to_string(p["grafana"].get<int>()) : ""));
+  if (!grafana)
+    out.info("dashboards: " + (monitoring_assets_dir() / "dashboards").string() +
+             " (Grafana format; grafana-server is not installed, see monitoring/grafana/README.md)");
+}
+
 }  // namespace
 
 int monitoring_up(const Layout& layout, const MonitoringOptions& opts, const Console& out) {
@@ -408,12 +527,7 @@ int monitoring_up(const Layout& layout, const MonitoringOptions& opts, const Con
     out.fail("another ./dive monitoring up is running (pid " + std::to_string(holder) + ")");
     return 1;
   }
-  for (const char* tool : {"prometheus", "prometheus-alertmanager", "promtool", "amtool"})
-    if (!find_executable(tool)) {
-      out.fail(std::string(tool) + " is not installed; run scripts/bootstrap (Debian packages prometheus, " +
-               "prometheus-alertmanager)");
-      return 1;
-    }
+  if (!tools_installed(out)) return 1;
   auto t0 = std::chrono::steady_clock::now();
   const std::string monitor_before = try_read_file(f.monitor_json).value_or("");
   Json cfg;
@@ -424,73 +538,18 @@ int monitoring_up(const Layout& layout, const MonitoringOptions& opts, const Con
     return 1;
   }
   out.ok("configuration written to " + f.dir.string() + " (profile " + cfg.value("profile", "dev") + ")");
-  const bool grafana = cfg["grafana"].value("enabled", false);
-  const auto want = monitoring_child_names(grafana);
-  if (supervisor_running(mon)) {
-    // The supervisor holds its children's command lines: when those change (profile, retention, ports,
-    // Grafana installed, a new dive), the stack restarts; otherwise it only reloads.
-    std::map<std::string, Json> running;
-    const Json st = supervised_status(mon, {});
-    for (const auto& c : st["services"]) running[c.value("name", "")] = c.value("argv", Json());
-    std::map<std::string, Json> wanted;
-    for (const auto& c : monitoring_children(layout, cfg, opts.dive_exe)) wanted[c.name] = c.argv;
-    if (running != wanted) {
-      out.info("the monitoring processes' command lines changed: restarting the stack");
-      stop_instance(mon, 60s);
-    }
-  }
+  if (supervisor_running(mon)) stop_if_command_lines_changed(layout, cfg, opts.dive_exe, out);
   if (!supervisor_running(mon)) {
     start_supervisor(mon, opts.dive_exe);
     out.info("supervisor started (log " + mon.log("supervisor").string() + ")");
   } else {
-    // Running: Prometheus and Alertmanager re-read their files when these changed; the monitor restarts
-    // for a new configuration of its own.
-    Json before = Json::object();
-    try {
-      before = Json::parse(monitor_before);
-    } catch (const std::exception&) {
-    }
-    auto http = client_for(layout);
-    for (const char* svc : {"prometheus", "alertmanager"}) {
-      if (before.value("fingerprints", Json::object()).value(svc, "") == cfg["fingerprints"].value(svc, "?"))
-        continue;
-      try {
-        auto r = call(*http, "POST", cfg["ports"][svc], "/-/reload");
-        if (r.status != 200)
-          out.warn(std::string(svc) + " refused to reload: HTTP " + std::to_string(r.status));
-      } catch (const std::exception& e) {
-        out.warn(std::string(svc) + " did not reload (" + e.what() +
-                 "); its supervisor restarts it if it is down");
-      }
-    }
-    Json mine = cfg, theirs = before;
-    mine.erase("fingerprints");
-    theirs.erase("fingerprints");
-    if (mine != theirs) service_command(mon, "restart", "monitor");
-    for (const auto& name : want) service_command(mon, "start", name);  // a stopped one comes back
-    out.info("already running: configuration up to date");
+    refresh_running_stack(layout, cfg, monitor_before, out);
   }
-  std::set<std::string> announced;
-  bool ok = wait_until_healthy(mon, 90s, [&](const Json& st) {
-    for (const auto& s : st["services"]) {
-      const std::string name = s.value("name", "");
-      if (s["state"] == "running" && s.value("healthy", false) && announced.insert(name).second) {
-        auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
-        out.info(name + " ready (" + format_duration_ms(ms) + ")");
-      }
-    }
-  });
-  if (!ok) {
+  if (!wait_for_stack(mon, t0, out)) {
     out.fail("monitoring is not healthy after 90 s; see ./dive monitoring status and ./dive monitoring logs");
     return 1;
   }
-  const Json& p = cfg["ports"];
-  out.ok("monitoring up: Prometheus https://localhost:" + std::to_string(p["prometheus"].get<int>()) +
-         ", Alertmanager https://localhost:" + std::to_string(p["alertmanager"].get<int>()) +
-         (grafana ? ", Grafana https://localhost:" + std::to_string(p["grafana"].get<int>()) : ""));
-  if (!grafana)
-    out.info("dashboards: " + (monitoring_assets_dir() / "dashboards").string() +
-             " (Grafana format; grafana-server is not installed, see monitoring/grafana/README.md)");
+  announce_stack(cfg, out);
   return 0;
 }
 
