@@ -4,8 +4,10 @@
 
 namespace dive::orch::detail {
 
-void Deploy::preflight() {
-  out_.step("PREFLIGHT " + o_.code + (hub_ ? " (hub)" : " (spoke)"));
+namespace {
+
+// The PostgreSQL server binaries, Redis and mkcert, which bootstrap installs.
+void check_tools() {
   for (const auto& tool : {store::pg_tool("initdb"), store::pg_tool("postgres")})
     if (::access(tool.c_str(), X_OK) != 0)
       throw StepFailure(errc::kDirectorySetup, "PostgreSQL 15 server binaries missing (" + tool + ")",
@@ -14,6 +16,13 @@ void Deploy::preflight() {
     if (!find_executable(tool))
       throw StepFailure(errc::kDirectorySetup, std::string(tool) + " is not installed",
                         "run scripts/bootstrap");
+}
+
+}  // namespace
+
+void Deploy::preflight() {
+  out_.step("PREFLIGHT " + o_.code + (hub_ ? " (hub)" : " (spoke)"));
+  check_tools();
   ensure_dir(layout_.instances_dir(), 0755);
   try {
     store::check_traversable(layout_.instances_dir(), store::postgres_run_as());
@@ -27,7 +36,13 @@ void Deploy::preflight() {
     throw StepFailure(errc::kInstanceConflict,
                       "another deploy of " + o_.code + " is in progress (pid " + std::to_string(holder) + ")",
                       "wait for it to finish");
+  check_orchestration_db();
+  check_ports();
+  if (!o_.join.empty()) check_join_hub();
+  out_.ok("preflight passed");
+}
 
+void Deploy::check_orchestration_db() {
   if (!anchor_) {
     try {
       attach_db();
@@ -59,19 +74,17 @@ void Deploy::preflight() {
       out_.info("orchestration database not reachable yet; recording starts once the hub's PostgreSQL is up");
     }
   }
-  check_ports();
-  if (!o_.join.empty()) {
-    // Before anything is set up: the hub answers and its CA is the pinned one.
-    try {
-      fetch_pinned_hub_ca(o_.join);
-    } catch (const JoinRefused& e) {
-      throw StepFailure(errc::kFederationJoin, e.what(), e.remedy);
-    } catch (const std::exception& e) {
-      throw StepFailure(errc::kFederationJoin, e.what(), "check the hub's URL and that its api is up");
-    }
-    out_.info("hub " + o_.join.hub_url + " answers with the pinned CA");
+}
+
+void Deploy::check_join_hub() {
+  try {
+    fetch_pinned_hub_ca(o_.join);
+  } catch (const JoinRefused& e) {
+    throw StepFailure(errc::kFederationJoin, e.what(), e.remedy);
+  } catch (const std::exception& e) {
+    throw StepFailure(errc::kFederationJoin, e.what(), "check the hub's URL and that its api is up");
   }
-  out_.ok("preflight passed");
+  out_.info("hub " + o_.join.hub_url + " answers with the pinned CA");
 }
 
 void Deploy::check_ports() {

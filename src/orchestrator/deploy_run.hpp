@@ -111,7 +111,14 @@ class Deploy {
   // ---------------------------------------------------------------- PREFLIGHT
   void preflight();
 
+  // The orchestration database attached: a spoke of this home records in its hub's (which must run); an
+  // anchor records in its own once its PostgreSQL is up. A spoke without a hub here must join one.
+  void check_orchestration_db();
+
   void check_ports();
+
+  // --join: before anything is set up, the hub answers and its CA is the pinned one.
+  void check_join_hub();
 
   // Where the instance will listen: --host/--bind, else what it has, else the default.
   Placement placement() const;
@@ -122,7 +129,15 @@ class Deploy {
   // ---------------------------------------------------------------- DEPLOYING
   void start_services();
 
+  // The supervisor running this binary's processes with the current configuration: started, or its
+  // services restarted when the configuration changed, or the whole instance when it predates them.
+  void bring_supervisor_up();
+
   bool supervises_every_child() const;
+
+  // Waits for every service to be healthy (announcing each one ready); a StepFailure naming those that
+  // are not after the policy's health timeout.
+  void wait_services_healthy();
 
   // ---------------------------------------------------------------- CONFIGURING
   void configure();

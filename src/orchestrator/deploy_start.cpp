@@ -71,6 +71,22 @@ void Deploy::initialize() {
 }
 
 void Deploy::start_services() {
+  bring_supervisor_up();
+  if (anchor_ && !db_) {
+    if (!wait_for_service(paths_, "postgres", "running", true, 60s))
+      throw StepFailure(errc::kServiceTimeout,
+                        "PostgreSQL of " + o_.code + " did not become ready within 60 s",
+                        "see " + paths_.log("postgres").string());
+    attach_db();
+  }
+  // Meant to run from now on: scraped by the monitoring stack, so an instance that never gets healthy
+  // alerts too.
+  write_instance_targets(layout_, o_.code);
+  wait_services_healthy();
+  out_.ok("all services running and healthy");
+}
+
+void Deploy::bring_supervisor_up() {
   bool was_running = supervisor_running(paths_);
   if (was_running && !supervises_every_child()) {
     // A supervisor started by an older dive that runs fewer processes (before the exporters): replace it,
@@ -103,16 +119,9 @@ void Deploy::start_services() {
       for (const auto& name : restart_adopted_services(paths_))
         out_.info(name + " was left running by a previous supervisor: restarted for the new configuration");
   }
-  if (anchor_ && !db_) {
-    if (!wait_for_service(paths_, "postgres", "running", true, 60s))
-      throw StepFailure(errc::kServiceTimeout,
-                        "PostgreSQL of " + o_.code + " did not become ready within 60 s",
-                        "see " + paths_.log("postgres").string());
-    attach_db();
-  }
-  // Meant to run from now on: scraped by the monitoring stack, so an instance that never gets healthy
-  // alerts too.
-  write_instance_targets(layout_, o_.code);
+}
+
+void Deploy::wait_services_healthy() {
   std::map<std::string, bool> announced;
   auto t0 = std::chrono::steady_clock::now();
   bool ok = wait_until_healthy(paths_, o_.policy.health_timeout, [&](const Json& st) {
@@ -125,18 +134,16 @@ void Deploy::start_services() {
       }
     }
   });
-  if (!ok) {
-    Json st = instance_status(paths_, anchor_);
-    std::vector<std::string> bad;
-    for (const auto& s : st["services"])
-      if (!(s["state"] == "running" && s.value("healthy", false)))
-        bad.push_back(s["name"].get<std::string>() + " (" + s["state"].get<std::string>() + ")");
-    throw StepFailure(
-        errc::kServiceUnhealthy,
-        "not healthy within " + format_duration_ms(o_.policy.health_timeout.count()) + ": " + join(bad, ", "),
-        "see ./dive " + std::string(hub_ ? "hub logs" : "spoke logs " + o_.code) + " <service>");
-  }
-  out_.ok("all services running and healthy");
+  if (ok) return;
+  Json st = instance_status(paths_, anchor_);
+  std::vector<std::string> bad;
+  for (const auto& s : st["services"])
+    if (!(s["state"] == "running" && s.value("healthy", false)))
+      bad.push_back(s["name"].get<std::string>() + " (" + s["state"].get<std::string>() + ")");
+  throw StepFailure(
+      errc::kServiceUnhealthy,
+      "not healthy within " + format_duration_ms(o_.policy.health_timeout.count()) + ": " + join(bad, ", "),
+      "see ./dive " + std::string(hub_ ? "hub logs" : "spoke logs " + o_.code) + " <service>");
 }
 
 bool Deploy::supervises_every_child() const {
