@@ -48,15 +48,82 @@ std::vector<std::string> build_env(const SpawnOptions& o) {
   ::_exit(127);
 }
 
+// The path of `name`: as given when it holds a '/', else found in PATH.
+std::string resolve_executable(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  auto found = find_executable(name);
+  if (!found) throw std::runtime_error("spawn: executable not found in PATH: " + name);
+  return *found;
+}
+
+// In the child, after fork: stdin from /dev/null (SpawnOptions::stdin_null); stdout and stderr to
+// `capture_fd` when >= 0, else appended to their log files (when named). Async-signal-safe: allocates
+// nothing.
+void child_redirect_stdio(const SpawnOptions& o, int capture_fd, const char* out_path, const char* err_path,
+                          int err_fd) {
+  if (o.stdin_null) {
+    int fd = ::open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+      ::dup2(fd, 0);
+      if (fd > 2) ::close(fd);
+    }
+  }
+  if (capture_fd >= 0) {
+    ::dup2(capture_fd, 1);
+    ::dup2(capture_fd, 2);
+    return;
+  }
+  if (*out_path) {
+    int fd = ::open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+    if (fd < 0) child_fail(err_fd, "open stdout log");
+    ::dup2(fd, 1);
+    if (fd > 2) ::close(fd);
+  }
+  if (*err_path) {
+    int fd = ::open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+    if (fd < 0) child_fail(err_fd, "open stderr log");
+    ::dup2(fd, 2);
+    if (fd > 2) ::close(fd);
+  }
+}
+
+// The child, after fork: sets up its process state and execs `exe`; a failure is written to `err_fd` (the
+// close-on-exec error pipe) before exiting 127. Async-signal-safe: allocates nothing (everything it uses
+// was prepared before fork).
+[[noreturn]] void exec_child(const SpawnOptions& o, int capture_fd, int err_fd, const char* exe,
+                             char* const* argv, char* const* envp, const char* out_path,
+                             const char* err_path) {
+  // Restore default signal dispositions and an empty mask for the new program.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::signal(s, SIG_DFL);
+  if (o.new_session) {
+    if (::setsid() < 0) child_fail(err_fd, "setsid");
+  } else if (o.new_process_group) {
+    ::setpgid(0, 0);
+  }
+  child_redirect_stdio(o, capture_fd, out_path, err_path, err_fd);
+  // Nothing else we hold (sockets, pipes, database connections) leaks into the new program: a
+  // leaked listening socket would keep a port busy in the name of an unrelated process.
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  for (int fd : o.keep_fds)
+    if (fd > 2 && fd != err_fd) ::fcntl(fd, F_SETFD, 0);
+  if (o.gid && ::setgid(*o.gid) != 0) child_fail(err_fd, "setgid");
+  if (o.uid && ::setgroups(0, nullptr) != 0) child_fail(err_fd, "setgroups");
+  if (o.uid && ::setuid(*o.uid) != 0) child_fail(err_fd, "setuid");
+  if (o.parent_death_signal != 0) ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
+  if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) child_fail(err_fd, "chdir");
+  ::execve(exe, argv, envp);
+  child_fail(err_fd, "exec");
+}
+
 // Forks and execs; when out_fd >= 0 the child's stdout/stderr go to it (capture mode).
 pid_t spawn_impl(const SpawnOptions& o, int capture_fd) {
   if (o.argv.empty()) throw std::invalid_argument("spawn: empty argv");
-  std::string exe = o.argv[0];
-  if (exe.find('/') == std::string::npos) {
-    auto found = find_executable(exe);
-    if (!found) throw std::runtime_error("spawn: executable not found in PATH: " + exe);
-    exe = *found;
-  }
+  const std::string exe = resolve_executable(o.argv[0]);
   // Everything the child needs is prepared before fork: after fork only async-signal-safe calls.
   std::vector<std::string> env_strings = build_env(o);
   std::vector<char*> argv, envp;
@@ -77,55 +144,10 @@ pid_t spawn_impl(const SpawnOptions& o, int capture_fd) {
   }
   if (pid == 0) {
     ::close(errpipe[0]);
-    // Restore default signal dispositions and an empty mask for the new program.
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::signal(s, SIG_DFL);
-    if (o.new_session) {
-      if (::setsid() < 0) child_fail(errpipe[1], "setsid");
-    } else if (o.new_process_group) {
-      ::setpgid(0, 0);
-    }
-    if (o.stdin_null) {
-      int fd = ::open("/dev/null", O_RDONLY);
-      if (fd >= 0) {
-        ::dup2(fd, 0);
-        if (fd > 2) ::close(fd);
-      }
-    }
-    if (capture_fd >= 0) {
-      ::dup2(capture_fd, 1);
-      ::dup2(capture_fd, 2);
-    } else {
-      if (!out_path.empty()) {
-        int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-        if (fd < 0) child_fail(errpipe[1], "open stdout log");
-        ::dup2(fd, 1);
-        if (fd > 2) ::close(fd);
-      }
-      if (!err_path.empty()) {
-        int fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-        if (fd < 0) child_fail(errpipe[1], "open stderr log");
-        ::dup2(fd, 2);
-        if (fd > 2) ::close(fd);
-      }
-    }
-    // Nothing else we hold (sockets, pipes, database connections) leaks into the new program: a
-    // leaked listening socket would keep a port busy in the name of an unrelated process.
-    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-      for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    for (int fd : o.keep_fds)
-      if (fd > 2 && fd != errpipe[1]) ::fcntl(fd, F_SETFD, 0);
-    if (o.gid && ::setgid(*o.gid) != 0) child_fail(errpipe[1], "setgid");
-    if (o.uid && ::setgroups(0, nullptr) != 0) child_fail(errpipe[1], "setgroups");
-    if (o.uid && ::setuid(*o.uid) != 0) child_fail(errpipe[1], "setuid");
-    if (o.parent_death_signal != 0) ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
-    if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) child_fail(errpipe[1], "chdir");
-    ::execve(exe.c_str(), argv.data(), envp.data());
-    child_fail(errpipe[1], "exec");
+    exec_child(o, capture_fd, errpipe[1], exe.c_str(), argv.data(), envp.data(), out_path.c_str(),
+               err_path.c_str());
   }
+  // The child's error pipe closes at exec: nothing read means it started; anything read is why it did not.
   ::close(errpipe[1]);
   char buf[256];
   ssize_t n;
