@@ -107,8 +107,37 @@ void print_spokes(bool json) {
                 static_cast<long long>(s.value("bundleRevision", int64_t{0})));
 }
 
-void add_hub_commands(CLI::App& hub) {
-  static SpokeArgs a;
+// ./dive hub enroll: a one-time enrollment token for the spoke a.code, printed (or as JSON).
+void enroll_spoke(const SpokeArgs& a) {
+  check_level(a.cap, a.trust);
+  orch::EnrollOptions o;
+  o.code = parse_spoke_code(a.code);
+  o.ttl = parse_ttl(a.ttl);
+  if (!a.cap.empty()) o.max_classification = a.cap;
+  if (!a.trust.empty()) o.trust_level = a.trust;
+  auto e = orch::create_enrollment(ctx().layout, o);
+  if (a.json) {
+    std::printf("%s\n", Json{{"code", o.code},
+                             {"token", e.token},
+                             {"hubUrl", e.hub_url},
+                             {"caFingerprint", e.ca_fingerprint},
+                             {"expiresAt", iso_time(e.expires_at)},
+                             {"maxClassification", o.max_classification},
+                             {"trustLevel", o.trust_level}}
+                            .dump(2)
+                            .c_str());
+    return;
+  }
+  ctx().out.ok("enrollment token for " + o.code + " (valid until " + iso_time(e.expires_at) +
+               ", single use; max classification " + o.max_classification + ", trust " + o.trust_level + ")");
+  std::printf("\n  %s\n\n", e.token.c_str());
+  std::printf("hub %s, CA fingerprint %s\n", e.hub_url.c_str(),
+              fed::display_fingerprint(e.ca_fingerprint).c_str());
+  std::printf("On the spoke's machine:  ./dive spoke deploy %s --join <token>\n", o.code.c_str());
+  std::printf("Treat the token as a secret until it is used; it is shown only now.\n");
+}
+
+void add_hub_enroll_command(CLI::App& hub, SpokeArgs& a) {
   auto* enroll = hub.add_subcommand(
       "enroll",
       "Print a one-time enrollment token for a spoke on another machine (stored hashed; single use)");
@@ -117,46 +146,98 @@ void add_hub_commands(CLI::App& hub) {
   enroll->add_option("--max-classification", a.cap, "The highest classification its users may be granted");
   enroll->add_option("--trust", a.trust, "Trust level: HIGH (default), MEDIUM, LOW, DEVELOPMENT");
   enroll->add_flag("--json", a.json, "Machine-readable output");
-  enroll->callback([] {
-    check_level(a.cap, a.trust);
-    orch::EnrollOptions o;
-    o.code = parse_spoke_code(a.code);
-    o.ttl = parse_ttl(a.ttl);
-    if (!a.cap.empty()) o.max_classification = a.cap;
-    if (!a.trust.empty()) o.trust_level = a.trust;
-    auto e = orch::create_enrollment(ctx().layout, o);
-    if (a.json) {
-      std::printf("%s\n", Json{{"code", o.code},
-                               {"token", e.token},
-                               {"hubUrl", e.hub_url},
-                               {"caFingerprint", e.ca_fingerprint},
-                               {"expiresAt", iso_time(e.expires_at)},
-                               {"maxClassification", o.max_classification},
-                               {"trustLevel", o.trust_level}}
-                              .dump(2)
-                              .c_str());
-      return;
-    }
-    ctx().out.ok("enrollment token for " + o.code + " (valid until " + iso_time(e.expires_at) +
-                 ", single use; max classification " + o.max_classification + ", trust " + o.trust_level +
-                 ")");
-    std::printf("\n  %s\n\n", e.token.c_str());
-    std::printf("hub %s, CA fingerprint %s\n", e.hub_url.c_str(),
-                fed::display_fingerprint(e.ca_fingerprint).c_str());
-    std::printf("On the spoke's machine:  ./dive spoke deploy %s --join <token>\n", o.code.c_str());
-    std::printf("Treat the token as a secret until it is used; it is shown only now.\n");
-  });
+  enroll->callback([&a] { enroll_spoke(a); });
+}
 
+// A registry change of ./dive hub spokes <verb> CODE.
+struct Verb {
+  const char* name;
+  fed::Action action;
+  const char* help;
+};
+
+// The change in the hub's audit trail, done or refused.
+void record_spoke_change(const SpokeArgs& a, const Verb& v, const std::string& code,
+                         const orch::SpokeChange& ch) {
+  const bool done = ch.result.outcome == fed::ChangeOutcome::Done;
+  record_admin(std::string(orch::kHubCode),
+               admin_event(std::string("admin.spoke_") + v.name, code, done,
+                           done ? std::string(fed::to_string(ch.result.from)) + " -> " +
+                                      fed::to_string(ch.result.to) + (a.reason.empty() ? "" : ": " + a.reason)
+                           : ch.result.outcome == fed::ChangeOutcome::NotFound
+                               ? "not in the registry"
+                               : "not allowed from " + std::string(fed::to_string(ch.result.from)),
+                           audit::details(Json{{"bundleRevision", ch.bundle_revision},
+                                               {"maxClassification", a.cap},
+                                               {"trust", a.trust}})));
+}
+
+// After a rotation: where the spoke's new credential is (its secrets.json in the same home), or the
+// credential itself, shown once, to carry to the spoke's machine.
+void show_new_credential(const std::string& code, const std::string& credential) {
+  auto link = fed::read_hub_link(fed::FederationPaths::of(ctx().layout.instance(code).dir));
+  if (link && link->same_home) {
+    ctx().out.info("the new credential is in " + code + "'s secrets.json (same home)");
+  } else {
+    std::printf("\nnew credential (shown once): %s\n", credential.c_str());
+    std::printf("On the spoke's machine:  ./dive spoke credential %s   (reads it from stdin)\n",
+                code.c_str());
+  }
+}
+
+// ./dive hub spokes <verb> CODE: the change applied to the registry, audited, and reported.
+void change_spoke_status(const SpokeArgs& a, const Verb& v) {
+  check_level(a.cap, a.trust);
+  const std::string code = parse_spoke_code(a.code);
+  fed::ChangeOptions o;
+  if (!a.cap.empty()) o.max_classification = a.cap;
+  if (!a.trust.empty()) o.trust_level = a.trust;
+  o.actor = operator_name();
+  o.reason = a.reason;
+  auto ch = orch::change_spoke(ctx().layout, code, v.action, o);
+  record_spoke_change(a, v, code, ch);
+  switch (ch.result.outcome) {
+    case fed::ChangeOutcome::NotFound:
+      ctx().out.fail(code + " is not in the registry (./dive hub spokes lists it)");
+      ctx().exit_code = kFailed;
+      return;
+    case fed::ChangeOutcome::NotAllowed:
+      ctx().out.fail(std::string("cannot ") + v.name + " " + code + ": it is " +
+                     fed::to_string(ch.result.from));
+      ctx().exit_code = kFailed;
+      return;
+    case fed::ChangeOutcome::Done:
+      break;
+  }
+  ctx().out.ok(code + ": " + fed::to_string(ch.result.from) + " -> " + fed::to_string(ch.result.to) +
+               " (trust bundle revision " + std::to_string(ch.bundle_revision) + ")");
+  if (v.action == fed::Action::Rotate) show_new_credential(code, ch.result.credential);
+}
+
+// ./dive hub spokes audit [CODE]: every registry change, newest first.
+void print_spoke_audit(const SpokeArgs& a) {
+  auto rows = orch::spoke_audit(ctx().layout, a.code.empty() ? "" : parse_spoke_code(a.code), a.limit);
+  if (a.json) {
+    std::printf("%s\n", rows.dump(2).c_str());
+    return;
+  }
+  for (const auto& r : rows)
+    std::printf("%s  %-4s %-16s %-9s -> %-9s %-24s %s\n",
+                iso_time(std::chrono::system_clock::time_point(
+                             std::chrono::milliseconds(r.value("atMs", int64_t{0}))))
+                    .c_str(),
+                r.value("code", "").c_str(), r.value("action", "").c_str(),
+                r["from"].is_string() ? r["from"].get<std::string>().c_str() : "-",
+                r["to"].is_string() ? r["to"].get<std::string>().c_str() : "-", r.value("actor", "").c_str(),
+                r["detail"].dump().c_str());
+}
+
+void add_hub_spokes_commands(CLI::App& hub, SpokeArgs& a) {
   auto* spokes = hub.add_subcommand("spokes", "The federation registry: list the spokes, or act on one");
   spokes->add_flag("--json", a.json, "Machine-readable output");
-  spokes->callback([spokes] {
+  spokes->callback([spokes, &a] {
     if (spokes->get_subcommands().empty()) print_spokes(a.json);
   });
-  struct Verb {
-    const char* name;
-    fed::Action action;
-    const char* help;
-  };
   for (const Verb& v :
        {Verb{"approve", fed::Action::Approve, "Approve a pending spoke (its users become trusted)"},
         Verb{"suspend", fed::Action::Suspend, "Suspend an approved spoke: its trust is removed everywhere"},
@@ -170,76 +251,19 @@ void add_hub_commands(CLI::App& hub) {
       sub->add_option("--trust", a.trust, "Trust level: HIGH, MEDIUM, LOW, DEVELOPMENT");
     }
     sub->add_option("--reason", a.reason, "Why (kept in the audit trail)");
-    sub->callback([v] {
-      check_level(a.cap, a.trust);
-      const std::string code = parse_spoke_code(a.code);
-      fed::ChangeOptions o;
-      if (!a.cap.empty()) o.max_classification = a.cap;
-      if (!a.trust.empty()) o.trust_level = a.trust;
-      o.actor = operator_name();
-      o.reason = a.reason;
-      auto ch = orch::change_spoke(ctx().layout, code, v.action, o);
-      {
-        const bool done = ch.result.outcome == fed::ChangeOutcome::Done;
-        record_admin(
-            std::string(orch::kHubCode),
-            admin_event(std::string("admin.spoke_") + v.name, code, done,
-                        done ? std::string(fed::to_string(ch.result.from)) + " -> " +
-                                   fed::to_string(ch.result.to) + (a.reason.empty() ? "" : ": " + a.reason)
-                        : ch.result.outcome == fed::ChangeOutcome::NotFound
-                            ? "not in the registry"
-                            : "not allowed from " + std::string(fed::to_string(ch.result.from)),
-                        audit::details(Json{{"bundleRevision", ch.bundle_revision},
-                                            {"maxClassification", a.cap},
-                                            {"trust", a.trust}})));
-      }
-      switch (ch.result.outcome) {
-        case fed::ChangeOutcome::NotFound:
-          ctx().out.fail(code + " is not in the registry (./dive hub spokes lists it)");
-          ctx().exit_code = kFailed;
-          return;
-        case fed::ChangeOutcome::NotAllowed:
-          ctx().out.fail(std::string("cannot ") + v.name + " " + code + ": it is " +
-                         fed::to_string(ch.result.from));
-          ctx().exit_code = kFailed;
-          return;
-        case fed::ChangeOutcome::Done:
-          break;
-      }
-      ctx().out.ok(code + ": " + fed::to_string(ch.result.from) + " -> " + fed::to_string(ch.result.to) +
-                   " (trust bundle revision " + std::to_string(ch.bundle_revision) + ")");
-      if (v.action == fed::Action::Rotate) {
-        auto link = fed::read_hub_link(fed::FederationPaths::of(ctx().layout.instance(code).dir));
-        if (link && link->same_home) {
-          ctx().out.info("the new credential is in " + code + "'s secrets.json (same home)");
-        } else {
-          std::printf("\nnew credential (shown once): %s\n", ch.result.credential.c_str());
-          std::printf("On the spoke's machine:  ./dive spoke credential %s   (reads it from stdin)\n",
-                      code.c_str());
-        }
-      }
-    });
+    sub->callback([v, &a] { change_spoke_status(a, v); });
   }
   auto* audit = spokes->add_subcommand("audit", "Every registry change, newest first");
   audit->add_option("CODE", a.code, "Only this spoke");
   audit->add_option("-n,--limit", a.limit, "Rows (default 50)");
   audit->add_flag("--json", a.json, "Machine-readable output");
-  audit->callback([] {
-    auto rows = orch::spoke_audit(ctx().layout, a.code.empty() ? "" : parse_spoke_code(a.code), a.limit);
-    if (a.json) {
-      std::printf("%s\n", rows.dump(2).c_str());
-      return;
-    }
-    for (const auto& r : rows)
-      std::printf("%s  %-4s %-16s %-9s -> %-9s %-24s %s\n",
-                  iso_time(std::chrono::system_clock::time_point(
-                               std::chrono::milliseconds(r.value("atMs", int64_t{0}))))
-                      .c_str(),
-                  r.value("code", "").c_str(), r.value("action", "").c_str(),
-                  r["from"].is_string() ? r["from"].get<std::string>().c_str() : "-",
-                  r["to"].is_string() ? r["to"].get<std::string>().c_str() : "-",
-                  r.value("actor", "").c_str(), r["detail"].dump().c_str());
-  });
+  audit->callback([&a] { print_spoke_audit(a); });
+}
+
+void add_hub_commands(CLI::App& hub) {
+  static SpokeArgs a;  // shared by the hub's subcommands: CLI11 parses into it
+  add_hub_enroll_command(hub, a);
+  add_hub_spokes_commands(hub, a);
 }
 
 void add_spoke_credential(CLI::App& spoke) {
@@ -279,6 +303,95 @@ std::string probe(net::HttpsClient& http, const std::string& url, int64_t* ms) {
   }
 }
 
+// One instance of this home as the federation sees it: its hub, registry status, trust bundle, heartbeat,
+// errors, and every member's reachability from here. `ok` turns false for an error or an unreachable member.
+Json instance_federation_status(const std::string& code, bool& ok) {
+  auto paths = ctx().layout.instance(code);
+  Json st = orch::federation_status_file(ctx().layout, code);
+  auto fp = fed::FederationPaths::of(paths.dir);
+  Json cfg = orch::read_instance_config(paths);
+  net::ClientConfig cc;
+  cc.ca_file =
+      std::filesystem::exists(fp.trust_pem) ? fp.trust_pem.string() : cfg["tls"].value("ca_file", "");
+  net::HttpsClient http(cc);
+  Json inst{{"code", code},
+            {"role", cfg.value("role", "")},
+            {"hubUrl", st.value("hubUrl", Json(nullptr))},
+            {"registryStatus", st.value("registryStatus", Json(nullptr))},
+            {"bundleRevision", st.value("bundleRevision", 0)},
+            {"lastHeartbeatMs", st.value("lastHeartbeatMs", Json(nullptr))},
+            {"errors", st.value("errors", Json::object())},
+            {"members", Json::array()}};
+  if (auto b = orch::applied_bundle(ctx().layout, code)) {
+    for (const auto& m : b->members) {
+      int64_t ms = 0;
+      std::string reach = probe(http, m.api_url, &ms);
+      if (reach != "reachable") ok = false;
+      inst["members"].push_back(Json{{"code", m.code},
+                                     {"role", m.role},
+                                     {"apiUrl", m.api_url},
+                                     {"reachability", reach},
+                                     {"latencyMs", ms}});
+    }
+  }
+  if (!inst["errors"].empty()) ok = false;
+  return inst;
+}
+
+// The hub's registry ({registry: [...]}, or {registry: null, error}); `ok` turns false for a stale spoke or
+// an unreadable registry.
+Json hub_registry_status(bool& ok) {
+  try {
+    auto interval = orch::heartbeat_interval(ctx().layout);
+    auto now = std::chrono::system_clock::now();
+    Json reg = Json::array();
+    for (const auto& s : orch::list_spokes(ctx().layout)) reg.push_back(s.to_json(now, interval));
+    for (const auto& s : reg)
+      if (s.value("stale", false)) ok = false;
+    return Json{{"registry", reg}};
+  } catch (const std::exception& e) {
+    ok = false;
+    return Json{{"registry", nullptr}, {"error", e.what()}};
+  }
+}
+
+// The status as text: the hub's registry, then per instance its federation state and members.
+void print_federation_status(const Json& out) {
+  for (const auto& inst : out) {
+    if (inst.contains("registry")) {
+      std::printf("\nregistry (hub):\n");
+      if (inst["registry"].is_null())
+        std::printf("  %s\n", inst.value("error", "").c_str());
+      else
+        for (const auto& s : inst["registry"])
+          std::printf("  %-4s %-9s heartbeat %-14s%s bundle %lld\n", s.value("code", "").c_str(),
+                      s.value("status", "").c_str(), age_text(s["heartbeatAgeMs"]).c_str(),
+                      s.value("stale", false) ? " STALE" : "",
+                      static_cast<long long>(s.value("bundleRevision", int64_t{0})));
+      continue;
+    }
+    std::printf("%s (%s): hub %s, registry %s, trust bundle %lld, last heartbeat %s\n",
+                inst.value("code", "").c_str(), inst.value("role", "").c_str(),
+                inst["hubUrl"].is_string()        ? inst["hubUrl"].get<std::string>().c_str()
+                : inst.value("role", "") == "hub" ? "(this instance)"
+                                                  : "(not joined yet: its api has not reported)",
+                inst["registryStatus"].is_string() ? inst["registryStatus"].get<std::string>().c_str() : "-",
+                static_cast<long long>(inst.value("bundleRevision", int64_t{0})),
+                inst["lastHeartbeatMs"].is_number()
+                    ? iso_time(std::chrono::system_clock::time_point(
+                                   std::chrono::milliseconds(inst["lastHeartbeatMs"].get<int64_t>())))
+                          .c_str()
+                    : "-");
+    for (auto it = inst["errors"].begin(); it != inst["errors"].end(); ++it)
+      std::printf("  ! %s: %s\n", it.key().c_str(), it.value().get<std::string>().c_str());
+    for (const auto& m : inst["members"])
+      std::printf("  %-4s %-5s %-30s %s (%lld ms)\n", m.value("code", "").c_str(),
+                  m.value("role", "").c_str(), m.value("apiUrl", "").c_str(),
+                  m.value("reachability", "").c_str(),
+                  static_cast<long long>(m.value("latencyMs", int64_t{0})));
+  }
+}
+
 void add_federation_status(CLI::App& app) {
   static bool json = false;
   auto* fedcmd = app.add_subcommand("federation", "The federation as this home sees it");
@@ -290,91 +403,15 @@ void add_federation_status(CLI::App& app) {
   status->callback([] {
     Json out = Json::array();
     bool ok = true;
-    for (const auto& code : ctx().layout.deployed_codes()) {
-      auto paths = ctx().layout.instance(code);
-      Json st = orch::federation_status_file(ctx().layout, code);
-      auto fp = fed::FederationPaths::of(paths.dir);
-      Json cfg = orch::read_instance_config(paths);
-      net::ClientConfig cc;
-      cc.ca_file =
-          std::filesystem::exists(fp.trust_pem) ? fp.trust_pem.string() : cfg["tls"].value("ca_file", "");
-      net::HttpsClient http(cc);
-      Json inst{{"code", code},
-                {"role", cfg.value("role", "")},
-                {"hubUrl", st.value("hubUrl", Json(nullptr))},
-                {"registryStatus", st.value("registryStatus", Json(nullptr))},
-                {"bundleRevision", st.value("bundleRevision", 0)},
-                {"lastHeartbeatMs", st.value("lastHeartbeatMs", Json(nullptr))},
-                {"errors", st.value("errors", Json::object())},
-                {"members", Json::array()}};
-      if (auto b = orch::applied_bundle(ctx().layout, code)) {
-        for (const auto& m : b->members) {
-          int64_t ms = 0;
-          std::string reach = probe(http, m.api_url, &ms);
-          if (reach != "reachable") ok = false;
-          inst["members"].push_back(Json{{"code", m.code},
-                                         {"role", m.role},
-                                         {"apiUrl", m.api_url},
-                                         {"reachability", reach},
-                                         {"latencyMs", ms}});
-        }
-      }
-      if (!inst["errors"].empty()) ok = false;
-      out.push_back(inst);
-    }
-    if (orch::hub_in_home(ctx().layout)) {
-      try {
-        auto interval = orch::heartbeat_interval(ctx().layout);
-        auto now = std::chrono::system_clock::now();
-        Json reg = Json::array();
-        for (const auto& s : orch::list_spokes(ctx().layout)) reg.push_back(s.to_json(now, interval));
-        for (const auto& s : reg)
-          if (s.value("stale", false)) ok = false;
-        out.push_back(Json{{"registry", reg}});
-      } catch (const std::exception& e) {
-        ok = false;
-        out.push_back(Json{{"registry", nullptr}, {"error", e.what()}});
-      }
-    }
+    for (const auto& code : ctx().layout.deployed_codes())
+      out.push_back(instance_federation_status(code, ok));
+    if (orch::hub_in_home(ctx().layout)) out.push_back(hub_registry_status(ok));
     ctx().exit_code = ok ? kOk : kFailed;
     if (json) {
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
-    for (const auto& inst : out) {
-      if (inst.contains("registry")) {
-        std::printf("\nregistry (hub):\n");
-        if (inst["registry"].is_null())
-          std::printf("  %s\n", inst.value("error", "").c_str());
-        else
-          for (const auto& s : inst["registry"])
-            std::printf("  %-4s %-9s heartbeat %-14s%s bundle %lld\n", s.value("code", "").c_str(),
-                        s.value("status", "").c_str(), age_text(s["heartbeatAgeMs"]).c_str(),
-                        s.value("stale", false) ? " STALE" : "",
-                        static_cast<long long>(s.value("bundleRevision", int64_t{0})));
-        continue;
-      }
-      std::printf(
-          "%s (%s): hub %s, registry %s, trust bundle %lld, last heartbeat %s\n",
-          inst.value("code", "").c_str(), inst.value("role", "").c_str(),
-          inst["hubUrl"].is_string()        ? inst["hubUrl"].get<std::string>().c_str()
-          : inst.value("role", "") == "hub" ? "(this instance)"
-                                            : "(not joined yet: its api has not reported)",
-          inst["registryStatus"].is_string() ? inst["registryStatus"].get<std::string>().c_str() : "-",
-          static_cast<long long>(inst.value("bundleRevision", int64_t{0})),
-          inst["lastHeartbeatMs"].is_number()
-              ? iso_time(std::chrono::system_clock::time_point(
-                             std::chrono::milliseconds(inst["lastHeartbeatMs"].get<int64_t>())))
-                    .c_str()
-              : "-");
-      for (auto it = inst["errors"].begin(); it != inst["errors"].end(); ++it)
-        std::printf("  ! %s: %s\n", it.key().c_str(), it.value().get<std::string>().c_str());
-      for (const auto& m : inst["members"])
-        std::printf("  %-4s %-5s %-30s %s (%lld ms)\n", m.value("code", "").c_str(),
-                    m.value("role", "").c_str(), m.value("apiUrl", "").c_str(),
-                    m.value("reachability", "").c_str(),
-                    static_cast<long long>(m.value("latencyMs", int64_t{0})));
-    }
+    print_federation_status(out);
   });
 }
 
