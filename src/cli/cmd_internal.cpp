@@ -19,7 +19,9 @@
 
 namespace dive::cli {
 
-void add_internal_commands(CLI::App& app) {
+namespace {
+
+void add_serve_command(CLI::App& app) {
   static std::string svc, code, data, decision_log = "-";
   static int port = 0;
   auto* serve = app.add_subcommand("serve", "Run one service in the foreground (the supervisor does this)");
@@ -51,7 +53,68 @@ void add_internal_commands(CLI::App& app) {
                                     : "serve " + svc + " needs --instance CODE");
     }
   });
+}
 
+// What a supervisor runs: its paths, configuration and children.
+struct Supervised {
+  orch::InstancePaths paths;
+  Json cfg;
+  std::vector<orch::ChildSpec> children;
+};
+
+// The monitoring stack's, from its monitor.json.
+Supervised supervised_monitoring() {
+  Supervised s;
+  s.paths = ctx().layout.monitoring();
+  s.cfg = orch::read_monitor_config(ctx().layout);
+  s.cfg["code"] = "monitoring";
+  s.children = orch::monitoring_children(ctx().layout, s.cfg, ctx().exe);
+  return s;
+}
+
+// An instance's, from its instance.json and secrets.
+Supervised supervised_instance(const std::string& code) {
+  Supervised s;
+  s.paths = ctx().layout.instance(parse_code(code));
+  s.cfg = orch::read_instance_config(s.paths);
+  const Json secrets = orch::read_secrets(s.paths);
+  s.children = orch::build_children(s.cfg, secrets, s.paths, ctx().exe);
+  // Each service's own secrets (and, as root, each account's files) before anything starts.
+  if (::geteuid() == 0)
+    orch::prepare_instance_for_accounts(s.paths, secrets);
+  else
+    orch::write_service_secrets(s.paths, secrets);
+  return s;
+}
+
+// Runs the supervisor of `sv` in the foreground under its lock (refused while another one holds it).
+void run_supervisor(Supervised sv) {
+  const orch::InstancePaths& paths = sv.paths;
+  Json& cfg = sv.cfg;
+  LogOptions lo;
+  lo.service = "supervisor-" + to_lower(paths.code);
+  lo.level = cfg["log"].value("level", "info");
+  lo.json = cfg["log"].value("json", false);
+  init_logging(lo);
+  ensure_dir(paths.run, 0700);
+  ensure_dir(paths.logs, 0755);
+  int holder = -1;
+  auto lock = orch::FileLock::try_acquire(paths.supervisor_lock, &holder);
+  if (!lock) {
+    ctx().out.fail("a supervisor of " + paths.code + " is already running (pid " + std::to_string(holder) +
+                   ")");
+    ctx().exit_code = kFailed;
+    return;
+  }
+  orch::write_pid_record(paths.supervisor_pid, ::getpid());
+  orch::RealProber prober(cfg["tls"]["ca_file"].get<std::string>());
+  orch::Supervisor s(orch::SupervisorOptions::from_config(cfg, paths), std::move(sv.children), prober);
+  ctx().exit_code = s.run();
+  std::error_code ec;
+  std::filesystem::remove(paths.supervisor_pid, ec);
+}
+
+void add_supervise_command(CLI::App& app) {
   static std::string sup_code;
   static bool sup_monitoring = false;
   auto* sup = app.add_subcommand(
@@ -63,48 +126,15 @@ void add_internal_commands(CLI::App& app) {
   sup->callback([] {
     if (sup_code.empty() && !sup_monitoring)
       throw UsageError("supervise needs --instance CODE or --monitoring");
-    orch::InstancePaths paths;
-    Json cfg, secrets;
-    std::vector<orch::ChildSpec> children;
-    if (sup_monitoring) {
-      paths = ctx().layout.monitoring();
-      cfg = orch::read_monitor_config(ctx().layout);
-      cfg["code"] = "monitoring";
-      children = orch::monitoring_children(ctx().layout, cfg, ctx().exe);
-    } else {
-      auto c = parse_code(sup_code);
-      paths = ctx().layout.instance(c);
-      cfg = orch::read_instance_config(paths);
-      secrets = orch::read_secrets(paths);
-      children = orch::build_children(cfg, secrets, paths, ctx().exe);
-      // Each service's own secrets (and, as root, each account's files) before anything starts.
-      if (::geteuid() == 0)
-        orch::prepare_instance_for_accounts(paths, secrets);
-      else
-        orch::write_service_secrets(paths, secrets);
-    }
-    LogOptions lo;
-    lo.service = "supervisor-" + to_lower(paths.code);
-    lo.level = cfg["log"].value("level", "info");
-    lo.json = cfg["log"].value("json", false);
-    init_logging(lo);
-    ensure_dir(paths.run, 0700);
-    ensure_dir(paths.logs, 0755);
-    int holder = -1;
-    auto lock = orch::FileLock::try_acquire(paths.supervisor_lock, &holder);
-    if (!lock) {
-      ctx().out.fail("a supervisor of " + paths.code + " is already running (pid " + std::to_string(holder) +
-                     ")");
-      ctx().exit_code = kFailed;
-      return;
-    }
-    orch::write_pid_record(paths.supervisor_pid, ::getpid());
-    orch::RealProber prober(cfg["tls"]["ca_file"].get<std::string>());
-    orch::Supervisor s(orch::SupervisorOptions::from_config(cfg, paths), std::move(children), prober);
-    ctx().exit_code = s.run();
-    std::error_code ec;
-    std::filesystem::remove(paths.supervisor_pid, ec);
+    run_supervisor(sup_monitoring ? supervised_monitoring() : supervised_instance(sup_code));
   });
+}
+
+}  // namespace
+
+void add_internal_commands(CLI::App& app) {
+  add_serve_command(app);
+  add_supervise_command(app);
 }
 
 }  // namespace dive::cli
