@@ -27,6 +27,10 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
+int default_worker_threads() {
+  return static_cast<int>(std::max<unsigned>(4, 4 * std::thread::hardware_concurrency()));
+}
+
 class HttpServer::Impl {
  public:
   Impl(ServerConfig cfg, std::shared_ptr<const Router> router, metrics::Registry& registry)
@@ -54,8 +58,8 @@ class HttpServer::Impl {
       tls_.reset();
       throw;
     }
-    core_->workers =
-        std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, cfg.worker_threads)));
+    core_->workers = std::make_unique<asio::thread_pool>(
+        static_cast<size_t>(cfg.worker_threads > 0 ? cfg.worker_threads : default_worker_threads()));
     do_accept();
     for (size_t i = 0; i < n_io_; ++i) threads_.emplace_back([this, i] { run_io(*iocs_[i]); });
     state_ = State::Running;

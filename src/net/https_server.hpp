@@ -24,10 +24,17 @@ struct ServerConfig {
   std::string cert_file, key_file;  // both empty: plain HTTP (standalone pdp on 127.0.0.1); else TLS 1.2+
   std::string service = "dive";     // metrics label
   int io_threads = 0;               // 0: std::thread::hardware_concurrency()
-  int worker_threads = 16;
+  // Handlers that may block (database, pdp, partners) run on this many threads; 0: four per core, at least
+  // 4 (default_worker_threads()). More is slower, not faster, on few cores: docs/PERFORMANCE.md measured 16
+  // workers on 2 cores at p99 25-90 ms against 5-10 ms with 4-8, at fewer reads/s.
+  int worker_threads = 0;
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
-  Millis read_timeout{10000};  // to receive one whole request once it has started (and for the TLS handshake)
+  Millis read_timeout{10000};
+
+  // The worker threads of a server whose worker_threads is 0: four per core, at least 4.
+  int default_worker_threads();
+  // to receive one whole request once it has started (and for the TLS handshake)
   Millis idle_timeout{60000};  // keep-alive connection idle between requests
   // A handler's dependency calls are clamped to this, counted from the request's first byte
   // (common/deadline.hpp); 0: no deadline.

@@ -192,7 +192,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
       {"health", {{"probe_timeout_ms", 2000}, {"slow_ms", 1000}, {"refresh_ms", test ? 1000 : 5000}}},
       {"http",
        {{"io_threads", 0},
-        {"worker_threads", 16},
+        {"worker_threads", 0},  // four per core (docs/PERFORMANCE.md: more is slower)
         {"max_body_bytes", 1048576},
         {"read_timeout_ms", 10000},
         {"request_deadline_ms", 5000}}},

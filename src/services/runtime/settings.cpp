@@ -47,7 +47,7 @@ resilience::BreakerConfig read_breaker(const SettingsReader& r, Breaker b) {
 
 void read_http(const SettingsReader& r, HttpSettings& h) {
   h.io_threads = static_cast<int>(r.whole("http.io_threads", h.io_threads, 0, 1024));
-  h.worker_threads = static_cast<int>(r.whole("http.worker_threads", h.worker_threads, 1, 4096));
+  h.worker_threads = static_cast<int>(r.whole("http.worker_threads", h.worker_threads, 0, 4096));
   h.max_body_bytes = r.count("http.max_body_bytes", h.max_body_bytes);
   h.read_timeout = r.millis("http.read_timeout_ms", h.read_timeout);
   h.request_deadline = r.millis("http.request_deadline_ms", h.request_deadline);

@@ -42,9 +42,9 @@ struct UrlSettings {  // urls.*: the instance's services
   std::string web, api, idp, pdp, kas;
 };
 
-struct HttpSettings {  // http.*: the service's HTTPS server (net/https_server.hpp)
-  int io_threads = 0;  // 0: one per core
-  int worker_threads = 16;
+struct HttpSettings {      // http.*: the service's HTTPS server (net/https_server.hpp)
+  int io_threads = 0;      // 0: one per core
+  int worker_threads = 0;  // 0: four per core, at least 4 (net/https_server.hpp)
   size_t max_body_bytes = size_t{1} << 20;
   Millis read_timeout{10000};
   Millis request_deadline{5000};  // no request waits on its dependencies longer (docs/RESILIENCE.md)

@@ -43,6 +43,10 @@ ResilienceHub::ResilienceHub(bool proxied)
   api["urls"] = {{"pdp", with_port(cfg["urls"]["pdp"], proxies_["pdp"]->port())},
                  {"kas", with_port(cfg["urls"]["kas"], proxies_["kas"]->port())}};
   kas["urls"] = {{"pdp", with_port(cfg["urls"]["pdp"], proxies_["pdp"]->port())}};
+  // Twice as many handler threads as database connections, as a 4-core machine gets by default (four per
+  // core): the scenarios then meet what a bigger machine meets, a pool that can run dry
+  // (postgres-pool-exhausted), whatever the cores of the machine the tests run on.
+  api["http"] = {{"worker_threads", 16}};
   const fs::path file = cli_->home() / "instances" / "usa" / "instance.json";
   Json on_disk = Json::parse(read_file(file));
   on_disk["service_overrides"] = {{"api", api}, {"kas", kas}};

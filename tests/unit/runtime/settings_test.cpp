@@ -34,7 +34,7 @@ TEST(ServiceSettings, DefaultsWhenInstanceJsonSaysNothing) {
   EXPECT_EQ(s.log.level, "info");
   EXPECT_FALSE(s.log.json);
   EXPECT_EQ(s.http.io_threads, 0);
-  EXPECT_EQ(s.http.worker_threads, 16);
+  EXPECT_EQ(s.http.worker_threads, 0) << "four per core (net/https_server.hpp)";
   EXPECT_EQ(s.http.max_body_bytes, 1u << 20);
   EXPECT_EQ(s.http.read_timeout, 10000ms);
   EXPECT_EQ(s.http.request_deadline, 5000ms);
