@@ -30,11 +30,7 @@ struct ServerConfig {
   int worker_threads = 0;
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
-  Millis read_timeout{10000};
-
-  // The worker threads of a server whose worker_threads is 0: four per core, at least 4.
-  int default_worker_threads();
-  // to receive one whole request once it has started (and for the TLS handshake)
+  Millis read_timeout{10000};  // to receive one whole request once it has started (and for the TLS handshake)
   Millis idle_timeout{60000};  // keep-alive connection idle between requests
   // A handler's dependency calls are clamped to this, counted from the request's first byte
   // (common/deadline.hpp); 0: no deadline.
@@ -59,6 +55,9 @@ struct ServerConfig {
   // (web/security_headers.hpp). Fields the server manages (Content-Length, Connection, ...) are ignored.
   Headers default_headers;
 };
+
+// The handler threads of a server whose worker_threads is 0: four per core, at least 4.
+int default_worker_threads();
 
 // Thread-safe: start(), stop() and wait() may be called from any thread but a handler or an I/O thread
 // (the state under a mutex: a second stop() waits for the first; wait() blocks until stopped). Handlers

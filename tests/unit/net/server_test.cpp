@@ -532,3 +532,27 @@ TEST(HttpServer, MetricsUseRoutePatterns) {
   EXPECT_EQ(text.find("/no/such/path"), std::string::npos);
   EXPECT_EQ(text.find("BREW"), std::string::npos);
 }
+
+TEST(HttpServer, ByDefaultFourHandlersPerCoreRunAtOnce) {
+  const int expected = static_cast<int>(std::max(4u, 4 * std::thread::hardware_concurrency()));
+  EXPECT_EQ(default_worker_threads(), expected);
+  // worker_threads 0: that many blocking handlers are in flight together (one more would wait).
+  std::atomic<int> inside{0};
+  std::promise<void> all_in;
+  std::shared_future<void> go = all_in.get_future().share();
+  TestServer s;
+  s.router->add("GET", "/block", [&](Request&) {
+    if (++inside == 4) all_in.set_value();
+    go.wait_for(5s);
+    return Response::text(200, "x");
+  });
+  auto cfg = plain_config();
+  cfg.worker_threads = 0;
+  s.start(cfg);
+  HttpsClient client{ClientConfig{}};
+  std::vector<std::future<ClientResponse>> calls;
+  for (int i = 0; i < 4; ++i)
+    calls.push_back(std::async(std::launch::async, [&] { return client.send(get(s.url("/block"))); }));
+  for (auto& c : calls) EXPECT_EQ(c.get().status, 200);
+  EXPECT_EQ(go.wait_for(0s), std::future_status::ready) << "the four handlers never ran at once";
+}
