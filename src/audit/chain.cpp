@@ -99,4 +99,32 @@ bool ChainVerifier::finish(int64_t head_seq, std::string_view head_hash) {
   return true;
 }
 
+std::optional<KeptHead> parse_kept_head(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 18 || text.size() - colon - 1 != 64)
+    return std::nullopt;
+  KeptHead k;
+  for (char c : text.substr(0, colon)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    k.seq = k.seq * 10 + (c - '0');
+  }
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const std::string_view hex = text.substr(colon + 1);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    k.hash.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return k;
+}
+
+std::string to_string(const KeptHead& k) {
+  return std::to_string(k.seq) + ":" + hex_encode(k.hash);
+}
+
 }  // namespace dive::audit

@@ -38,6 +38,17 @@ struct Record {
   std::string prev_hash, hash;
 };
 
+// A head kept outside the database (a change log, a ticket, another machine), to prove later that the
+// chain still reaches it: "SEQ:HEX", as `./dive audit verify` prints it and as the api's hourly checkpoint
+// log line gives it (docs/AUDIT.md).
+struct KeptHead {
+  int64_t seq = 0;
+  std::string hash;  // 32 bytes
+};
+// nullopt unless `text` is "<seq>:<64 hex digits>" with seq >= 0 (the hex in either case).
+std::optional<KeptHead> parse_kept_head(std::string_view text);
+std::string to_string(const KeptHead& k);  // "<seq>:<lower-case hex>"
+
 class ChainVerifier {
  public:
   // The chain starts after (anchor_seq, anchor_hash): the last record removed by the retention, or (0,

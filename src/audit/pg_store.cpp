@@ -243,7 +243,45 @@ void scan(pqxx::transaction_base& tx, const Filter* f, const std::function<bool(
   }
 }
 
-VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& progress) {
+const char* to_string(KeptHeadCheck c) {
+  switch (c) {
+    case KeptHeadCheck::Reached:
+      return "reached";
+    case KeptHeadCheck::Rewritten:
+      return "rewritten";
+    case KeptHeadCheck::Missing:
+      return "missing";
+    case KeptHeadCheck::Pruned:
+      return "pruned";
+  }
+  return "missing";
+}
+
+namespace {
+
+KeptHeadResult check_kept_head(pqxx::transaction_base& tx, const ChainEnds& ends, const KeptHead& k) {
+  KeptHeadResult r{k, KeptHeadCheck::Missing, ""};
+  if (k.seq < ends.anchor_seq) {
+    r.check = KeptHeadCheck::Pruned;
+    return r;
+  }
+  if (k.seq == ends.anchor_seq) {
+    r.found_hash = ends.anchor_hash;
+  } else if (k.seq <= ends.head_seq) {
+    auto rows = tx.exec_params("SELECT hash FROM audit_events WHERE seq = $1", k.seq);
+    if (rows.empty()) return r;
+    r.found_hash = pqxx::binarystring(rows[0][0]).str();
+  } else {
+    return r;
+  }
+  r.check = r.found_hash == k.hash ? KeptHeadCheck::Reached : KeptHeadCheck::Rewritten;
+  return r;
+}
+
+}  // namespace
+
+VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& progress,
+                    const std::vector<KeptHead>& kept) {
   pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(conn);
   VerifyReport rep;
   rep.ends = chain_ends(tx);
@@ -262,6 +300,7 @@ VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& 
   });
   v.finish(rep.ends.head_seq, rep.ends.head_hash);
   rep.broken = v.broken();
+  for (const auto& k : kept) rep.kept.push_back(check_kept_head(tx, rep.ends, k));
   tx.commit();
   return rep;
 }

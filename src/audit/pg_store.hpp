@@ -56,16 +56,34 @@ ChainEnds chain_ends(pqxx::transaction_base& tx);
 void scan(pqxx::transaction_base& tx, const Filter* f, const std::function<bool(const Record&)>& each,
           int page = 5000);
 
+// Whether the chain still reaches a kept head (verify()).
+enum class KeptHeadCheck {
+  Reached,    // the record at its seq (or the anchor) has its hash
+  Rewritten,  // it has another hash: the chain was rewritten at or before that record
+  Missing,    // the chain no longer reaches that seq (it ends before it)
+  Pruned,     // the retention removed that record: nothing to compare (not a failure)
+};
+const char* to_string(KeptHeadCheck c);
+struct KeptHeadResult {
+  KeptHead kept;
+  KeptHeadCheck check = KeptHeadCheck::Missing;
+  std::string found_hash;  // the hash the chain has there now (Rewritten)
+};
+
 struct VerifyReport {
   ChainEnds ends;
+  std::vector<KeptHeadResult> kept;  // one per kept head asked about, in order
   int64_t records = 0;
   std::optional<ChainVerifier::Break> broken;
   int64_t first_seq = 0, last_seq = 0;
   int64_t first_ms = 0, last_ms = 0;
 };
 // Walks the whole chain from the anchor in one consistent snapshot (its own read-only transaction on
-// `conn`); `progress` is told the number of records checked every 100,000.
-VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& progress = {});
+// `conn`); `progress` is told the number of records checked every 100,000. In the same snapshot, checks
+// that the chain still reaches each `kept` head: a chain rewritten with correct hashes from some record on
+// verifies, but no longer reaches a head kept before the rewrite.
+VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& progress = {},
+                    const std::vector<KeptHead>& kept = {});
 
 // Retention: removes the records older than `retention_days`, oldest first, at most `chunk` in one
 // transaction (audit_prune()); returns how many (fewer than `chunk`: nothing older is left).

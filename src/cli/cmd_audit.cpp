@@ -1,7 +1,8 @@
 // ./dive audit [--instance CODE] [--user U] [--resource ID] [--since T] [--until T] [--type T] [--outcome O]
 //              [--limit N] [--json]                          the trail, newest first (docs/AUDIT.md)
 // ./dive audit export [--since T ...] --format jsonl|csv [--out FILE]   every matching record, oldest first
-// ./dive audit verify [--instance CODE] [--json]             walks the whole chain from its anchor
+// ./dive audit verify [--instance CODE] [--expect SEQ:HASH ...] [--json]   walks the whole chain from its
+//                                                            anchor; checks it still reaches each kept head
 // ./dive audit prune [--instance CODE] [--days N]            applies the retention now
 #include <cstdio>
 #include <fstream>
@@ -27,6 +28,7 @@ struct AuditArgs {
   bool json = false;
   std::string format = "jsonl", out;
   int days = 0;
+  std::vector<std::string> expect;  // kept heads, "SEQ:HASH"
 };
 
 std::string resolved(const AuditArgs& a) {
@@ -117,12 +119,64 @@ void run_export(const AuditArgs& a) {
                a.out.empty() ? "" : " to ", a.out.c_str());
 }
 
+std::vector<audit::KeptHead> kept_heads(const AuditArgs& a) {
+  std::vector<audit::KeptHead> kept;
+  for (const auto& text : a.expect) {
+    auto k = audit::parse_kept_head(text);
+    if (!k)
+      throw UsageError("--expect " + text.substr(0, 100) +
+                       ": expected SEQ:HASH, a head as `audit verify` prints it (e.g. 1234:9f86d0...; 64 hex "
+                       "digits)");
+    kept.push_back(std::move(*k));
+  }
+  return kept;
+}
+
+// One line per kept head; false when the chain no longer reaches one.
+bool print_kept(const std::vector<audit::KeptHeadResult>& results, const audit::ChainEnds& ends) {
+  bool ok = true;
+  for (const auto& r : results) {
+    const auto seq = static_cast<long long>(r.kept.seq);
+    switch (r.check) {
+      case audit::KeptHeadCheck::Reached:
+        std::printf("  kept head %lld: reached (same hash)\n", seq);
+        break;
+      case audit::KeptHeadCheck::Rewritten:
+        ok = false;
+        std::printf(
+            "  kept head %lld: REWRITTEN: the chain now has %s there, the kept hash is %s; records up to "
+            "%lld were changed after that head was kept\n",
+            seq, hex_encode(r.found_hash).c_str(), hex_encode(r.kept.hash).c_str(), seq);
+        break;
+      case audit::KeptHeadCheck::Missing:
+        ok = false;
+        std::printf(
+            "  kept head %lld: MISSING: the chain ends at seq %lld, before it (records were removed)\n", seq,
+            static_cast<long long>(ends.head_seq));
+        break;
+      case audit::KeptHeadCheck::Pruned:
+        std::printf(
+            "  kept head %lld: removed by the retention (the chain starts after seq %lld): nothing to "
+            "compare\n",
+            seq, static_cast<long long>(ends.anchor_seq));
+        break;
+    }
+  }
+  return ok;
+}
+
 void run_verify(const AuditArgs& a) {
   const std::string code = resolved(a);
+  const auto kept = kept_heads(a);
   auto conn = connect(code);
   const auto started = std::chrono::steady_clock::now();
   auto rep = audit::verify(
-      conn, [](int64_t n) { std::fprintf(stderr, "  %lld records verified\n", static_cast<long long>(n)); });
+      conn, [](int64_t n) { std::fprintf(stderr, "  %lld records verified\n", static_cast<long long>(n)); },
+      kept);
+  bool kept_ok = true;
+  for (const auto& r : rep.kept)
+    if (r.check == audit::KeptHeadCheck::Rewritten || r.check == audit::KeptHeadCheck::Missing)
+      kept_ok = false;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (a.json) {
     Json j{{"instance", code},
@@ -133,6 +187,15 @@ void run_verify(const AuditArgs& a) {
            {"headSeq", rep.ends.head_seq},
            {"headHash", hex_encode(rep.ends.head_hash)},
            {"seconds", secs}};
+    if (!rep.kept.empty()) {
+      j["kept"] = Json::array();
+      for (const auto& r : rep.kept) {
+        Json k{{"seq", r.kept.seq}, {"hash", hex_encode(r.kept.hash)}, {"result", audit::to_string(r.check)}};
+        if (r.check == audit::KeptHeadCheck::Rewritten) k["foundHash"] = hex_encode(r.found_hash);
+        j["kept"].push_back(k);
+      }
+      j["reachesKeptHeads"] = kept_ok;
+    }
     if (rep.broken)
       j["broken"] =
           Json{{"seq", rep.broken->seq},
@@ -155,8 +218,16 @@ void run_verify(const AuditArgs& a) {
     std::printf("\n  anchored at seq %lld (%lld removed by the retention); head hash %s; %.2f s\n",
                 static_cast<long long>(rep.ends.anchor_seq), static_cast<long long>(rep.ends.removed),
                 hex_encode(rep.ends.head_hash).c_str(), secs);
+    std::printf(
+        "  keep it outside this machine, and check later that the chain still reaches it:\n"
+        "  ./dive audit verify%s%s --expect %lld:%s\n",
+        a.instance.empty() ? "" : " --instance ", a.instance.empty() ? "" : code.c_str(),
+        static_cast<long long>(rep.ends.head_seq), hex_encode(rep.ends.head_hash).c_str());
   }
-  ctx().exit_code = rep.broken ? kFailed : kOk;
+  if (!a.json && !print_kept(rep.kept, rep.ends) && !rep.broken)
+    std::printf("%s: the chain verifies by itself but does NOT reach a head kept earlier: it was rewritten\n",
+                code.c_str());
+  ctx().exit_code = rep.broken || !kept_ok ? kFailed : kOk;
 }
 
 void run_prune(const AuditArgs& a) {
@@ -207,6 +278,9 @@ void add_audit_command(CLI::App& app) {
 
   auto* verify = audit->add_subcommand("verify", "Walk the whole hash chain; name the first broken link");
   verify->add_option("--instance", a.instance, "Instance code (default: the hub)");
+  verify->add_option("--expect", a.expect,
+                     "A head kept earlier, SEQ:HASH as verify printed it (repeatable): fail unless the chain "
+                     "still reaches it");
   verify->add_flag("--json", a.json, "Machine-readable output");
   verify->callback([] { run_verify(a); });
 

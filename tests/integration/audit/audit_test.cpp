@@ -395,6 +395,25 @@ TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   auto restored = cli_->run({"audit", "verify", "--instance", "TST"});
   ASSERT_EQ(restored.exit_code, 0) << restored.output;
 
+  // The head verify printed, kept outside: later verifies check the chain still reaches it.
+  const auto at = intact.output.find("--expect ");
+  ASSERT_NE(at, std::string::npos) << intact.output;
+  const std::string kept = intact.output.substr(at + 9, intact.output.find('\n', at) - at - 9);
+  auto reached = cli_->run({"audit", "verify", "--instance", "TST", "--expect", kept});
+  EXPECT_EQ(reached.exit_code, 0) << reached.output;
+  EXPECT_NE(reached.output.find("reached"), std::string::npos) << reached.output;
+  std::string other = kept;
+  other.back() = other.back() == '0' ? '1' : '0';
+  auto differs = cli_->run({"audit", "verify", "--instance", "TST", "--expect", other, "--json"});
+  EXPECT_EQ(differs.exit_code, 1) << differs.output;
+  Json dj = Json::parse(differs.output.substr(differs.output.find('{')));
+  EXPECT_TRUE(dj.value("intact", false)) << "the chain itself verifies";
+  EXPECT_FALSE(dj.value("reachesKeptHeads", true));
+  EXPECT_EQ(dj["kept"][0].value("result", ""), "rewritten") << differs.output;
+  auto malformed = cli_->run({"audit", "verify", "--instance", "TST", "--expect", "12:abc"});
+  EXPECT_EQ(malformed.exit_code, 64) << malformed.output;
+  EXPECT_NE(malformed.output.find("SEQ:HASH"), std::string::npos) << malformed.output;
+
   superuser("DELETE FROM audit_events WHERE seq = " + std::to_string(victim));
   auto deleted = cli_->run({"audit", "verify", "--instance", "TST"});
   EXPECT_EQ(deleted.exit_code, 1) << deleted.output;

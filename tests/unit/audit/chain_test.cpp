@@ -152,3 +152,25 @@ TEST(AuditChain, AnEmptyChainMatchesOnlyItsAnchor) {
   ChainVerifier w(0, genesis_hash());
   EXPECT_FALSE(w.finish(3, std::string(32, '\1')));
 }
+
+TEST(AuditChain, AKeptHeadIsParsedFromWhatVerifyPrints) {
+  const std::string hash = sha256("x");
+  KeptHead k{1234, hash};
+  const std::string text = to_string(k);
+  EXPECT_EQ(text, "1234:" + hex_encode(hash));
+  auto back = parse_kept_head(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->seq, 1234);
+  EXPECT_EQ(back->hash, hash);
+  std::string upper = text;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_TRUE(parse_kept_head(upper)) << "hex in either case";
+  EXPECT_EQ(parse_kept_head(upper)->hash, hash);
+  EXPECT_TRUE(parse_kept_head("0:" + hex_encode(std::string(32, '\0'))));
+  for (const std::string& bad :
+       {std::string(""), std::string("1234"), ":" + hex_encode(hash), "-1:" + hex_encode(hash),
+        "12a:" + hex_encode(hash), "1234:" + hex_encode(hash).substr(2), "1234:" + hex_encode(hash) + "00",
+        "1234:" + std::string(64, 'g'), "1234 :" + hex_encode(hash),
+        "99999999999999999999:" + hex_encode(hash)})
+    EXPECT_FALSE(parse_kept_head(bad)) << bad;
+}

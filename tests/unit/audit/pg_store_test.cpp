@@ -246,6 +246,47 @@ TEST_F(AuditStore, VerifyNamesARemovedTail) {
   EXPECT_EQ(rep.broken->seq, 9);
 }
 
+TEST_F(AuditStore, AChainRewrittenWithCorrectHashesVerifiesButNoLongerReachesAKeptHead) {
+  append_n(10);
+  auto c = connect();
+  const auto before = verify(c);
+  ASSERT_FALSE(before.broken);
+  const KeptHead kept{before.ends.head_seq, before.ends.head_hash};
+  KeptHead early{4, ""};
+  {
+    pqxx::nontransaction tx(c);
+    early.hash = pqxx::binarystring(tx.exec1("SELECT hash FROM audit_events WHERE seq = 4")[0]).str();
+  }
+  // A superuser removes records 6..10 and writes five others in their place, with correct hashes.
+  as_superuser(
+      "DELETE FROM audit_events WHERE seq > 5; "
+      "UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_events WHERE seq = 5)");
+  {
+    std::vector<Event> forged;
+    for (int i = 0; i < 5; ++i) forged.push_back(event(100 + i, "someone-else"));
+    pqxx::nontransaction tx(c);
+    append(tx, forged);
+  }
+  const KeptHead beyond{42, kept.hash};
+  const KeptHead anchor{0, std::string(32, '\0')};
+  auto rep = verify(c, {}, {kept, early, beyond, anchor});
+  EXPECT_FALSE(rep.broken) << "the rewritten chain is consistent by itself";
+  ASSERT_EQ(rep.kept.size(), 4u);
+  EXPECT_EQ(rep.kept[0].check, KeptHeadCheck::Rewritten) << "the head kept before the rewrite";
+  EXPECT_NE(rep.kept[0].found_hash, kept.hash);
+  EXPECT_EQ(rep.kept[1].check, KeptHeadCheck::Reached) << "records before the rewrite are untouched";
+  EXPECT_EQ(rep.kept[2].check, KeptHeadCheck::Missing) << "past the head";
+  EXPECT_EQ(rep.kept[3].check, KeptHeadCheck::Reached) << "the anchor (genesis)";
+  // After the retention removed a kept record there is nothing to compare.
+  as_superuser(
+      "UPDATE audit_anchor SET seq = 5, hash = (SELECT hash FROM audit_events WHERE seq = 5); "
+      "DELETE FROM audit_events WHERE seq <= 5");
+  rep = verify(c, {}, {early});
+  EXPECT_FALSE(rep.broken);
+  ASSERT_EQ(rep.kept.size(), 1u);
+  EXPECT_EQ(rep.kept[0].check, KeptHeadCheck::Pruned);
+}
+
 TEST_F(AuditStore, TheRetentionRemovesAPrefixAndTheRestStillVerifies) {
   {
     auto c = connect();
