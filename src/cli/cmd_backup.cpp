@@ -92,6 +92,60 @@ void report_refusal(const orch::RestoreRefused& e, bool json) {
   ctx().exit_code = kFailed;
 }
 
+// ./dive backup verify: decrypts and checks FILE, writing nothing.
+void run_backup_verify(const BackupArgs& a) {
+  try {
+    const auto r = orch::verify_backup(a.file, passphrase_of(a));
+    if (a.json)
+      std::printf("%s\n", r.to_json().dump(2).c_str());
+    else
+      print_verify(r, a.file);
+  } catch (const orch::RestoreRefused& e) {
+    report_refusal(e, a.json);
+  }
+}
+
+// The restore's options from the command line: FILE, passphrase, --host and DIVE_PORT_SHIFT.
+orch::RestoreOptions restore_options_of(const BackupArgs& a) {
+  orch::RestoreOptions o;
+  o.file = a.file;
+  o.passphrase = passphrase_of(a);
+  o.dive_exe = ctx().exe;
+  if (!a.host.empty()) {
+    try {
+      o.placement = orch::make_placement(a.host, "");
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if (const char* e = std::getenv("DIVE_PORT_SHIFT"); e && *e) {
+    try {
+      o.port_shift = orch::port_shift_from_env();
+    } catch (const std::invalid_argument& ex) {
+      throw UsageError(ex.what());
+    }
+  }
+  return o;
+}
+
+// ./dive restore: verified first, then put in place and deployed.
+void run_restore(const BackupArgs& a) {
+  const orch::RestoreOptions o = restore_options_of(a);
+  const orch::Console out("", a.json);
+  try {
+    const auto r = orch::restore_instance(ctx().layout, o, out);
+    if (a.json) std::printf("%s\n", r.to_json().dump(2).c_str());
+    if (r.exit_code != 0) {
+      ctx().exit_code = kFailed;
+      return;
+    }
+    out.ok(r.code + " restored (" + std::to_string(r.documents) + " documents) and verified in " +
+           format_duration_ms(static_cast<int64_t>(r.seconds * 1000)));
+  } catch (const orch::RestoreRefused& e) {
+    report_refusal(e, a.json);
+  }
+}
+
 void add_family_backup(CLI::App& family, bool hub) {
   static std::vector<std::unique_ptr<BackupArgs>> storage;
   storage.push_back(std::make_unique<BackupArgs>());
@@ -125,17 +179,7 @@ void add_backup_commands(CLI::App& app) {
   verify->add_option("FILE", verify_args.file, "Backup file")->required();
   add_passphrase_option(verify, &verify_args);
   verify->add_flag("--json", verify_args.json, "Machine-readable output");
-  verify->callback([] {
-    try {
-      const auto r = orch::verify_backup(verify_args.file, passphrase_of(verify_args));
-      if (verify_args.json)
-        std::printf("%s\n", r.to_json().dump(2).c_str());
-      else
-        print_verify(r, verify_args.file);
-    } catch (const orch::RestoreRefused& e) {
-      report_refusal(e, verify_args.json);
-    }
-  });
+  verify->callback([] { run_backup_verify(verify_args); });
 
   auto* restore = app.add_subcommand(
       "restore",
@@ -147,39 +191,7 @@ void add_backup_commands(CLI::App& app) {
                       "certificate signed by the restored CA); default: the backup's");
   add_passphrase_option(restore, &restore_args);
   restore->add_flag("--json", restore_args.json, "Summary as JSON (progress goes to stderr)");
-  restore->callback([] {
-    orch::RestoreOptions o;
-    o.file = restore_args.file;
-    o.passphrase = passphrase_of(restore_args);
-    o.dive_exe = ctx().exe;
-    if (!restore_args.host.empty()) {
-      try {
-        o.placement = orch::make_placement(restore_args.host, "");
-      } catch (const std::invalid_argument& e) {
-        throw UsageError(e.what());
-      }
-    }
-    if (const char* e = std::getenv("DIVE_PORT_SHIFT"); e && *e) {
-      try {
-        o.port_shift = orch::port_shift_from_env();
-      } catch (const std::invalid_argument& ex) {
-        throw UsageError(ex.what());
-      }
-    }
-    const orch::Console out("", restore_args.json);
-    try {
-      const auto r = orch::restore_instance(ctx().layout, o, out);
-      if (restore_args.json) std::printf("%s\n", r.to_json().dump(2).c_str());
-      if (r.exit_code != 0) {
-        ctx().exit_code = kFailed;
-        return;
-      }
-      out.ok(r.code + " restored (" + std::to_string(r.documents) + " documents) and verified in " +
-             format_duration_ms(static_cast<int64_t>(r.seconds * 1000)));
-    } catch (const orch::RestoreRefused& e) {
-      report_refusal(e, restore_args.json);
-    }
-  });
+  restore->callback([] { run_restore(restore_args); });
 }
 
 }  // namespace dive::cli
