@@ -151,6 +151,35 @@ int print_alerts(bool json, bool all, size_t limit) {
   return kOk;
 }
 
+// ./dive monitoring up: --profile (if given) must be dev or test; ports follow the hub's shift.
+int monitoring_up_with_profile(const std::string& profile) {
+  orch::MonitoringOptions o;
+  if (!profile.empty()) {
+    auto p = orch::parse_profile(profile);
+    if (!p) throw UsageError("--profile is dev or test (got '" + profile + "')");
+    o.profile = p;
+  }
+  o.port_shift = resolve_port_shift(std::string(orch::kHubCode));
+  o.dive_exe = ctx().exe;
+  return orch::monitoring_up(ctx().layout, o, ctx().out);
+}
+
+// ./dive monitoring logs [SVC]: every monitoring process and the supervisor, or only SVC.
+int print_monitoring_logs(const std::string& svc, size_t lines, bool follow) {
+  auto names = orch::monitoring_child_names(true);
+  names.push_back("supervisor");
+  if (!svc.empty()) {
+    if (std::find(names.begin(), names.end(), svc) == names.end())
+      throw UsageError("no monitoring process '" + svc + "' (one of: " + join(names, ", ") + ")");
+    names = {svc};
+  }
+  if (!orch::print_logs(ctx().layout.monitoring(), names, lines, follow)) {
+    ctx().out.warn("no monitoring logs under " + ctx().layout.monitoring().logs.string());
+    return kFailed;
+  }
+  return kOk;
+}
+
 }  // namespace
 
 void add_monitoring_commands(CLI::App& app) {
@@ -168,17 +197,7 @@ void add_monitoring_commands(CLI::App& app) {
   up->add_option("--profile", profile,
                  "dev or test (1 s scrapes, short alert durations); default: as before, "
                  "else the hub's");
-  up->callback([] {
-    orch::MonitoringOptions o;
-    if (!profile.empty()) {
-      auto p = orch::parse_profile(profile);
-      if (!p) throw UsageError("--profile is dev or test (got '" + profile + "')");
-      o.profile = p;
-    }
-    o.port_shift = resolve_port_shift(std::string(orch::kHubCode));
-    o.dive_exe = ctx().exe;
-    ctx().exit_code = orch::monitoring_up(ctx().layout, o, ctx().out);
-  });
+  up->callback([] { ctx().exit_code = monitoring_up_with_profile(profile); });
 
   auto* down = mon->add_subcommand("down", "Stop Prometheus, Alertmanager and the receiver (data is kept)");
   down->callback([] {
@@ -195,19 +214,7 @@ void add_monitoring_commands(CLI::App& app) {
   logs->add_option("SVC", svc, "monitor, alertmanager, prometheus, grafana or supervisor");
   logs->add_flag("-f,--follow", follow, "Keep printing new lines");
   logs->add_option("-n,--lines", lines, "Lines per log (default 50)");
-  logs->callback([] {
-    auto names = orch::monitoring_child_names(true);
-    names.push_back("supervisor");
-    if (!svc.empty()) {
-      if (std::find(names.begin(), names.end(), svc) == names.end())
-        throw UsageError("no monitoring process '" + svc + "' (one of: " + join(names, ", ") + ")");
-      names = {svc};
-    }
-    if (!orch::print_logs(ctx().layout.monitoring(), names, lines, follow)) {
-      ctx().out.warn("no monitoring logs under " + ctx().layout.monitoring().logs.string());
-      ctx().exit_code = kFailed;
-    }
-  });
+  logs->callback([] { ctx().exit_code = print_monitoring_logs(svc, lines, follow); });
 
   static bool all = false;
   static size_t limit = 20;
