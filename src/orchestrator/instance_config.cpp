@@ -296,18 +296,57 @@ Json write_instance_config(const Layout& layout, const std::string& code, Profil
   return result;
 }
 
-Json ensure_secrets(const InstancePaths& p, const std::optional<BlacklistAccess>& blacklist) {
-  Json s = Json::object();
-  if (auto text = try_read_file(p.secrets_json)) {
-    try {
-      s = Json::parse(*text);
-    } catch (const Json::parse_error&) {
-      throw std::runtime_error(
-          p.secrets_json.string() +
-          " is not valid JSON; it holds this instance's passwords, so it is not regenerated. "
-          "Repair it, or nuke the instance to start over.");
+namespace {
+
+// The instance's secrets.json as it stands (empty before the first deploy). An unreadable file is an
+// error: it holds the instance's passwords, so it is never regenerated.
+Json existing_secrets(const InstancePaths& p) {
+  auto text = try_read_file(p.secrets_json);
+  if (!text) return Json::object();
+  try {
+    return Json::parse(*text);
+  } catch (const Json::parse_error&) {
+    throw std::runtime_error(
+        p.secrets_json.string() +
+        " is not valid JSON; it holds this instance's passwords, so it is not regenerated. "
+        "Repair it, or nuke the instance to start over.");
+  }
+}
+
+// Generates the missing database role passwords and OIDC client secrets; true when one was.
+bool ensure_role_and_client_secrets(Json& s) {
+  bool changed = false;
+  // Each service's own database role (orchestrator/db_roles.hpp).
+  if (!s.contains("database_roles") || !s["database_roles"].is_object()) {
+    s["database_roles"] = Json::object();
+    changed = true;
+  }
+  for (const auto& svc : db_role_services())
+    if (!s["database_roles"].contains(svc) || !s["database_roles"][svc].is_string() ||
+        s["database_roles"][svc].get<std::string>().empty()) {
+      s["database_roles"][svc] = secure_token(24);
+      changed = true;
+    }
+  // Confidential OIDC clients of the realm (public clients, dive-cli and dive-web, have no secret).
+  if (!s.contains("clients") || !s["clients"].is_object()) {
+    s["clients"] = Json::object();
+    changed = true;
+  }
+  for (const char* client : {"dive-api", "dive-kas"}) {
+    Json& c = s["clients"][client];
+    if (!c.is_object() || !c.contains("secret") || !c["secret"].is_string() ||
+        c["secret"].get<std::string>().empty()) {
+      c = Json{{"secret", secure_token(32)}};
+      changed = true;
     }
   }
+  return changed;
+}
+
+}  // namespace
+
+Json ensure_secrets(const InstancePaths& p, const std::optional<BlacklistAccess>& blacklist) {
+  Json s = existing_secrets(p);
   bool changed = false;
   auto ensure = [&](const char* key, const std::optional<std::string>& value = std::nullopt,
                     size_t bytes = 24) {
@@ -341,30 +380,7 @@ Json ensure_secrets(const InstancePaths& p, const std::optional<BlacklistAccess>
   // 32 random bytes (base64url) that encrypt the IdP's signing keys and the KAS's private keys at rest.
   ensure("idp_key_encryption_key", std::nullopt, 32);
   ensure("kas_key_encryption_key", std::nullopt, 32);
-  // Each service's own database role (orchestrator/db_roles.hpp).
-  if (!s.contains("database_roles") || !s["database_roles"].is_object()) {
-    s["database_roles"] = Json::object();
-    changed = true;
-  }
-  for (const auto& svc : db_role_services())
-    if (!s["database_roles"].contains(svc) || !s["database_roles"][svc].is_string() ||
-        s["database_roles"][svc].get<std::string>().empty()) {
-      s["database_roles"][svc] = secure_token(24);
-      changed = true;
-    }
-  // Confidential OIDC clients of the realm (public clients, dive-cli and dive-web, have no secret).
-  if (!s.contains("clients") || !s["clients"].is_object()) {
-    s["clients"] = Json::object();
-    changed = true;
-  }
-  for (const char* client : {"dive-api", "dive-kas"}) {
-    Json& c = s["clients"][client];
-    if (!c.is_object() || !c.contains("secret") || !c["secret"].is_string() ||
-        c["secret"].get<std::string>().empty()) {
-      c = Json{{"secret", secure_token(32)}};
-      changed = true;
-    }
-  }
+  if (ensure_role_and_client_secrets(s)) changed = true;
   if (changed) write_secrets(p, s);
   return s;
 }
