@@ -15,6 +15,48 @@
 
 namespace dive::services {
 
+namespace {
+
+// The pdp's API plus liveness, readiness (a bundle is loaded) and the metrics.
+std::shared_ptr<net::Router> standalone_router(pdp::PdpApi& api, policy::BundleHolder& holder,
+                                               metrics::Registry& registry) {
+  auto router = std::make_shared<net::Router>();
+  api.add_routes(*router);
+  router->add(
+      "GET", "/health/live", [](net::Request&) { return net::Response::json(200, Json::object()); },
+      net::Exec::Inline);
+  router->add(
+      "GET", "/health/ready",
+      [&holder](net::Request&) { return net::Response::json(holder.current() ? 200 : 503, Json::object()); },
+      net::Exec::Inline);
+  router->add("GET", "/metrics", [&registry](net::Request&) {
+    return net::Response::text(200, registry.expose(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  return router;
+}
+
+// Waits for the blocked signals: SIGHUP reloads the bundle file (a bad file keeps the old bundle),
+// SIGTERM or SIGINT returns.
+void reload_until_stopped(const sigset_t& mask, const std::string& data_file, policy::BundleHolder& holder,
+                          pdp::PdpApi& api) {
+  std::string err;
+  while (true) {
+    int sig = 0;
+    sigwait(&mask, &sig);
+    if (sig != SIGHUP) break;
+    if (holder.load_file(data_file, &err)) {
+      api.bundle_loaded(true);
+      spdlog::info("reloaded {}: bundle {}", data_file, holder.revision().substr(0, 12));
+    } else {
+      api.bundle_loaded(false);
+      spdlog::error("reload of {} refused ({}); keeping bundle {}", data_file, err,
+                    holder.revision().substr(0, 12));
+    }
+  }
+}
+
+}  // namespace
+
 int serve_pdp_standalone(const std::string& data_file, int port, const std::string& decision_log) {
   sigset_t mask;
   sigemptyset(&mask);
@@ -41,18 +83,7 @@ int serve_pdp_standalone(const std::string& data_file, int port, const std::stri
     return 1;
   }
   pdp::PdpApi api(holder, log.get(), registry);
-  auto router = std::make_shared<net::Router>();
-  api.add_routes(*router);
-  router->add(
-      "GET", "/health/live", [](net::Request&) { return net::Response::json(200, Json::object()); },
-      net::Exec::Inline);
-  router->add(
-      "GET", "/health/ready",
-      [&holder](net::Request&) { return net::Response::json(holder.current() ? 200 : 503, Json::object()); },
-      net::Exec::Inline);
-  router->add("GET", "/metrics", [&registry](net::Request&) {
-    return net::Response::text(200, registry.expose(), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  auto router = standalone_router(api, holder, registry);
 
   net::ServerConfig sc;
   sc.host = "127.0.0.1";  // standalone means unauthenticated plain HTTP: never beyond loopback
@@ -69,19 +100,7 @@ int serve_pdp_standalone(const std::string& data_file, int port, const std::stri
   }
   spdlog::info("pdp (standalone) listening on http://127.0.0.1:{} with bundle {} from {}", server.port(),
                holder.revision().substr(0, 12), data_file);
-  while (true) {
-    int sig = 0;
-    sigwait(&mask, &sig);
-    if (sig != SIGHUP) break;
-    if (holder.load_file(data_file, &err)) {
-      api.bundle_loaded(true);
-      spdlog::info("reloaded {}: bundle {}", data_file, holder.revision().substr(0, 12));
-    } else {
-      api.bundle_loaded(false);
-      spdlog::error("reload of {} refused ({}); keeping bundle {}", data_file, err,
-                    holder.revision().substr(0, 12));
-    }
-  }
+  reload_until_stopped(mask, data_file, holder, api);
   spdlog::info("stopping");
   server.stop(Millis(5000));
   return 0;
