@@ -78,6 +78,39 @@ class StackCollector {
   std::string text_ GUARDED_BY(mu_);
 };
 
+// POST /alerts/webhook: an Alertmanager notification, with the stack's bearer token, appended to the
+// durable log before the 200 (503 when it cannot be stored).
+net::Response receive_notification(net::Request& req, const std::string& token,
+                                   monitoring::NotificationLog& log,
+                                   metrics::Family<metrics::Counter>& received) {
+  auto presented = req.bearer_token_view();
+  if (!presented || !constant_time_equal(*presented, token))
+    return net::Response::error(401, "unauthorized", "the webhook token is missing or wrong", req.request_id);
+  Json record;
+  try {
+    record = monitoring::notification_record(Json::parse(req.body),
+                                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  } catch (const std::exception& e) {
+    return net::Response::error(400, "invalid_notification", e.what(), req.request_id);
+  }
+  try {
+    log.append(record);
+  } catch (const std::exception& e) {
+    // Not stored: Alertmanager retries a failed delivery, so say so instead of losing it.
+    spdlog::error("cannot store a notification: {}", e.what());
+    return net::Response::error(503, "unavailable", "the notification log cannot be written", req.request_id);
+  }
+  std::vector<std::string> names;
+  for (const auto& a : record["alerts"])
+    names.push_back(a["labels"].value("alertname", "?") + "{" + a["labels"].value("instance_code", "") + "}");
+  spdlog::info("notification {} to {}: {}", record["status"].get<std::string>(),
+               record["receiver"].get<std::string>(), join(names, ", "));
+  received.labels({record["receiver"].get<std::string>(), record["status"].get<std::string>()}).inc();
+  return net::Response::json(200, Json{{"ok", true}});
+}
+
 void wire_monitor(ServiceContext& ctx, const orch::Layout& layout, const std::string& token) {
   const Json& m = ctx.config()["monitor"];
   auto log = std::make_shared<monitoring::NotificationLog>(m.value("notifications", ""));
@@ -92,37 +125,7 @@ void wire_monitor(ServiceContext& ctx, const orch::Layout& layout, const std::st
 
   ctx.router().add(
       "POST", "/alerts/webhook",
-      [log, token, &received](net::Request& req) {
-        auto presented = req.bearer_token_view();
-        if (!presented || !constant_time_equal(*presented, token))
-          return net::Response::error(401, "unauthorized", "the webhook token is missing or wrong",
-                                      req.request_id);
-        Json record;
-        try {
-          record = monitoring::notification_record(Json::parse(req.body),
-                                                   std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                       std::chrono::system_clock::now().time_since_epoch())
-                                                       .count());
-        } catch (const std::exception& e) {
-          return net::Response::error(400, "invalid_notification", e.what(), req.request_id);
-        }
-        try {
-          log->append(record);
-        } catch (const std::exception& e) {
-          // Not stored: Alertmanager retries a failed delivery, so say so instead of losing it.
-          spdlog::error("cannot store a notification: {}", e.what());
-          return net::Response::error(503, "unavailable", "the notification log cannot be written",
-                                      req.request_id);
-        }
-        std::vector<std::string> names;
-        for (const auto& a : record["alerts"])
-          names.push_back(a["labels"].value("alertname", "?") + "{" + a["labels"].value("instance_code", "") +
-                          "}");
-        spdlog::info("notification {} to {}: {}", record["status"].get<std::string>(),
-                     record["receiver"].get<std::string>(), join(names, ", "));
-        received.labels({record["receiver"].get<std::string>(), record["status"].get<std::string>()}).inc();
-        return net::Response::json(200, Json{{"ok", true}});
-      },
+      [log, token, &received](net::Request& req) { return receive_notification(req, token, *log, received); },
       net::Exec::Worker);
 
   ctx.add_check("notificationLog", resilience::Impact::Critical, [path = m.value("notifications", "")] {
