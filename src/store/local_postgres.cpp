@@ -70,51 +70,53 @@ void chown_tree(const fs::path& p, const RunAs& who) {
        it.increment(ec))
     ::lchown(it->path().c_str(), *who.uid, who.gid.value_or(static_cast<gid_t>(-1)));
 }
-}  // namespace
 
-void pg_init_cluster(const PgClusterSpec& spec, const RunAs& who, std::chrono::milliseconds timeout) {
+// A new cluster in spec.data_dir, owned by `who`, with password (SCRAM) authentication only.
+void run_initdb(const PgClusterSpec& spec, const RunAs& who, std::chrono::milliseconds timeout) {
   const fs::path dir = spec.data_dir;
-  check_traversable(dir.parent_path(), who);
-  if (!fs::exists(dir / "PG_VERSION")) {
-    ensure_dir(dir, 0700);
-    chown_tree(dir, who);
-    // The password reaches initdb through a file only the cluster owner can read, removed right after.
-    fs::path pwfile = dir.parent_path() / (".pwfile." + std::to_string(::getpid()));
-    write_file_atomic(pwfile, spec.password + "\n", 0600);
-    chown_tree(pwfile, who);
-    SpawnOptions o;
-    o.argv = {pg_tool("initdb"),
-              "-D",
-              dir.string(),
-              "-U",
-              spec.superuser,
-              "--pwfile=" + pwfile.string(),
-              "--auth-local=scram-sha-256",
-              "--auth-host=scram-sha-256",
-              "-E",
-              "UTF8",
-              "--locale=C.UTF-8",
-              "--no-sync",
-              "--no-instructions"};
-    o.uid = who.uid;
-    o.gid = who.gid;
-    o.env["LC_ALL"] = "C.UTF-8";
-    RunResult r;
-    try {
-      r = run_capture(o, timeout);
-    } catch (...) {
-      fs::remove(pwfile);
-      throw;
-    }
+  ensure_dir(dir, 0700);
+  chown_tree(dir, who);
+  // The password reaches initdb through a file only the cluster owner can read, removed right after.
+  fs::path pwfile = dir.parent_path() / (".pwfile." + std::to_string(::getpid()));
+  write_file_atomic(pwfile, spec.password + "\n", 0600);
+  chown_tree(pwfile, who);
+  SpawnOptions o;
+  o.argv = {pg_tool("initdb"),
+            "-D",
+            dir.string(),
+            "-U",
+            spec.superuser,
+            "--pwfile=" + pwfile.string(),
+            "--auth-local=scram-sha-256",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+            "--no-instructions"};
+  o.uid = who.uid;
+  o.gid = who.gid;
+  o.env["LC_ALL"] = "C.UTF-8";
+  RunResult r;
+  try {
+    r = run_capture(o, timeout);
+  } catch (...) {
     fs::remove(pwfile);
-    if (r.exit_code != 0) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);  // a half-made cluster would block the next attempt
-      throw std::runtime_error("initdb failed" + std::string(r.timed_out ? " (timeout)" : "") + ": " +
-                               r.output);
-    }
+    throw;
   }
-  // Our settings live in their own file, included by postgresql.conf, rewritten every time.
+  fs::remove(pwfile);
+  if (r.exit_code != 0) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // a half-made cluster would block the next attempt
+    throw std::runtime_error("initdb failed" + std::string(r.timed_out ? " (timeout)" : "") + ": " +
+                             r.output);
+  }
+}
+
+// Our settings live in their own file, included by postgresql.conf, rewritten every time; pg_hba.conf
+// admits password logins over loopback only.
+void write_dive_settings(const PgClusterSpec& spec) {
+  const fs::path dir = spec.data_dir;
   std::string conf = "# written by dive; changes here are overwritten at deploy\n";
   conf += "listen_addresses = '127.0.0.1'\n";
   conf += "port = " + std::to_string(spec.port) + "\n";
@@ -137,6 +139,14 @@ void pg_init_cluster(const PgClusterSpec& spec, const RunAs& who, std::chrono::m
       "host all all 127.0.0.1/32 scram-sha-256\n"
       "host all all ::1/128 scram-sha-256\n";
   write_file_atomic(dir / "pg_hba.conf", hba, 0600);
+}
+}  // namespace
+
+void pg_init_cluster(const PgClusterSpec& spec, const RunAs& who, std::chrono::milliseconds timeout) {
+  const fs::path dir = spec.data_dir;
+  check_traversable(dir.parent_path(), who);
+  if (!fs::exists(dir / "PG_VERSION")) run_initdb(spec, who, timeout);
+  write_dive_settings(spec);
   chown_tree(dir, who);
 }
 
