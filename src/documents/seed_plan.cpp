@@ -56,6 +56,26 @@ const T& pick_weighted(const std::vector<T>& items, W weight_of, double total, D
   return items.back();
 }
 
+// One entry of resources.coi_templates (at `where`), its weight multiplied by `affinity` when the
+// template names instance `code` in its instanceAffinity.
+CoiTemplate coi_template(const Json& t, const std::string& where, const std::string& code, double affinity) {
+  CoiTemplate ct;
+  ct.name = t.value("name", where);
+  ct.coi = strings(t.value("coi", Json::array()), where + ".coi");
+  std::string op = t.value("operator", "ALL");
+  if (op != "ALL" && op != "ANY") throw std::runtime_error("seed.json: " + where + ".operator is invalid");
+  ct.coi_operator = op == "ANY" ? ztdf::CoiOperator::kAny : ztdf::CoiOperator::kAll;
+  ct.releasability_to = strings(member(t, "releasabilityTo", where.c_str()), where + ".releasabilityTo");
+  ct.caveats = strings(t.value("caveats", Json::array()), where + ".caveats");
+  ct.releasable_to_industry = t.value("releasableToIndustry", false);
+  ct.weight = t.value("weight", 1.0);
+  for (const auto& a : strings(t.value("instanceAffinity", Json::array()), where + ".instanceAffinity"))
+    if (a == code) ct.weight *= affinity;
+  if (ct.releasability_to.empty() || ct.weight < 0)
+    throw std::runtime_error("seed.json: " + where + " has no releasabilityTo or a negative weight");
+  return ct;
+}
+
 }  // namespace
 
 SeedPlan SeedPlan::from_seed_json(const Json& seed, const std::string& code) {
@@ -79,22 +99,8 @@ SeedPlan SeedPlan::from_seed_json(const Json& seed, const std::string& code) {
     affinity = (*it)[code].get<double>();
   const Json& templates = member(r, "coi_templates", "resources");
   for (size_t i = 0; i < templates.size(); ++i) {
-    const Json& t = templates[i];
-    std::string where = "resources.coi_templates[" + std::to_string(i) + "]";
-    CoiTemplate ct;
-    ct.name = t.value("name", where);
-    ct.coi = strings(t.value("coi", Json::array()), where + ".coi");
-    std::string op = t.value("operator", "ALL");
-    if (op != "ALL" && op != "ANY") throw std::runtime_error("seed.json: " + where + ".operator is invalid");
-    ct.coi_operator = op == "ANY" ? ztdf::CoiOperator::kAny : ztdf::CoiOperator::kAll;
-    ct.releasability_to = strings(member(t, "releasabilityTo", where.c_str()), where + ".releasabilityTo");
-    ct.caveats = strings(t.value("caveats", Json::array()), where + ".caveats");
-    ct.releasable_to_industry = t.value("releasableToIndustry", false);
-    ct.weight = t.value("weight", 1.0);
-    for (const auto& a : strings(t.value("instanceAffinity", Json::array()), where + ".instanceAffinity"))
-      if (a == code) ct.weight *= affinity;
-    if (ct.releasability_to.empty() || ct.weight < 0)
-      throw std::runtime_error("seed.json: " + where + " has no releasabilityTo or a negative weight");
+    CoiTemplate ct =
+        coi_template(templates[i], "resources.coi_templates[" + std::to_string(i) + "]", code, affinity);
     p.template_total_ += ct.weight;
     p.templates_.push_back(std::move(ct));
   }
