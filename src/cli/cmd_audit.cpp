@@ -165,6 +165,59 @@ bool print_kept(const std::vector<audit::KeptHeadResult>& results, const audit::
   return ok;
 }
 
+// verify --json: the report as one object.
+Json verify_json(const std::string& code, const audit::VerifyReport& rep, bool kept_ok, double secs) {
+  Json j{{"instance", code},
+         {"intact", !rep.broken},
+         {"records", rep.records},
+         {"anchorSeq", rep.ends.anchor_seq},
+         {"removedByRetention", rep.ends.removed},
+         {"headSeq", rep.ends.head_seq},
+         {"headHash", hex_encode(rep.ends.head_hash)},
+         {"seconds", secs}};
+  if (!rep.kept.empty()) {
+    j["kept"] = Json::array();
+    for (const auto& r : rep.kept) {
+      Json k{{"seq", r.kept.seq}, {"hash", hex_encode(r.kept.hash)}, {"result", audit::to_string(r.check)}};
+      if (r.check == audit::KeptHeadCheck::Rewritten) k["foundHash"] = hex_encode(r.found_hash);
+      j["kept"].push_back(k);
+    }
+    j["reachesKeptHeads"] = kept_ok;
+  }
+  if (rep.broken)
+    j["broken"] =
+        Json{{"seq", rep.broken->seq},
+             {"time", rep.broken->at_ms ? Json(audit::format_time(rep.broken->at_ms)) : Json(nullptr)},
+             {"what", rep.broken->what}};
+  return j;
+}
+
+// verify for a reader: where the chain breaks, or what it covers and the head to keep.
+void print_verify(const AuditArgs& a, const std::string& code, const audit::VerifyReport& rep, double secs) {
+  if (rep.broken) {
+    std::printf("%s: audit chain BROKEN at seq %lld%s: %s\n", code.c_str(),
+                static_cast<long long>(rep.broken->seq),
+                rep.broken->at_ms ? (" (" + audit::format_time(rep.broken->at_ms) + ")").c_str() : "",
+                rep.broken->what.c_str());
+    std::printf("  %lld record(s) before it verified (from the anchor at seq %lld)\n",
+                static_cast<long long>(rep.records), static_cast<long long>(rep.ends.anchor_seq));
+    return;
+  }
+  std::printf("%s: %lld records, chain intact", code.c_str(), static_cast<long long>(rep.records));
+  if (rep.records > 0)
+    std::printf(" (seq %lld..%lld, %s .. %s)", static_cast<long long>(rep.first_seq),
+                static_cast<long long>(rep.last_seq), audit::format_time(rep.first_ms).c_str(),
+                audit::format_time(rep.last_ms).c_str());
+  std::printf("\n  anchored at seq %lld (%lld removed by the retention); head hash %s; %.2f s\n",
+              static_cast<long long>(rep.ends.anchor_seq), static_cast<long long>(rep.ends.removed),
+              hex_encode(rep.ends.head_hash).c_str(), secs);
+  std::printf(
+      "  keep it outside this machine, and check later that the chain still reaches it:\n"
+      "  ./dive audit verify%s%s --expect %lld:%s\n",
+      a.instance.empty() ? "" : " --instance ", a.instance.empty() ? "" : code.c_str(),
+      static_cast<long long>(rep.ends.head_seq), hex_encode(rep.ends.head_hash).c_str());
+}
+
 void run_verify(const AuditArgs& a) {
   const std::string code = resolved(a);
   const auto kept = kept_heads(a);
@@ -179,54 +232,14 @@ void run_verify(const AuditArgs& a) {
       kept_ok = false;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (a.json) {
-    Json j{{"instance", code},
-           {"intact", !rep.broken},
-           {"records", rep.records},
-           {"anchorSeq", rep.ends.anchor_seq},
-           {"removedByRetention", rep.ends.removed},
-           {"headSeq", rep.ends.head_seq},
-           {"headHash", hex_encode(rep.ends.head_hash)},
-           {"seconds", secs}};
-    if (!rep.kept.empty()) {
-      j["kept"] = Json::array();
-      for (const auto& r : rep.kept) {
-        Json k{{"seq", r.kept.seq}, {"hash", hex_encode(r.kept.hash)}, {"result", audit::to_string(r.check)}};
-        if (r.check == audit::KeptHeadCheck::Rewritten) k["foundHash"] = hex_encode(r.found_hash);
-        j["kept"].push_back(k);
-      }
-      j["reachesKeptHeads"] = kept_ok;
-    }
-    if (rep.broken)
-      j["broken"] =
-          Json{{"seq", rep.broken->seq},
-               {"time", rep.broken->at_ms ? Json(audit::format_time(rep.broken->at_ms)) : Json(nullptr)},
-               {"what", rep.broken->what}};
-    std::printf("%s\n", j.dump(2).c_str());
-  } else if (rep.broken) {
-    std::printf("%s: audit chain BROKEN at seq %lld%s: %s\n", code.c_str(),
-                static_cast<long long>(rep.broken->seq),
-                rep.broken->at_ms ? (" (" + audit::format_time(rep.broken->at_ms) + ")").c_str() : "",
-                rep.broken->what.c_str());
-    std::printf("  %lld record(s) before it verified (from the anchor at seq %lld)\n",
-                static_cast<long long>(rep.records), static_cast<long long>(rep.ends.anchor_seq));
+    std::printf("%s\n", verify_json(code, rep, kept_ok, secs).dump(2).c_str());
   } else {
-    std::printf("%s: %lld records, chain intact", code.c_str(), static_cast<long long>(rep.records));
-    if (rep.records > 0)
-      std::printf(" (seq %lld..%lld, %s .. %s)", static_cast<long long>(rep.first_seq),
-                  static_cast<long long>(rep.last_seq), audit::format_time(rep.first_ms).c_str(),
-                  audit::format_time(rep.last_ms).c_str());
-    std::printf("\n  anchored at seq %lld (%lld removed by the retention); head hash %s; %.2f s\n",
-                static_cast<long long>(rep.ends.anchor_seq), static_cast<long long>(rep.ends.removed),
-                hex_encode(rep.ends.head_hash).c_str(), secs);
-    std::printf(
-        "  keep it outside this machine, and check later that the chain still reaches it:\n"
-        "  ./dive audit verify%s%s --expect %lld:%s\n",
-        a.instance.empty() ? "" : " --instance ", a.instance.empty() ? "" : code.c_str(),
-        static_cast<long long>(rep.ends.head_seq), hex_encode(rep.ends.head_hash).c_str());
+    print_verify(a, code, rep, secs);
+    if (!print_kept(rep.kept, rep.ends) && !rep.broken)
+      std::printf(
+          "%s: the chain verifies by itself but does NOT reach a head kept earlier: it was rewritten\n",
+          code.c_str());
   }
-  if (!a.json && !print_kept(rep.kept, rep.ends) && !rep.broken)
-    std::printf("%s: the chain verifies by itself but does NOT reach a head kept earlier: it was rewritten\n",
-                code.c_str());
   ctx().exit_code = rep.broken || !kept_ok ? kFailed : kOk;
 }
 
