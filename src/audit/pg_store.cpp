@@ -257,6 +257,12 @@ const char* to_string(KeptHeadCheck c) {
   return "missing";
 }
 
+bool VerifyReport::reaches_kept_heads() const {
+  for (const auto& r : kept)
+    if (r.check == KeptHeadCheck::Rewritten || r.check == KeptHeadCheck::Missing) return false;
+  return true;
+}
+
 namespace {
 
 KeptHeadResult check_kept_head(pqxx::transaction_base& tx, const ChainEnds& ends, const KeptHead& k) {

@@ -77,6 +77,8 @@ struct VerifyReport {
   std::optional<ChainVerifier::Break> broken;
   int64_t first_seq = 0, last_seq = 0;
   int64_t first_ms = 0, last_ms = 0;
+  // False when a kept head was rewritten or is missing (a pruned one cannot be compared: not a failure).
+  bool reaches_kept_heads() const;
 };
 // Walks the whole chain from the anchor in one consistent snapshot (its own read-only transaction on
 // `conn`); `progress` is told the number of records checked every 100,000. In the same snapshot, checks

@@ -132,9 +132,8 @@ std::vector<audit::KeptHead> kept_heads(const AuditArgs& a) {
   return kept;
 }
 
-// One line per kept head; false when the chain no longer reaches one.
-bool print_kept(const std::vector<audit::KeptHeadResult>& results, const audit::ChainEnds& ends) {
-  bool ok = true;
+// One line per kept head.
+void print_kept(const std::vector<audit::KeptHeadResult>& results, const audit::ChainEnds& ends) {
   for (const auto& r : results) {
     const auto seq = static_cast<long long>(r.kept.seq);
     switch (r.check) {
@@ -142,14 +141,12 @@ bool print_kept(const std::vector<audit::KeptHeadResult>& results, const audit::
         std::printf("  kept head %lld: reached (same hash)\n", seq);
         break;
       case audit::KeptHeadCheck::Rewritten:
-        ok = false;
         std::printf(
             "  kept head %lld: REWRITTEN: the chain now has %s there, the kept hash is %s; records up to "
             "%lld were changed after that head was kept\n",
             seq, hex_encode(r.found_hash).c_str(), hex_encode(r.kept.hash).c_str(), seq);
         break;
       case audit::KeptHeadCheck::Missing:
-        ok = false;
         std::printf(
             "  kept head %lld: MISSING: the chain ends at seq %lld, before it (records were removed)\n", seq,
             static_cast<long long>(ends.head_seq));
@@ -162,11 +159,10 @@ bool print_kept(const std::vector<audit::KeptHeadResult>& results, const audit::
         break;
     }
   }
-  return ok;
 }
 
 // verify --json: the report as one object.
-Json verify_json(const std::string& code, const audit::VerifyReport& rep, bool kept_ok, double secs) {
+Json verify_json(const std::string& code, const audit::VerifyReport& rep, double secs) {
   Json j{{"instance", code},
          {"intact", !rep.broken},
          {"records", rep.records},
@@ -182,7 +178,7 @@ Json verify_json(const std::string& code, const audit::VerifyReport& rep, bool k
       if (r.check == audit::KeptHeadCheck::Rewritten) k["foundHash"] = hex_encode(r.found_hash);
       j["kept"].push_back(k);
     }
-    j["reachesKeptHeads"] = kept_ok;
+    j["reachesKeptHeads"] = rep.reaches_kept_heads();
   }
   if (rep.broken)
     j["broken"] =
@@ -226,21 +222,18 @@ void run_verify(const AuditArgs& a) {
   auto rep = audit::verify(
       conn, [](int64_t n) { std::fprintf(stderr, "  %lld records verified\n", static_cast<long long>(n)); },
       kept);
-  bool kept_ok = true;
-  for (const auto& r : rep.kept)
-    if (r.check == audit::KeptHeadCheck::Rewritten || r.check == audit::KeptHeadCheck::Missing)
-      kept_ok = false;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (a.json) {
-    std::printf("%s\n", verify_json(code, rep, kept_ok, secs).dump(2).c_str());
+    std::printf("%s\n", verify_json(code, rep, secs).dump(2).c_str());
   } else {
     print_verify(a, code, rep, secs);
-    if (!print_kept(rep.kept, rep.ends) && !rep.broken)
+    print_kept(rep.kept, rep.ends);
+    if (!rep.reaches_kept_heads() && !rep.broken)
       std::printf(
           "%s: the chain verifies by itself but does NOT reach a head kept earlier: it was rewritten\n",
           code.c_str());
   }
-  ctx().exit_code = rep.broken || !kept_ok ? kFailed : kOk;
+  ctx().exit_code = rep.broken || !rep.reaches_kept_heads() ? kFailed : kOk;
 }
 
 void run_prune(const AuditArgs& a) {
