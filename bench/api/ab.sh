@@ -22,6 +22,8 @@ pairs=$1; shift
 TOKEN="$(bench_token)" || exit 1
 export TOKEN
 "$dive" hub stop api >/dev/null
+# READ_SECONDS (8) sets how long the measured reads run: longer runs include the background work a run
+# triggers (e.g. the audit trail sealing a full partition every ~500,000 records).
 # CPU ticks (utime + stime) of the given processes.
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 # The instance's PostgreSQL: the postmaster and its children (backends, WAL writer, checkpointer...).
@@ -44,7 +46,7 @@ for p in $(seq 1 "$pairs"); do
     PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d6s -s "$here/get.lua" "$api" >/dev/null
     # CPU of the api and of PostgreSQL per read (ticks of 10 ms over the run / requests), beside reads/s.
     pg=$(pg_pids); a0=$(ticks "$pid"); p0=$(ticks $pg)
-    out=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api")
+    out=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d"${READ_SECONDS:-8}"s --latency -s "$here/get.lua" "$api")
     a1=$(ticks "$pid"); p1=$(ticks $pg)
     n=$(awk '/requests in/{print $1}' <<<"$out")
     r="$(summary <<<"$out") cpu/read api $(( (a1 - a0) * 10000 / (n > 0 ? n : 1) ))us pg $(( (p1 - p0) * 10000 / (n > 0 ? n : 1) ))us"

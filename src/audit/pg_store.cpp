@@ -323,8 +323,34 @@ int64_t prune(pqxx::connection& conn, int retention_days, int chunk) {
   while (true) {
     const int64_t n = prune_step(conn, retention_days, chunk);
     total += n;
-    if (n < chunk) return total;
+    if (n < chunk) break;
   }
+  drop_pruned_partitions(conn);
+  return total;
+}
+
+int drop_pruned_partitions(pqxx::connection& conn) {
+  pqxx::work tx(conn);
+  const int n = tx.exec1("SELECT audit_drop_pruned()")[0].as<int>();
+  tx.commit();
+  return n;
+}
+
+std::optional<std::string> seal_step(pqxx::connection& conn, std::chrono::milliseconds timeout) {
+  pqxx::work tx(conn);
+  tx.exec("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
+  const auto row = tx.exec1("SELECT audit_seal()");
+  tx.commit();
+  if (row[0].is_null()) return std::nullopt;
+  return row[0].as<std::string>();
+}
+
+int64_t unsealed_full_partitions(pqxx::transaction_base& tx) {
+  return tx
+      .exec1(
+          "SELECT count(*) FROM audit_partitions WHERE sealed_at IS NULL "
+          "AND hi <= (SELECT h.seq + 1 FROM audit_head h WHERE h.singleton)")[0]
+      .as<int64_t>();
 }
 
 Json to_json(const Record& r) {

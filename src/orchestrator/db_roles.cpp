@@ -38,10 +38,12 @@ const std::map<std::string, std::vector<Grant>>& grants() {
          "federation_spokes, federation_enrollment_tokens, federation_audit, federation_bundles"},
         {"SELECT, INSERT, UPDATE, DELETE", "revocation_outbox"},
         // The audit trail: written only through its append functions (SECURITY DEFINER), read for GET
-        // /api/admin/audit, pruned daily by the retention (docs/AUDIT.md). No INSERT, UPDATE or DELETE.
-        {"SELECT", "audit_events, audit_head, audit_anchor"},
+        // /api/admin/audit, pruned daily by the retention, full partitions sealed (docs/AUDIT.md). No
+        // INSERT, UPDATE or DELETE.
+        {"SELECT", "audit_events, audit_head, audit_anchor, audit_partitions"},
         {"EXECUTE", kAuditAppend},
-        {"EXECUTE", "FUNCTION audit_prune(integer, integer)"}}},
+        {"EXECUTE", "FUNCTION audit_prune(integer, integer)"},
+        {"EXECUTE", "FUNCTION audit_seal(), audit_drop_pruned()"}}},
       {"idp",
        {{"SELECT, INSERT, UPDATE, DELETE",
          "idp_users, idp_clients, idp_auth_codes, idp_refresh_tokens, idp_signing_keys"},

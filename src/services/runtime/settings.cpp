@@ -79,6 +79,7 @@ void read_audit(const SettingsReader& r, AuditSettings& a) {
   a.max_batch = r.count("audit.max_batch", a.max_batch);
   a.flush_every = r.millis("audit.flush_ms", a.flush_every);
   a.retention_days = static_cast<int>(r.whole("audit.retention_days", a.retention_days, 1));
+  a.seal_every = r.millis("audit.seal_ms", a.seal_every, Millis(100));
 }
 
 void read_api(const SettingsReader& r, ApiSettings& a) {

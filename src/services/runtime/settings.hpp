@@ -84,6 +84,7 @@ struct AuditSettings {  // audit.* (docs/AUDIT.md)
   size_t max_batch = 5000;
   Millis flush_every{200};  // audit.flush_ms
   int retention_days = 365;
+  Millis seal_every{10000};  // audit.seal_ms: how often the api seals the partitions that filled up
 };
 
 struct PolicySettings {        // policy.*

@@ -338,6 +338,63 @@ TEST_F(Audit, NothingSecretIsInAnyRecord) {
 }
 
 // Last: these change the spoke's chain on purpose (the hub's stays intact for the cases above).
+// The partition being written fills up: the spoke's api seals it (builds its actor and resource indexes in
+// bulk, within audit.seal_ms) while the services go on appending to the next one, and a query for one actor
+// reads across both (docs/AUDIT.md "Partitions"). Runs before the tampering below leaves the chain broken.
+TEST_F(Audit, TheApiSealsThePartitionThatFilledUp) {
+  pqxx::connection db(orch::instance_db_conninfo(orch::Layout{cli_->home()}.instance("TST")));
+  auto scalar = [&](const std::string& sql) {
+    pqxx::nontransaction tx(db);
+    return tx.exec1(sql)[0].as<std::string>();
+  };
+  const std::string open =
+      scalar("SELECT relname FROM audit_partitions WHERE sealed_at IS NULL ORDER BY lo LIMIT 1");
+  const int64_t hi = std::stoll(scalar("SELECT hi FROM audit_partitions WHERE relname = '" + open + "'"));
+  // Fill it as the services would, in calls of at most 10,000 records (each its own transaction, so the
+  // services' own appends interleave).
+  for (int i = 0; i < 100; ++i) {
+    const int64_t head = std::stoll(scalar("SELECT seq FROM audit_head"));
+    if (head >= hi - 1) break;
+    pqxx::nontransaction tx(db);
+    tx.exec_params(
+        "SELECT audit_append(array_agg((extract(epoch FROM now()) * 1000)::bigint), "
+        "array_agg('access.read'::text), array_agg('partition-filler'::text), array_agg('test'::text), "
+        "array_agg('127.0.0.1'::text), array_agg('api'::text), array_agg('doc-' || (g % 50)), "
+        "array_agg('allow'::text), array_agg('filling a partition'::text), array_agg('fill-' || g), "
+        "array_agg('{}'::text)) FROM generate_series(1, $1::bigint) g",
+        std::min<int64_t>(hi - 1 - head, 10000));
+  }
+  ASSERT_GE(std::stoll(scalar("SELECT seq FROM audit_head")), hi - 1);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return scalar("SELECT (sealed_at IS NOT NULL)::text FROM audit_partitions WHERE relname = '" + open +
+                      "'") == "true";
+      },
+      60s, 250ms))
+      << open << " is full and still not sealed";
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_indexes WHERE tablename = '" + open + "' AND indexname IN ('" +
+                   open + "_actor', '" + open + "_resource')"),
+            "2");
+  EXPECT_EQ(scalar("SELECT count(*) FROM audit_partitions WHERE lo = " + std::to_string(hi)), "1")
+      << "the next partition was attached before it was needed";
+
+  // One more record of the filler, in the next partition: newest first across the two.
+  {
+    pqxx::nontransaction tx(db);
+    tx.exec(
+        "SELECT audit_append(ARRAY[(extract(epoch FROM now()) * 1000)::bigint], ARRAY['access.read'], "
+        "ARRAY['partition-filler'], ARRAY['test'], ARRAY['127.0.0.1'], ARRAY['api'], ARRAY['doc-1'], "
+        "ARRAY['allow'], ARRAY['the last one'], ARRAY['fill-last'], ARRAY['{}'])");
+  }
+  Json found =
+      cli_->run_json({"audit", "--json", "--instance", "TST", "--user", "partition-filler", "--limit", "3"});
+  ASSERT_EQ(found.size(), 3u) << found.dump();
+  EXPECT_EQ(found[0].value("reason", ""), "the last one");
+  EXPECT_GE(found[0].value("seq", int64_t{0}), hi);
+  EXPECT_LT(found[1].value("seq", int64_t{0}), hi) << "the second newest is in the sealed partition";
+  EXPECT_GT(found[1].value("seq", int64_t{0}), found[2].value("seq", int64_t{0}));
+}
+
 TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   // A few records of the spoke's own: failed sign-ins at its idp.
   ApiClient tst(*cli_, "TST");

@@ -3,6 +3,7 @@
 // append-only, the retention keeps what remains verifiable, and queries filter with bind parameters only.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -70,6 +71,16 @@ class AuditStore : public ::testing::Test {
     pqxx::work tx(c);
     tx.exec("SET LOCAL session_replication_role = replica");  // past the append-only trigger
     tx.exec(sql);
+    tx.commit();
+  }
+
+  // The smallest partitions allowed (10,000 records), from seq 1: a fresh instance's layout, smaller.
+  void smallest_partitions() {
+    auto c = connect();
+    pqxx::work tx(c);
+    tx.exec(
+        "DROP TABLE audit_events_1; DELETE FROM audit_partitions; "
+        "UPDATE audit_layout SET partition_rows = 10000; SELECT audit_extend(0)");
     tx.commit();
   }
 
@@ -373,4 +384,154 @@ TEST_F(AuditStore, RecordsAsJsonAndCsv) {
   EXPECT_NE(line.find("\"{\"\"i\"\":1}\""), std::string::npos) << line;
   EXPECT_EQ(line.substr(line.size() - 2), "\r\n");
   EXPECT_EQ(csv_header().substr(0, 9), "seq,time,");
+}
+
+// Partitions (migrations/instance/010_audit_partitions.sql): records go into partitions of
+// audit_layout.partition_rows attached ahead of the head by the head's trigger; audit_seal() builds a full
+// partition's actor and resource indexes; queries, verify and the append-only guard work across them.
+TEST_F(AuditStore, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
+  smallest_partitions();
+  // 25,000 records in batches of 5,000 (a writer's largest): each found its range already attached.
+  for (int b = 0; b < 5; ++b) append_n(5000, b % 2 ? "alice" : "bob");
+  auto c = connect();
+  auto ranges = [&] {
+    pqxx::nontransaction tx(c);
+    std::vector<std::string> out;
+    for (const auto& row : tx.exec("SELECT lo, hi, sealed_at IS NOT NULL FROM audit_partitions ORDER BY lo"))
+      out.push_back(row[0].as<std::string>() + "-" + row[1].as<std::string>() +
+                    (row[2].as<bool>() ? " sealed" : ""));
+    return out;
+  };
+  EXPECT_EQ(ranges(), (std::vector<std::string>{"1-10001", "10001-20001", "20001-30001", "30001-40001"}))
+      << "the open partition (20001-30001) and one ahead of it";
+
+  {
+    pqxx::connection other = connect();
+    pqxx::work busy(other);
+    busy.exec("SELECT pg_advisory_xact_lock(x'0D1EA5EA'::bigint)");
+    EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), std::nullopt) << "another process is sealing";
+  }
+  EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_1");
+  EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_10001");
+  EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), std::nullopt) << "the open partition is not full";
+  EXPECT_EQ(ranges(),
+            (std::vector<std::string>{"1-10001 sealed", "10001-20001 sealed", "20001-30001", "30001-40001"}));
+  {
+    pqxx::nontransaction tx(c);
+    auto indexes = [&](const std::string& table) {
+      return tx
+          .exec_params1("SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexname IN ($2, $3)",
+                        table, table + "_actor", table + "_resource")[0]
+          .as<int>();
+    };
+    EXPECT_EQ(indexes("audit_events_10001"), 2);
+    EXPECT_EQ(indexes("audit_events_20001"), 0) << "the open partition is written without them";
+
+    // Newest first across sealed and open partitions, by actor, resource and cursor.
+    Filter bob;
+    bob.actor = "bob";
+    bob.limit = 3;
+    auto newest = query(tx, bob);
+    ASSERT_EQ(newest.size(), 3u);
+    EXPECT_EQ(newest[0].seq, 25000);
+    EXPECT_EQ(newest[2].seq, 24998);
+    bob.before_seq = 20001;
+    EXPECT_EQ(query(tx, bob).at(0).seq, 15000) << "from the open partition into a sealed one";
+    Filter alice;
+    alice.actor = "alice";
+    alice.limit = 1;
+    EXPECT_EQ(query(tx, alice).at(0).seq, 20000);
+    Filter doc;
+    doc.resource = "doc-USA-1";
+    doc.limit = 100000;
+    auto touched = query(tx, doc);
+    EXPECT_EQ(touched.size(), 6250u);
+    EXPECT_TRUE(std::is_sorted(touched.begin(), touched.end(),
+                               [](const Record& a, const Record& b) { return a.seq > b.seq; }));
+
+    // Append-only in every partition, however it is addressed.
+    for (const char* sql : {"UPDATE audit_events_10001 SET reason = 'x' WHERE seq = 10001",
+                            "DELETE FROM audit_events_20001 WHERE seq = 20001", "TRUNCATE audit_events_1"}) {
+      pqxx::connection own = connect();
+      pqxx::nontransaction t(own);
+      EXPECT_THROW(t.exec(sql), pqxx::sql_error) << sql;
+    }
+  }
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, 25000);
+}
+
+// An instance upgraded with records already written: the table as it was becomes the first partition
+// (sealed: it has its indexes), the chain goes on from the same head, and verify walks both.
+TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
+  const std::string before = pg_->create_database("a_upgrade_with_records");
+  std::vector<store::Migration> up_to_9;
+  for (const auto& m : store::instance_migrations())
+    if (m.version <= 9) up_to_9.push_back(m);
+  ASSERT_EQ(up_to_9.size(), 9u);
+  {
+    pqxx::connection c(before);
+    store::apply_migrations(c, up_to_9, 0x0D1E0002);
+    std::vector<Event> batch;
+    for (int i = 0; i < 30; ++i) batch.push_back(event(i));
+    pqxx::nontransaction tx(c);
+    append(tx, batch);
+  }
+  pqxx::connection c(before);
+  store::apply_migrations(c, store::instance_migrations(), 0x0D1E0002);
+  {
+    pqxx::nontransaction tx(c);
+    EXPECT_EQ(tx.exec1("SELECT string_agg(relname || ' ' || lo || '-' || hi || "
+                       "CASE WHEN sealed_at IS NULL THEN '' ELSE ' sealed' END, ', ' ORDER BY lo) "
+                       "FROM audit_partitions")[0]
+                  .as<std::string>(),
+              "audit_events_0 0-31 sealed, audit_events_31 31-500031");
+    std::vector<Event> more;
+    for (int i = 0; i < 5; ++i) more.push_back(event(i, "after-upgrade"));
+    EXPECT_EQ(append(tx, more), 35);
+    Filter f;
+    f.limit = 100;
+    auto all = query(tx, f);
+    ASSERT_EQ(all.size(), 35u);
+    EXPECT_EQ(all.front().event.actor, "after-upgrade");
+    EXPECT_EQ(all.back().seq, 1);
+  }
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, 35);
+}
+
+// The retention empties whole partitions over time: they are dropped (not left behind by the thousand), and
+// what remains still verifies from the anchor.
+TEST_F(AuditStore, TheRetentionDropsThePartitionsItEmptied) {
+  smallest_partitions();
+  {
+    auto c = connect();
+    for (int b = 0; b < 3; ++b) {
+      std::vector<Event> old;
+      for (int i = 0; i < 4000; ++i) {
+        old.push_back(event(i));
+        old.back().at_ms -= 40 * 86'400'000LL;  // written 40 days ago
+      }
+      pqxx::nontransaction tx(c);
+      append(tx, old);
+    }
+  }
+  append_n(100);  // young: seq 12,001 to 12,100, in the second partition
+  auto c = connect();
+  EXPECT_EQ(prune(c, 30), 12000);
+  {
+    pqxx::nontransaction tx(c);
+    EXPECT_EQ(
+        tx.exec1("SELECT string_agg(relname, ',' ORDER BY lo) FROM audit_partitions")[0].as<std::string>(),
+        "audit_events_10001,audit_events_20001")
+        << "the first partition, emptied, is gone";
+    EXPECT_TRUE(tx.exec1("SELECT to_regclass('audit_events_1') IS NULL")[0].as<bool>());
+  }
+  EXPECT_EQ(drop_pruned_partitions(c), 0);
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, 100);
+  EXPECT_EQ(rep.first_seq, 12001);
 }
