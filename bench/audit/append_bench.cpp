@@ -3,7 +3,13 @@
 //                          arrays (CPU of the service process only)
 //   AppendSqlHashes      – migration 008's audit_append(): array literals, the database hashes (the previous
 //                          version's path)
-//   AppendWriterHashes   – audit::append: the writer hashes, binary arrays, audit_append_chained()
+//   AppendWriterHashes   – audit::append: the writer hashes, binary arrays, audit_append_chained(), into the
+//                          open partition (migration 010: no actor or resource index until it is sealed)
+//   AppendBeforePartitions – the same append into migration 009's table, whose (actor, seq) and
+//                          (resource, seq) B-trees take every record one at a time
+//   SealPartition        – audit_seal() of a full partition of 100,000 such records: both indexes built in
+//   one
+//                          sort each (per record: what sealing adds to the append above)
 // The two appends each run in a transaction with synchronous_commit off (as the sink writes), on a
 // PostgreSQL of the benchmark's own started in a temporary folder (tests/support/servers.hpp), so the
 // wall time per record is client + server work. Compare the two in one run: the machine is shared.
@@ -33,13 +39,22 @@ dive::testing::TestPostgres& server() {
   return *pg;
 }
 
+// A database of the benchmark's server with the instance migrations up to `version` (0: all).
+std::string migrated(const std::string& name, int version) {
+  auto c = server().create_database(name);
+  std::vector<store::Migration> ms;
+  for (const auto& m : store::instance_migrations())
+    if (version == 0 || m.version <= version) ms.push_back(m);
+  pqxx::connection conn(c);
+  store::apply_migrations(conn, ms, 0x0D1E0002);
+  return c;
+}
 std::string database() {
-  static const std::string conninfo = [] {
-    auto c = server().create_database("audit_bench");
-    pqxx::connection conn(c);
-    store::apply_migrations(conn, store::instance_migrations(), 0x0D1E0002);
-    return c;
-  }();
+  static const std::string conninfo = migrated("audit_bench", 0);
+  return conninfo;
+}
+std::string database_before_partitions() {
+  static const std::string conninfo = migrated("audit_bench_v9", 9);
   return conninfo;
 }
 
@@ -79,9 +94,9 @@ void WriterHashing(benchmark::State& state) {
 BENCHMARK(WriterHashing)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 template <class Append>
-void run_appends(benchmark::State& state, Append&& append_batch) {
+void run_appends(benchmark::State& state, Append&& append_batch, const std::string& db = database()) {
   const auto batch = reads(static_cast<size_t>(state.range(0)));
-  pqxx::connection conn(database());
+  pqxx::connection conn(db);
   for (auto _ : state) {
     auto copy = batch;
     for (auto& e : copy) sanitize(e);
@@ -105,6 +120,52 @@ void AppendWriterHashes(benchmark::State& state) {
   run_appends(state, [&](pqxx::work& tx, const std::vector<Event>& b) { append(tx, b, head); });
 }
 BENCHMARK(AppendWriterHashes)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void AppendBeforePartitions(benchmark::State& state) {
+  ChainHead head;
+  run_appends(
+      state, [&](pqxx::work& tx, const std::vector<Event>& b) { append(tx, b, head); },
+      database_before_partitions());
+}
+BENCHMARK(AppendBeforePartitions)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// One full partition of state.range(0) records, sealed again in every iteration (its indexes dropped and
+// its stamp cleared outside the timing).
+void SealPartition(benchmark::State& state) {
+  const int64_t rows = state.range(0);
+  // Made once, whatever the repetitions: the partition audit_events_1 holding `rows` records.
+  static const std::string db = [rows] {
+    auto c = migrated("audit_bench_seal", 0);
+    pqxx::connection conn(c);
+    pqxx::work tx(conn);
+    tx.exec(
+        "DROP TABLE audit_events_1; DELETE FROM audit_partitions; UPDATE audit_layout SET partition_rows = " +
+        std::to_string(rows) + "; SELECT audit_extend(0)");
+    tx.commit();
+    ChainHead head;
+    for (int64_t n = 0; n < rows; n += 1000) {
+      pqxx::work w(conn);
+      append(w, reads(1000), head);
+      w.commit();
+    }
+    return c;
+  }();
+  pqxx::connection conn(db);
+  for (auto _ : state) {
+    state.PauseTiming();
+    {
+      pqxx::work tx(conn);
+      tx.exec(
+          "DROP INDEX IF EXISTS audit_events_1_actor, audit_events_1_resource; "
+          "UPDATE audit_partitions SET sealed_at = NULL WHERE relname = 'audit_events_1'");
+      tx.commit();
+    }
+    state.ResumeTiming();
+    if (seal_step(conn, std::chrono::minutes(5)) != "audit_events_1") state.SkipWithError("nothing sealed");
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+BENCHMARK(SealPartition)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 }  // namespace
 

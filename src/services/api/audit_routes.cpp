@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "audit/filter.hpp"
 #include "audit/pg_store.hpp"
@@ -173,10 +174,21 @@ void add_audit_routes(ServiceContext& ctx, TokenAuth& auth) {
            .gauge("dive_v3_audit_partitions_unsealed",
                   "Full partitions of the audit trail whose actor and resource indexes are not built yet")
            .unlabelled();
+  // Failed attempts in a row (the Periodic's thread only): the first and every 30th are logged, and the
+  // recovery, so an outage of the database does not fill the log every audit.seal_ms.
+  auto failures = std::make_shared<int64_t>(0);
   ctx.keep(std::make_shared<Periodic>(
-      ctx.settings().audit.seal_every, [c, waiting] { seal_full_partitions(*c, *waiting); },
-      [](const std::string& err) {
-        spdlog::warn("audit: sealing a full partition failed (retried in audit.seal_ms): {}", err);
+      ctx.settings().audit.seal_every,
+      [c, waiting, failures] {
+        seal_full_partitions(*c, *waiting);
+        if (*failures > 0)
+          spdlog::info("audit: sealing works again after {} failed attempt(s)", std::exchange(*failures, 0));
+      },
+      [failures](const std::string& err) {
+        if ((*failures)++ % 30 == 0)
+          spdlog::warn(
+              "audit: sealing a full partition failed ({} in a row; retried every audit.seal_ms): {}",
+              *failures, err);
       }));
 }
 

@@ -1,5 +1,7 @@
 #include "services/runtime/settings.hpp"
 
+#include <algorithm>
+
 #include "common/settings.hpp"
 
 namespace dive::services {
@@ -76,7 +78,8 @@ void read_audit(const SettingsReader& r, AuditSettings& a) {
   a.enabled = r.flag("audit.enabled", a.enabled);
   a.queue_capacity = r.count("audit.queue_capacity", a.queue_capacity);
   a.batch = r.count("audit.batch", a.batch);
-  a.max_batch = r.count("audit.max_batch", a.max_batch);
+  // At most 10,000: an audit partition always has that much room ahead of the head (migration 010).
+  a.max_batch = std::min<size_t>(r.count("audit.max_batch", a.max_batch), 10000);
   a.flush_every = r.millis("audit.flush_ms", a.flush_every);
   a.retention_days = static_cast<int>(r.whole("audit.retention_days", a.retention_days, 1));
   a.seal_every = r.millis("audit.seal_ms", a.seal_every, Millis(100));

@@ -81,7 +81,7 @@ struct AuditSettings {  // audit.* (docs/AUDIT.md)
   bool enabled = true;
   size_t queue_capacity = 20000;
   size_t batch = 1000;
-  size_t max_batch = 5000;
+  size_t max_batch = 5000;  // at most 10,000 (the room an audit partition always has ahead)
   Millis flush_every{200};  // audit.flush_ms
   int retention_days = 365;
   Millis seal_every{10000};  // audit.seal_ms: how often the api seals the partitions that filled up

@@ -222,6 +222,11 @@ TEST(BackupRestore, ALiveHubBackedUpUnderLoadComesBackWholeInANewHome) {
   EXPECT_EQ(identity_digest(*b), before);
   r = b->run({"hub", "verify"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  // The audit trail came back whole: its chain verifies from the anchor to the head, across its partitions,
+  // and the restored services go on appending to it.
+  r = b->run({"audit", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("intact"), std::string::npos) << r.output;
 
   ApiClient api_b(*b, "USA");
   // Revocations held: the token whose user was revoked before the backup is still refused; one issued before

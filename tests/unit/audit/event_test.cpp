@@ -36,10 +36,14 @@ TEST(AuditEvent, SanitizeMakesValidUtf8WithoutNul) {
   Event e;
   e.outcome = kDeny;
   e.actor = std::string("bad\xFF\xFEname\0x", 11);
-  e.resource = "\xC0\xAF";  // an overlong '/'
+  e.resource = "\xC0\xAF";                 // an overlong '/'
+  e.request_id = std::string("r-1\0", 4);  // ASCII but for a NUL
+  e.reason = "réason ✓ kept";              // valid UTF-8 beyond ASCII: as it is
   sanitize(e);
   EXPECT_EQ(e.actor, "bad\xEF\xBF\xBD\xEF\xBF\xBDnamex");
   EXPECT_EQ(e.resource, "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(e.request_id, "r-1");
+  EXPECT_EQ(e.reason, "réason ✓ kept");
 }
 
 TEST(AuditEvent, SanitizeRedactsAnythingShapedLikeAToken) {

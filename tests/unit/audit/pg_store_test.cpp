@@ -59,6 +59,17 @@ class AuditStore : public ::testing::Test {
     pqxx::nontransaction tx(c);
     append(tx, batch);
   }
+  // n records written 40 days ago.
+  void append_old(int n) {
+    auto c = connect();
+    std::vector<Event> old;
+    for (int i = 0; i < n; ++i) {
+      old.push_back(event(i));
+      old.back().at_ms -= 40 * 86'400'000LL;
+    }
+    pqxx::nontransaction tx(c);
+    append(tx, old);
+  }
   // Ten records, changed by a superuser past the trigger, then verified.
   VerifyReport tampered(const std::string& sql) {
     append_n(10);
@@ -299,16 +310,7 @@ TEST_F(AuditStore, AChainRewrittenWithCorrectHashesVerifiesButNoLongerReachesAKe
 }
 
 TEST_F(AuditStore, TheRetentionRemovesAPrefixAndTheRestStillVerifies) {
-  {
-    auto c = connect();
-    std::vector<Event> old;
-    for (int i = 0; i < 5; ++i) {
-      old.push_back(event(i));
-      old.back().at_ms -= 40 * 86'400'000LL;  // written 40 days ago
-    }
-    pqxx::nontransaction tx(c);
-    append(tx, old);
-  }
+  append_old(5);
   append_n(4);  // young records after them
   auto c = connect();
   ASSERT_FALSE(verify(c).broken);
@@ -506,18 +508,7 @@ TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
 // what remains still verifies from the anchor.
 TEST_F(AuditStore, TheRetentionDropsThePartitionsItEmptied) {
   smallest_partitions();
-  {
-    auto c = connect();
-    for (int b = 0; b < 3; ++b) {
-      std::vector<Event> old;
-      for (int i = 0; i < 4000; ++i) {
-        old.push_back(event(i));
-        old.back().at_ms -= 40 * 86'400'000LL;  // written 40 days ago
-      }
-      pqxx::nontransaction tx(c);
-      append(tx, old);
-    }
-  }
+  for (int b = 0; b < 3; ++b) append_old(4000);
   append_n(100);  // young: seq 12,001 to 12,100, in the second partition
   auto c = connect();
   EXPECT_EQ(prune(c, 30), 12000);
