@@ -5,6 +5,9 @@
 //                          version's path)
 //   AppendWriterHashes   – audit::append: the writer hashes, binary arrays, audit_append_chained(), into the
 //                          open partition (migration 010: no actor or resource index until it is sealed)
+//   AppendUnnestInFrom   – the same, as migration 010 left audit_append_chained(): unnest(a, b, ...) in FROM
+//                          (a tuplestore of the batch first) rather than one unnest per array in the select
+//                          list
 //   AppendBeforePartitions – the same append into migration 009's table, whose (actor, seq) and
 //                          (resource, seq) B-trees take every record one at a time
 //   SealPartition        – audit_seal() of a full partition of 100,000 such records: both indexes built in
@@ -51,6 +54,10 @@ std::string migrated(const std::string& name, int version) {
 }
 std::string database() {
   static const std::string conninfo = migrated("audit_bench", 0);
+  return conninfo;
+}
+std::string database_before_in_step() {
+  static const std::string conninfo = migrated("audit_bench_v10", 10);
   return conninfo;
 }
 std::string database_before_partitions() {
@@ -120,6 +127,14 @@ void AppendWriterHashes(benchmark::State& state) {
   run_appends(state, [&](pqxx::work& tx, const std::vector<Event>& b) { append(tx, b, head); });
 }
 BENCHMARK(AppendWriterHashes)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void AppendUnnestInFrom(benchmark::State& state) {
+  ChainHead head;
+  run_appends(
+      state, [&](pqxx::work& tx, const std::vector<Event>& b) { append(tx, b, head); },
+      database_before_in_step());
+}
+BENCHMARK(AppendUnnestInFrom)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void AppendBeforePartitions(benchmark::State& state) {
   ChainHead head;

@@ -17,7 +17,10 @@
 -- The table as it was becomes the first partition, audit_events_0 (seq 0 up to the head), with its indexes:
 -- sealed from the start. Nothing of the chain changes: seq, hashes, the anchor and the head are the same.
 
--- Rows per partition: at least 10,000, more than a batch (writers send at most audit.max_batch, 5,000).
+-- former checksum (comments changed only): 85d16febfd64ad10790ec880e03f05c18e84c967cf055a5fa34b8f9d86678a0b
+
+-- Rows per partition: at least 10,000, more than a batch (writers send at most audit.max_batch: 5,000 by
+-- default, never more than 10,000).
 CREATE TABLE audit_layout (
     singleton      BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
     partition_rows BIGINT NOT NULL DEFAULT 500000 CHECK (partition_rows >= 10000)
