@@ -2,7 +2,8 @@
 // use it: a read, a refused read, a key release, a refused key request, a login, a failed login, a lockout
 // and a spoke suspension each appear in `./dive audit --json` with who, what, from where, the outcome, the
 // reason and the request id; GET /api/admin/audit answers administrators only; an edited and a deleted
-// record are named by `./dive audit verify`; and nothing secret is in any record.
+// record are named by `./dive audit verify`; a partition that fills up is sealed by the api and read across;
+// and nothing secret is in any record.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -337,7 +338,6 @@ TEST_F(Audit, NothingSecretIsInAnyRecord) {
   }
 }
 
-// Last: these change the spoke's chain on purpose (the hub's stays intact for the cases above).
 // The partition being written fills up: the spoke's api seals it (builds its actor and resource indexes in
 // bulk, within audit.seal_ms) while the services go on appending to the next one, and a query for one actor
 // reads across both (docs/AUDIT.md "Partitions"). Runs before the tampering below leaves the chain broken.
@@ -395,6 +395,7 @@ TEST_F(Audit, TheApiSealsThePartitionThatFilledUp) {
   EXPECT_GT(found[1].value("seq", int64_t{0}), found[2].value("seq", int64_t{0}));
 }
 
+// Last: these change the spoke's chain on purpose (the hub's stays intact for the cases above).
 TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   // A few records of the spoke's own: failed sign-ins at its idp.
   ApiClient tst(*cli_, "TST");

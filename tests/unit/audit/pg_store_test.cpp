@@ -1,6 +1,8 @@
-// The audit trail's SQL (migrations/instance/008_audit.sql through audit/pg_store.hpp) on a PostgreSQL of
-// the test's own: SQL and C++ compute the same hashes, concurrent writers form one chain, the tables are
-// append-only, the retention keeps what remains verifiable, and queries filter with bind parameters only.
+// The audit trail's SQL (migrations/instance/008_audit.sql to 011, through audit/pg_store.hpp) on a
+// PostgreSQL of the test's own: SQL and C++ compute the same hashes, concurrent writers form one chain, the
+// tables are append-only, the retention keeps what remains verifiable (and drops the partitions it emptied),
+// partitions are attached ahead of the head and sealed when full, and queries filter with bind parameters
+// only.
 #include <gtest/gtest.h>
 
 #include <algorithm>
