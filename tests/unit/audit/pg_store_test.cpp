@@ -1,4 +1,4 @@
-// The audit trail's SQL (migrations/instance/008_audit.sql to 011, through audit/pg_store.hpp) on a
+// The audit trail's SQL (migrations/instance/008_audit.sql to 012, through audit/pg_store.hpp) on a
 // PostgreSQL of the test's own: SQL and C++ compute the same hashes, concurrent writers form one chain, the
 // tables are append-only, the retention keeps what remains verifiable (and drops the partitions it emptied),
 // partitions are attached ahead of the head and sealed when full, and queries filter with bind parameters
@@ -466,6 +466,47 @@ TEST_F(AuditStore, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
   EXPECT_EQ(rep.records, 25000);
 }
 
+// Migration 012: autovacuum leaves a partition alone while it fills (no vacuum, no analyze of a table that
+// only grows); sealing analyzes it once, sampling only the columns queries filter on, and hands it back.
+TEST_F(AuditStore, APartitionIsAnalyzedOnceWhenSealedAndLeftToAutovacuumOnlyThen) {
+  smallest_partitions();
+  append_n(10000);  // fills audit_events_1
+  append_n(10);
+  auto c = connect();
+  auto state = [&](const std::string& table) {
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec_params1(
+        "SELECT coalesce(array_to_string(c.reloptions, ','), ''), c.reltuples::bigint, "
+        "(SELECT string_agg(s.attname, ',' ORDER BY s.attname) FROM pg_stats s WHERE s.tablename = "
+        "c.relname) "
+        "FROM pg_class c WHERE c.relname = $1",
+        table);
+    return r[0].as<std::string>() + " | " + r[1].as<std::string>() + " | " +
+           (r[2].is_null() ? std::string("no statistics") : r[2].as<std::string>());
+  };
+  EXPECT_EQ(state("audit_events_1"), "autovacuum_enabled=off | -1 | no statistics") << "full, not sealed";
+  EXPECT_EQ(state("audit_events_10001"), "autovacuum_enabled=off | -1 | no statistics") << "the open one";
+  EXPECT_EQ(state("audit_events_20001"), "autovacuum_enabled=off | -1 | no statistics") << "the one ahead";
+
+  ASSERT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_1");
+  EXPECT_EQ(state("audit_events_1"), " | 10000 | actor,at_ms,outcome,resource,seq,type")
+      << "analyzed once, on the filtered columns only, and autovacuum's again";
+  EXPECT_EQ(state("audit_events_10001"), "autovacuum_enabled=off | -1 | no statistics");
+  {
+    pqxx::nontransaction tx(c);
+    EXPECT_EQ(
+        tx.exec1("SELECT attstattarget FROM pg_attribute WHERE attrelid = 'audit_events_10001'::regclass "
+                 "AND attname = 'details'")[0]
+            .as<int>(),
+        0);
+  }
+  Filter f;
+  f.actor = "testuser-usa-1";
+  f.limit = 20;
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(query(tx, f).back().seq, 9991) << "the newest 20 span the open and the sealed partition";
+}
+
 // An instance upgraded with records already written: the table as it was becomes the first partition
 // (sealed: it has its indexes), the chain goes on from the same head, and verify walks both.
 TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
@@ -491,6 +532,14 @@ TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
                        "FROM audit_partitions")[0]
                   .as<std::string>(),
               "audit_events_0 0-31 sealed, audit_events_31 31-500031");
+    EXPECT_EQ(
+        tx.exec1(
+              "SELECT string_agg(relname || ' ' || coalesce(array_to_string(reloptions, ','), '-'), "
+              "', ' ORDER BY relname) FROM pg_class WHERE relname IN ('audit_events_0', 'audit_events_31')")
+            [0]
+                .as<std::string>(),
+        "audit_events_0 -, audit_events_31 autovacuum_enabled=off")
+        << "the partition attached by migration 010 and not sealed goes quiet with migration 012";
     std::vector<Event> more;
     for (int i = 0; i < 5; ++i) more.push_back(event(i, "after-upgrade"));
     EXPECT_EQ(append(tx, more), 35);
