@@ -13,10 +13,11 @@ void field(std::string& out, std::string_view v) {
 std::string short_hex(std::string_view raw) {
   return hex_encode(raw).substr(0, 16);
 }
-}  // namespace
-
-std::string canonical(int64_t seq, const Event& e) {
-  std::string out;
+std::string_view as_view(const Sha256::Digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+void canonical_into(std::string& out, int64_t seq, const Event& e) {
+  out.clear();
   out.reserve(64 + e.type.size() + e.actor.size() + e.actor_issuer.size() + e.source_ip.size() +
               e.service.size() + e.resource.size() + e.outcome.size() + e.reason.size() +
               e.request_id.size() + e.details.size());
@@ -26,13 +27,24 @@ std::string canonical(int64_t seq, const Event& e) {
   for (const std::string* f : {&e.type, &e.actor, &e.actor_issuer, &e.source_ip, &e.service, &e.resource,
                                &e.outcome, &e.reason, &e.request_id, &e.details})
     field(out, *f);
+}
+}  // namespace
+
+std::string canonical(int64_t seq, const Event& e) {
+  std::string out;
+  canonical_into(out, seq, e);
   return out;
 }
 
 std::string link_hash(std::string_view prev_hash, int64_t seq, const Event& e) {
-  std::string data(prev_hash);
-  data += sha256(canonical(seq, e));
-  return sha256(data);
+  // One digest context and one canonical buffer per thread, reused: a writer hashes every record it sends
+  // (two digests a record, each of which would otherwise allocate and free a context).
+  thread_local Sha256 sha;
+  thread_local std::string buf;
+  canonical_into(buf, seq, e);
+  const auto inner = sha.update(buf).finish();
+  const auto outer = sha.update(prev_hash).update(as_view(inner)).finish();
+  return std::string(as_view(outer));
 }
 
 std::string genesis_hash() {

@@ -101,7 +101,9 @@ namespace {
 // Integers in network byte order.
 class BinaryArray {
  public:
-  BinaryArray(uint32_t element_oid, size_t n) {
+  // `bytes`: the elements' total size, so the array is allocated once.
+  BinaryArray(uint32_t element_oid, size_t n, size_t bytes) {
+    out_.reserve(20 + 4 * n + bytes);
     put32(1);
     put32(0);
     put32(element_oid);
@@ -114,14 +116,16 @@ class BinaryArray {
   }
   void add(int64_t v) {
     put32(8);
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out_ += static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xFF);
+    put32(static_cast<uint32_t>(static_cast<uint64_t>(v) >> 32));
+    put32(static_cast<uint32_t>(v));
   }
   std::string take() { return std::move(out_); }
 
  private:
   void put32(uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out_ += static_cast<char>((v >> shift) & 0xFF);
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+    out_.append(b, 4);
   }
   std::string out_;
 };
@@ -142,15 +146,17 @@ std::vector<std::string> binary_arrays(const std::vector<Event>& batch,
       &Event::resource, &Event::outcome, &Event::reason,       &Event::request_id, &Event::details};
   std::vector<std::string> out;
   out.reserve(12);
-  BinaryArray at(kInt8Oid, batch.size());
+  BinaryArray at(kInt8Oid, batch.size(), 8 * batch.size());
   for (const auto& e : batch) at.add(e.at_ms);
   out.push_back(at.take());
   for (auto field : fields) {
-    BinaryArray a(kTextOid, batch.size());
+    size_t bytes = 0;
+    for (const auto& e : batch) bytes += (e.*field).size();
+    BinaryArray a(kTextOid, batch.size(), bytes);
     for (const auto& e : batch) a.add(e.*field);
     out.push_back(a.take());
   }
-  BinaryArray h(kByteaOid, hashes.size());
+  BinaryArray h(kByteaOid, hashes.size(), 32 * hashes.size());
   for (const auto& x : hashes) h.add(x);
   out.push_back(h.take());
   return out;

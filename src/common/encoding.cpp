@@ -120,6 +120,32 @@ std::string sha256(std::string_view data) {
   static const EVP_MD* md = fetched("SHA2-256", EVP_sha256());
   return digest(md, data);
 }
+struct Sha256::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Ctx() { EVP_MD_CTX_free(md); }
+  void init() {
+    static const EVP_MD* sha = fetched("SHA2-256", EVP_sha256());
+    if (!md || EVP_DigestInit_ex2(md, sha, nullptr) != 1)
+      throw std::runtime_error("EVP_DigestInit_ex2 failed");
+  }
+};
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
+  ctx_->init();
+}
+Sha256::~Sha256() = default;
+Sha256& Sha256::update(std::string_view data) {
+  if (EVP_DigestUpdate(ctx_->md, data.data(), data.size()) != 1)
+    throw std::runtime_error("EVP_DigestUpdate failed");
+  return *this;
+}
+Sha256::Digest Sha256::finish() {
+  Digest out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != out.size())
+    throw std::runtime_error("EVP_DigestFinal_ex failed");
+  ctx_->init();
+  return out;
+}
 std::string sha384(std::string_view data) {
   static const EVP_MD* md = fetched("SHA2-384", EVP_sha384());
   return digest(md, data);

@@ -1,5 +1,7 @@
 #pragma once
 // Byte encodings and digests used across the code base (base64, base64url, hex, SHA-2).
+#include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +22,24 @@ std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32
 inline std::string sha256_hex(std::string_view data) {
   return hex_encode(sha256(data));
 }
+
+// SHA-256 over several pieces with one digest context kept for many digests: sha256() allocates and frees
+// a context per call, which shows in a loop hashing small inputs (the audit chain: two digests a record).
+// Not thread-safe: one per thread.
+class Sha256 {
+ public:
+  using Digest = std::array<unsigned char, 32>;
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  Sha256& update(std::string_view data);
+  Digest finish();  // the digest of everything updated since the last finish(); starts over
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
 
 // Percent-encoding for a query component (unreserved characters kept).
 std::string url_encode(std::string_view s);

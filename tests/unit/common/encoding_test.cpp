@@ -37,6 +37,18 @@ TEST(Encoding, DigestsMatchKnownValues) {
       "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7");
 }
 
+TEST(Encoding, AReusedSha256HashesPiecesLikeTheOneShot) {
+  Sha256 sha;
+  auto view = [](const Sha256::Digest& d) {
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  };
+  EXPECT_EQ(hex_encode(view(sha.update("abc").finish())),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(view(sha.finish()), sha256("")) << "finish() starts over";
+  EXPECT_EQ(view(sha.update("hello ").update("").update("world").finish()), sha256("hello world"));
+  EXPECT_EQ(view(sha.update(std::string(1000, 'x')).finish()), sha256(std::string(1000, 'x')));
+}
+
 TEST(Encoding, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));
