@@ -31,6 +31,10 @@ pg_pids() { local pm; pm=$(head -1 "$inst/pg/postmaster.pid" 2>/dev/null) || ret
 # wrk's summary as "requests/s p99 [NON2XX=n]"
 summary() { awk '/Requests\/sec/{rps=$2} / 99%/{p99=$2} /Non-2xx/{bad=$NF} END{print rps, p99, (bad ? "NON2XX=" bad : "")}'; }
 for p in $(seq 1 "$pairs"); do
+  # A fresh token every pair: a pair takes ~2 minutes with 40 s reads and an access token lives 15, so a
+  # long run would otherwise end in 401s (counted as NON2XX). One-time codes are one per 30 s: pairs are
+  # further apart than that.
+  if [ "$p" -gt 1 ]; then TOKEN="$(bench_token)" || exit 1; fi
   for spec in "$@"; do
     bin="${spec##*@}"; settings=""
     [ "$spec" != "$bin" ] && settings="${spec%@*}"
