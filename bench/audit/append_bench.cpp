@@ -10,15 +10,17 @@
 //                          list
 //   AppendBeforePartitions – the same append into migration 009's table, whose (actor, seq) and
 //                          (resource, seq) B-trees take every record one at a time
+//   AppendAsBlockPrototype – a prototype of another storage: the batch as one row of arrays (see there)
 //   SealPartition        – audit_seal() of a full partition of 100,000 such records: both indexes built in
-//   one
-//                          sort each (per record: what sealing adds to the append above)
-// The two appends each run in a transaction with synchronous_commit off (as the sink writes), on a
+//                          one sort each, then one ANALYZE (per record: what sealing adds to the append);
+//                          the text indexes of migration 012 against the hash indexes of 013
+// The appends each run in a transaction with synchronous_commit off (as the sink writes), on a
 // PostgreSQL of the benchmark's own started in a temporary folder (tests/support/servers.hpp), so the
 // wall time per record is client + server work. Compare the two in one run: the machine is shared.
 // Run: build/release/bench/audit/bench_audit --benchmark_min_time=2
 #include <benchmark/benchmark.h>
 
+#include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -144,13 +146,64 @@ void AppendBeforePartitions(benchmark::State& state) {
 }
 BENCHMARK(AppendBeforePartitions)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// A prototype, not the schema: the same batch stored as ONE row (a block) holding an array per field, on a
+// table of the benchmark's own with GIN indexes on the actor and resource arrays (what a query for one actor
+// or one resource would use, maintained as blocks arrive: nothing to seal). The writer's work is the same
+// as AppendWriterHashes' (sanitize, hash, binary arrays); only the storage differs. It measures the lever
+// that docs/PERFORMANCE.md ("Audit trail", run 10) names next: per-row costs (heap tuple, primary key,
+// BRIN, WAL, later the seal's index builds) paid once a block instead of once a record.
+void AppendAsBlockPrototype(benchmark::State& state) {
+  const auto batch = reads(static_cast<size_t>(state.range(0)));
+  pqxx::connection conn(database());
+  {
+    pqxx::work tx(conn);
+    tx.exec(
+        "CREATE TABLE IF NOT EXISTS audit_block_prototype (lo bigint PRIMARY KEY, hi bigint NOT NULL, "
+        "at_lo bigint NOT NULL, at_hi bigint NOT NULL, prev_hash bytea NOT NULL, at_ms bigint[] NOT NULL, "
+        "type text[] NOT NULL, actor text[] NOT NULL, actor_issuer text[] NOT NULL, source_ip text[] NOT "
+        "NULL, "
+        "service text[] NOT NULL, resource text[] NOT NULL, outcome text[] NOT NULL, reason text[] NOT NULL, "
+        "request_id text[] NOT NULL, details text[] NOT NULL, hash bytea[] NOT NULL); "
+        "CREATE INDEX IF NOT EXISTS audit_block_prototype_actor ON audit_block_prototype USING gin (actor); "
+        "CREATE INDEX IF NOT EXISTS audit_block_prototype_resource ON audit_block_prototype USING gin "
+        "(resource)");
+    tx.commit();
+  }
+  ChainHead head{0, genesis_hash()};
+  for (auto _ : state) {
+    auto copy = batch;
+    for (auto& e : copy) sanitize(e);
+    auto hashes = chain_hashes(head, copy);
+    auto a = binary_arrays(copy, hashes);
+    pqxx::work tx(conn);
+    tx.exec("SET LOCAL synchronous_commit = off");
+    tx.exec_params(
+        "INSERT INTO audit_block_prototype VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::text[], $8::text[], "
+        "$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
+        "$16::text[], $17::bytea[])",
+        head.seq + 1, head.seq + static_cast<int64_t>(copy.size()), copy.front().at_ms, copy.back().at_ms,
+        pqxx::binarystring(head.hash), pqxx::binarystring(a[0]), pqxx::binarystring(a[1]),
+        pqxx::binarystring(a[2]), pqxx::binarystring(a[3]), pqxx::binarystring(a[4]),
+        pqxx::binarystring(a[5]), pqxx::binarystring(a[6]), pqxx::binarystring(a[7]),
+        pqxx::binarystring(a[8]), pqxx::binarystring(a[9]), pqxx::binarystring(a[10]),
+        pqxx::binarystring(a[11]));
+    tx.commit();
+    head = ChainHead{head.seq + static_cast<int64_t>(copy.size()), hashes.back()};
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(AppendAsBlockPrototype)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // One full partition of state.range(0) records, sealed again in every iteration (its indexes dropped and
-// its stamp cleared outside the timing).
+// its stamp cleared outside the timing), by audit_seal() as migration state.range(1) left it (12: text
+// indexes, 13: hash indexes).
 void SealPartition(benchmark::State& state) {
   const int64_t rows = state.range(0);
-  // Made once, whatever the repetitions: the partition audit_events_1 holding `rows` records.
-  static const std::string db = [rows] {
-    auto c = migrated("audit_bench_seal", 0);
+  const int version = static_cast<int>(state.range(1));
+  // Made once per version, whatever the repetitions: the partition audit_events_1 holding `rows` records.
+  static std::map<int, std::string> dbs;
+  if (!dbs.count(version)) {
+    auto c = migrated("audit_bench_seal_v" + std::to_string(version), version);
     pqxx::connection conn(c);
     pqxx::work tx(conn);
     tx.exec(
@@ -163,9 +216,9 @@ void SealPartition(benchmark::State& state) {
       append(w, reads(1000), head);
       w.commit();
     }
-    return c;
-  }();
-  pqxx::connection conn(db);
+    dbs[version] = c;
+  }
+  pqxx::connection conn(dbs[version]);
   for (auto _ : state) {
     state.PauseTiming();
     {
@@ -180,7 +233,12 @@ void SealPartition(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * rows);
 }
-BENCHMARK(SealPartition)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(SealPartition)
+    ->Args({100000, 12})
+    ->Args({100000, 13})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(5);
 
 }  // namespace
 

@@ -1,8 +1,7 @@
 -- The partition being written is left alone by autovacuum until it is sealed (docs/AUDIT.md "Partitions").
 -- While a partition filled, autovacuum vacuumed it once or twice (the insert threshold) and analyzed it one
--- to three times, over every column: ~250 ms an ANALYZE and ~75 ms a VACUUM for 500,000 records, up to
--- ~1.4 µs a record, as much as the append's B-tree and more than its WAL (docs/PERFORMANCE.md "Audit trail",
--- run 10). Now:
+-- to three times, over every column: ~250 ms an ANALYZE and ~75 ms a VACUUM for 500,000 records, ~1 µs a
+-- record and up to 1.8, more than the append's primary key (docs/PERFORMANCE.md "Audit trail", run 10). Now:
 --
 --   * a partition is attached WITH (autovacuum_enabled = off): no vacuum and no analyze while it fills.
 --     Only the anti-wraparound vacuum, which PostgreSQL runs whatever the setting, can still visit it;

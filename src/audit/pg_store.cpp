@@ -42,12 +42,16 @@ std::string where_of(const Filter& f, Params& params, int& n) {
     w += w.empty() ? " WHERE " : " AND ";
     w += fragment;
   };
+  // Both conditions: a partition sealed since migration 013 has an index on (hashtext(actor), seq), one
+  // sealed before on (actor, seq); each answers from its own and checks the other on the rows it finds.
   if (!f.actor.empty()) {
-    add("actor = $" + std::to_string(++n));
+    ++n;
+    add("hashtext(actor) = hashtext($" + std::to_string(n) + ") AND actor = $" + std::to_string(n));
     params.push_back(f.actor);
   }
   if (!f.resource.empty()) {
-    add("resource = $" + std::to_string(++n));
+    ++n;
+    add("hashtext(resource) = hashtext($" + std::to_string(n) + ") AND resource = $" + std::to_string(n));
     params.push_back(f.resource);
   }
   if (!f.type.empty()) {

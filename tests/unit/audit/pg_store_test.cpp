@@ -1,4 +1,4 @@
-// The audit trail's SQL (migrations/instance/008_audit.sql to 012, through audit/pg_store.hpp) on a
+// The audit trail's SQL (migrations/instance/008_audit.sql to 013, through audit/pg_store.hpp) on a
 // PostgreSQL of the test's own: SQL and C++ compute the same hashes, concurrent writers form one chain, the
 // tables are append-only, the retention keeps what remains verifiable (and drops the partitions it emptied),
 // partitions are attached ahead of the head and sealed when full, and queries filter with bind parameters
@@ -507,6 +507,59 @@ TEST_F(AuditStore, APartitionIsAnalyzedOnceWhenSealedAndLeftToAutovacuumOnlyThen
   EXPECT_EQ(query(tx, f).back().seq, 9991) << "the newest 20 span the open and the sealed partition";
 }
 
+// Migration 013: a sealed partition is indexed by the hash of the actor and of the resource, and the queries
+// reach those indexes (a regression to a scan of every sealed partition would go unnoticed otherwise: the
+// answers would be the same).
+TEST_F(AuditStore, ASealedPartitionAnswersForOneActorOrResourceFromItsHashIndexes) {
+  smallest_partitions();
+  {
+    auto c = connect();
+    std::vector<Event> batch;
+    for (int i = 0; i < 10000; ++i) {
+      batch.push_back(event(i, "user-" + std::to_string(i % 500)));
+      batch.back().resource = i % 1000 == 7 ? "doc-USA-rare" : "doc-USA-" + std::to_string(i % 2000);
+    }
+    pqxx::nontransaction tx(c);
+    append(tx, batch);
+  }
+  append_n(10, "user-7");
+  auto c = connect();
+  ASSERT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_1");
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(
+      tx.exec1("SELECT string_agg(indexdef, '; ' ORDER BY indexname) FROM pg_indexes "
+               "WHERE indexname IN ('audit_events_1_actor', 'audit_events_1_resource')")[0]
+          .as<std::string>(),
+      "CREATE INDEX audit_events_1_actor ON public.audit_events_1 USING btree (hashtext(actor), seq); "
+      "CREATE INDEX audit_events_1_resource ON public.audit_events_1 USING btree (hashtext(resource), seq) "
+      "WHERE (resource <> ''::text)");
+  auto plan = [&](const char* column, const std::string& value) {
+    std::string out;
+    for (const auto& row :
+         tx.exec_params(std::string("EXPLAIN (COSTS OFF) SELECT seq FROM audit_events WHERE hashtext(") +
+                            column + ") = hashtext($1) AND " + column + " = $1 ORDER BY seq DESC LIMIT 5",
+                        value))
+      out += row[0].as<std::string>() + "\n";
+    return out;
+  };
+  EXPECT_NE(plan("actor", "user-7").find("audit_events_1_actor"), std::string::npos)
+      << plan("actor", "user-7");
+  EXPECT_NE(plan("resource", "doc-USA-rare").find("audit_events_1_resource"), std::string::npos)
+      << plan("resource", "doc-USA-rare");
+
+  Filter who;
+  who.actor = "user-7";
+  who.limit = 100;
+  auto found = query(tx, who);
+  ASSERT_EQ(found.size(), 30u) << "20 in the sealed partition, 10 in the open one";
+  EXPECT_EQ(found.front().seq, 10010);
+  EXPECT_EQ(found.back().seq, 8);
+  Filter what;
+  what.resource = "doc-USA-rare";
+  what.limit = 100;
+  EXPECT_EQ(query(tx, what).size(), 10u);
+}
+
 // An instance upgraded with records already written: the table as it was becomes the first partition
 // (sealed: it has its indexes), the chain goes on from the same head, and verify walks both.
 TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
@@ -549,6 +602,10 @@ TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
     ASSERT_EQ(all.size(), 35u);
     EXPECT_EQ(all.front().event.actor, "after-upgrade");
     EXPECT_EQ(all.back().seq, 1);
+    Filter one;
+    one.actor = "testuser-usa-1";
+    one.limit = 100;
+    EXPECT_EQ(query(tx, one).size(), 30u) << "from the first partition, indexed by text before migration 013";
   }
   auto rep = verify(c);
   EXPECT_FALSE(rep.broken) << rep.broken->what;
