@@ -1,6 +1,6 @@
 #pragma once
 // The SQL of the audit trail (tables and functions: migrations/instance/008_audit.sql,
-// 009_audit_chained.sql, 010_audit_partitions.sql to 012_audit_quiet_partitions.sql). Every call takes a
+// 009_audit_chained.sql, 010_audit_partitions.sql to 013_audit_hashed_seal_indexes.sql). Every call takes a
 // transaction or connection the caller opened (services go through their PgPool). Filters reach SQL only
 // as bind parameters: the statement is one of a fixed set of texts, chosen by which filters are present.
 #include <chrono>
@@ -97,10 +97,10 @@ int64_t prune(pqxx::connection& conn, int retention_days, int chunk = 10000);
 // else leaves them to the next prune). Returns how many it dropped.
 int drop_pruned_partitions(pqxx::connection& conn);
 
-// Seals the oldest full partition of the trail (audit_seal(), migrations/instance/010_audit_partitions.sql
-// and 012): builds its actor and resource indexes in bulk, analyzes it once and hands it back to autovacuum,
-// in one transaction allowed `timeout` (its own statement_timeout). Returns the partition's name; nullopt
-// when none is waiting or another process is sealing one right now.
+// Seals the oldest full partition of the trail (audit_seal(), migrations/instance/010_audit_partitions.sql,
+// 012 and 013): builds its actor and resource indexes in bulk, analyzes it once and hands it back to
+// autovacuum, in one transaction allowed `timeout` (its own statement_timeout). Returns the partition's name;
+// nullopt when none is waiting or another process is sealing one right now.
 std::optional<std::string> seal_step(pqxx::connection& conn, std::chrono::milliseconds timeout);
 // How many partitions are full and not sealed yet (waiting for seal_step).
 int64_t unsealed_full_partitions(pqxx::transaction_base& tx);

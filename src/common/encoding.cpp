@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/ossl.hpp"
+
 namespace dive {
 
 namespace {
@@ -121,11 +123,11 @@ std::string sha256(std::string_view data) {
   return digest(md, data);
 }
 struct Sha256::Ctx {
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  ~Ctx() { EVP_MD_CTX_free(md); }
+  ossl::MdCtx md{EVP_MD_CTX_new()};
+  // Ready for a new digest. After a failure too, so that no later digest starts from a half-fed one.
   void init() {
     static const EVP_MD* sha = fetched("SHA2-256", EVP_sha256());
-    if (!md || EVP_DigestInit_ex2(md, sha, nullptr) != 1)
+    if (!md || EVP_DigestInit_ex2(md.get(), sha, nullptr) != 1)
       throw std::runtime_error("EVP_DigestInit_ex2 failed");
   }
 };
@@ -134,16 +136,18 @@ Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
 }
 Sha256::~Sha256() = default;
 Sha256& Sha256::update(std::string_view data) {
-  if (EVP_DigestUpdate(ctx_->md, data.data(), data.size()) != 1)
+  if (EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size()) != 1) {
+    ctx_->init();
     throw std::runtime_error("EVP_DigestUpdate failed");
+  }
   return *this;
 }
 Sha256::Digest Sha256::finish() {
   Digest out{};
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != out.size())
-    throw std::runtime_error("EVP_DigestFinal_ex failed");
+  const bool ok = EVP_DigestFinal_ex(ctx_->md.get(), out.data(), &len) == 1 && len == out.size();
   ctx_->init();
+  if (!ok) throw std::runtime_error("EVP_DigestFinal_ex failed");
   return out;
 }
 std::string sha384(std::string_view data) {

@@ -25,7 +25,7 @@ inline std::string sha256_hex(std::string_view data) {
 
 // SHA-256 over several pieces with one digest context kept for many digests: sha256() allocates and frees
 // a context per call, which shows in a loop hashing small inputs (the audit chain: two digests a record).
-// Not thread-safe: one per thread.
+// Not thread-safe: one per thread. After an exception it is ready for a new digest (nothing half-fed).
 class Sha256 {
  public:
   using Digest = std::array<unsigned char, 32>;
