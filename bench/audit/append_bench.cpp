@@ -153,45 +153,39 @@ BENCHMARK(AppendBeforePartitions)->Arg(1000)->Unit(benchmark::kMicrosecond)->Use
 // that docs/PERFORMANCE.md ("Audit trail", run 10) names next: per-row costs (heap tuple, primary key,
 // BRIN, WAL, later the seal's index builds) paid once a block instead of once a record.
 void AppendAsBlockPrototype(benchmark::State& state) {
-  const auto batch = reads(static_cast<size_t>(state.range(0)));
-  pqxx::connection conn(database());
   {
+    pqxx::connection conn(database());
     pqxx::work tx(conn);
     tx.exec(
         "CREATE TABLE IF NOT EXISTS audit_block_prototype (lo bigint PRIMARY KEY, hi bigint NOT NULL, "
         "at_lo bigint NOT NULL, at_hi bigint NOT NULL, prev_hash bytea NOT NULL, at_ms bigint[] NOT NULL, "
-        "type text[] NOT NULL, actor text[] NOT NULL, actor_issuer text[] NOT NULL, source_ip text[] NOT "
-        "NULL, "
-        "service text[] NOT NULL, resource text[] NOT NULL, outcome text[] NOT NULL, reason text[] NOT NULL, "
-        "request_id text[] NOT NULL, details text[] NOT NULL, hash bytea[] NOT NULL); "
+        "type text[] NOT NULL, actor text[] NOT NULL, actor_issuer text[] NOT NULL, "
+        "source_ip text[] NOT NULL, service text[] NOT NULL, resource text[] NOT NULL, "
+        "outcome text[] NOT NULL, reason text[] NOT NULL, request_id text[] NOT NULL, "
+        "details text[] NOT NULL, hash bytea[] NOT NULL); "
         "CREATE INDEX IF NOT EXISTS audit_block_prototype_actor ON audit_block_prototype USING gin (actor); "
         "CREATE INDEX IF NOT EXISTS audit_block_prototype_resource ON audit_block_prototype USING gin "
         "(resource); TRUNCATE audit_block_prototype");  // Google Benchmark calls this function more than once
     tx.commit();
   }
   ChainHead head{0, genesis_hash()};
-  for (auto _ : state) {
-    auto copy = batch;
-    for (auto& e : copy) sanitize(e);
-    auto hashes = chain_hashes(head, copy);
-    auto a = binary_arrays(copy, hashes);
-    pqxx::work tx(conn);
+  run_appends(state, [&](pqxx::work& tx, const std::vector<Event>& b) {
+    auto hashes = chain_hashes(head, b);
+    auto a = binary_arrays(b, hashes);
     // lz4 for the arrays (compressed by TOAST; pglz, the default, is several times slower).
-    tx.exec("SET LOCAL synchronous_commit = off; SET LOCAL default_toast_compression = lz4");
+    tx.exec("SET LOCAL default_toast_compression = lz4");
     tx.exec_params(
         "INSERT INTO audit_block_prototype VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::text[], $8::text[], "
         "$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
         "$16::text[], $17::bytea[])",
-        head.seq + 1, head.seq + static_cast<int64_t>(copy.size()), copy.front().at_ms, copy.back().at_ms,
+        head.seq + 1, head.seq + static_cast<int64_t>(b.size()), b.front().at_ms, b.back().at_ms,
         pqxx::binarystring(head.hash), pqxx::binarystring(a[0]), pqxx::binarystring(a[1]),
         pqxx::binarystring(a[2]), pqxx::binarystring(a[3]), pqxx::binarystring(a[4]),
         pqxx::binarystring(a[5]), pqxx::binarystring(a[6]), pqxx::binarystring(a[7]),
         pqxx::binarystring(a[8]), pqxx::binarystring(a[9]), pqxx::binarystring(a[10]),
         pqxx::binarystring(a[11]));
-    tx.commit();
-    head = ChainHead{head.seq + static_cast<int64_t>(copy.size()), hashes.back()};
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+    head = ChainHead{head.seq + static_cast<int64_t>(b.size()), hashes.back()};
+  });
 }
 BENCHMARK(AppendAsBlockPrototype)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
