@@ -1,5 +1,7 @@
 #include "audit/pg_store.hpp"
 
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "common/encoding.hpp"
@@ -36,24 +38,25 @@ Record row_to_record(const pqxx::row& r) {
 }
 
 // The WHERE clause of a filter: fixed fragments, one numbered bind parameter each; values go to `params`.
-std::string where_of(const Filter& f, Params& params, int& n) {
+// `rows`: for audit_events, whose sealed partitions are indexed by actor and resource (both conditions: a
+// partition sealed since migration 013 has an index on (hashtext(actor), seq), one sealed before on (actor,
+// seq); each answers from its own and checks the other on the rows it finds). Otherwise for the records
+// unnested from blocks, which blocks_where_of chose.
+std::string where_of(const Filter& f, Params& params, int& n, bool rows = true) {
   std::string w;
   auto add = [&](const std::string& fragment) {
     w += w.empty() ? " WHERE " : " AND ";
     w += fragment;
   };
-  // Both conditions: a partition sealed since migration 013 has an index on (hashtext(actor), seq), one
-  // sealed before on (actor, seq); each answers from its own and checks the other on the rows it finds.
-  if (!f.actor.empty()) {
+  auto exact = [&](const char* column, const std::string& value) {
     ++n;
-    add("hashtext(actor) = hashtext($" + std::to_string(n) + ") AND actor = $" + std::to_string(n));
-    params.push_back(f.actor);
-  }
-  if (!f.resource.empty()) {
-    ++n;
-    add("hashtext(resource) = hashtext($" + std::to_string(n) + ") AND resource = $" + std::to_string(n));
-    params.push_back(f.resource);
-  }
+    const std::string p = "$" + std::to_string(n);
+    add(rows ? std::string("hashtext(") + column + ") = hashtext(" + p + ") AND " + column + " = " + p
+             : std::string(column) + " = " + p);
+    params.push_back(value);
+  };
+  if (!f.actor.empty()) exact("actor", f.actor);
+  if (!f.resource.empty()) exact("resource", f.resource);
   if (!f.type.empty()) {
     if (f.type_prefix) {
       // A prefix match without LIKE's wildcards in the value: left(type, length(prefix)) = prefix.
@@ -77,6 +80,83 @@ std::string where_of(const Filter& f, Params& params, int& n) {
     params.push_back(std::to_string(*f.until_ms));
   }
   return w;
+}
+
+// The conditions on a block (migration 014) that may hold a record matching `f`, each " AND ...": the
+// actor and resource through the arrays' GIN indexes, the type through the block's distinct types, the
+// time through its earliest and latest. The outcome is only checked on the records.
+std::string blocks_where_of(const Filter& f, Params& params, int& n) {
+  std::string w;
+  if (!f.actor.empty()) {
+    w += " AND actor @> ARRAY[$" + std::to_string(++n) + "::text]";
+    params.push_back(f.actor);
+  }
+  if (!f.resource.empty()) {
+    w += " AND resource @> ARRAY[$" + std::to_string(++n) + "::text]";
+    params.push_back(f.resource);
+  }
+  if (!f.type.empty()) {
+    ++n;
+    w += f.type_prefix ? " AND EXISTS (SELECT 1 FROM unnest(types) AS t WHERE left(t, length($" +
+                             std::to_string(n) + "::text)) = $" + std::to_string(n) + "::text)"
+                       : " AND types @> ARRAY[$" + std::to_string(n) + "::text]";
+    params.push_back(f.type);
+  }
+  if (f.since_ms) {
+    w += " AND at_hi >= $" + std::to_string(++n) + "::bigint";
+    params.push_back(std::to_string(*f.since_ms));
+  }
+  if (f.until_ms) {
+    w += " AND at_lo < $" + std::to_string(++n) + "::bigint";
+    params.push_back(std::to_string(*f.until_ms));
+  }
+  return w;
+}
+
+// The records of the blocks whose lo is in $1 (a bigint[]), in the columns of kColumns; a record's
+// prev_hash is the one before it in its block, or the block's prev_hash.
+constexpr const char* kBlockRecords =
+    "SELECT b.lo + u.i - 1 AS seq, u.at_ms, u.type, u.actor, u.actor_issuer, u.source_ip, u.service, "
+    "u.resource, u.outcome, u.reason, u.request_id, u.details, u.prev_hash, u.hash FROM audit_blocks b "
+    "CROSS JOIN LATERAL unnest(b.at_ms, b.type, b.actor, b.actor_issuer, b.source_ip, b.service, b.resource, "
+    "b.outcome, b.reason, b.request_id, b.details, b.prev_hash || b.hash[1:b.hi - b.lo], b.hash) "
+    "WITH ORDINALITY AS u(at_ms, type, actor, actor_issuer, source_ip, service, resource, outcome, reason, "
+    "request_id, details, prev_hash, hash, i) WHERE b.lo = ANY($1::bigint[])";
+
+// Blocks are read a few at a time: about this many records unnested a round trip.
+constexpr int64_t kBlockBudget = 5000;
+
+// The blocks after (ascending) or before (descending) `cursor` that may hold a record matching `f`, at most
+// about `budget` records' worth (at least one block). Returns their lo as an array literal, and the cursor
+// past them (the last block's hi ascending, its lo descending); nullopt when there are none.
+struct BlockPage {
+  std::string los;
+  int64_t next = 0;
+};
+std::optional<BlockPage> next_blocks(pqxx::transaction_base& tx, const Filter* f, bool ascending,
+                                     std::optional<int64_t> cursor, int64_t budget) {
+  Params p;
+  int n = 0;
+  std::string sql = "SELECT lo, hi FROM audit_blocks WHERE true";
+  if (cursor) {
+    sql += ascending ? " AND lo > $" : " AND lo < $";
+    sql += std::to_string(++n) + "::bigint";
+    p.push_back(std::to_string(*cursor));
+  }
+  if (f) sql += blocks_where_of(*f, p, n);
+  sql += ascending ? " ORDER BY lo LIMIT 256" : " ORDER BY lo DESC LIMIT 256";
+  BlockPage page;
+  int64_t records = 0;
+  for (const auto& row : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(p))) {
+    const auto lo = row[0].as<int64_t>(), hi = row[1].as<int64_t>();
+    page.los += (page.los.empty() ? "{" : ",") + std::to_string(lo);
+    page.next = ascending ? hi : lo;
+    records += hi - lo + 1;
+    if (records >= budget) break;
+  }
+  if (page.los.empty()) return std::nullopt;
+  page.los += "}";
+  return page;
 }
 
 std::string hex_of(const std::string& raw) {
@@ -200,18 +280,40 @@ int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch) {
 }
 
 std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f) {
+  std::vector<Record> out;
+  if (f.limit <= 0) return out;
+  // The blocks, newest first, a few at a time (every record in a block is newer than every row).
+  std::optional<int64_t> cursor = f.before_seq;
+  while (static_cast<int>(out.size()) < f.limit) {
+    auto page = next_blocks(tx, &f, false, cursor, std::max<int64_t>(kBlockBudget, f.limit));
+    if (!page) break;
+    Params p{page->los};
+    int n = 1;
+    std::string where = where_of(f, p, n, false);
+    if (cursor) {
+      where += (where.empty() ? " WHERE seq < $" : " AND seq < $") + std::to_string(++n);
+      p.push_back(std::to_string(*cursor));
+    }
+    std::string sql = std::string("SELECT * FROM (") + kBlockRecords + ") r" + where;
+    sql += " ORDER BY seq DESC LIMIT $" + std::to_string(++n);
+    p.push_back(std::to_string(f.limit - static_cast<int>(out.size())));
+    for (const auto& row : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(p)))
+      out.push_back(row_to_record(row));
+    cursor = page->next;
+  }
+  if (static_cast<int>(out.size()) >= f.limit) return out;
+  // Then the rows written before migration 014.
   Params params;
   int n = 0;
   std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events";
   std::string where = where_of(f, params, n);
-  if (f.before_seq) {
+  if (cursor) {
     where += where.empty() ? " WHERE " : " AND ";
     where += "seq < $" + std::to_string(++n);
-    params.push_back(std::to_string(*f.before_seq));
+    params.push_back(std::to_string(*cursor));
   }
   sql += where + " ORDER BY seq DESC LIMIT $" + std::to_string(++n);
-  params.push_back(std::to_string(f.limit));
-  std::vector<Record> out;
+  params.push_back(std::to_string(f.limit - static_cast<int>(out.size())));
   for (const auto& row : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)))
     out.push_back(row_to_record(row));
   return out;
@@ -231,6 +333,7 @@ ChainEnds chain_ends(pqxx::transaction_base& tx) {
 
 void scan(pqxx::transaction_base& tx, const Filter* f, const std::function<bool(const Record&)>& each,
           int page) {
+  // The rows written before migration 014, then the blocks: every row's seq is lower than every block's.
   Filter none;
   Params base;
   int n = 0;
@@ -249,7 +352,18 @@ void scan(pqxx::transaction_base& tx, const Filter* f, const std::function<bool(
       after = r.seq;
       if (!each(r)) return;
     }
-    if (static_cast<int>(rows.size()) < page) return;
+    if (static_cast<int>(rows.size()) < page) break;
+  }
+  Params bp;
+  int bn = 1;
+  const std::string block_sql = std::string("SELECT * FROM (") + kBlockRecords + ") r" +
+                                where_of(f ? *f : none, bp, bn, false) + " ORDER BY seq";
+  while (auto blocks = next_blocks(tx, f, true, after, std::max(page, 1))) {
+    Params p{blocks->los};
+    p.insert(p.end(), bp.begin(), bp.end());
+    for (const auto& row : tx.exec_params(block_sql, pqxx::prepare::make_dynamic_params(p)))
+      if (!each(row_to_record(row))) return;
+    after = blocks->next;
   }
 }
 
@@ -284,8 +398,12 @@ KeptHeadResult check_kept_head(pqxx::transaction_base& tx, const ChainEnds& ends
   if (k.seq == ends.anchor_seq) {
     r.found_hash = ends.anchor_hash;
   } else if (k.seq <= ends.head_seq) {
-    auto rows = tx.exec_params("SELECT hash FROM audit_events WHERE seq = $1", k.seq);
-    if (rows.empty()) return r;
+    auto rows = tx.exec_params(
+        "SELECT hash FROM audit_events WHERE seq = $1 UNION ALL "
+        "SELECT b.hash[$1 - b.lo + 1] FROM (SELECT lo, hi, hash FROM audit_blocks WHERE lo <= $1 "
+        "ORDER BY lo DESC LIMIT 1) b WHERE b.hi >= $1",
+        k.seq);
+    if (rows.empty() || rows[0][0].is_null()) return r;
     r.found_hash = pqxx::binarystring(rows[0][0]).str();
   } else {
     return r;
@@ -333,7 +451,7 @@ int64_t prune(pqxx::connection& conn, int retention_days, int chunk) {
   while (true) {
     const int64_t n = prune_step(conn, retention_days, chunk);
     total += n;
-    if (n < chunk) break;
+    if (n == 0) break;  // blocks go whole: a step may remove fewer than `chunk` with more to come
   }
   drop_pruned_partitions(conn);
   return total;
@@ -344,23 +462,6 @@ int drop_pruned_partitions(pqxx::connection& conn) {
   const int n = tx.exec1("SELECT audit_drop_pruned()")[0].as<int>();
   tx.commit();
   return n;
-}
-
-std::optional<std::string> seal_step(pqxx::connection& conn, std::chrono::milliseconds timeout) {
-  pqxx::work tx(conn);
-  tx.exec("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
-  const auto row = tx.exec1("SELECT audit_seal()");
-  tx.commit();
-  if (row[0].is_null()) return std::nullopt;
-  return row[0].as<std::string>();
-}
-
-int64_t unsealed_full_partitions(pqxx::transaction_base& tx) {
-  return tx
-      .exec1(
-          "SELECT count(*) FROM audit_partitions WHERE sealed_at IS NULL "
-          "AND hi <= (SELECT h.seq + 1 FROM audit_head h WHERE h.singleton)")[0]
-      .as<int64_t>();
 }
 
 Json to_json(const Record& r) {

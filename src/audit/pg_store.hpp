@@ -1,9 +1,10 @@
 #pragma once
 // The SQL of the audit trail (tables and functions: migrations/instance/008_audit.sql,
-// 009_audit_chained.sql, 010_audit_partitions.sql to 013_audit_hashed_seal_indexes.sql). Every call takes a
-// transaction or connection the caller opened (services go through their PgPool). Filters reach SQL only
-// as bind parameters: the statement is one of a fixed set of texts, chosen by which filters are present.
-#include <chrono>
+// 009_audit_chained.sql, 010_audit_partitions.sql to 014_audit_blocks.sql). Records are stored as blocks
+// (one row of arrays per append, since migration 014) after the rows of earlier versions (audit_events):
+// every row's seq is below every block's, and every reader here reads both. Every call takes a transaction
+// or connection the caller opened (services go through their PgPool). Filters reach SQL only as bind
+// parameters: the statement is one of a fixed set of texts, chosen by which filters are present.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -89,21 +90,14 @@ VerifyReport verify(pqxx::connection& conn, const std::function<void(int64_t)>& 
                     const std::vector<KeptHead>& kept = {});
 
 // Retention: removes the records older than `retention_days`, oldest first, at most `chunk` in one
-// transaction (audit_prune()); returns how many (fewer than `chunk`: nothing older is left).
+// transaction (audit_prune()): rows, then whole blocks (at least one, even when larger than `chunk`).
+// Returns how many; 0: nothing older is left.
 int64_t prune_step(pqxx::connection& conn, int retention_days, int chunk = 10000);
 // prune_step until nothing older is left, then drop_pruned_partitions. Returns how many were removed.
 int64_t prune(pqxx::connection& conn, int retention_days, int chunk = 10000);
 // Drops the partitions the retention emptied (audit_drop_pruned(): waits at most 100 ms for the table's lock,
 // else leaves them to the next prune). Returns how many it dropped.
 int drop_pruned_partitions(pqxx::connection& conn);
-
-// Seals the oldest full partition of the trail (audit_seal(), migrations/instance/010_audit_partitions.sql,
-// 012 and 013): builds its actor and resource indexes in bulk, analyzes it once and hands it back to
-// autovacuum, in one transaction allowed `timeout` (its own statement_timeout). Returns the partition's name;
-// nullopt when none is waiting or another process is sealing one right now.
-std::optional<std::string> seal_step(pqxx::connection& conn, std::chrono::milliseconds timeout);
-// How many partitions are full and not sealed yet (waiting for seal_step).
-int64_t unsealed_full_partitions(pqxx::transaction_base& tx);
 
 // A record as JSON (hashes in hex, time also as ISO 8601): the shape of `./dive audit --json`, the export
 // and GET /api/admin/audit.

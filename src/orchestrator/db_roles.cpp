@@ -40,7 +40,7 @@ const std::map<std::string, std::vector<Grant>>& grants() {
         // The audit trail: written only through its append functions (SECURITY DEFINER), read for GET
         // /api/admin/audit, pruned daily by the retention, full partitions sealed (docs/AUDIT.md). No
         // INSERT, UPDATE or DELETE.
-        {"SELECT", "audit_events, audit_head, audit_anchor, audit_partitions"},
+        {"SELECT", "audit_events, audit_blocks, audit_head, audit_anchor, audit_partitions"},
         {"EXECUTE", kAuditAppend},
         {"EXECUTE", "FUNCTION audit_prune(integer, integer)"},
         {"EXECUTE", "FUNCTION audit_seal(), audit_drop_pruned()"}}},

@@ -230,11 +230,7 @@ Json default_instance_config(const Layout& layout, const std::string& code, Prof
         {"argon2", {{"memory_kib", 19456}, {"iterations", 2}, {"parallelism", 1}}}}},
       {"policy", {{"poll_interval_ms", test ? 250 : 1000}}},
       // docs/AUDIT.md: the hash-chained audit trail of every service (and of the pdp's decisions).
-      {"audit",
-       {{"enabled", true},
-        {"retention_days", 365},
-        {"queue_capacity", 20000},
-        {"seal_ms", test ? 1000 : 10000}}},
+      {"audit", {{"enabled", true}, {"retention_days", 365}, {"queue_capacity", 20000}}},
   };
   return j;
 }

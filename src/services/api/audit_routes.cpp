@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <pqxx/pqxx>
 #include <utility>
@@ -11,7 +12,6 @@
 #include "audit/pg_store.hpp"
 #include "common/encoding.hpp"
 #include "common/periodic.hpp"
-#include "metrics/registry.hpp"
 #include "services/runtime/audit_events.hpp"
 #include "services/runtime/service_context.hpp"
 #include "services/runtime/token_auth.hpp"
@@ -99,40 +99,11 @@ int64_t prune_expired(ServiceContext& c, int days) {
   for (int i = 0; i < 100; ++i) {
     const int64_t n = c.db().with([&](pqxx::connection& conn) { return audit::prune_step(conn, days); });
     removed += n;
-    if (n < 10000) break;
+    if (n == 0) break;  // a step removes whole blocks: fewer than its chunk does not mean the end
   }
   const int dropped = c.db().with([](pqxx::connection& conn) { return audit::drop_pruned_partitions(conn); });
   if (dropped > 0) spdlog::info("audit retention: {} emptied partition(s) dropped", dropped);
   return removed;
-}
-
-// A sealing gets a statement_timeout of its own: a partition's two indexes take a few seconds at most
-// (docs/PERFORMANCE.md "Audit trail"), far beyond the pool's per-query deadlines.
-constexpr std::chrono::minutes kSealTimeout{10};
-
-// The partitions that filled up since the last call, sealed one after the other on a connection of the pool
-// (leased outside the query deadline and the breaker: this is upkeep, not a request). `waiting` is set to how
-// many were waiting before, so a sealing that keeps failing shows there (AuditPartitionsUnsealed).
-void seal_full_partitions(ServiceContext& c, metrics::Gauge& waiting) {
-  if (!c.schema_ready()) return;
-  waiting.set(static_cast<double>(c.db().with([](pqxx::connection& conn) {
-    pqxx::nontransaction tx(conn);
-    return audit::unsealed_full_partitions(tx);
-  })));
-  for (int i = 0; i < 64; ++i) {
-    const auto started = c.clock().now();
-    auto lease = c.db().acquire();
-    std::optional<std::string> sealed;
-    try {
-      sealed = audit::seal_step(lease.conn(), kSealTimeout);
-    } catch (...) {
-      if (!lease.conn().is_open()) lease.mark_broken();
-      throw;
-    }
-    if (!sealed) return;
-    spdlog::info("audit: partition {} sealed (its actor and resource indexes built) in {} ms", *sealed,
-                 std::chrono::duration_cast<Millis>(c.clock().now() - started).count());
-  }
 }
 
 }  // namespace
@@ -165,31 +136,6 @@ void add_audit_routes(ServiceContext& ctx, TokenAuth& auth) {
         spdlog::warn("audit retention failed (retried within the hour): {}", err);
       },
       true));
-
-  // Not while this api's trail is off (audit.enabled false is for benchmarks): its A/B runs would pay for
-  // sealing what the runs with the trail wrote.
-  if (!ctx.settings().audit.enabled) return;
-  metrics::Gauge* waiting =
-      &ctx.registry()
-           .gauge("dive_v3_audit_partitions_unsealed",
-                  "Full partitions of the audit trail whose actor and resource indexes are not built yet")
-           .unlabelled();
-  // Failed attempts in a row (the Periodic's thread only): the first and every 30th are logged, and the
-  // recovery, so an outage of the database does not fill the log every audit.seal_ms.
-  auto failures = std::make_shared<int64_t>(0);
-  ctx.keep(std::make_shared<Periodic>(
-      ctx.settings().audit.seal_every,
-      [c, waiting, failures] {
-        seal_full_partitions(*c, *waiting);
-        if (*failures > 0)
-          spdlog::info("audit: sealing works again after {} failed attempt(s)", std::exchange(*failures, 0));
-      },
-      [failures](const std::string& err) {
-        if ((*failures)++ % 30 == 0)
-          spdlog::warn(
-              "audit: sealing a full partition failed ({} in a row; retried every audit.seal_ms): {}",
-              *failures, err);
-      }));
 }
 
 }  // namespace dive::services

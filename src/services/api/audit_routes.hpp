@@ -3,8 +3,8 @@
 // 403), the same filters as `./dive audit` as query parameters (user, resource, since, until, type, outcome,
 // limit ≤ 1,000, cursor), newest first, with the cursor of the next page; a bad parameter is a 400 naming
 // it. Every query is itself recorded (admin.audit_query). Also the trail's upkeep: the api runs
-// audit_prune() once a day (instance.json audit.retention_days, 365), and audit_seal() every audit.seal_ms
-// (10 s), which builds the actor and resource indexes of each partition that filled up (docs/AUDIT.md).
+// audit_prune() once a day (instance.json audit.retention_days, 365) and logs an hourly checkpoint of the
+// head (docs/AUDIT.md).
 namespace dive::services {
 
 class ServiceContext;

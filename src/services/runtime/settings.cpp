@@ -78,11 +78,10 @@ void read_audit(const SettingsReader& r, AuditSettings& a) {
   a.enabled = r.flag("audit.enabled", a.enabled);
   a.queue_capacity = r.count("audit.queue_capacity", a.queue_capacity);
   a.batch = r.count("audit.batch", a.batch);
-  // At most 10,000: an audit partition always has that much room ahead of the head (migration 010).
+  // At most 10,000: one append is one block (migration 014), written well within the statement timeout.
   a.max_batch = std::min<size_t>(r.count("audit.max_batch", a.max_batch), 10000);
   a.flush_every = r.millis("audit.flush_ms", a.flush_every);
   a.retention_days = static_cast<int>(r.whole("audit.retention_days", a.retention_days, 1));
-  a.seal_every = r.millis("audit.seal_ms", a.seal_every, Millis(100));
 }
 
 void read_api(const SettingsReader& r, ApiSettings& a) {

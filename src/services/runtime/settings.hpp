@@ -84,7 +84,6 @@ struct AuditSettings {  // audit.* (docs/AUDIT.md)
   size_t max_batch = 5000;  // at most 10,000 (the room an audit partition always has ahead)
   Millis flush_every{200};  // audit.flush_ms
   int retention_days = 365;
-  Millis seal_every{10000};  // audit.seal_ms: how often the api seals the partitions that filled up
 };
 
 struct PolicySettings {        // policy.*

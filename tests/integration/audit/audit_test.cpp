@@ -2,8 +2,7 @@
 // use it: a read, a refused read, a key release, a refused key request, a login, a failed login, a lockout
 // and a spoke suspension each appear in `./dive audit --json` with who, what, from where, the outcome, the
 // reason and the request id; GET /api/admin/audit answers administrators only; an edited and a deleted
-// record are named by `./dive audit verify`; a partition that fills up is sealed by the api and read across;
-// and nothing secret is in any record.
+// record are named by `./dive audit verify`; and nothing secret is in any record.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -338,63 +337,6 @@ TEST_F(Audit, NothingSecretIsInAnyRecord) {
   }
 }
 
-// The partition being written fills up: the spoke's api seals it (builds its actor and resource indexes in
-// bulk, within audit.seal_ms) while the services go on appending to the next one, and a query for one actor
-// reads across both (docs/AUDIT.md "Partitions"). Runs before the tampering below leaves the chain broken.
-TEST_F(Audit, TheApiSealsThePartitionThatFilledUp) {
-  pqxx::connection db(orch::instance_db_conninfo(orch::Layout{cli_->home()}.instance("TST")));
-  auto scalar = [&](const std::string& sql) {
-    pqxx::nontransaction tx(db);
-    return tx.exec1(sql)[0].as<std::string>();
-  };
-  const std::string open =
-      scalar("SELECT relname FROM audit_partitions WHERE sealed_at IS NULL ORDER BY lo LIMIT 1");
-  const int64_t hi = std::stoll(scalar("SELECT hi FROM audit_partitions WHERE relname = '" + open + "'"));
-  // Fill it as the services would, in calls of at most 10,000 records (each its own transaction, so the
-  // services' own appends interleave).
-  for (int i = 0; i < 100; ++i) {
-    const int64_t head = std::stoll(scalar("SELECT seq FROM audit_head"));
-    if (head >= hi - 1) break;
-    pqxx::nontransaction tx(db);
-    tx.exec_params(
-        "SELECT audit_append(array_agg((extract(epoch FROM now()) * 1000)::bigint), "
-        "array_agg('access.read'::text), array_agg('partition-filler'::text), array_agg('test'::text), "
-        "array_agg('127.0.0.1'::text), array_agg('api'::text), array_agg('doc-' || (g % 50)), "
-        "array_agg('allow'::text), array_agg('filling a partition'::text), array_agg('fill-' || g), "
-        "array_agg('{}'::text)) FROM generate_series(1, $1::bigint) g",
-        std::min<int64_t>(hi - 1 - head, 10000));
-  }
-  ASSERT_GE(std::stoll(scalar("SELECT seq FROM audit_head")), hi - 1);
-  EXPECT_TRUE(wait_until(
-      [&] {
-        return scalar("SELECT (sealed_at IS NOT NULL)::text FROM audit_partitions WHERE relname = '" + open +
-                      "'") == "true";
-      },
-      60s, 250ms))
-      << open << " is full and still not sealed";
-  EXPECT_EQ(scalar("SELECT count(*) FROM pg_indexes WHERE tablename = '" + open + "' AND indexname IN ('" +
-                   open + "_actor', '" + open + "_resource')"),
-            "2");
-  EXPECT_EQ(scalar("SELECT count(*) FROM audit_partitions WHERE lo = " + std::to_string(hi)), "1")
-      << "the next partition was attached before it was needed";
-
-  // One more record of the filler, in the next partition: newest first across the two.
-  {
-    pqxx::nontransaction tx(db);
-    tx.exec(
-        "SELECT audit_append(ARRAY[(extract(epoch FROM now()) * 1000)::bigint], ARRAY['access.read'], "
-        "ARRAY['partition-filler'], ARRAY['test'], ARRAY['127.0.0.1'], ARRAY['api'], ARRAY['doc-1'], "
-        "ARRAY['allow'], ARRAY['the last one'], ARRAY['fill-last'], ARRAY['{}'])");
-  }
-  Json found =
-      cli_->run_json({"audit", "--json", "--instance", "TST", "--user", "partition-filler", "--limit", "3"});
-  ASSERT_EQ(found.size(), 3u) << found.dump();
-  EXPECT_EQ(found[0].value("reason", ""), "the last one");
-  EXPECT_GE(found[0].value("seq", int64_t{0}), hi);
-  EXPECT_LT(found[1].value("seq", int64_t{0}), hi) << "the second newest is in the sealed partition";
-  EXPECT_GT(found[1].value("seq", int64_t{0}), found[2].value("seq", int64_t{0}));
-}
-
 // Last: these change the spoke's chain on purpose (the hub's stays intact for the cases above).
 TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   // A few records of the spoke's own: failed sign-ins at its idp.
@@ -426,17 +368,22 @@ TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   };
   {
     pqxx::nontransaction tx(db);
-    EXPECT_THROW(tx.exec("UPDATE audit_events SET reason = 'x' WHERE seq = " + std::to_string(victim)),
+    EXPECT_THROW(tx.exec_params(
+                     "UPDATE audit_blocks SET reason[$1 - lo + 1] = 'x' WHERE lo <= $1 AND hi >= $1", victim),
                  pqxx::sql_error)
         << "even the owner cannot change a record without stepping past the trigger";
   }
   std::string reason;
   {
     pqxx::nontransaction tx(db);
-    reason = tx.exec1("SELECT reason FROM audit_events WHERE seq = " + std::to_string(victim))[0]
+    reason = tx.exec1("SELECT reason FROM audit_records WHERE seq = " + std::to_string(victim))[0]
                  .as<std::string>();
   }
-  superuser("UPDATE audit_events SET reason = 'nothing happened' WHERE seq = " + std::to_string(victim));
+  // The record is element victim - lo + 1 of the block (one append) that holds it.
+  const std::string in_block =
+      " WHERE lo <= " + std::to_string(victim) + " AND hi >= " + std::to_string(victim);
+  superuser("UPDATE audit_blocks SET reason[" + std::to_string(victim) + " - lo + 1] = 'nothing happened'" +
+            in_block);
   auto edited = cli_->run({"audit", "verify", "--instance", "TST", "--json"});
   EXPECT_EQ(edited.exit_code, 1) << edited.output;
   Json ej = Json::parse(edited.output.substr(edited.output.find('{')));
@@ -448,7 +395,8 @@ TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   // Put back as it was: the chain verifies again (what is checked is the content, not a flag).
   pqxx::work fix(db);
   fix.exec("SET LOCAL session_replication_role = replica");
-  fix.exec_params("UPDATE audit_events SET reason = $1 WHERE seq = $2", reason, victim);
+  fix.exec_params("UPDATE audit_blocks SET reason[$2 - lo + 1] = $1 WHERE lo <= $2 AND hi >= $2", reason,
+                  victim);
   fix.commit();
   auto restored = cli_->run({"audit", "verify", "--instance", "TST"});
   ASSERT_EQ(restored.exit_code, 0) << restored.output;
@@ -472,10 +420,16 @@ TEST_F(Audit, AnEditedAndADeletedRecordAreNamedByVerify) {
   EXPECT_EQ(malformed.exit_code, 64) << malformed.output;
   EXPECT_NE(malformed.output.find("SEQ:HASH"), std::string::npos) << malformed.output;
 
-  superuser("DELETE FROM audit_events WHERE seq = " + std::to_string(victim));
+  // Deleting the record deletes its block: the chain breaks at the block's first record.
+  int64_t first;
+  {
+    pqxx::nontransaction tx(db);
+    first = tx.exec1("SELECT lo FROM audit_blocks" + in_block)[0].as<int64_t>();
+  }
+  superuser("DELETE FROM audit_blocks" + in_block);
   auto deleted = cli_->run({"audit", "verify", "--instance", "TST"});
   EXPECT_EQ(deleted.exit_code, 1) << deleted.output;
-  EXPECT_NE(deleted.output.find("BROKEN at seq " + std::to_string(victim)), std::string::npos)
+  EXPECT_NE(deleted.output.find("BROKEN at seq " + std::to_string(first)), std::string::npos)
       << deleted.output;
   EXPECT_NE(deleted.output.find("missing (deleted)"), std::string::npos) << deleted.output;
 }

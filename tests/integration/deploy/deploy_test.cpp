@@ -247,7 +247,7 @@ TEST_F(Deployed, EveryPdpServesTheDeploymentBundleAndItsMetricsMoveWithTraffic) 
       [&] {
         pqxx::nontransaction tx(db);
         logged = tx.exec_params(
-                       "SELECT count(*) FROM audit_events WHERE type = 'policy.decision' AND outcome = "
+                       "SELECT count(*) FROM audit_records WHERE type = 'policy.decision' AND outcome = "
                        "'allow' AND (details::jsonb)->>'inputSha256' = $1",
                        sha256_hex(r.body))[0][0]
                      .as<int>();

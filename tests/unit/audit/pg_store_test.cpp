@@ -1,8 +1,9 @@
-// The audit trail's SQL (migrations/instance/008_audit.sql to 013, through audit/pg_store.hpp) on a
+// The audit trail's SQL (migrations/instance/008_audit.sql to 014, through audit/pg_store.hpp) on a
 // PostgreSQL of the test's own: SQL and C++ compute the same hashes, concurrent writers form one chain, the
-// tables are append-only, the retention keeps what remains verifiable (and drops the partitions it emptied),
-// partitions are attached ahead of the head and sealed when full, and queries filter with bind parameters
-// only.
+// tables are append-only, the retention keeps what remains verifiable (whole blocks; it drops the partitions
+// it emptied), queries filter with bind parameters only and find blocks through their indexes. Records
+// written as rows before migration 014 (AuditRows: a database at migration 013, then upgraded) are read,
+// verified and pruned together with the blocks written after them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,8 +35,16 @@ class AuditStore : public ::testing::Test {
     for (char c : std::string(info->name()))
       name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
     conninfo_ = pg_->create_database(name.substr(0, 60));
+    migrate(up_to());
+  }
+  // The migration the test's database starts at (0: all of them).
+  virtual int up_to() const { return 0; }
+  void migrate(int version) {
+    std::vector<store::Migration> ms;
+    for (const auto& m : store::instance_migrations())
+      if (version == 0 || m.version <= version) ms.push_back(m);
     pqxx::connection c(conninfo_);
-    store::apply_migrations(c, store::instance_migrations(), 0x0D1E0002);
+    store::apply_migrations(c, ms, 0x0D1E0002);
   }
   pqxx::connection connect() const { return pqxx::connection(conninfo_); }
 
@@ -72,9 +81,9 @@ class AuditStore : public ::testing::Test {
     pqxx::nontransaction tx(c);
     append(tx, old);
   }
-  // Ten records, changed by a superuser past the trigger, then verified.
+  // Ten records in four blocks (1, 2-3, 4-6, 7-10), changed by a superuser past the trigger, then verified.
   VerifyReport tampered(const std::string& sql) {
-    append_n(10);
+    for (int n = 1; n <= 4; ++n) append_n(n);
     as_superuser(sql);
     auto c = connect();
     return verify(c);
@@ -101,6 +110,22 @@ class AuditStore : public ::testing::Test {
   std::string conninfo_;
 };
 dive::testing::TestPostgres* AuditStore::pg_ = nullptr;
+
+// A trail written as rows by the previous version (migration 013: partitions, sealed when full), upgraded
+// by upgrade() to blocks.
+class AuditRows : public AuditStore {
+ protected:
+  int up_to() const override { return 13; }
+  void upgrade() { migrate(0); }
+  // audit_seal() as the api called it before migration 014: the oldest full partition's indexes built.
+  static std::optional<std::string> seal(pqxx::connection& c) {
+    pqxx::work tx(c);
+    const auto row = tx.exec1("SELECT audit_seal()");
+    tx.commit();
+    if (row[0].is_null()) return std::nullopt;
+    return row[0].as<std::string>();
+  }
+};
 
 }  // namespace
 
@@ -241,8 +266,9 @@ TEST_F(AuditStore, TheChainedAppendKeepsTheShapeOfTheChain) {
 TEST_F(AuditStore, TheTrailIsAppendOnly) {
   append_n(3);
   auto c = connect();
-  for (const char* sql : {"UPDATE audit_events SET reason = 'x' WHERE seq = 2",
-                          "DELETE FROM audit_events WHERE seq = 1", "TRUNCATE audit_events"}) {
+  for (const char* sql :
+       {"UPDATE audit_blocks SET reason[2] = 'x' WHERE lo = 1", "DELETE FROM audit_blocks WHERE lo = 1",
+        "TRUNCATE audit_blocks", "TRUNCATE audit_events"}) {
     pqxx::nontransaction tx(c);
     EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
   }
@@ -250,28 +276,41 @@ TEST_F(AuditStore, TheTrailIsAppendOnly) {
 }
 
 TEST_F(AuditStore, VerifyNamesAnEditedRecord) {
-  auto rep = tampered("UPDATE audit_events SET outcome = 'allow', reason = 'nothing to see' WHERE seq = 6");
+  auto rep =
+      tampered("UPDATE audit_blocks SET outcome[3] = 'allow', reason[3] = 'nothing to see' WHERE lo = 4");
   ASSERT_TRUE(rep.broken);
-  EXPECT_EQ(rep.broken->seq, 6);
+  EXPECT_EQ(rep.broken->seq, 6) << "the third record of the block from seq 4";
   EXPECT_GT(rep.broken->at_ms, 0);
   EXPECT_EQ(rep.records, 5);
 }
 
-TEST_F(AuditStore, VerifyNamesADeletedRecord) {
-  auto rep = tampered("DELETE FROM audit_events WHERE seq = 3");
+TEST_F(AuditStore, VerifyNamesAnEditedHashOrLink) {
+  auto rep = tampered("UPDATE audit_blocks SET hash[1] = sha256('forged') WHERE lo = 4");
   ASSERT_TRUE(rep.broken);
-  EXPECT_EQ(rep.broken->seq, 3);
+  EXPECT_EQ(rep.broken->seq, 4);
+  as_superuser("DELETE FROM audit_blocks; UPDATE audit_head SET seq = 0, hash = '\\x" + std::string(64, '0') +
+               "'");
+  rep = tampered("UPDATE audit_blocks SET prev_hash = sha256('elsewhere') WHERE lo = 7");
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 7) << "a block that no longer follows the one before";
+}
+
+TEST_F(AuditStore, VerifyNamesADeletedRecord) {
+  auto rep = tampered("DELETE FROM audit_blocks WHERE lo = 2");
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 2);
   EXPECT_NE(rep.broken->what.find("missing"), std::string::npos);
 }
 
 TEST_F(AuditStore, VerifyNamesARemovedTail) {
-  auto rep = tampered("DELETE FROM audit_events WHERE seq > 8");
+  auto rep = tampered("DELETE FROM audit_blocks WHERE lo = 7");
   ASSERT_TRUE(rep.broken);
-  EXPECT_EQ(rep.broken->seq, 9);
+  EXPECT_EQ(rep.broken->seq, 7);
 }
 
 TEST_F(AuditStore, AChainRewrittenWithCorrectHashesVerifiesButNoLongerReachesAKeptHead) {
-  append_n(10);
+  append_n(5);
+  append_n(5);  // two blocks: 1-5, 6-10
   auto c = connect();
   const auto before = verify(c);
   ASSERT_FALSE(before.broken);
@@ -279,12 +318,12 @@ TEST_F(AuditStore, AChainRewrittenWithCorrectHashesVerifiesButNoLongerReachesAKe
   KeptHead early{4, ""};
   {
     pqxx::nontransaction tx(c);
-    early.hash = pqxx::binarystring(tx.exec1("SELECT hash FROM audit_events WHERE seq = 4")[0]).str();
+    early.hash = pqxx::binarystring(tx.exec1("SELECT hash[4] FROM audit_blocks WHERE lo = 1")[0]).str();
   }
   // A superuser removes records 6..10 and writes five others in their place, with correct hashes.
   as_superuser(
-      "DELETE FROM audit_events WHERE seq > 5; "
-      "UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_events WHERE seq = 5)");
+      "DELETE FROM audit_blocks WHERE lo = 6; "
+      "UPDATE audit_head SET seq = 5, hash = (SELECT hash[5] FROM audit_blocks WHERE lo = 1)");
   {
     std::vector<Event> forged;
     for (int i = 0; i < 5; ++i) forged.push_back(event(100 + i, "someone-else"));
@@ -303,8 +342,8 @@ TEST_F(AuditStore, AChainRewrittenWithCorrectHashesVerifiesButNoLongerReachesAKe
   EXPECT_EQ(rep.kept[3].check, KeptHeadCheck::Reached) << "the anchor (genesis)";
   // After the retention removed a kept record there is nothing to compare.
   as_superuser(
-      "UPDATE audit_anchor SET seq = 5, hash = (SELECT hash FROM audit_events WHERE seq = 5); "
-      "DELETE FROM audit_events WHERE seq <= 5");
+      "UPDATE audit_anchor SET seq = 5, hash = (SELECT hash[5] FROM audit_blocks WHERE lo = 1); "
+      "DELETE FROM audit_blocks WHERE lo = 1");
   rep = verify(c, {}, {early});
   EXPECT_FALSE(rep.broken);
   ASSERT_EQ(rep.kept.size(), 1u);
@@ -316,7 +355,7 @@ TEST_F(AuditStore, TheRetentionRemovesAPrefixAndTheRestStillVerifies) {
   append_n(4);  // young records after them
   auto c = connect();
   ASSERT_FALSE(verify(c).broken);
-  EXPECT_EQ(prune(c, 30, 2), 5) << "in chunks of 2";
+  EXPECT_EQ(prune(c, 30, 2), 5) << "a block goes whole, whatever the chunk";
   auto rep = verify(c);
   EXPECT_FALSE(rep.broken) << rep.broken->what;
   EXPECT_EQ(rep.records, 4);
@@ -390,10 +429,139 @@ TEST_F(AuditStore, RecordsAsJsonAndCsv) {
   EXPECT_EQ(csv_header().substr(0, 9), "seq,time,");
 }
 
-// Partitions (migrations/instance/010_audit_partitions.sql): records go into partitions of
-// audit_layout.partition_rows attached ahead of the head by the head's trigger; audit_seal() builds a full
-// partition's actor and resource indexes; queries, verify and the append-only guard work across them.
-TEST_F(AuditStore, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
+// Blocks (migrations/instance/014_audit_blocks.sql): one row per append, found for one actor, resource or
+// type by the block's indexes and distinct types, read newest first across many blocks with a cursor.
+TEST_F(AuditStore, EveryAppendIsOneBlockFoundByItsIndexes) {
+  for (int b = 0; b < 30; ++b) {
+    auto c = connect();
+    std::vector<Event> batch;
+    for (int i = 0; i < 100; ++i) {
+      batch.push_back(event(i, "user-" + std::to_string(b % 3)));
+      if (b == 17 && i == 50) {
+        batch.back().actor = "rare-actor";
+        batch.back().type = "admin.user_change";
+      }
+    }
+    pqxx::nontransaction tx(c);
+    append(tx, batch);
+  }
+  auto c = connect();
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(
+      tx.exec1("SELECT count(*) || ' ' || min(lo) || ' ' || max(hi) || ' ' || "
+               "(SELECT array_to_string(types, ',') FROM audit_blocks WHERE lo = 1701) FROM audit_blocks")[0]
+          .as<std::string>(),
+      "30 1 3000 access.read,admin.user_change,auth.login");
+  EXPECT_EQ(tx.exec1("SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = "
+                     "'audit_blocks'::regclass AND attnum > 0 AND attstattarget <> 0")[0]
+                .as<std::string>(),
+            "at_hi,at_lo,hi,lo")
+      << "no statistics on the arrays: an ANALYZE would detoast every block it samples";
+  auto plan = [&](const std::string& where) {
+    tx.exec("SET enable_seqscan = off");
+    std::string out;
+    for (const auto& row : tx.exec("EXPLAIN (COSTS OFF) SELECT lo FROM audit_blocks WHERE " + where))
+      out += row[0].as<std::string>() + "\n";
+    tx.exec("RESET enable_seqscan");
+    return out;
+  };
+  EXPECT_NE(plan("actor @> ARRAY['rare-actor']").find("audit_blocks_actor"), std::string::npos);
+  EXPECT_NE(plan("resource @> ARRAY['doc-USA-1']").find("audit_blocks_resource"), std::string::npos);
+
+  Filter rare;
+  rare.actor = "rare-actor";
+  auto found = query(tx, rare);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].seq, 1751);
+  EXPECT_EQ(found[0].event.type, "admin.user_change");
+  Filter admin;
+  admin.type = "admin.";
+  admin.type_prefix = true;
+  EXPECT_EQ(query(tx, admin).size(), 1u);
+
+  // Newest first, page by page, across blocks: every record of user-1 once, in order.
+  Filter one;
+  one.actor = "user-1";
+  one.limit = 7;
+  std::vector<int64_t> seen;
+  while (true) {
+    auto page = query(tx, one);
+    for (const auto& r : page) {
+      EXPECT_EQ(r.event.actor, "user-1");
+      seen.push_back(r.seq);
+    }
+    if (static_cast<int>(page.size()) < one.limit) break;
+    one.before_seq = page.back().seq;
+  }
+  ASSERT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(seen.front(), 2900);
+  EXPECT_EQ(seen.back(), 101);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+
+  Filter recent;
+  recent.until_ms = 1;  // nothing is that old
+  EXPECT_TRUE(query(tx, recent).empty());
+  Filter page;
+  page.limit = 150;
+  page.before_seq = 120;
+  auto tail = query(tx, page);
+  ASSERT_EQ(tail.size(), 119u);
+  EXPECT_EQ(tail.front().seq, 119);
+  EXPECT_EQ(tail.front().prev_hash, tail[1].hash) << "the link to the record before, within a block";
+  EXPECT_EQ(tail[18].seq, 101);
+  EXPECT_EQ(tail[18].prev_hash, tail[19].hash) << "and across blocks";
+}
+
+// A batch hashed by the database (a writer with a stale head, the CLI) stores NULL fields as before: 0, ''
+// and '{}' for details, hashed as stored (the outcome has to be one of the four).
+TEST_F(AuditStore, TheDatabasesOwnAppendFillsNullFields) {
+  auto c = connect();
+  {
+    pqxx::nontransaction tx(c);
+    EXPECT_EQ(tx.exec1("SELECT audit_append(ARRAY[1, NULL]::bigint[], '{access.read,NULL}', '{alice,NULL}', "
+                       "'{i,NULL}', '{ip,NULL}', '{api,NULL}', '{r,NULL}', '{allow,deny}', '{x,NULL}', "
+                       "'{q,NULL}', '{NULL,NULL}')")[0]
+                  .as<int64_t>(),
+              2);
+    Filter all;
+    auto rows = query(tx, all);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].event.at_ms, 0);
+    EXPECT_EQ(rows[0].event.actor, "");
+    EXPECT_EQ(rows[0].event.details, "{}");
+    EXPECT_EQ(rows[1].event.details, "{}");
+  }
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, 2);
+}
+
+// The retention removes blocks whole: a block with one young record stays, with its old ones.
+TEST_F(AuditStore, TheRetentionKeepsABlockWithAYoungRecord) {
+  append_old(3);
+  {
+    auto c = connect();
+    std::vector<Event> mixed{event(1), event(2)};
+    mixed[0].at_ms -= 40 * 86'400'000LL;
+    pqxx::nontransaction tx(c);
+    append(tx, mixed);
+  }
+  append_old(2);  // old, but after a young record: not a prefix
+  auto c = connect();
+  EXPECT_EQ(prune(c, 30), 3);
+  auto rep = verify(c);
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.ends.anchor_seq, 3);
+  EXPECT_EQ(rep.records, 4);
+  EXPECT_EQ(prune(c, 30), 0);
+}
+
+// Partitions (migrations/instance/010_audit_partitions.sql, up to migration 013): records went into
+// partitions of audit_layout.partition_rows attached ahead of the head by the head's trigger; audit_seal()
+// built a full partition's actor and resource indexes. Migration 014 seals the open one, drops the one ahead
+// and writes blocks from then on; queries, verify and the append-only guard work across all of them.
+TEST_F(AuditRows, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
   smallest_partitions();
   // 25,000 records in batches of 5,000 (a writer's largest): each found its range already attached.
   for (int b = 0; b < 5; ++b) append_n(5000, b % 2 ? "alice" : "bob");
@@ -413,34 +581,47 @@ TEST_F(AuditStore, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
     pqxx::connection other = connect();
     pqxx::work busy(other);
     busy.exec("SELECT pg_advisory_xact_lock(x'0D1EA5EA'::bigint)");
-    EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), std::nullopt) << "another process is sealing";
+    EXPECT_EQ(seal(c), std::nullopt) << "another process is sealing";
   }
-  EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_1");
-  EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_10001");
-  EXPECT_EQ(seal_step(c, std::chrono::seconds(30)), std::nullopt) << "the open partition is not full";
+  EXPECT_EQ(seal(c), "audit_events_1");
+  EXPECT_EQ(seal(c), "audit_events_10001");
+  EXPECT_EQ(seal(c), std::nullopt) << "the open partition is not full";
   EXPECT_EQ(ranges(),
             (std::vector<std::string>{"1-10001 sealed", "10001-20001 sealed", "20001-30001", "30001-40001"}));
+  // The actor and resource indexes a partition has (0 or 2).
+  auto indexes = [&](const std::string& table) {
+    pqxx::nontransaction tx(c);
+    return tx
+        .exec_params1("SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexname IN ($2, $3)", table,
+                      table + "_actor", table + "_resource")[0]
+        .as<int>();
+  };
+  EXPECT_EQ(indexes("audit_events_10001"), 2);
+  EXPECT_EQ(indexes("audit_events_20001"), 0) << "the open partition is written without them";
+
+  upgrade();
+  EXPECT_EQ(ranges(),
+            (std::vector<std::string>{"1-10001 sealed", "10001-20001 sealed", "20001-25001 sealed"}))
+      << "the open partition sealed and ending at the head, the empty one ahead dropped";
+  append_n(100, "bob");  // a block: seq 25001 to 25100
+  EXPECT_EQ(indexes("audit_events_20001"), 2);
   {
     pqxx::nontransaction tx(c);
-    auto indexes = [&](const std::string& table) {
-      return tx
-          .exec_params1("SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexname IN ($2, $3)",
-                        table, table + "_actor", table + "_resource")[0]
-          .as<int>();
-    };
-    EXPECT_EQ(indexes("audit_events_10001"), 2);
-    EXPECT_EQ(indexes("audit_events_20001"), 0) << "the open partition is written without them";
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM audit_events WHERE seq > 25000")[0].as<int>(), 0);
 
-    // Newest first across sealed and open partitions, by actor, resource and cursor.
+    // Newest first across the block and the partitions, by actor, resource and cursor.
     Filter bob;
     bob.actor = "bob";
     bob.limit = 3;
     auto newest = query(tx, bob);
     ASSERT_EQ(newest.size(), 3u);
-    EXPECT_EQ(newest[0].seq, 25000);
-    EXPECT_EQ(newest[2].seq, 24998);
+    EXPECT_EQ(newest[0].seq, 25100);
+    EXPECT_EQ(newest[2].seq, 25098);
+    bob.limit = 102;
+    EXPECT_EQ(query(tx, bob).back().seq, 24999) << "from the block into the rows";
+    bob.limit = 3;
     bob.before_seq = 20001;
-    EXPECT_EQ(query(tx, bob).at(0).seq, 15000) << "from the open partition into a sealed one";
+    EXPECT_EQ(query(tx, bob).at(0).seq, 15000) << "from the last partition into one sealed before";
     Filter alice;
     alice.actor = "alice";
     alice.limit = 1;
@@ -449,7 +630,7 @@ TEST_F(AuditStore, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
     doc.resource = "doc-USA-1";
     doc.limit = 100000;
     auto touched = query(tx, doc);
-    EXPECT_EQ(touched.size(), 6250u);
+    EXPECT_EQ(touched.size(), 6275u);
     EXPECT_TRUE(std::is_sorted(touched.begin(), touched.end(),
                                [](const Record& a, const Record& b) { return a.seq > b.seq; }));
 
@@ -463,12 +644,12 @@ TEST_F(AuditStore, PartitionsAreAttachedAheadSealedWhenFullAndReadAcross) {
   }
   auto rep = verify(c);
   EXPECT_FALSE(rep.broken) << rep.broken->what;
-  EXPECT_EQ(rep.records, 25000);
+  EXPECT_EQ(rep.records, 25100);
 }
 
 // Migration 012: autovacuum leaves a partition alone while it fills (no vacuum, no analyze of a table that
 // only grows); sealing analyzes it once, sampling only the columns queries filter on, and hands it back.
-TEST_F(AuditStore, APartitionIsAnalyzedOnceWhenSealedAndLeftToAutovacuumOnlyThen) {
+TEST_F(AuditRows, APartitionIsAnalyzedOnceWhenSealedAndLeftToAutovacuumOnlyThen) {
   smallest_partitions();
   append_n(10000);  // fills audit_events_1
   append_n(10);
@@ -488,7 +669,7 @@ TEST_F(AuditStore, APartitionIsAnalyzedOnceWhenSealedAndLeftToAutovacuumOnlyThen
   EXPECT_EQ(state("audit_events_10001"), "autovacuum_enabled=off | -1 | no statistics") << "the open one";
   EXPECT_EQ(state("audit_events_20001"), "autovacuum_enabled=off | -1 | no statistics") << "the one ahead";
 
-  ASSERT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_1");
+  ASSERT_EQ(seal(c), "audit_events_1");
   EXPECT_EQ(state("audit_events_1"), " | 10000 | actor,at_ms,outcome,resource,seq,type")
       << "analyzed once, on the filtered columns only, and autovacuum's again";
   EXPECT_EQ(state("audit_events_10001"), "autovacuum_enabled=off | -1 | no statistics");
@@ -500,17 +681,20 @@ TEST_F(AuditStore, APartitionIsAnalyzedOnceWhenSealedAndLeftToAutovacuumOnlyThen
             .as<int>(),
         0);
   }
+  upgrade();
+  EXPECT_EQ(state("audit_events_10001"), " | 10 | actor,at_ms,outcome,resource,seq,type")
+      << "the open partition, sealed by migration 014";
   Filter f;
   f.actor = "testuser-usa-1";
   f.limit = 20;
   pqxx::nontransaction tx(c);
-  EXPECT_EQ(query(tx, f).back().seq, 9991) << "the newest 20 span the open and the sealed partition";
+  EXPECT_EQ(query(tx, f).back().seq, 9991) << "the newest 20 span the two partitions";
 }
 
 // Migration 013: a sealed partition is indexed by the hash of the actor and of the resource, and the queries
 // reach those indexes (a regression to a scan of every sealed partition would go unnoticed otherwise: the
 // answers would be the same).
-TEST_F(AuditStore, ASealedPartitionAnswersForOneActorOrResourceFromItsHashIndexes) {
+TEST_F(AuditRows, ASealedPartitionAnswersForOneActorOrResourceFromItsHashIndexes) {
   smallest_partitions();
   {
     auto c = connect();
@@ -524,7 +708,8 @@ TEST_F(AuditStore, ASealedPartitionAnswersForOneActorOrResourceFromItsHashIndexe
   }
   append_n(10, "user-7");
   auto c = connect();
-  ASSERT_EQ(seal_step(c, std::chrono::seconds(30)), "audit_events_1");
+  ASSERT_EQ(seal(c), "audit_events_1");
+  upgrade();
   pqxx::nontransaction tx(c);
   EXPECT_EQ(
       tx.exec1("SELECT string_agg(indexdef, '; ' ORDER BY indexname) FROM pg_indexes "
@@ -561,30 +746,39 @@ TEST_F(AuditStore, ASealedPartitionAnswersForOneActorOrResourceFromItsHashIndexe
 }
 
 // An instance upgraded with records already written: the table as it was becomes the first partition
-// (sealed: it has its indexes), the chain goes on from the same head, and verify walks both.
-TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
+// (migration 010; sealed: it has its indexes), the chain goes on from the same head as rows (to 013), then
+// as blocks (014), and verify walks all of it.
+TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartitionThenBlocksFollow) {
   const std::string before = pg_->create_database("a_upgrade_with_records");
-  std::vector<store::Migration> up_to_9;
-  for (const auto& m : store::instance_migrations())
-    if (m.version <= 9) up_to_9.push_back(m);
-  ASSERT_EQ(up_to_9.size(), 9u);
+  auto up_to = [](int version) {
+    std::vector<store::Migration> ms;
+    for (const auto& m : store::instance_migrations())
+      if (m.version <= version) ms.push_back(m);
+    return ms;
+  };
+  ASSERT_EQ(up_to(9).size(), 9u);
   {
     pqxx::connection c(before);
-    store::apply_migrations(c, up_to_9, 0x0D1E0002);
+    store::apply_migrations(c, up_to(9), 0x0D1E0002);
     std::vector<Event> batch;
     for (int i = 0; i < 30; ++i) batch.push_back(event(i));
     pqxx::nontransaction tx(c);
     append(tx, batch);
   }
   pqxx::connection c(before);
-  store::apply_migrations(c, store::instance_migrations(), 0x0D1E0002);
-  {
+  store::apply_migrations(c, up_to(13), 0x0D1E0002);
+  auto partitions = [&] {
     pqxx::nontransaction tx(c);
-    EXPECT_EQ(tx.exec1("SELECT string_agg(relname || ' ' || lo || '-' || hi || "
-                       "CASE WHEN sealed_at IS NULL THEN '' ELSE ' sealed' END, ', ' ORDER BY lo) "
-                       "FROM audit_partitions")[0]
-                  .as<std::string>(),
-              "audit_events_0 0-31 sealed, audit_events_31 31-500031");
+    return tx
+        .exec1(
+            "SELECT string_agg(relname || ' ' || lo || '-' || hi || "
+            "CASE WHEN sealed_at IS NULL THEN '' ELSE ' sealed' END, ', ' ORDER BY lo) "
+            "FROM audit_partitions")[0]
+        .as<std::string>();
+  };
+  {
+    EXPECT_EQ(partitions(), "audit_events_0 0-31 sealed, audit_events_31 31-500031");
+    pqxx::nontransaction tx(c);
     EXPECT_EQ(
         tx.exec1(
               "SELECT string_agg(relname || ' ' || coalesce(array_to_string(reloptions, ','), '-'), "
@@ -594,13 +788,23 @@ TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
         "audit_events_0 -, audit_events_31 autovacuum_enabled=off")
         << "the partition attached by migration 010 and not sealed goes quiet with migration 012";
     std::vector<Event> more;
-    for (int i = 0; i < 5; ++i) more.push_back(event(i, "after-upgrade"));
+    for (int i = 0; i < 5; ++i) more.push_back(event(i, "before-blocks"));
     EXPECT_EQ(append(tx, more), 35);
+  }
+  store::apply_migrations(c, store::instance_migrations(), 0x0D1E0002);
+  EXPECT_EQ(partitions(), "audit_events_0 0-31 sealed, audit_events_31 31-36 sealed");
+  {
+    pqxx::nontransaction tx(c);
+    std::vector<Event> more;
+    for (int i = 0; i < 5; ++i) more.push_back(event(i, "after-upgrade"));
+    EXPECT_EQ(append(tx, more), 40);
+    EXPECT_EQ(tx.exec1("SELECT lo || '-' || hi FROM audit_blocks")[0].as<std::string>(), "36-40");
     Filter f;
     f.limit = 100;
     auto all = query(tx, f);
-    ASSERT_EQ(all.size(), 35u);
+    ASSERT_EQ(all.size(), 40u);
     EXPECT_EQ(all.front().event.actor, "after-upgrade");
+    EXPECT_EQ(all[5].event.actor, "before-blocks");
     EXPECT_EQ(all.back().seq, 1);
     Filter one;
     one.actor = "testuser-usa-1";
@@ -609,28 +813,30 @@ TEST_F(AuditStore, AnExistingTrailBecomesTheFirstPartition) {
   }
   auto rep = verify(c);
   EXPECT_FALSE(rep.broken) << rep.broken->what;
-  EXPECT_EQ(rep.records, 35);
+  EXPECT_EQ(rep.records, 40);
 }
 
 // The retention empties whole partitions over time: they are dropped (not left behind by the thousand), and
-// what remains still verifies from the anchor.
-TEST_F(AuditStore, TheRetentionDropsThePartitionsItEmptied) {
+// goes on into the blocks after them; what remains still verifies from the anchor.
+TEST_F(AuditRows, TheRetentionDropsThePartitionsItEmptiedAndGoesOnIntoBlocks) {
   smallest_partitions();
-  for (int b = 0; b < 3; ++b) append_old(4000);
-  append_n(100);  // young: seq 12,001 to 12,100, in the second partition
+  for (int b = 0; b < 3; ++b) append_old(4000);  // rows: seq 1 to 12,000, in two partitions
+  upgrade();
+  append_old(3000);  // a block: 12,001 to 15,000
+  append_n(100);     // young: 15,001 to 15,100
   auto c = connect();
-  EXPECT_EQ(prune(c, 30), 12000);
+  EXPECT_EQ(prune(c, 30), 15000);
   {
     pqxx::nontransaction tx(c);
-    EXPECT_EQ(
-        tx.exec1("SELECT string_agg(relname, ',' ORDER BY lo) FROM audit_partitions")[0].as<std::string>(),
-        "audit_events_10001,audit_events_20001")
-        << "the first partition, emptied, is gone";
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM audit_partitions")[0].as<int>(), 0)
+        << "both partitions, emptied, are gone";
     EXPECT_TRUE(tx.exec1("SELECT to_regclass('audit_events_1') IS NULL")[0].as<bool>());
+    EXPECT_EQ(tx.exec1("SELECT string_agg(lo::text, ',') FROM audit_blocks")[0].as<std::string>(), "15001");
   }
   EXPECT_EQ(drop_pruned_partitions(c), 0);
   auto rep = verify(c);
   EXPECT_FALSE(rep.broken) << rep.broken->what;
   EXPECT_EQ(rep.records, 100);
-  EXPECT_EQ(rep.first_seq, 12001);
+  EXPECT_EQ(rep.first_seq, 15001);
+  EXPECT_EQ(rep.ends.removed, 15000);
 }
