@@ -26,6 +26,8 @@ export TOKEN
 # triggers (e.g. the audit trail sealing a full partition every ~500,000 records).
 # CPU ticks (utime + stime) of the given processes.
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# CPU ticks of the api's audit writer thread (named audit-writer; 0 when the trail is off).
+writer_ticks() { local t f; t=0; for f in /proc/"$1"/task/*; do [ "$(cat "$f/comm" 2>/dev/null)" = audit-writer ] && t=$((t + $(awk '{print $14 + $15}' "$f/stat"))); done; echo "$t"; }
 # The instance's PostgreSQL: the postmaster and its children (backends, WAL writer, checkpointer...).
 pg_pids() { local pm; pm=$(head -1 "$inst/pg/postmaster.pid" 2>/dev/null) || return 0; echo "$pm" $(ps -o pid= --ppid "$pm"); }
 # wrk's summary as "requests/s p99 [NON2XX=n]"
@@ -49,11 +51,11 @@ for p in $(seq 1 "$pairs"); do
     fi
     PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d6s -s "$here/get.lua" "$api" >/dev/null
     # CPU of the api and of PostgreSQL per read (ticks of 10 ms over the run / requests), beside reads/s.
-    pg=$(pg_pids); a0=$(ticks "$pid"); p0=$(ticks $pg)
+    pg=$(pg_pids); a0=$(ticks "$pid"); p0=$(ticks $pg); w0=$(writer_ticks "$pid")
     out=$(PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d"${READ_SECONDS:-8}"s --latency -s "$here/get.lua" "$api")
-    a1=$(ticks "$pid"); p1=$(ticks $pg)
-    n=$(awk '/requests in/{print $1}' <<<"$out")
-    r="$(summary <<<"$out") cpu/read api $(( (a1 - a0) * 10000 / (n > 0 ? n : 1) ))us pg $(( (p1 - p0) * 10000 / (n > 0 ? n : 1) ))us"
+    a1=$(ticks "$pid"); p1=$(ticks $pg); w1=$(writer_ticks "$pid")
+    n=$(awk '/requests in/{print $1}' <<<"$out"); [ "${n:-0}" -gt 0 ] || n=1
+    r="$(summary <<<"$out") cpu/read api $(( (a1 - a0) * 10000 / n ))us (audit writer $(( (w1 - w0) * 10000 / n ))us) pg $(( (p1 - p0) * 10000 / n ))us"
     l=$(PATHS_FILE="$tmp/list" wrk -t1 -c16 -d8s --latency -s "$here/get.lua" "$api" | summary)
     echo "pair $p ${settings:+$settings }$(basename "$bin"): reads $r | list $l | load $(cut -d' ' -f1 /proc/loadavg)"
     kill "$pid"; wait "$pid" 2>/dev/null; pid=""
