@@ -223,8 +223,7 @@ ChainHead fetch_head(pqxx::transaction_base& tx) {
 
 }  // namespace
 
-std::vector<std::string> binary_arrays(const std::vector<Event>& batch,
-                                       const std::vector<std::string>& hashes) {
+std::vector<std::string> binary_arrays(std::span<const Event> batch, const std::vector<std::string>& hashes) {
   const std::string Event::*fields[] = {
       &Event::type,     &Event::actor,   &Event::actor_issuer, &Event::source_ip,  &Event::service,
       &Event::resource, &Event::outcome, &Event::reason,       &Event::request_id, &Event::details};
@@ -246,7 +245,7 @@ std::vector<std::string> binary_arrays(const std::vector<Event>& batch,
   return out;
 }
 
-std::vector<std::string> chain_hashes(const ChainHead& head, const std::vector<Event>& batch) {
+std::vector<std::string> chain_hashes(const ChainHead& head, std::span<const Event> batch) {
   std::vector<std::string> out;
   out.reserve(batch.size());
   const std::string* prev = &head.hash;
@@ -257,7 +256,7 @@ std::vector<std::string> chain_hashes(const ChainHead& head, const std::vector<E
   return out;
 }
 
-int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch, ChainHead& head) {
+int64_t append(pqxx::transaction_base& tx, std::span<const Event> batch, ChainHead& head) {
   if (!head.known()) head = fetch_head(tx);
   if (batch.empty()) return head.seq;
   auto a = binary_arrays(batch, chain_hashes(head, batch));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ namespace dive::audit {
 // another writer appended meanwhile, the database hashes them itself (one call appends either way). `head`
 // is the new head afterwards (the caller's to forget if the transaction does not commit: a stale head only
 // means the database hashes the next batch).
-int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch, ChainHead& head);
+int64_t append(pqxx::transaction_base& tx, std::span<const Event> batch, ChainHead& head);
 // The same from an unknown head (one more round trip): for a writer of a single batch (the CLI).
 int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch);
 
@@ -34,10 +35,9 @@ int64_t append(pqxx::transaction_base& tx, const std::vector<Event>& batch);
 // actor_issuer, source_ip, service, resource, outcome, reason, request_id, details), then the hashes, a
 // one-dimensional array in PostgreSQL's binary format (array_send: no quoting, nothing for the server to
 // parse but lengths). Exposed for tests.
-std::vector<std::string> binary_arrays(const std::vector<Event>& batch,
-                                       const std::vector<std::string>& hashes);
+std::vector<std::string> binary_arrays(std::span<const Event> batch, const std::vector<std::string>& hashes);
 // The hash of each event when the chain ends at `head` (seq head.seq + 1 onwards): chain.hpp's link_hash.
-std::vector<std::string> chain_hashes(const ChainHead& head, const std::vector<Event>& batch);
+std::vector<std::string> chain_hashes(const ChainHead& head, std::span<const Event> batch);
 
 // The records matching `f`, newest first, at most f.limit.
 std::vector<Record> query(pqxx::transaction_base& tx, const Filter& f);

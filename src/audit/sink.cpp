@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 #include <pqxx/pqxx>
 
@@ -15,7 +16,7 @@
 
 namespace dive::audit {
 
-void PgBatchWriter::write(const std::vector<Event>& batch) {
+void PgBatchWriter::write(std::span<const Event> batch) {
   if (ready_ && !ready_()) throw store::PgUnavailable("the schema is not ready yet");
   db_.with([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -64,9 +65,9 @@ AuditSink::~AuditSink() {
   cv_.notify_all();
   thread_.join();
   MutexLock lock(mu_);
-  if (!queue_.empty()) {
-    spdlog::error("audit: {} event(s) not written at shutdown (the database did not answer)", queue_.size());
-    if (m_dropped_) m_dropped_->inc(static_cast<double>(queue_.size()));
+  if (queued_ > 0) {
+    spdlog::error("audit: {} event(s) not written at shutdown (the database did not answer)", queued_);
+    if (m_dropped_) m_dropped_->inc(static_cast<double>(queued_));
   }
 }
 
@@ -77,13 +78,18 @@ void AuditSink::record(Event e) noexcept {
     bool wake;
     {
       MutexLock lock(mu_);
-      if (queue_.size() + inflight_ >= opts_.capacity) {
+      if (queued_ + inflight_ >= opts_.capacity) {
         dropped(1, "the queue is full");
         return;
       }
-      queue_.push_back(std::move(e));
+      if (queued_ < queue_.size()) {
+        queue_[queued_] = std::move(e);  // the slot's old buffers are freed on this thread (now or with `e`)
+      } else {
+        queue_.push_back(std::move(e));
+      }
+      ++queued_;
       ++enqueued_;
-      wake = queue_.size() == opts_.batch;
+      wake = queued_ == opts_.batch;
     }
     if (wake) cv_.notify_one();
   } catch (...) {
@@ -110,7 +116,7 @@ void AuditSink::dropped(uint64_t n, const char* why) noexcept {
 
 AuditSink::Stats AuditSink::stats() const {
   MutexLock lock(mu_);
-  return Stats{written_.load(), dropped_.load(), errors_.load(), queue_.size() + inflight_};
+  return Stats{written_.load(), dropped_.load(), errors_.load(), queued_ + inflight_};
 }
 
 bool AuditSink::flush(Millis timeout) {
@@ -121,7 +127,7 @@ bool AuditSink::flush(Millis timeout) {
   return done_cv_.wait_for(mu_, timeout, [&]() REQUIRES(mu_) { return done_ >= target; });
 }
 
-void AuditSink::count_written(const std::vector<Event>& batch) {
+void AuditSink::count_written(std::span<const Event> batch) {
   written_.fetch_add(batch.size(), std::memory_order_relaxed);
   if (!m_written_) return;
   for (const auto& e : batch) {
@@ -147,7 +153,8 @@ bool AuditSink::outage(size_t n, const char* what) {
   return false;
 }
 
-bool AuditSink::write_batch(std::vector<Event>& batch) {
+bool AuditSink::write_batch(std::span<Event> batch, size_t& done) {
+  done = 0;
   for (auto& e : batch) sanitize(e);
   try {
     writer_->write(batch);
@@ -155,7 +162,7 @@ bool AuditSink::write_batch(std::vector<Event>& batch) {
     failing_ = false;
     backoff_.reset();
     finished(batch.size());
-    batch.clear();
+    done = batch.size();
     return true;
   } catch (const store::PgUnavailable& e) {
     return outage(batch.size(), e.what());
@@ -167,14 +174,14 @@ bool AuditSink::write_batch(std::vector<Event>& batch) {
   }
   // The database refused the batch itself: one at a time, so only what it refuses is lost.
   for (size_t i = 0; i < batch.size(); ++i) {
-    std::vector<Event> one{batch[i]};
+    const auto one = batch.subspan(i, 1);
     try {
       writer_->write(one);
       count_written(one);
     } catch (const store::PgUnavailable& e) {
-      batch.erase(batch.begin(), batch.begin() + static_cast<long>(i));
       finished(i);
-      return outage(batch.size(), e.what());
+      done = i;
+      return outage(batch.size() - i, e.what());
     } catch (const std::exception& ex) {
       spdlog::error("audit: event {} of {} refused by the database: {}", one.front().type,
                     one.front().service, ex.what());
@@ -182,57 +189,58 @@ bool AuditSink::write_batch(std::vector<Event>& batch) {
     }
   }
   finished(batch.size());
-  batch.clear();
+  done = batch.size();
   return true;
 }
 
 void AuditSink::run() {
-  std::vector<Event> taken, chunk;
+  std::vector<Event> taken;  // the slots taken from queue_ (the first `n` of them hold events)
   while (true) {
+    size_t n = 0;
     {
       MutexLock lock(mu_);
       if (failing_) {
         // After a failed write: wait out the backoff (shutdown cuts it short: one last attempt).
         cv_.wait_for(mu_, backoff_.next(), [&]() REQUIRES(mu_) { return stop_; });
       } else {
-        cv_.wait_for(mu_, opts_.flush_every, [&]() REQUIRES(mu_) {
-          return stop_ || flush_requested_ || queue_.size() >= opts_.batch;
-        });
+        cv_.wait_for(mu_, opts_.flush_every,
+                     [&]() REQUIRES(mu_) { return stop_ || flush_requested_ || queued_ >= opts_.batch; });
       }
       flush_requested_ = false;
-      if (m_depth_) m_depth_->set(static_cast<double>(queue_.size()));
-      if (queue_.empty()) {
+      if (m_depth_) m_depth_->set(static_cast<double>(queued_));
+      if (queued_ == 0) {
         if (stop_) return;
         continue;
       }
-      // Everything queued, in O(1): recorders never wait behind a batch being moved.
+      // Everything queued, in O(1): recorders never wait behind a batch being moved. They fill the slots
+      // written last time.
       taken.swap(queue_);
-      inflight_ = taken.size();
+      n = std::exchange(queued_, 0);
+      inflight_ = n;
     }
     size_t pos = 0;
-    while (pos < taken.size()) {
+    while (pos < n) {
       // Behind (a slow moment of the database, a burst): larger batches, fewer round trips and commits.
-      const size_t left = taken.size() - pos;
-      const size_t n = std::min(left, left > opts_.batch ? opts_.max_batch : opts_.batch);
-      chunk.assign(std::make_move_iterator(taken.begin() + static_cast<long>(pos)),
-                   std::make_move_iterator(taken.begin() + static_cast<long>(pos + n)));
-      pos += n;
-      if (write_batch(chunk)) continue;
-      // Not written: back in front of what was recorded meanwhile, in order.
+      const size_t left = n - pos;
+      const size_t size = std::min(left, left > opts_.batch ? opts_.max_batch : opts_.batch);
+      size_t done = 0;
+      const bool written = write_batch(std::span<Event>(taken).subspan(pos, size), done);
+      pos += done;
+      if (written) continue;
+      // Not written: back in front of what was recorded meanwhile, in order (a rare path: it allocates).
       MutexLock lock(mu_);
       std::vector<Event> back;
-      back.reserve(chunk.size() + (taken.size() - pos) + queue_.size());
-      std::move(chunk.begin(), chunk.end(), std::back_inserter(back));
-      std::move(taken.begin() + static_cast<long>(pos), taken.end(), std::back_inserter(back));
-      std::move(queue_.begin(), queue_.end(), std::back_inserter(back));
+      back.reserve((n - pos) + queued_);
+      std::move(taken.begin() + static_cast<long>(pos), taken.begin() + static_cast<long>(n),
+                std::back_inserter(back));
+      std::move(queue_.begin(), queue_.begin() + static_cast<long>(queued_), std::back_inserter(back));
+      queued_ = back.size();
       queue_.swap(back);
       inflight_ = 0;
       break;
     }
-    taken.clear();
-    chunk.clear();
     MutexLock lock(mu_);
-    if (stop_ && (failing_ || queue_.empty())) return;  // shutting down: no more waiting on a dead database
+    if (stop_ && (failing_ || queued_ == 0)) return;  // shutting down: no more waiting on a dead database
   }
 }
 

@@ -120,7 +120,7 @@ TEST(AuditEvent, TheBatchIsOneBinaryArrayPerFieldThenTheHashes) {
   Event f = e;
   f.at_ms = 0x0102030405060708;
   f.reason = "NULL";
-  auto a = binary_arrays({e, f}, {std::string(32, 'a'), std::string(32, 'b')});
+  auto a = binary_arrays(std::vector<Event>{e, f}, {std::string(32, 'a'), std::string(32, 'b')});
   ASSERT_EQ(a.size(), 12u);
   auto at = read_binary_array(a[0], 20);  // int8
   ASSERT_EQ(at.size(), 2u);
@@ -133,7 +133,7 @@ TEST(AuditEvent, TheBatchIsOneBinaryArrayPerFieldThenTheHashes) {
       << "details travel as text: hashed exactly as written";
   EXPECT_EQ(read_binary_array(a[11], 17),
             (std::vector<std::string>{std::string(32, 'a'), std::string(32, 'b')}));
-  auto none = binary_arrays({}, {});
+  auto none = binary_arrays(std::vector<Event>{}, {});
   for (size_t i = 0; i < none.size(); ++i)
     EXPECT_TRUE(read_binary_array(none[i], i == 0 ? 20 : i == 11 ? 17 : 25).empty());
 }
@@ -145,11 +145,12 @@ TEST(AuditEvent, TheWriterHashesTheChainFromItsHead) {
   Event f = e;
   f.actor = "bob";
   ChainHead head{41, std::string(32, '\x07')};
-  auto h = chain_hashes(head, {e, f});
+  auto h = chain_hashes(head, std::vector<Event>{e, f});
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[0], link_hash(head.hash, 42, e));
   EXPECT_EQ(h[1], link_hash(h[0], 43, f));
-  EXPECT_NE(chain_hashes(ChainHead{40, head.hash}, {e})[0], h[0]) << "the seq is part of what is hashed";
+  EXPECT_NE(chain_hashes(ChainHead{40, head.hash}, std::vector<Event>{e})[0], h[0])
+      << "the seq is part of what is hashed";
 }
 
 TEST(AuditEvent, TheNullRecorderTakesEverything) {

@@ -194,10 +194,10 @@ TEST_F(AuditStore, AWriterWithAStaleHeadHashesAgainFromTheRealOne) {
   ChainHead mine, theirs;  // two processes' writers, each remembering the head it last wrote
   for (int k = 0; k < 3; ++k) {
     pqxx::work tx(c);
-    EXPECT_EQ(append(tx, {event(k)}, mine), 3 * k + 1);
+    EXPECT_EQ(append(tx, std::vector<Event>{event(k)}, mine), 3 * k + 1);
     tx.commit();
     pqxx::work tx2(c);
-    EXPECT_EQ(append(tx2, {event(k, "bob"), event(k + 1, "bob")}, theirs), 3 * k + 3)
+    EXPECT_EQ(append(tx2, std::vector<Event>{event(k, "bob"), event(k + 1, "bob")}, theirs), 3 * k + 3)
         << "stale after the other's write: hashed by the database instead";
     tx2.commit();
   }

@@ -19,7 +19,7 @@ namespace {
 // Records what it is given; fails like an outage while `down`, refuses batches holding a "poison" event.
 class FakeWriter final : public BatchWriter {
  public:
-  void write(const std::vector<Event>& batch) override {
+  void write(std::span<const Event> batch) override {
     std::unique_lock lock(mu);
     ++calls;
     if (block) cv.wait(lock, [&] { return !block; });
@@ -64,7 +64,7 @@ class FakeWriter final : public BatchWriter {
 class Forward final : public BatchWriter {
  public:
   explicit Forward(FakeWriter& to) : to_(to) {}
-  void write(const std::vector<Event>& batch) override { to_.write(batch); }
+  void write(std::span<const Event> batch) override { to_.write(batch); }
 
  private:
   FakeWriter& to_;
@@ -127,6 +127,35 @@ TEST_F(AuditSinkTest, WritesEverythingInOrderStampedByItsClock) {
   EXPECT_EQ(sink.stats().written, 25u);
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_written_total{type=\"t.e0\"}"), 9);
   EXPECT_EQ(metric(reg, "dive_v3_audit_events_dropped_total{service=\"api\"}"), 0);
+}
+
+// The queue's slots are reused (the writer frees nothing the recorders allocated): an event recorded into a
+// slot that held a longer one carries nothing of it over, and every field is the new event's.
+TEST_F(AuditSinkTest, ReusedSlotsCarryNothingOver) {
+  auto owned = make();
+  AuditSink& sink = *owned;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 12; ++i) {
+      Event e =
+          ev("t.r" + std::to_string(round), round == 0 ? std::string(300, 'x') + std::to_string(i) : "");
+      e.actor = round == 1 ? "" : "actor-of-round-" + std::to_string(round) + "-with-a-heap-sized-name";
+      e.details = round == 2 ? R"({"i":)" + std::to_string(i) + "}" : "{}";
+      sink.record(std::move(e));
+    }
+    ASSERT_TRUE(sink.flush(5s));
+  }
+  std::lock_guard lock(fake->mu);
+  ASSERT_EQ(fake->written.size(), 36u);
+  for (size_t k = 0; k < 36; ++k) {
+    const auto& w = fake->written[k];
+    const auto round = k / 12, i = k % 12;
+    EXPECT_EQ(w.type, "t.r" + std::to_string(round));
+    EXPECT_EQ(w.reason, round == 0 ? std::string(300, 'x') + std::to_string(i) : "") << k;
+    EXPECT_EQ(w.actor,
+              round == 1 ? "" : "actor-of-round-" + std::to_string(round) + "-with-a-heap-sized-name")
+        << k;
+    EXPECT_EQ(w.details, round == 2 ? R"({"i":)" + std::to_string(i) + "}" : "{}") << k;
+  }
 }
 
 TEST_F(AuditSinkTest, ABacklogIsWrittenInLargerBatches) {
