@@ -239,6 +239,12 @@ void AuditSink::run() {
       inflight_ = 0;
       break;
     }
+    // The slots a burst left beyond a large batch go (their buffers with them: the only frees here), so an
+    // idle sink keeps at most two large batches' worth.
+    if (taken.size() > opts_.max_batch) {
+      taken.resize(opts_.max_batch);
+      taken.shrink_to_fit();
+    }
     MutexLock lock(mu_);
     if (stop_ && (failing_ || queued_ == 0)) return;  // shutting down: no more waiting on a dead database
   }

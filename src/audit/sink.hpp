@@ -118,8 +118,8 @@ class AuditSink final : public Recorder {
   // Recorded, not yet taken by the writer: the first queued_ slots. A slot outlives its event: record()
   // moves the next one in (its strings trade buffers with the slot's, so the recording thread frees the
   // old ones), and the writer, which takes the slots with a swap and hands them back the same way, frees
-  // nothing. Freeing on the writer what the request threads allocated was ~40 % of its CPU
-  // (docs/PERFORMANCE.md "Audit trail", run 11).
+  // nothing (but the slots beyond max_batch a burst left). Freeing on the writer what the request threads
+  // allocated was ~40 % of its CPU (docs/PERFORMANCE.md "Audit trail", run 11).
   std::vector<Event> queue_ GUARDED_BY(mu_);
   size_t queued_ GUARDED_BY(mu_) = 0;
   // Taken by the writer and not finished (counted against the capacity).
