@@ -75,5 +75,7 @@ TEST(PdpMetrics, CountDecisionLogDropsAndWriteErrors) {
   EXPECT_GT(s.dropped, 0u);
   EXPECT_GE(value_of(registry, "dive_v3_policy_decision_log_dropped_total"), static_cast<double>(s.dropped));
   EXPECT_GE(value_of(registry, "dive_v3_policy_decision_log_write_errors_total"), 2);
-  EXPECT_LE(value_of(registry, "dive_v3_policy_decision_log_queue"), 2);
+  // At most the capacity, plus the batch a failed write puts back in front (policy::DecisionLog: "the queue
+  // may briefly exceed its bound").
+  EXPECT_LE(value_of(registry, "dive_v3_policy_decision_log_queue"), 2 + 1);
 }
