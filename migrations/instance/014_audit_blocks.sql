@@ -1,9 +1,9 @@
 -- The audit trail in blocks (docs/AUDIT.md "Blocks"): from this migration on, a batch of records is stored as
 -- ONE row of arrays instead of one row per record. A record as a row cost the database a heap tuple, a
 -- primary-key entry, a BRIN update and ~415 bytes of WAL, then two index entries when its partition was
--- sealed; 100,000 records took 178–221 ms and 83 MB of WAL as rows, 22–28 ms and 4 MB as 100 blocks, and
--- the whole append from the writer 4.8 → 2.2 ms a batch of 1,000 (docs/PERFORMANCE.md "Audit trail", runs
--- 10 and 11). The chain itself does not change: the same seq numbers, hashes, head and anchor.
+-- sealed; 100,000 records took 178–221 ms and 83 MB of WAL as rows, 22–28 ms and 4 MB as 100 blocks (run
+-- 10), and the whole append from the writer 4.2 → 2.6 ms a batch of 1,000 (docs/PERFORMANCE.md "Audit trail",
+-- run 11). The chain itself does not change: the same seq numbers, hashes, head and anchor.
 --
 --   * audit_blocks: records lo..hi, as one append wrote them; at_lo/at_hi their earliest and latest time;
 --     prev_hash the hash of record lo - 1; then one array per field and the records' hashes (element i is
@@ -13,13 +13,16 @@
 --     one actor or one resource: nothing is left to seal.
 --   * the records written before stay where they are, in audit_events: its partitions are all sealed here
 --     (the open one gets its indexes now and ends at the head, the empty ones attached ahead are dropped)
---     and the head no longer attaches new ones. Every reader (src/audit/pg_store.cpp) reads the rows, then the blocks: every row's
---     seq is lower than every block's.
+--     and the head no longer attaches new ones. Every reader (src/audit/pg_store.cpp) reads both: every
+--     row's seq is lower than every block's.
 --   * audit_append() and audit_append_chained() keep their signatures and write blocks: a process of the
 --     previous version, still serving while an upgrade replaces the services one at a time, appends blocks
 --     to the same chain under the same lock.
 --   * the retention removes the remaining rows first, then whole blocks whose records are all older than
---     the retention (a block spans well under a second of records); the anchor is the last record removed.
+--     the retention (a block usually spans well under a second of records); the anchor is the last record
+--     removed.
+--
+-- former checksum (comments changed only): 7d37051f38d5c70dc0dd5233dce26231db8f4c69922aed7b6fdf63794f051543
 
 -- Writers out while the storage changes: an append takes the head's lock first.
 SELECT 1 FROM audit_head WHERE singleton FOR UPDATE;
