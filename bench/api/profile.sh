@@ -12,32 +12,28 @@ root="$here/../.."
 [ $# -eq 2 ] || { sed -n '2,8p' "$0" >&2; exit 64; }
 command -v perf >/dev/null || { echo "perf is not installed (linux-perf)" >&2; exit 69; }
 out=$1 spec=$2
-bin="${spec##*@}"; settings=""
-[ "$spec" != "$bin" ] && settings="${spec%@*}"
 home="${DIVE_HOME:-$root/.dive}"
 export DIVE_HOME="$home"
-dive="$bin"
-# shellcheck source=bench/api/common.sh  # sets inst, ca, api
+dive="${spec##*@}"
+# shellcheck source=bench/api/common.sh  # sets inst, ca, api; start_api, stop_api
 . "$here/common.sh"
-tmp="$(mktemp -d)"; pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; "$dive" hub start api >/dev/null; rm -rf "$tmp"; }
+settings="$(spec_settings "$spec")"
+tmp="$(mktemp -d)"; api_pid=""
+cleanup() { stop_api; "$dive" hub start api >/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 TOKEN="$(bench_token)" || exit 1
 export TOKEN
 readable_ids "$TOKEN" "$tmp/ids"
 sed 's#^#/api/resources/#' "$tmp/ids" >"$tmp/reads"
-"$dive" hub stop api >/dev/null
-# shellcheck disable=SC2046  # one word per VAR=VALUE
-env $(tr ',' ' ' <<<"$settings") "$bin" serve api --instance USA >"$tmp/api.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do curl -s --cacert "$ca" "$api/health/ready" >/dev/null && break; sleep 0.1; done
+"$dive" hub stop api >/dev/null || exit 1
+start_api "$spec" "$tmp/api.log" || exit 1
 PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d6s -s "$here/get.lua" "$api" >/dev/null
 pm=$(head -1 "$inst/pg/postmaster.pid")
 # shellcheck disable=SC2046  # one pid a word: the postmaster's children
-pids=$(echo "$pid" "$pm" $(ps -o pid= --ppid "$pm") | tr -s ' ' ',')
+pids=$(echo "$api_pid" "$pm" $(ps -o pid= --ppid "$pm") | tr -s ' ' ',')
 PATHS_FILE="$tmp/reads" wrk -t1 -c16 -d35s -s "$here/get.lua" "$api" >"$tmp/wrk.txt" &
 w=$!
 # 25 s of the 35 (the warm-up above already ran): the profile ends before the load does.
 perf record -F 499 -g -p "$pids" -o "$out" -- sleep 25 >/dev/null 2>&1
 wait "$w"
-echo "$(basename "$bin") ${settings:+$settings }: $(awk '/Requests\/sec/{print $2}' "$tmp/wrk.txt") reads/s; profile in $out"
+echo "$(basename "$dive") ${settings:+$settings }: $(awk '/Requests\/sec/{print $2}' "$tmp/wrk.txt") reads/s; profile in $out"
