@@ -9,11 +9,7 @@
 # environment names), e.g. the cost of the audit trail: bench/api/ab.sh 4 /tmp/dive DIVE_AUDIT_ENABLED=false@/tmp/dive
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$here/../.."
 [ $# -ge 2 ] || { sed -n '2,8p' "$0" >&2; exit 64; }
-home="${DIVE_HOME:-$root/.dive}"
-export DIVE_HOME="$home"
-dive="${DIVE_BIN:-$root/build/release/dive}"
 . "$here/common.sh"
 tmp="$(mktemp -d)"; api_pid=""
 cleanup() { stop_api; "$dive" hub start api >/dev/null; rm -rf "$tmp"; }

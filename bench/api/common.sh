@@ -1,8 +1,13 @@
-# bench/api/common.sh — sourced by run.sh, ab.sh and profile.sh. Given $home (DIVE_HOME) and $dive (the
-# binary), sets inst, ca, idp, api from the hub's instance.json and defines:
+# bench/api/common.sh — sourced by run.sh, ab.sh, io_ab.sh and profile.sh. Sets home (and exports it as
+# DIVE_HOME: the checkout's .dive/ unless set) and dive (the binary: as the script set it, else $DIVE_BIN,
+# else the release build), then inst, ca, idp, api from the hub's instance.json, and defines:
 #   bench_token               an access token of testuser-usa-5 with OTP (TOP_SECRET, AAL2), on stdout
 #   readable_ids TOKEN FILE   every id that user may read (all pages of the list), one per line, into FILE
 #   start_api SPEC LOG, stop_api, spec_binary SPEC, spec_settings SPEC   (below)
+checkout="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+home="${DIVE_HOME:-$checkout/.dive}"
+export DIVE_HOME="$home"
+dive="${dive:-${DIVE_BIN:-$checkout/build/release/dive}}"
 inst="$home/instances/usa"
 ca="$home/ca/rootCA.pem"
 idp="$(jq -r .issuer "$inst/instance.json")"

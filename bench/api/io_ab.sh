@@ -8,11 +8,7 @@
 # (bench/api/ab.sh prints both); docs/PERFORMANCE.md "Audit trail", run 12.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$here/../.."
 [ $# -ge 3 ] || { sed -n '2,8p' "$0" >&2; exit 64; }
-home="${DIVE_HOME:-$root/.dive}"
-export DIVE_HOME="$home"
-dive="${DIVE_BIN:-$root/build/release/dive}"
 # shellcheck source=bench/api/common.sh  # sets inst, ca, api; start_api, stop_api
 . "$here/common.sh"
 rounds=$1 secs=$2; shift 2

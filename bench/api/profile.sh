@@ -8,12 +8,9 @@
 # Then: perf report -i OUT --no-children --sort comm -g none (the audit writer's thread is "audit-writer").
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$here/../.."
 [ $# -eq 2 ] || { sed -n '2,8p' "$0" >&2; exit 64; }
 command -v perf >/dev/null || { echo "perf is not installed (linux-perf)" >&2; exit 69; }
 out=$1 spec=$2
-home="${DIVE_HOME:-$root/.dive}"
-export DIVE_HOME="$home"
 dive="${spec##*@}"
 # shellcheck source=bench/api/common.sh  # sets inst, ca, api; start_api, stop_api
 . "$here/common.sh"

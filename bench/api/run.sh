@@ -9,11 +9,8 @@
 # For cold-cache reads set "api": {"decision_cache": false} in the hub's instance.json and restart the api.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$here/../.."
 secs="${1:-15}"
 conns="${2:-16}"
-home="${DIVE_HOME:-$root/.dive}"
-dive="${DIVE_BIN:-$root/build/release/dive}"
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/bootstrap installs it)" >&2; exit 1; }
 . "$here/common.sh"
 TOKEN="$(bench_token)" || exit 1
